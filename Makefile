@@ -1,0 +1,54 @@
+# fieldkit developer commands. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV ?= .venv
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.fieldkit-installed
+
+.PHONY: help run test lint bench screenshots translations clean system-deps-run system-deps-test
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "fieldkit needs Python 3.11 or newer; install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv) and run make again." >&2; exit 1; fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create or update the virtual environment in .venv
+
+system-deps-run:
+	@scripts/system-deps run
+
+system-deps-test:
+	@scripts/system-deps test
+
+run: system-deps-run $(STAMP) ## Set everything up and start the desktop app on the default local vault
+	$(BIN)/fieldkit
+
+test: system-deps-test $(STAMP) ## Set everything up and run the whole test suite
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff, mypy on src/, and the layer contract
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: system-deps-test $(STAMP) ## Run the benchmarks (figures go into docs/performance.md)
+	$(BIN)/python -m benchmarks
+
+screenshots: $(STAMP) ## Render the main screens to docs/images/ (offscreen)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/render_screens.py docs/images
+
+translations: $(STAMP) ## Extract strings and compile the catalogues
+	$(BIN)/python scripts/translations.py
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

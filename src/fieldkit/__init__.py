@@ -1,0 +1,3 @@
+"""fieldkit: offline, encrypted field documentation for missions and monitors."""
+
+__version__ = "0.1.0"

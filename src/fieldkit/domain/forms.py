@@ -1,0 +1,356 @@
+"""Form definitions: the pydantic model of a fieldkit form.
+
+A form has a stable ``id`` and a ``version``; records name both, and a form version never changes
+once records use it. Fields are typed; groups only arrange fields on screen (their fields' values
+sit beside the group's siblings), repeat groups hold a list of instances. Field names are unique
+across the whole form, so that ``${name}`` always means one field.
+
+Choice lists are either form-local (``choices:``) or controlled vocabularies resolved from data
+files (``vocabularies:``). A vocabulary value is stored as ``name:version:code`` so that it keeps
+its meaning when the vocabulary changes; form-local values are stored as their plain code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from fieldkit.i18n import _
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+FORM_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+CODE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$"
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+Language = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)]
+Version = Annotated[str, StringConstraints(pattern=VERSION_PATTERN)]
+Text = dict[Language, Annotated[str, StringConstraints(max_length=4000)]]
+"""A user-facing text in several languages, keyed by language code."""
+
+MAX_FIELDS = 2000
+MAX_CHOICES = 5000
+MAX_NESTING = 8
+
+
+class Sensitivity(StrEnum):
+    PUBLIC = "public"
+    RESTRICTED = "restricted"
+    IDENTIFYING = "identifying"
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DATE = "date"
+    DATETIME = "datetime"
+    SELECT_ONE = "select_one"
+    SELECT_MULTIPLE = "select_multiple"
+    GEOPOINT = "geopoint"
+    ATTACHMENT = "attachment"
+    NOTE = "note"
+    GROUP = "group"
+    REPEAT = "repeat"
+
+
+CONTAINER_TYPES = frozenset({FieldType.GROUP, FieldType.REPEAT})
+VALUELESS_TYPES = frozenset({FieldType.NOTE, FieldType.GROUP})
+SELECT_TYPES = frozenset({FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE})
+
+
+class DatePrecision(StrEnum):
+    """How much of a date is known: ``2026-03-14`` (day), ``2026-03`` (month) or ``2026`` (year)."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+def localized(text: dict[str, str], language: str, fallbacks: tuple[str, ...] = ()) -> str:
+    """Pick ``text`` in ``language``, else in the first fallback that has it, else any."""
+    for code in (language, *fallbacks):
+        if text.get(code):
+            return text[code]
+    return next(iter(text.values()), "")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Choice(_Strict):
+    code: Code
+    label: Text
+
+
+class ChoiceList(_Strict):
+    """A named list of choices; ``vocabulary`` lists come from versioned data files."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
+    vocabulary: bool = False
+    version: Version | None = None
+    source: str | None = None
+    choices: list[Choice] = Field(min_length=1, max_length=MAX_CHOICES)
+
+    @model_validator(mode="after")
+    def _check(self) -> ChoiceList:
+        if self.vocabulary and not self.version:
+            raise ValueError(_("a vocabulary needs a version"))
+        seen: set[str] = set()
+        for choice in self.choices:
+            if choice.code in seen:
+                raise ValueError(_("choice code '{code}' appears twice").format(code=choice.code))
+            seen.add(choice.code)
+        return self
+
+    def stored_code(self, code: str) -> str:
+        """The code as a record stores it: ``name:version:code`` for a vocabulary."""
+        if self.vocabulary:
+            return f"{self.name}:{self.version}:{code}"
+        return code
+
+    def short_code(self, stored: str) -> str:
+        prefix = f"{self.name}:{self.version}:"
+        if self.vocabulary and stored.startswith(prefix):
+            return stored[len(prefix) :]
+        return stored
+
+    def find(self, value: str) -> Choice | None:
+        """The choice whose code, short or stored, is ``value``."""
+        short = self.short_code(value)
+        for choice in self.choices:
+            if choice.code == short:
+                return choice
+        return None
+
+
+class FieldDef(_Strict):
+    """One field of a form. Which attributes apply depends on ``type``."""
+
+    name: Name
+    type: FieldType
+    label: Text = Field(default_factory=dict)
+    hint: Text = Field(default_factory=dict)
+    required: bool | str = False
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: Text = Field(default_factory=dict)
+    default: Any = None
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+    choices: str | None = None
+    precisions: list[DatePrecision] | None = None
+    max_length: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    min_count: Annotated[int, Field(ge=0, le=10_000)] = 0
+    max_count: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    max_files: Annotated[int, Field(ge=1, le=1000)] | None = None
+    fields: list[FieldDef] = Field(default_factory=list)
+
+    @field_validator("required")
+    @classmethod
+    def _required_expression(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str) and not value.strip():
+            return False
+        return value
+
+    @model_validator(mode="after")
+    def _check_type_attributes(self) -> FieldDef:
+        t = self.type
+        if t in CONTAINER_TYPES and not self.fields:
+            raise ValueError(_("a {type} needs at least one field").format(type=t.value))
+        if t not in CONTAINER_TYPES and self.fields:
+            raise ValueError(_("only a group or a repeat can hold fields"))
+        if t in SELECT_TYPES and not self.choices:
+            raise ValueError(_("a {type} field needs 'choices'").format(type=t.value))
+        if t not in SELECT_TYPES and self.choices:
+            raise ValueError(_("'choices' applies only to select fields"))
+        if self.precisions is not None and t is not FieldType.DATE:
+            raise ValueError(_("'precisions' applies only to date fields"))
+        if self.precisions is not None and not self.precisions:
+            raise ValueError(_("'precisions' needs at least one precision"))
+        if self.max_length is not None and t not in (FieldType.TEXT, FieldType.LONG_TEXT):
+            raise ValueError(_("'max_length' applies only to text fields"))
+        if t is not FieldType.REPEAT and (self.min_count or self.max_count is not None):
+            raise ValueError(_("'min_count' and 'max_count' apply only to repeat groups"))
+        if self.max_count is not None and self.max_count < self.min_count:
+            raise ValueError(_("'max_count' is smaller than 'min_count'"))
+        if self.max_files is not None and t is not FieldType.ATTACHMENT:
+            raise ValueError(_("'max_files' applies only to attachment fields"))
+        if t in VALUELESS_TYPES:
+            if self.required is not False or self.constraint or self.default is not None:
+                raise ValueError(
+                    _("a {type} holds no value: no required, constraint or default").format(
+                        type=t.value
+                    )
+                )
+        if t is FieldType.REPEAT and (self.constraint or self.default is not None):
+            raise ValueError(_("a repeat group takes min_count and max_count, not a constraint"))
+        if t is FieldType.NOTE and not self.label:
+            raise ValueError(_("a note needs a label"))
+        return self
+
+    @property
+    def holds_value(self) -> bool:
+        return self.type not in VALUELESS_TYPES
+
+    @property
+    def date_precisions(self) -> list[DatePrecision]:
+        return self.precisions or [DatePrecision.DAY]
+
+    def is_required_always(self) -> bool:
+        return self.required is True
+
+
+class Summary(_Strict):
+    """Which fields describe a record in lists: never identifying ones."""
+
+    title: list[Name] = Field(default_factory=list, max_length=4)
+    date: Name | None = None
+    place: list[Name] = Field(default_factory=list, max_length=4)
+
+
+class FormDefinition(_Strict):
+    """A complete, self-contained form: every choice list it uses is inside it."""
+
+    fieldkit_form: Literal[1] = 1
+    id: Annotated[str, StringConstraints(pattern=FORM_ID_PATTERN)]
+    version: Version
+    title: Text
+    description: Text = Field(default_factory=dict)
+    languages: list[Language] = Field(min_length=1, max_length=20)
+    choice_lists: dict[str, ChoiceList] = Field(default_factory=dict)
+    summary: Summary = Field(default_factory=Summary)
+    fields: list[FieldDef] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check_form(self) -> FormDefinition:
+        default = self.languages[0]
+        if not self.title.get(default):
+            raise ValueError(
+                _("the title needs a text in the default language '{lang}'").format(lang=default)
+            )
+        by_name: dict[str, FieldDef] = {}
+        for path, field in self.walk():
+            if len(path) > MAX_NESTING:
+                raise ValueError(
+                    _("field '{name}' is nested more than {n} deep").format(
+                        name=field.name, n=MAX_NESTING
+                    )
+                )
+            if field.name in by_name:
+                raise ValueError(
+                    _("field name '{name}' is used twice; names are unique in a form").format(
+                        name=field.name
+                    )
+                )
+            by_name[field.name] = field
+            if field.choices is not None and field.choices not in self.choice_lists:
+                raise ValueError(
+                    _("field '{name}' uses choice list '{list}', which the form does not define")
+                    .format(name=field.name, list=field.choices)
+                )
+            if field.type is not FieldType.NOTE and field.type is not FieldType.GROUP:
+                if not field.label.get(default) and field.type is not FieldType.REPEAT:
+                    raise ValueError(
+                        _("field '{name}' needs a label in the default language '{lang}'").format(
+                            name=field.name, lang=default
+                        )
+                    )
+        if len(by_name) > MAX_FIELDS:
+            raise ValueError(_("a form holds at most {n} fields").format(n=MAX_FIELDS))
+        for key, choice_list in self.choice_lists.items():
+            if key != choice_list.name:
+                raise ValueError(
+                    _("choice list '{key}' is named '{name}'").format(key=key, name=choice_list.name)
+                )
+        for name in [*self.summary.title, *self.summary.place, *filter(None, [self.summary.date])]:
+            field = by_name.get(name)
+            if field is None:
+                raise ValueError(_("summary names unknown field '{name}'").format(name=name))
+            if field.sensitivity is Sensitivity.IDENTIFYING:
+                raise ValueError(
+                    _("summary field '{name}' is identifying; lists never show those").format(
+                        name=name
+                    )
+                )
+            if self.scope_of(name):
+                raise ValueError(
+                    _("summary field '{name}' sits inside a repeat group").format(name=name)
+                )
+        return self
+
+    # -- navigation -------------------------------------------------------------------------
+
+    def walk(self) -> Iterator[tuple[tuple[str, ...], FieldDef]]:
+        """Every field in document order, with the names of the containers around it."""
+
+        def _walk(
+            fields: list[FieldDef], path: tuple[str, ...]
+        ) -> Iterator[tuple[tuple[str, ...], FieldDef]]:
+            for field in fields:
+                yield path, field
+                if field.fields:
+                    yield from _walk(field.fields, (*path, field.name))
+
+        yield from _walk(self.fields, ())
+
+    def field(self, name: str) -> FieldDef:
+        for _path, field in self.walk():
+            if field.name == name:
+                return field
+        raise KeyError(name)
+
+    def fields_by_name(self) -> dict[str, FieldDef]:
+        return {field.name: field for _path, field in self.walk()}
+
+    def scope_of(self, name: str) -> tuple[str, ...]:
+        """The names of the repeat groups that enclose field ``name``, outermost first."""
+        by_name = self.fields_by_name()
+        for path, field in self.walk():
+            if field.name == name:
+                return tuple(p for p in path if by_name[p].type is FieldType.REPEAT)
+        raise KeyError(name)
+
+    def choice_list_for(self, field: FieldDef) -> ChoiceList:
+        if field.choices is None:
+            raise KeyError(field.name)
+        return self.choice_lists[field.choices]
+
+    def label(self, field: FieldDef, language: str) -> str:
+        return localized(field.label, language, tuple(self.languages)) or field.name
+
+    def localized_title(self, language: str) -> str:
+        return localized(self.title, language, tuple(self.languages))
+
+    def choice_label(self, field: FieldDef, stored: str, language: str) -> str:
+        choice = self.choice_list_for(field).find(stored)
+        if choice is None:
+            return stored
+        return localized(choice.label, language, tuple(self.languages))
+
+
+def is_expression(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+_SLUG = re.compile(r"[^a-z0-9_.-]+")
+
+
+def slugify_form_id(text: str) -> str:
+    """A form id made from free text (used by importers)."""
+    slug = _SLUG.sub("-", text.strip().lower()).strip("-.")
+    return (slug or "form")[:64]
