@@ -1,0 +1,180 @@
+"""Geopoints: WGS84 latitude and longitude with a precision in metres.
+
+Input comes as decimal degrees (``12.5042, -1.25``), degrees-minutes-seconds
+(``12°30'15"N 1°15'W``) or MGRS (``30PXC 12345 67890``). Single coordinates are parsed by
+``lat_lon_parser`` and MGRS by ``mgrs``; this module only splits a pair and infers how precise the
+input was when the user does not say.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import mgrs
+from lat_lon_parser import parse as parse_coordinate
+
+from fieldkit.errors import InvalidInputError
+from fieldkit.i18n import _
+
+METRES_PER_DEGREE = 111_320.0
+COORDINATE_DECIMALS = 6  # about 0.1 m at the equator
+
+_MGRS = re.compile(r"^\s*(\d{1,2}[C-HJ-NP-X])\s*([A-HJ-NP-Z]{2})\s*([\d\s]*)$", re.IGNORECASE)
+_SPLIT_AFTER_NS = re.compile(r"^(.*?[NS])\s*[,;]?\s*(.+)$", re.IGNORECASE)
+_SPLIT_BEFORE_EW = re.compile(r"^([NS].*?)\s*[,;]?\s*([EW].*)$", re.IGNORECASE)
+
+
+class GeoError(InvalidInputError):
+    """A position that cannot be read."""
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    lat: float
+    lon: float
+    precision_m: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        value: dict[str, Any] = {
+            "lat": round(self.lat, COORDINATE_DECIMALS),
+            "lon": round(self.lon, COORDINATE_DECIMALS),
+        }
+        if self.precision_m is not None:
+            value["precision_m"] = _tidy_number(self.precision_m)
+        return value
+
+    def as_mgrs(self, digits: int = 5) -> str:
+        text: str = mgrs.MGRS().toMGRS(self.lat, self.lon, MGRSPrecision=digits)
+        return text
+
+    def as_dms(self) -> str:
+        return f"{_dms(self.lat, 'N', 'S')} {_dms(self.lon, 'E', 'W')}"
+
+    def as_decimal(self) -> str:
+        return f"{self.lat:.{COORDINATE_DECIMALS}f}, {self.lon:.{COORDINATE_DECIMALS}f}"
+
+
+def _tidy_number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 1)
+
+
+def _dms(value: float, positive: str, negative: str) -> str:
+    hemisphere = positive if value >= 0 else negative
+    total = round(abs(value) * 3600, 1)
+    degrees, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{int(degrees)}°{int(minutes):02d}'{seconds:04.1f}\"{hemisphere}"
+
+
+def _check_range(lat: float, lon: float, source: str) -> None:
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise GeoError(_("'{text}' is not a position").format(text=source[:60]))
+    if not -90 <= lat <= 90:
+        raise GeoError(_("latitude {lat} is outside -90 to 90").format(lat=lat))
+    if not -180 <= lon <= 180:
+        raise GeoError(_("longitude {lon} is outside -180 to 180").format(lon=lon))
+
+
+def _decimals_precision(text: str) -> float:
+    """Metres that the last written digit of a decimal-degree or DMS coordinate stands for."""
+    numbers = re.findall(r"\d+(?:\.(\d+))?", text)
+    if not numbers:
+        return METRES_PER_DEGREE
+    decimals = len(numbers[-1]) if numbers[-1] else 0
+    unit = METRES_PER_DEGREE / (60 ** (len(numbers) - 1)) if len(numbers) <= 3 else 1.0
+    return max(unit / (10**decimals), 0.1)
+
+
+def _from_mgrs(text: str) -> GeoPoint:
+    match = _MGRS.match(text)
+    if match is None:
+        raise GeoError(_("'{text}' is not an MGRS reference").format(text=text[:60]))
+    zone, square, digits = match.group(1).upper(), match.group(2).upper(), match.group(3)
+    digits = re.sub(r"\s+", "", digits)
+    if len(digits) % 2 or len(digits) > 10:
+        raise GeoError(
+            _("MGRS reference '{text}' needs an even number of digits (up to 10)").format(
+                text=text[:60]
+            )
+        )
+    half = len(digits) // 2
+    side = 10 ** (5 - half)  # metres per side of the square that the reference names
+    easting, northing = digits[:half], digits[half:]
+    if half < 5:  # aim at the centre of the square rather than its south-west corner
+        easting += "5"
+        northing += "5"
+    try:
+        lat, lon = mgrs.MGRS().toLatLon(f"{zone}{square}{easting}{northing}")
+    except Exception:
+        raise GeoError(_("'{text}' is not a valid MGRS reference").format(text=text[:60])) from None
+    _check_range(lat, lon, text)
+    return GeoPoint(lat, lon, float(side))
+
+
+def _split_pair(text: str) -> tuple[str, str]:
+    for separator in (";", ","):
+        if separator in text:
+            left, _sep, right = text.partition(separator)
+            return left.strip(), right.strip()
+    for pattern in (_SPLIT_BEFORE_EW, _SPLIT_AFTER_NS):
+        match = pattern.match(text)
+        if match:
+            return match.group(1).strip(), match.group(2).strip()
+    parts = text.split()
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise GeoError(
+        _("'{text}' is not a position: give latitude and longitude, separated by a comma").format(
+            text=text[:60]
+        )
+    )
+
+
+def parse_geopoint(text: str, precision_m: float | None = None) -> GeoPoint:
+    """Read a position typed by a user in decimal degrees, DMS or MGRS."""
+    source = text.strip()
+    if not source or len(source) > 120:
+        raise GeoError(_("'{text}' is not a position").format(text=source[:60]))
+    if _MGRS.match(source) and not re.search(r"[°'\".,]", source):
+        point = _from_mgrs(source)
+        return GeoPoint(point.lat, point.lon, precision_m or point.precision_m)
+    lat_text, lon_text = _split_pair(source)
+    if re.search(r"[EW]", lat_text, re.IGNORECASE) and re.search(r"[NS]", lon_text, re.IGNORECASE):
+        lat_text, lon_text = lon_text, lat_text
+    try:
+        lat = float(parse_coordinate(lat_text))
+        lon = float(parse_coordinate(lon_text))
+    except (ValueError, TypeError, AttributeError):
+        raise GeoError(_("'{text}' is not a position").format(text=source[:60])) from None
+    _check_range(lat, lon, source)
+    inferred = max(_decimals_precision(lat_text), _decimals_precision(lon_text))
+    return GeoPoint(lat, lon, precision_m if precision_m is not None else inferred)
+
+
+def geopoint_from_value(value: Any) -> GeoPoint:
+    """A geopoint from a record value: ``{"lat", "lon", "precision_m"?}`` or a string."""
+    if isinstance(value, str):
+        return parse_geopoint(value)
+    if isinstance(value, dict):
+        unknown = set(value) - {"lat", "lon", "precision_m"}
+        if unknown:
+            raise GeoError(
+                _("unexpected key '{key}' in a position").format(key=sorted(unknown)[0][:40])
+            )
+        try:
+            lat = float(value["lat"])
+            lon = float(value["lon"])
+            raw_precision = value.get("precision_m")
+            precision = None if raw_precision is None else float(raw_precision)
+        except (KeyError, TypeError, ValueError):
+            raise GeoError(_("a position needs numeric 'lat' and 'lon'")) from None
+        if isinstance(value["lat"], bool) or isinstance(value["lon"], bool):
+            raise GeoError(_("a position needs numeric 'lat' and 'lon'"))
+        _check_range(lat, lon, "")
+        if precision is not None and not (math.isfinite(precision) and 0 <= precision <= 1e7):
+            raise GeoError(_("precision must be between 0 and 10,000 km, in metres"))
+        return GeoPoint(lat, lon, precision)
+    raise GeoError(_("a position is an object with 'lat' and 'lon', or a text"))

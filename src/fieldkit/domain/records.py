@@ -1,0 +1,198 @@
+"""Records, revisions and their lifecycle (pure: no storage, no keys).
+
+A record starts as a draft. Finalizing seals a revision: the revision's envelope (below) is
+serialised as canonical JSON (RFC 8785), hashed with SHA-256 and signed by the device. Each
+revision names the hash of the one before it, so the revisions of a record form a chain. An
+amendment is a new sealed revision; a sealed revision never changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import rfc8785
+
+from fieldkit.domain.forms import FieldType, FormDefinition, Sensitivity
+from fieldkit.i18n import N_
+
+REVISION_KIND = "fieldkit/revision"
+REVISION_FORMAT = 1
+
+
+class RecordStatus(StrEnum):
+    DRAFT = "draft"
+    FINAL = "final"
+    EXPORTED = "exported"
+    ACKNOWLEDGED = "acknowledged"
+
+
+STATUS_LABELS = {
+    RecordStatus.DRAFT: N_("draft"),
+    RecordStatus.FINAL: N_("final"),
+    RecordStatus.EXPORTED: N_("exported"),
+    RecordStatus.ACKNOWLEDGED: N_("acknowledged"),
+}
+
+
+def new_record_id() -> str:
+    """A random record id; it says nothing about the device, the time or the content."""
+    return uuid.uuid4().hex
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON: sorted keys, no insignificant white space, fixed number format."""
+    data: bytes = rfc8785.dumps(value)
+    return data
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def utc_timestamp(moment: dt.datetime | None = None) -> str:
+    """``2026-11-25T10:42:00Z``: UTC, whole seconds."""
+    moment = (moment or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def attachment_hashes(form: FormDefinition, data: dict[str, Any]) -> list[str]:
+    """The SHA-256 of every attachment a record's answers refer to, sorted, without repeats."""
+    attachment_fields = {
+        f.name for _p, f in form.walk() if f.type is FieldType.ATTACHMENT
+    }
+    repeats = {f.name for _p, f in form.walk() if f.type is FieldType.REPEAT}
+    found: set[str] = set()
+
+    def visit(values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            if name in attachment_fields and isinstance(value, list):
+                found.update(ref["sha256"] for ref in value)
+            elif name in repeats and isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        visit(item)
+
+    visit(data)
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class RevisionEnvelope:
+    """What a device signs when it seals a revision."""
+
+    record_id: str
+    number: int
+    form_id: str
+    form_version: str
+    data: dict[str, Any]
+    attachments: tuple[str, ...]
+    previous: str | None
+    sealed_at: str
+    device: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": REVISION_KIND,
+            "v": REVISION_FORMAT,
+            "record": self.record_id,
+            "revision": self.number,
+            "form": {"id": self.form_id, "version": self.form_version},
+            "data": self.data,
+            "attachments": list(self.attachments),
+            "previous": self.previous,
+            "sealed_at": self.sealed_at,
+            "device": self.device,
+        }
+
+    def canonical(self) -> bytes:
+        return canonical_json(self.to_json())
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> RevisionEnvelope:
+        if value.get("kind") != REVISION_KIND or value.get("v") != REVISION_FORMAT:
+            raise ValueError("not a fieldkit revision")
+        return cls(
+            record_id=value["record"],
+            number=value["revision"],
+            form_id=value["form"]["id"],
+            form_version=value["form"]["version"],
+            data=value["data"],
+            attachments=tuple(value["attachments"]),
+            previous=value["previous"],
+            sealed_at=value["sealed_at"],
+            device=value["device"],
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a record list shows: never identifying answers."""
+
+    title: str
+    date: str
+    place: str
+
+
+def summarize(form: FormDefinition, data: dict[str, Any], language: str) -> Summary:
+    fields = form.fields_by_name()
+
+    def show(name: str) -> str:
+        f = fields[name]
+        value = data.get(name)
+        if value is None or f.sensitivity is Sensitivity.IDENTIFYING:
+            return ""
+        if f.type is FieldType.SELECT_ONE:
+            return form.choice_label(f, value, language)
+        if f.type is FieldType.SELECT_MULTIPLE:
+            return ", ".join(form.choice_label(f, code, language) for code in value)
+        if f.type is FieldType.GEOPOINT:
+            return f"{value['lat']:.4f}, {value['lon']:.4f}"
+        text = str(value)
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    title = " · ".join(filter(None, (show(n) for n in form.summary.title)))
+    date = show(form.summary.date) if form.summary.date else ""
+    place = ", ".join(filter(None, (show(n) for n in form.summary.place)))
+    return Summary(title or form.localized_title(language), date, place)
+
+
+def searchable_text(form: FormDefinition, data: dict[str, Any], language: str) -> str:
+    """The words a full-text search finds a record by: labels of choices and non-identifying text.
+
+    Identifying answers (names, contacts) are left out of the index on purpose.
+    """
+    parts: list[str] = [form.localized_title(language)]
+    fields = form.fields_by_name()
+
+    def visit(values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            f = fields.get(name)
+            if f is None or value is None or f.sensitivity is Sensitivity.IDENTIFYING:
+                continue
+            if f.type is FieldType.REPEAT:
+                for item in value:
+                    visit(item)
+            elif f.type is FieldType.SELECT_ONE:
+                parts.extend(_all_labels(form, f.choices or "", value))
+            elif f.type is FieldType.SELECT_MULTIPLE:
+                for code in value:
+                    parts.extend(_all_labels(form, f.choices or "", code))
+            elif f.type is FieldType.ATTACHMENT:
+                parts.extend(ref["name"] for ref in value)
+            elif f.type is not FieldType.GEOPOINT:
+                parts.append(str(value))
+
+    visit(data)
+    return "\n".join(parts)
+
+
+def _all_labels(form: FormDefinition, list_name: str, stored: str) -> list[str]:
+    choice = form.choice_lists[list_name].find(stored)
+    if choice is None:
+        return [stored]
+    return [choice.code, *choice.label.values()]
