@@ -1,0 +1,1 @@
+"""Keys and signatures shared by the device and headquarters."""

@@ -1,0 +1,74 @@
+"""Durable, atomic file writing.
+
+A file is written under a temporary name in its destination folder, flushed to disk, renamed over
+the destination, and the folder is flushed too. A crash or a pulled USB stick leaves either the
+old file or the complete new one, never a half-written file under the real name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+OWNER_ONLY_FILE = 0o600
+OWNER_ONLY_DIR = 0o700
+TEMP_PREFIX = ".fieldkit-tmp-"
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries to disk (a no-op where the platform cannot)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_private_dir(folder: Path) -> None:
+    """Create ``folder`` (and parents) readable by its owner only."""
+    folder.mkdir(parents=True, exist_ok=True, mode=OWNER_ONLY_DIR)
+    if os.name == "posix":
+        folder.chmod(OWNER_ONLY_DIR)
+
+
+@contextlib.contextmanager
+def atomic_writer(destination: Path, mode: int = OWNER_ONLY_FILE) -> Iterator[BinaryIO]:
+    """Yield a file to write; on success it replaces ``destination`` atomically and durably.
+
+    On any exception the temporary file is removed and ``destination`` is untouched.
+    """
+    folder = destination.parent
+    temp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, destination)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+    fsync_dir(folder)
+
+
+def atomic_write_bytes(destination: Path, data: bytes, mode: int = OWNER_ONLY_FILE) -> None:
+    with atomic_writer(destination, mode) as handle:
+        handle.write(data)
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete temporary files left by an interrupted atomic write; return how many."""
+    removed = 0
+    for leftover in folder.glob(f"{TEMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+            removed += 1
+    return removed

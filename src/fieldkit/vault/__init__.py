@@ -1,0 +1,1 @@
+"""The encrypted local store: key file, SQLCipher engine, tables, audit log, attachments."""

@@ -1,0 +1,203 @@
+"""The vault's key file: the database key, wrapped under the passphrase.
+
+The database key (DEK) is 32 random bytes. It is wrapped with ChaCha20-Poly1305 under a key
+(KEK) derived from the passphrase with Argon2id; the KDF parameters, salt, nonce and wrapped key are
+stored in ``vault.key``. The header (format, KDF and cipher) is bound to the ciphertext as
+associated data, so nobody can weaken the parameters unnoticed. Changing the passphrase rewraps the
+same DEK under a new salt and nonce and replaces the file atomically: at every instant exactly one
+of the old and the new passphrase opens the vault.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+from fieldkit.errors import FieldkitError
+from fieldkit.files import atomic_write_bytes
+from fieldkit.i18n import _
+
+KEY_FILE = "vault.key"
+FORMAT = 1
+DEK_BYTES = 32
+SALT_BYTES = 16
+NONCE_BYTES = 12
+MAX_KEY_FILE_BYTES = 4096
+
+# Argon2id: memory-hard; the iteration count is calibrated on the device to about 0.5 to 1 s.
+DEFAULT_MEMORY_KIB = 256 * 1024
+DEFAULT_LANES = 4
+TARGET_SECONDS = 0.6
+MIN_ITERATIONS = 2
+MAX_ITERATIONS = 24
+# Floors below which an unlock refuses the parameters of a key file (a tampered file could
+# otherwise ask for a trivially cheap derivation; the AEAD binding makes that fail anyway).
+FLOOR_MEMORY_KIB = 8 * 1024
+
+TEST_KDF_ENV = "FIELDKIT_TEST_FAST_KDF"
+"""When set to 1, new key files use a cheap KDF. For the test suite only: never in the field."""
+
+
+class WrongPassphraseError(FieldkitError):
+    def __init__(self) -> None:
+        super().__init__(_("The passphrase is not correct. Check it and try again."))
+
+
+class KeyFileError(FieldkitError):
+    """The key file is missing, unreadable or damaged."""
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    memory_kib: int
+    iterations: int
+    lanes: int
+
+    def derive(self, passphrase: str, salt: bytes) -> bytes:
+        kdf = Argon2id(
+            salt=salt,
+            length=32,
+            iterations=self.iterations,
+            lanes=self.lanes,
+            memory_cost=self.memory_kib,
+        )
+        return kdf.derive(passphrase.encode("utf-8"))
+
+
+def calibrated_params() -> KdfParams:
+    """Parameters that take about ``TARGET_SECONDS`` on this machine."""
+    if os.environ.get(TEST_KDF_ENV) == "1":
+        return KdfParams(memory_kib=FLOOR_MEMORY_KIB, iterations=1, lanes=1)
+    probe = KdfParams(DEFAULT_MEMORY_KIB, 1, DEFAULT_LANES)
+    start = time.perf_counter()
+    probe.derive("calibration", secrets.token_bytes(SALT_BYTES))
+    per_iteration = max(time.perf_counter() - start, 1e-3)
+    iterations = min(max(math.ceil(TARGET_SECONDS / per_iteration), MIN_ITERATIONS), MAX_ITERATIONS)
+    return KdfParams(DEFAULT_MEMORY_KIB, iterations, DEFAULT_LANES)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: Any, size: int) -> bytes:
+    if not isinstance(text, str):
+        raise ValueError("expected base64 text")
+    data = base64.b64decode(text, validate=True)
+    if len(data) != size:
+        raise ValueError("wrong length")
+    return data
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    params: KdfParams
+    salt: bytes
+    nonce: bytes
+    wrapped: bytes
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "fieldkit_vault_key": FORMAT,
+            "kdf": {
+                "algorithm": "argon2id",
+                "memory_kib": self.params.memory_kib,
+                "iterations": self.params.iterations,
+                "lanes": self.params.lanes,
+                "salt": _b64(self.salt),
+            },
+            "cipher": "chacha20-poly1305",
+        }
+
+    def associated_data(self) -> bytes:
+        return json.dumps(self.header(), sort_keys=True, separators=(",", ":")).encode()
+
+    def to_bytes(self) -> bytes:
+        body = self.header() | {"nonce": _b64(self.nonce), "wrapped_key": _b64(self.wrapped)}
+        return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
+
+    @classmethod
+    def parse(cls, untrusted: bytes) -> KeyFile:
+        try:
+            body = json.loads(untrusted)
+            if body.get("fieldkit_vault_key") != FORMAT or body.get("cipher") != "chacha20-poly1305":
+                raise ValueError("unknown format")
+            kdf = body["kdf"]
+            if kdf.get("algorithm") != "argon2id":
+                raise ValueError("unknown kdf")
+            params = KdfParams(int(kdf["memory_kib"]), int(kdf["iterations"]), int(kdf["lanes"]))
+            if not (
+                FLOOR_MEMORY_KIB <= params.memory_kib <= 4 * 1024 * 1024
+                and 1 <= params.iterations <= 100
+                and 1 <= params.lanes <= 16
+            ):
+                raise ValueError("parameters out of range")
+            return cls(
+                params=params,
+                salt=_unb64(kdf["salt"], SALT_BYTES),
+                nonce=_unb64(body["nonce"], NONCE_BYTES),
+                wrapped=_unb64(body["wrapped_key"], DEK_BYTES + 16),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise KeyFileError(
+                _("The vault's key file is damaged; restore it from a backup of the vault folder.")
+            ) from None
+
+    @classmethod
+    def wrap(cls, dek: bytes, passphrase: str, params: KdfParams) -> KeyFile:
+        salt = secrets.token_bytes(SALT_BYTES)
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        unsealed = cls(params, salt, nonce, b"")
+        kek = params.derive(passphrase, salt)
+        wrapped = ChaCha20Poly1305(kek).encrypt(nonce, dek, unsealed.associated_data())
+        return cls(params, salt, nonce, wrapped)
+
+    def unwrap(self, passphrase: str) -> bytes:
+        kek = self.params.derive(passphrase, self.salt)
+        try:
+            return ChaCha20Poly1305(kek).decrypt(self.nonce, self.wrapped, self.associated_data())
+        except InvalidTag:
+            raise WrongPassphraseError() from None
+
+
+def key_path(folder: Path) -> Path:
+    return folder / KEY_FILE
+
+
+def read_key_file(folder: Path) -> KeyFile:
+    path = key_path(folder)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_KEY_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise KeyFileError(
+            _("No vault in {folder}. Create one with 'fieldkit-cli init'.").format(folder=folder)
+        ) from None
+    except OSError as exc:
+        raise KeyFileError(
+            _("Cannot read the vault's key file: {reason}.").format(reason=exc.strerror)
+        ) from None
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise KeyFileError(
+            _("The vault's key file is damaged; restore it from a backup of the vault folder.")
+        )
+    return KeyFile.parse(data)
+
+
+def write_key_file(folder: Path, key_file: KeyFile) -> None:
+    atomic_write_bytes(key_path(folder), key_file.to_bytes())
+
+
+def new_database_key() -> bytes:
+    return secrets.token_bytes(DEK_BYTES)

@@ -1,0 +1,119 @@
+"""The vault's tables. Every change to them comes with an Alembic migration.
+
+Times are UTC text (``2026-11-25T10:42:00Z``), which sorts correctly. Sealed revisions and audit
+entries are protected by triggers (see the migrations): once written they cannot be updated or
+deleted, except that an acknowledged revision's content may be purged to NULL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKeyConstraint, Index, LargeBinary
+from sqlmodel import Field, SQLModel
+
+
+class FormRow(SQLModel, table=True):
+    """An installed form version, stored whole, so that old records keep their form."""
+
+    __tablename__ = "form"
+
+    form_id: str = Field(primary_key=True)
+    version: str = Field(primary_key=True)
+    definition: str  # the resolved form as canonical JSON
+    sha256: str
+    installed_at: str
+    active: bool = True  # offered for new records
+
+
+class RecordRow(SQLModel, table=True):
+    __tablename__ = "record"
+    __table_args__ = (
+        ForeignKeyConstraint(["form_id", "form_version"], ["form.form_id", "form.version"]),
+        Index("ix_record_updated", "updated_at"),
+        Index("ix_record_form_status", "form_id", "status"),
+        Index("ix_record_status_updated", "status", "updated_at"),
+    )
+
+    num: int | None = Field(default=None, primary_key=True)  # stable rowid, keys the search index
+    id: str = Field(unique=True)  # random; what users and bundles see
+    form_id: str
+    form_version: str
+    status: str  # draft, final, exported, acknowledged (of the newest sealed revision)
+    created_at: str
+    updated_at: str
+    draft: str | None = None  # JSON answers being edited (a new record, or an amendment)
+    revision_count: int = 0
+    head_sha256: str | None = None
+    title: str = ""
+    event_date: str = ""
+    place: str = ""
+
+
+class RevisionRow(SQLModel, table=True):
+    __tablename__ = "revision"
+    __table_args__ = (Index("ix_revision_status", "status"),)
+
+    record_id: str = Field(primary_key=True, foreign_key="record.id")
+    number: int = Field(primary_key=True)
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    sha256: str = Field(unique=True)
+    previous: str | None = None
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_id: str
+    sealed_at: str
+    status: str  # final, exported, acknowledged
+    exported_at: str | None = None
+    bundle_seq: int | None = None
+    acknowledged_at: str | None = None
+
+
+class AttachmentRow(SQLModel, table=True):
+    """An attachment, named by the SHA-256 of its bytes, stored in chunks inside the database."""
+
+    __tablename__ = "attachment"
+
+    sha256: str = Field(primary_key=True)
+    size: int
+    media_type: str
+    chunk_count: int
+    created_at: str
+
+
+class AttachmentChunkRow(SQLModel, table=True):
+    __tablename__ = "attachment_chunk"
+
+    sha256: str = Field(primary_key=True, foreign_key="attachment.sha256")
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditRow(SQLModel, table=True):
+    """One hash-chained entry of the audit log. ``detail`` never holds record content."""
+
+    __tablename__ = "audit"
+
+    seq: int = Field(primary_key=True)
+    at: str
+    action: str
+    subject: str | None = None
+    detail: str = "{}"
+    previous: str
+    hash: str
+
+
+class IdentityRow(SQLModel, table=True):
+    """The device's Ed25519 signing key; it never leaves the encrypted database."""
+
+    __tablename__ = "device_identity"
+
+    key_id: str = Field(primary_key=True)
+    private_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: str
+    active: bool = True
+
+
+class SettingRow(SQLModel, table=True):
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True)
+    value: str  # JSON

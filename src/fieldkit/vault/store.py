@@ -1,0 +1,66 @@
+"""An unlocked vault: the engine and short sessions, one per unit of work."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session
+
+from fieldkit.vault.engine import create_vault_engine, database_path
+
+WRITE_OPTION = "fieldkit_write"
+
+
+def _begin(connection: Any) -> None:
+    """Writers take SQLite's write lock at BEGIN, so two writers never interleave read-then-write."""
+    if connection.get_execution_options().get(WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+class Vault:
+    """An open vault. ``read()`` and ``write()`` give short sessions; ``close()`` locks it."""
+
+    def __init__(self, folder: Path, database_key: bytes, database: Path | None = None) -> None:
+        self.folder = folder
+        self._engine: Engine | None = create_vault_engine(
+            database or database_path(folder), database_key
+        )
+        event.listen(self._engine, "begin", _begin)
+        self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the vault is locked")
+        return self._engine
+
+    @property
+    def is_open(self) -> bool:
+        return self._engine is not None
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one write transaction: committed on success, rolled back on error."""
+        if self._engine is None:
+            raise RuntimeError("the vault is locked")
+        with Session(self._writer, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def close(self) -> None:
+        """Dispose of every connection; the key goes with them."""
+        if self._engine is not None:
+            self._engine.dispose()
+        self._engine = None
+        self._writer = None  # type: ignore[assignment]
