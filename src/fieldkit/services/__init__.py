@@ -1,0 +1,1 @@
+"""Use cases shared by the desktop app and the CLI. No Qt here."""

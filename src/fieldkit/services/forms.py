@@ -1,0 +1,248 @@
+"""Forms: the shipped ones, installing others (YAML or XLSForm), and finding a record's form.
+
+Every installed version is kept whole in the vault, so a record is always read and checked
+against the form version it was made with, even after a newer version is installed.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session
+
+import fieldkit
+from fieldkit.domain.formfile import FormError, load_form, load_vocabulary
+from fieldkit.domain.forms import ChoiceList, FormDefinition
+from fieldkit.domain.records import canonical_json, sha256_hex, utc_timestamp
+from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError
+from fieldkit.i18n import _
+from fieldkit.vault import audit, repo
+from fieldkit.vault.models import FormRow
+from fieldkit.vault.store import Vault
+
+MAX_FORM_FILE_BYTES = 20 * 1024 * 1024
+XLSFORM_SUFFIXES = frozenset({".xlsx", ".xls", ".csv"})
+YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+
+
+def shipped_forms_dir() -> Path:
+    """``fieldkit/shipped_forms`` in an installed wheel, ``forms/`` in a source checkout."""
+    packaged = Path(fieldkit.__file__).parent / "shipped_forms"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "forms"
+
+
+class VocabularyLibrary:
+    """Controlled vocabularies read from a folder of data files, each read once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._cache: dict[str, ChoiceList] | None = None
+
+    def _load(self) -> dict[str, ChoiceList]:
+        if self._cache is None:
+            found: dict[str, ChoiceList] = {}
+            for path in sorted(self.folder.glob("*.yaml")):
+                vocabulary = load_vocabulary(path.read_bytes(), str(path.name))
+                found[vocabulary.name] = vocabulary
+            self._cache = found
+        return self._cache
+
+    def resolve(self, name: str, version: str | None) -> ChoiceList | None:
+        vocabulary = self._load().get(name)
+        if vocabulary is None or (version is not None and vocabulary.version != version):
+            return None
+        return vocabulary
+
+    def names(self) -> list[str]:
+        return sorted(self._load())
+
+
+@functools.cache
+def shipped_vocabularies() -> VocabularyLibrary:
+    return VocabularyLibrary(shipped_forms_dir() / "vocabularies")
+
+
+def shipped_form_paths() -> list[Path]:
+    return sorted(shipped_forms_dir().glob("*.yaml"))
+
+
+def read_form_file(untrusted_path: Path) -> FormDefinition:
+    """A form from a fieldkit YAML file or an XLSForm (by its suffix), fully checked."""
+    suffix = untrusted_path.suffix.lower()
+    if suffix in XLSFORM_SUFFIXES:
+        from fieldkit.services.xlsform import convert_xlsform
+
+        return convert_xlsform(untrusted_path, vocabularies=shipped_vocabularies().resolve).form
+    if suffix not in YAML_SUFFIXES:
+        raise InvalidInputError(
+            _("{name}: not a form file; give a .yaml form or an .xlsx, .xls or .csv XLSForm.").format(
+                name=untrusted_path.name
+            )
+        )
+    try:
+        size = untrusted_path.stat().st_size
+        if size > MAX_FORM_FILE_BYTES:
+            raise InvalidInputError(_("{name}: the file is too large for a form.").format(name=untrusted_path.name))
+        data = untrusted_path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(_("{path}: no such file.").format(path=untrusted_path)) from None
+    except IsADirectoryError:
+        raise InvalidInputError(_("{path}: is a folder, not a file.").format(path=untrusted_path)) from None
+    except OSError as exc:
+        raise InvalidInputError(
+            _("{path}: cannot be read ({reason}).").format(path=untrusted_path, reason=exc.strerror)
+        ) from None
+    return load_form(data, untrusted_path.name, shipped_vocabularies().resolve)
+
+
+def form_json(form: FormDefinition) -> bytes:
+    return canonical_json(form.model_dump(mode="json"))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_stored(definition: str) -> FormDefinition:
+    return FormDefinition.model_validate_json(definition)
+
+
+def form_from_row(row: FormRow) -> FormDefinition:
+    return _parse_stored(row.definition)
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    form_id: str
+    version: str
+    installed: bool  # False when this exact form was installed already
+
+
+def install(session: Session, form: FormDefinition) -> InstallResult:
+    """Add a form version. The same version with other content is refused: raise the version."""
+    definition = form_json(form)
+    digest = sha256_hex(definition)
+    existing = repo.get_form(session, form.id, form.version)
+    if existing is not None:
+        if existing.sha256 == digest:
+            return InstallResult(form.id, form.version, installed=False)
+        raise ConflictError(
+            _(
+                "Form '{id}' version {version} is already installed with different content; "
+                "give the changed form a new version."
+            ).format(id=form.id, version=form.version)
+        )
+    session.add(
+        FormRow(
+            form_id=form.id,
+            version=form.version,
+            definition=definition.decode(),
+            sha256=digest,
+            installed_at=utc_timestamp(),
+        )
+    )
+    session.flush()
+    audit.append(session, audit.Action.FORM_INSTALLED, form.id, {"version": form.version, "sha256": digest})
+    return InstallResult(form.id, form.version, installed=True)
+
+
+def install_shipped(session: Session) -> list[InstallResult]:
+    results = []
+    for path in shipped_form_paths():
+        form = load_form(path.read_bytes(), path.name, shipped_vocabularies().resolve)
+        results.append(install(session, form))
+    return results
+
+
+def install_file(vault: Vault, untrusted_path: Path) -> InstallResult:
+    form = read_form_file(untrusted_path)
+    with vault.write() as session:
+        return install(session, form)
+
+
+def current(session: Session, form_id: str) -> FormDefinition:
+    row = repo.current_form(session, form_id)
+    if row is None:
+        raise NotFoundError(
+            _("No form '{id}' in this vault; see 'fieldkit-cli forms list'.").format(id=form_id)
+        )
+    return form_from_row(row)
+
+
+def version(session: Session, form_id: str, form_version: str) -> FormDefinition:
+    row = repo.get_form(session, form_id, form_version)
+    if row is None:
+        raise NotFoundError(
+            _("Form '{id}' version {version} is not in this vault.").format(
+                id=form_id, version=form_version
+            )
+        )
+    return form_from_row(row)
+
+
+@dataclass(frozen=True)
+class FormSummary:
+    form_id: str
+    version: str
+    title: str
+    installed_at: str
+    current: bool
+    fields: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.form_id,
+            "version": self.version,
+            "title": self.title,
+            "installed_at": self.installed_at,
+            "current": self.current,
+            "fields": self.fields,
+        }
+
+
+def list_installed(vault: Vault, language: str) -> list[FormSummary]:
+    with vault.read() as session:
+        rows = repo.all_forms(session)
+        currents = {
+            form_id: repo.current_form(session, form_id) for form_id in {r.form_id for r in rows}
+        }
+    summaries = []
+    for row in rows:
+        form = form_from_row(row)
+        head = currents.get(row.form_id)
+        summaries.append(
+            FormSummary(
+                form_id=row.form_id,
+                version=row.version,
+                title=form.localized_title(language),
+                installed_at=row.installed_at,
+                current=head is not None and head.version == row.version,
+                fields=sum(1 for _ in form.walk()),
+            )
+        )
+    return summaries
+
+
+def validate_file(untrusted_path: Path) -> FormDefinition:
+    """Check a form file without installing it; FormError lists every problem."""
+    return read_form_file(untrusted_path)
+
+
+__all__ = [
+    "FormError",
+    "FormSummary",
+    "InstallResult",
+    "VocabularyLibrary",
+    "current",
+    "install",
+    "install_file",
+    "install_shipped",
+    "list_installed",
+    "read_form_file",
+    "shipped_form_paths",
+    "shipped_forms_dir",
+    "validate_file",
+    "version",
+]
+

@@ -1,0 +1,597 @@
+"""Records: drafts saved as you go, finalizing (sealing), amending, importing, finding, showing.
+
+Each function is one unit of work in one short session. Sealing validates the answers against
+the record's own form version (clearing irrelevant answers), builds the revision envelope,
+hashes its canonical JSON, chains it to the previous revision and signs it with the device key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, text, update
+from sqlmodel import Session, col, select
+
+from fieldkit.crypto.identity import PublicIdentity, SigningKey
+from fieldkit.domain import validation
+from fieldkit.domain.forms import FieldType, FormDefinition
+from fieldkit.domain.records import (
+    RecordStatus,
+    RevisionEnvelope,
+    attachment_hashes,
+    new_record_id,
+    searchable_text,
+    sha256_hex,
+    summarize,
+    utc_timestamp,
+)
+from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError
+from fieldkit.i18n import _, ngettext
+from fieldkit.services import attachments as attachment_service
+from fieldkit.services import forms as form_service
+from fieldkit.services.datafiles import JsonLines
+from fieldkit.vault import attachments as attachment_store
+from fieldkit.vault import audit, repo
+from fieldkit.vault.models import IdentityRow, RecordRow, RevisionRow
+from fieldkit.vault.repo import RecordFilter
+from fieldkit.vault.store import Vault
+
+MAX_DRAFT_BYTES = 10 * 1024 * 1024
+SHOWN_PROBLEMS = 5
+Clock = Callable[[], dt.datetime]
+
+
+class ValidationFailedError(InvalidInputError):
+    """The answers break rules of the form; ``problems`` lists each field and rule."""
+
+    def __init__(self, problems: list[validation.Problem], where: str = "") -> None:
+        self.problems = problems
+        shown = "; ".join(f"{p.path} ({p.rule}): {p.message}" for p in problems[:SHOWN_PROBLEMS])
+        if len(problems) > SHOWN_PROBLEMS:
+            shown += "; " + _("and {n} more").format(n=len(problems) - SHOWN_PROBLEMS)
+        prefix = f"{where}: " if where else ""
+        super().__init__(prefix + _("the record is not valid: {problems}").format(problems=shown))
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    number: int
+    sha256: str
+    previous: str | None
+    sealed_at: str
+    key_id: str
+    status: str
+    exported_at: str | None
+    bundle_seq: int | None
+    acknowledged_at: str | None
+    signature_valid: bool
+    purged: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class RecordItem:
+    """One line of a record list."""
+
+    id: str
+    form_id: str
+    form_version: str
+    status: str
+    title: str
+    event_date: str
+    place: str
+    created_at: str
+    updated_at: str
+    has_draft: bool
+    revision_count: int
+
+    @classmethod
+    def of(cls, row: RecordRow) -> RecordItem:
+        return cls(
+            id=row.id,
+            form_id=row.form_id,
+            form_version=row.form_version,
+            status=row.status,
+            title=row.title,
+            event_date=row.event_date,
+            place=row.place,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            has_draft=row.draft is not None,
+            revision_count=row.revision_count,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class RecordDetail:
+    item: RecordItem
+    draft: dict[str, Any] | None
+    sealed: dict[str, Any] | None
+    revisions: list[RevisionInfo] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What the user sees and edits: the draft if there is one, else the newest sealed answers."""
+        return self.draft if self.draft is not None else (self.sealed or {})
+
+    @property
+    def chain_valid(self) -> bool:
+        previous = None
+        for revision in self.revisions:
+            if not revision.signature_valid or revision.previous != previous:
+                return False
+            previous = revision.sha256
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return self.item.to_json() | {
+            "draft": self.draft,
+            "data": self.sealed,
+            "revisions": [r.to_json() for r in self.revisions],
+            "chain_valid": self.chain_valid,
+        }
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# -- preparing rows ------------------------------------------------------------------------------
+
+
+def _check_or_raise(form: FormDefinition, data: Any, language: str, clock: Clock, where: str = "") -> dict[str, Any]:
+    outcome = validation.check(form, data, language=language, clock=clock)
+    if outcome.problems:
+        raise ValidationFailedError(outcome.problems, where)
+    return outcome.data
+
+
+def _structural_problems(form: FormDefinition, data: Any, language: str, clock: Clock) -> list[validation.Problem]:
+    """Problems a draft may not keep: unknown fields and answers of the wrong type."""
+    outcome = validation.check(form, data, language=language, clock=clock)
+    return [p for p in outcome.problems if p.rule not in ("required", "constraint", "min_count", "expression")]
+
+
+def _draft_text(data: Any) -> str:
+    try:
+        encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        raise InvalidInputError(_("The answers cannot be saved: they are not plain data.")) from None
+    if len(encoded.encode()) > MAX_DRAFT_BYTES:
+        raise InvalidInputError(_("The answers are larger than 10 MiB; shorten them."))
+    return encoded
+
+
+def _summary_values(form: FormDefinition, data: dict[str, Any], language: str) -> dict[str, str]:
+    summary = summarize(form, data, language)
+    return {"title": summary.title, "event_date": summary.date, "place": summary.place}
+
+
+@dataclass
+class _Sealed:
+    revision: dict[str, Any]
+    audit_entry: tuple[str, str | None, dict[str, Any] | None]
+
+
+def _seal(
+    form: FormDefinition,
+    record_id: str,
+    number: int,
+    previous: str | None,
+    data: dict[str, Any],
+    key: SigningKey,
+) -> _Sealed:
+    envelope = RevisionEnvelope(
+        record_id=record_id,
+        number=number,
+        form_id=form.id,
+        form_version=form.version,
+        data=data,
+        attachments=tuple(attachment_hashes(form, data)),
+        previous=previous,
+        sealed_at=utc_timestamp(),
+        device=key.key_id,
+    )
+    content = envelope.canonical()
+    digest = sha256_hex(content)
+    action = audit.Action.RECORD_FINALIZED if number == 1 else audit.Action.RECORD_AMENDED
+    return _Sealed(
+        revision={
+            "record_id": record_id,
+            "number": number,
+            "content": content,
+            "sha256": digest,
+            "previous": previous,
+            "signature": key.sign(content),
+            "key_id": key.key_id,
+            "sealed_at": envelope.sealed_at,
+            "status": RecordStatus.FINAL.value,
+        },
+        audit_entry=(action, record_id, {"revision": number, "sha256": digest}),
+    )
+
+
+def _require_attachments(session: Session, form: FormDefinition, data: dict[str, Any]) -> None:
+    for digest in attachment_hashes(form, data):
+        if not attachment_store.exists(session, digest):
+            raise InvalidInputError(
+                _("An attachment ({sha}) is not stored in this vault; add the file again.").format(
+                    sha=digest[:12]
+                )
+            )
+
+
+def _signing_key(session: Session) -> SigningKey:
+    row = repo.active_identity(session)
+    if row is None:
+        raise ConflictError(_("This vault has no device key; it is damaged."))
+    return SigningKey.from_private_bytes(row.private_key)
+
+
+def _next_num(session: Session) -> int:
+    return int(session.exec(select(func.coalesce(func.max(RecordRow.num), 0))).one()) + 1
+
+
+@dataclass
+class _NewRecord:
+    row: dict[str, Any]
+    search: tuple[str, str]
+    sealed: _Sealed | None
+
+
+def _write_new(session: Session, records: Sequence[_NewRecord]) -> None:
+    """Insert prepared records, their search text, revisions and audit entries in bulk."""
+    if not records:
+        return
+    first = _next_num(session)
+    for offset, record in enumerate(records):
+        record.row["num"] = first + offset
+    session.execute(insert(RecordRow), [r.row for r in records])
+    session.execute(
+        text("INSERT INTO record_fts(rowid, title, body) VALUES (:num, :title, :body)"),
+        [{"num": r.row["num"], "title": r.search[0], "body": r.search[1]} for r in records],
+    )
+    sealed = [r.sealed for r in records if r.sealed is not None]
+    if sealed:
+        session.execute(insert(RevisionRow), [s.revision for s in sealed])
+    entries: list[tuple[str, str | None, dict[str, Any] | None]] = []
+    for r in records:
+        entries.append((audit.Action.RECORD_CREATED, r.row["id"], {"form": r.row["form_id"]}))
+        if r.sealed is not None:
+            entries.append(r.sealed.audit_entry)
+    audit.append_many(session, entries)
+
+
+def _prepare(
+    form: FormDefinition,
+    data: Any,
+    *,
+    final: bool,
+    key: SigningKey | None,
+    language: str,
+    clock: Clock,
+    where: str = "",
+) -> _NewRecord:
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            (f"{where}: " if where else "") + _("the answers must be a JSON object keyed by field name.")
+        )
+    data = validation.with_defaults(form, data, clock)
+    now = utc_timestamp()
+    record_id = new_record_id()
+    sealed = None
+    if final:
+        assert key is not None
+        cleaned = _check_or_raise(form, data, language, clock, where)
+        sealed = _seal(form, record_id, 1, None, cleaned, key)
+        shown, draft = cleaned, None
+    else:
+        problems = _structural_problems(form, data, language, clock)
+        if problems:
+            raise ValidationFailedError(problems, where)
+        shown = validation.check(form, data, language=language, clock=clock).data
+        draft = _draft_text(data)
+    row = {
+        "id": record_id,
+        "form_id": form.id,
+        "form_version": form.version,
+        "status": RecordStatus.FINAL.value if final else RecordStatus.DRAFT.value,
+        "created_at": now,
+        "updated_at": now,
+        "draft": draft,
+        "revision_count": 1 if sealed else 0,
+        "head_sha256": sealed.revision["sha256"] if sealed else None,
+        **_summary_values(form, shown, language),
+    }
+    return _NewRecord(row, (row["title"], searchable_text(form, shown, language)), sealed)
+
+
+# -- use cases ------------------------------------------------------------------------------------
+
+
+def create(
+    vault: Vault,
+    form_id: str,
+    data: dict[str, Any] | None = None,
+    *,
+    attachments: Sequence[tuple[str | None, Path]] = (),
+    final: bool = False,
+    language: str = "en",
+    clock: Clock = _utc_now,
+) -> str:
+    """A new record from ``data`` (and files for its attachment fields); returns its id."""
+    answers = dict(data or {})
+    with vault.write() as session:
+        form = form_service.current(session, form_id)
+        for field_name, path in attachments:
+            name = field_name or _first_attachment_field(form)
+            ref = attachment_service.store_file(session, path)
+            answers[name] = [*(answers.get(name) or []), ref]
+        key = _signing_key(session) if final else None
+        if final:
+            _require_attachments(session, form, answers)
+        record = _prepare(form, answers, final=final, key=key, language=language, clock=clock)
+        _write_new(session, [record])
+        return str(record.row["id"])
+
+
+def _first_attachment_field(form: FormDefinition) -> str:
+    for path, f in form.walk():
+        if f.type is FieldType.ATTACHMENT and not any(
+            form.field(p).type is FieldType.REPEAT for p in path
+        ):
+            return f.name
+    raise InvalidInputError(
+        _("Form '{id}' has no attachment field; files cannot be attached to it.").format(id=form.id)
+    )
+
+
+def import_lines(
+    vault: Vault,
+    form_id: str,
+    lines: JsonLines,
+    *,
+    final: bool = False,
+    language: str = "en",
+    clock: Clock = _utc_now,
+) -> int:
+    """Import one record per JSON line, all or nothing; an error names its line."""
+    with vault.write() as session:
+        form = form_service.current(session, form_id)
+        key = _signing_key(session) if final else None
+        batch: list[_NewRecord] = []
+        count = 0
+        for number, data in lines:
+            where = _("line {n}").format(n=number)
+            if final and isinstance(data, dict):
+                _require_attachments(session, form, data)
+            batch.append(
+                _prepare(form, data, final=final, key=key, language=language, clock=clock, where=where)
+            )
+            if len(batch) >= 1000:
+                _write_new(session, batch)
+                count += len(batch)
+                batch = []
+        _write_new(session, batch)
+        return count + len(batch)
+
+
+def resolve(session: Session, given: str) -> RecordRow:
+    """A record by its id, or by an unambiguous prefix of at least 6 characters."""
+    row = repo.get_record(session, given)
+    if row is not None:
+        return row
+    matches = repo.find_record_by_prefix(session, given.lower()) if len(given) >= 6 else []
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise InvalidInputError(
+            _("'{id}' matches several records; give more of the id.").format(id=given[:40])
+        )
+    raise NotFoundError(_("No record '{id}' in this vault.").format(id=given[:40]))
+
+
+def _record_form(session: Session, row: RecordRow) -> FormDefinition:
+    return form_service.version(session, row.form_id, row.form_version)
+
+
+def save_draft(
+    vault: Vault,
+    record_id: str,
+    data: dict[str, Any],
+    *,
+    language: str = "en",
+    clock: Clock = _utc_now,
+) -> validation.Outcome:
+    """Save the answers being edited (a new record or an amendment). Returns the check's outcome,
+    for showing problems beside fields; only structural problems are refused."""
+    with vault.write() as session:
+        row = resolve(session, record_id)
+        form = _record_form(session, row)
+        outcome = validation.check(form, data, language=language, clock=clock)
+        structural = [
+            p for p in outcome.problems if p.rule not in ("required", "constraint", "min_count", "expression")
+        ]
+        if structural:
+            raise ValidationFailedError(structural)
+        row.draft = _draft_text(data)
+        row.updated_at = utc_timestamp()
+        if row.revision_count == 0:
+            for key, value in _summary_values(form, outcome.data, language).items():
+                setattr(row, key, value)
+            repo.set_search_text(session, row, row.title, searchable_text(form, outcome.data, language))
+        session.add(row)
+        return outcome
+
+
+def _seal_onto(
+    session: Session, row: RecordRow, data: Any, language: str, clock: Clock
+) -> RevisionInfo:
+    form = _record_form(session, row)
+    cleaned = _check_or_raise(form, data, language, clock)
+    _require_attachments(session, form, cleaned)
+    key = _signing_key(session)
+    sealed = _seal(form, row.id, row.revision_count + 1, row.head_sha256, cleaned, key)
+    session.execute(insert(RevisionRow), [sealed.revision])
+    row.revision_count += 1
+    row.head_sha256 = sealed.revision["sha256"]
+    row.status = RecordStatus.FINAL.value
+    row.draft = None
+    row.updated_at = utc_timestamp()
+    for name, value in _summary_values(form, cleaned, language).items():
+        setattr(row, name, value)
+    session.add(row)
+    repo.set_search_text(session, row, row.title, searchable_text(form, cleaned, language))
+    audit.append_many(session, [sealed.audit_entry])
+    revision = RevisionRow.model_validate(sealed.revision)
+    return _revision_info(revision, key.public)
+
+
+def finalize(vault: Vault, record_id: str, *, language: str = "en", clock: Clock = _utc_now) -> RevisionInfo:
+    """Seal the record's draft as its next revision."""
+    with vault.write() as session:
+        row = resolve(session, record_id)
+        if row.draft is None:
+            raise ConflictError(
+                _("Record {id} has nothing to finalize: it is sealed and not being amended.").format(
+                    id=row.id[:12]
+                )
+            )
+        return _seal_onto(session, row, json.loads(row.draft), language, clock)
+
+
+def amend(
+    vault: Vault, record_id: str, data: Any, *, language: str = "en", clock: Clock = _utc_now
+) -> RevisionInfo:
+    """Seal ``data`` as a new revision of a sealed record."""
+    with vault.write() as session:
+        row = resolve(session, record_id)
+        if row.revision_count == 0:
+            raise ConflictError(
+                _("Record {id} is a draft; finalize it instead of amending it.").format(id=row.id[:12])
+            )
+        return _seal_onto(session, row, data, language, clock)
+
+
+def start_amendment(vault: Vault, record_id: str) -> dict[str, Any]:
+    """Open a sealed record for amendment: its newest answers become a draft."""
+    with vault.write() as session:
+        row = resolve(session, record_id)
+        if row.draft is not None:
+            return dict(json.loads(row.draft))
+        head = repo.head_revision(session, row.id)
+        if head is None or head.content is None:
+            raise ConflictError(_("Record {id} cannot be amended: its content was purged.").format(id=row.id[:12]))
+        data = dict(RevisionEnvelope.from_json(json.loads(head.content)).data)
+        row.draft = _draft_text(data)
+        row.updated_at = utc_timestamp()
+        session.add(row)
+        return data
+
+
+def discard_draft(vault: Vault, record_id: str) -> bool:
+    """Drop the draft. A record never sealed is deleted; True if the record is gone."""
+    with vault.write() as session:
+        row = resolve(session, record_id)
+        if row.draft is None:
+            raise ConflictError(_("Record {id} has no draft.").format(id=row.id[:12]))
+        audit.append(session, audit.Action.DRAFT_DISCARDED, row.id, {"revisions": row.revision_count})
+        if row.revision_count == 0:
+            session.execute(text("DELETE FROM record_fts WHERE rowid = :n"), {"n": row.num})
+            session.delete(row)
+            return True
+        row.draft = None
+        session.add(row)
+        return False
+
+
+def list_items(
+    vault: Vault, filters: RecordFilter, limit: int | None = None, offset: int = 0
+) -> list[RecordItem]:
+    with vault.read() as session:
+        return [RecordItem.of(row) for row in repo.list_records(session, filters, limit, offset)]
+
+
+def count(vault: Vault, filters: RecordFilter) -> int:
+    with vault.read() as session:
+        return repo.count_records(session, filters)
+
+
+def _revision_info(row: RevisionRow, signer: PublicIdentity | None) -> RevisionInfo:
+    content = row.content if isinstance(row.content, bytes) else None
+    valid = bool(
+        signer is not None
+        and content is not None
+        and signer.verify(row.signature, content)
+        and sha256_hex(content) == row.sha256
+    )
+    return RevisionInfo(
+        number=row.number,
+        sha256=row.sha256,
+        previous=row.previous,
+        sealed_at=row.sealed_at,
+        key_id=row.key_id,
+        status=row.status,
+        exported_at=row.exported_at,
+        bundle_seq=row.bundle_seq,
+        acknowledged_at=row.acknowledged_at,
+        signature_valid=valid,
+        purged=row.content is None,
+    )
+
+
+def detail(vault: Vault, record_id: str) -> RecordDetail:
+    with vault.read() as session:
+        row = resolve(session, record_id)
+        revisions = repo.revisions(session, row.id)
+        signers = {
+            identity.key_id: PublicIdentity(identity.public_key)
+            for identity in session.exec(select(IdentityRow))
+        }
+    sealed = None
+    if revisions and revisions[-1].content is not None:
+        sealed = RevisionEnvelope.from_json(json.loads(revisions[-1].content)).data
+    return RecordDetail(
+        item=RecordItem.of(row),
+        draft=json.loads(row.draft) if row.draft is not None else None,
+        sealed=sealed,
+        revisions=[_revision_info(r, signers.get(r.key_id)) for r in revisions],
+    )
+
+
+def form_of(vault: Vault, record_id: str) -> FormDefinition:
+    with vault.read() as session:
+        return _record_form(session, resolve(session, record_id))
+
+
+def imported_message(n: int) -> str:
+    return ngettext("{n} record imported", "{n} records imported", n).format(n=n)
+
+
+def mark_status(session: Session, sha256s: Iterable[str], status: RecordStatus, **values: Any) -> int:
+    """Set the status of sealed revisions (exported, acknowledged) and of their records."""
+    hashes = list(sha256s)
+    if not hashes:
+        return 0
+    result = session.execute(
+        update(RevisionRow)
+        .where(col(RevisionRow.sha256).in_(hashes))
+        .values(status=status.value, **values)
+    )
+    heads = select(RevisionRow.record_id).where(col(RevisionRow.sha256).in_(hashes))
+    session.execute(
+        update(RecordRow)
+        .where(col(RecordRow.id).in_(heads), col(RecordRow.head_sha256).in_(hashes))
+        .values(status=status.value)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

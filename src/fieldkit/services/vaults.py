@@ -1,0 +1,167 @@
+"""Creating, unlocking and re-keying a vault.
+
+Creation builds the database under a temporary name and writes the key file last: a vault folder
+with a key file is complete; a crash during creation leaves only leftovers that the next
+``init`` removes. A wrong passphrase fails before the database is touched, so every vault file
+stays byte-identical.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fieldkit.crypto.identity import SigningKey
+from fieldkit.domain.records import utc_timestamp
+from fieldkit.errors import ConflictError
+from fieldkit.files import fsync_dir, make_private_dir, remove_stale_temporaries
+from fieldkit.i18n import _
+from fieldkit.services import forms as form_service
+from fieldkit.services.passphrases import check_new_passphrase
+from fieldkit.vault import audit, keyfile, migrate, repo
+from fieldkit.vault.engine import DATABASE_FILE, database_path
+from fieldkit.vault.models import IdentityRow
+from fieldkit.vault.store import Vault
+
+log = logging.getLogger(__name__)
+
+CREATING_SUFFIX = ".creating"
+SETTING_DEVICE_NAME = "device_name"
+
+
+def vault_exists(folder: Path) -> bool:
+    return keyfile.key_path(folder).exists()
+
+
+def _incomplete_leftovers(folder: Path) -> list[Path]:
+    stem = folder / (DATABASE_FILE + CREATING_SUFFIX)
+    return [p for p in (stem, Path(f"{stem}-wal"), Path(f"{stem}-shm")) if p.exists()]
+
+
+def create_vault(
+    folder: Path,
+    passphrase: str,
+    *,
+    device_name: str = "",
+    install_forms: bool = True,
+) -> Vault:
+    """Create a vault in ``folder`` and return it unlocked."""
+    check_new_passphrase(passphrase)
+    if vault_exists(folder):
+        raise ConflictError(_("A vault already exists in {folder}.").format(folder=folder))
+    if database_path(folder).exists():
+        raise ConflictError(
+            _(
+                "{folder} holds a vault database without its key file. Restore vault.key from a "
+                "backup, or move the folder away to start a new vault."
+            ).format(folder=folder)
+        )
+    make_private_dir(folder)
+    remove_stale_temporaries(folder)
+    for leftover in _incomplete_leftovers(folder):
+        leftover.unlink()
+
+    database_key = keyfile.new_database_key()
+    key_file = keyfile.KeyFile.wrap(database_key, passphrase, keyfile.calibrated_params())
+    building = folder / (DATABASE_FILE + CREATING_SUFFIX)
+    vault = Vault(folder, database_key, database=building)
+    try:
+        migrate.upgrade(vault.engine)
+        with vault.write() as session:
+            signing_key = SigningKey.generate()
+            session.add(
+                IdentityRow(
+                    key_id=signing_key.key_id,
+                    private_key=signing_key.private_bytes(),
+                    public_key=signing_key.public.public_key,
+                    created_at=utc_timestamp(),
+                )
+            )
+            repo.set_setting(session, SETTING_DEVICE_NAME, device_name.strip()[:80])
+            audit.append(session, audit.Action.VAULT_CREATED, None, {"key_id": signing_key.key_id})
+            if install_forms:
+                form_service.install_shipped(session)
+    finally:
+        vault.close()
+    os.replace(building, database_path(folder))
+    fsync_dir(folder)
+    keyfile.write_key_file(folder, key_file)
+    log.info("vault created")
+    return Vault(folder, database_key)
+
+
+def unlock_vault(folder: Path, passphrase: str, *, failed_attempts: int = 0) -> Vault:
+    """Open the vault; WrongPassphraseError leaves every file as it was."""
+    key_file = keyfile.read_key_file(folder)
+    database_key = key_file.unwrap(passphrase)
+    vault = Vault(folder, database_key)
+    try:
+        if migrate.ensure_current(vault.engine):
+            log.info("vault schema migrated to %s", migrate.head_revision())
+        if failed_attempts:
+            with vault.write() as session:
+                audit.append(session, audit.Action.FAILED_UNLOCKS, None, {"count": failed_attempts})
+    except BaseException:
+        vault.close()
+        raise
+    return vault
+
+
+def change_passphrase(folder: Path, old: str, new: str, vault: Vault | None = None) -> None:
+    """Rewrap the database key under ``new``. The database itself is not rewritten."""
+    key_file = keyfile.read_key_file(folder)
+    database_key = key_file.unwrap(old)
+    check_new_passphrase(new)
+    if new == old:
+        raise ConflictError(_("The new passphrase is the same as the old one."))
+    rewrapped = keyfile.KeyFile.wrap(database_key, new, keyfile.calibrated_params())
+    keyfile.write_key_file(folder, rewrapped)
+    log.info("passphrase changed")
+    owner = vault or Vault(folder, database_key)
+    try:
+        with owner.write() as session:
+            audit.append(session, audit.Action.PASSPHRASE_CHANGED)
+    finally:
+        if vault is None:
+            owner.close()
+
+
+@dataclass(frozen=True)
+class DeviceIdentity:
+    key_id: str
+    fingerprint: str
+    public_key: bytes
+    created_at: str
+    device_name: str
+
+
+def device_identity(vault: Vault) -> DeviceIdentity:
+    with vault.read() as session:
+        row = repo.active_identity(session)
+        name = repo.get_setting(session, SETTING_DEVICE_NAME, "")
+    if row is None:
+        raise ConflictError(_("This vault has no device key; it is damaged."))
+    signing_key = SigningKey.from_private_bytes(row.private_key)
+    return DeviceIdentity(
+        key_id=signing_key.key_id,
+        fingerprint=signing_key.public.fingerprint,
+        public_key=signing_key.public.public_key,
+        created_at=row.created_at,
+        device_name=name or "",
+    )
+
+
+def signing_key(vault: Vault) -> SigningKey:
+    with vault.read() as session:
+        row = repo.active_identity(session)
+    if row is None:
+        raise ConflictError(_("This vault has no device key; it is damaged."))
+    return SigningKey.from_private_bytes(row.private_key)
+
+
+def kdf_description(folder: Path) -> dict[str, int]:
+    params = keyfile.read_key_file(folder).params
+    return {"memory_kib": params.memory_kib, "iterations": params.iterations, "lanes": params.lanes}
+

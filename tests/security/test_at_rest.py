@@ -1,0 +1,157 @@
+"""security.md tests 2 and 3: a wrong passphrase changes nothing; content never lies in clear."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldkit.services import records, vaults
+from fieldkit.vault.keyfile import WrongPassphraseError
+from tests.conftest import PASSPHRASE, all_types_answers, cli_env, snapshot
+
+
+def test_wrong_passphrase_leaves_every_file_byte_identical(vault_dir: Path) -> None:
+    vault = vaults.create_vault(vault_dir, PASSPHRASE)
+    records.create(vault, "illicit-market-observation", {"narrative": "some words"})
+    vault.close()
+    before = snapshot(vault_dir)
+    with pytest.raises(WrongPassphraseError) as caught:
+        vaults.unlock_vault(vault_dir, "not the passphrase at all")
+    assert caught.value.user_message == "The passphrase is not correct. Check it and try again."
+    assert snapshot(vault_dir) == before
+
+
+def test_wrong_passphrase_while_the_vault_is_open_elsewhere(vault_dir: Path) -> None:
+    """With the app running, -wal and -shm exist; a failed unlock elsewhere must not touch them."""
+    vault = vaults.create_vault(vault_dir, PASSPHRASE)
+    try:
+        records.create(vault, "illicit-market-observation", {"narrative": "open elsewhere"})
+        before = snapshot(vault_dir)
+        assert {"vault.db", "vault.db-wal", "vault.db-shm", "vault.key"} <= set(before)
+        for attempt in ("wrong one", "", "x" * 5000, PASSPHRASE + " "):
+            with pytest.raises(WrongPassphraseError):
+                vaults.unlock_vault(vault_dir, attempt)
+        assert snapshot(vault_dir) == before
+    finally:
+        vault.close()
+
+
+def test_wrong_passphrase_through_the_cli(vault_dir: Path) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    before = snapshot(vault_dir)
+    result = subprocess.run(
+        [sys.executable, "-m", "fieldkit.cli.main", "status"],
+        env=cli_env(vault_dir, FIELDKIT_PASSPHRASE="wrong wrong wrong wrong"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == "fieldkit-cli: The passphrase is not correct. Check it and try again.\n"
+    assert snapshot(vault_dir) == before
+
+
+def test_files_are_owner_only(vault_dir: Path) -> None:
+    vault = vaults.create_vault(vault_dir, PASSPHRASE)
+    try:
+        records.create(vault, "illicit-market-observation", {"narrative": "permissions"})
+        assert vault_dir.stat().st_mode & 0o777 == 0o700
+        for path in vault_dir.iterdir():
+            assert path.stat().st_mode & 0o077 == 0, path.name
+    finally:
+        vault.close()
+
+
+CANARIES = {
+    "subject": "CANARY-subject-7f3a",
+    "story": "CANARY-story-91bc with more words",
+    "place": "CANARY-place-22de",
+    "witness_name": "CANARY-witness-5e01",
+    "colour_other": "CANARY-colour-aa10",
+}
+ATTACHMENT_CANARY = b"CANARY-attachment-bytes-6c44"
+
+
+def _scan(folder: Path, needles: list[bytes]) -> list[str]:
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for needle in needles:
+                if needle in data:
+                    found.append(f"{path}: {needle!r}")
+    return found
+
+
+def test_canaries_never_appear_in_clear(tmp_path: Path) -> None:
+    """Record content in every field and an attachment go through the CLI; afterwards no file in
+    the vault, the temp folder, the config/state/cache folders or the logs holds any of it."""
+    vault_dir = tmp_path / "vault"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    home = tmp_path / "home"
+    attachment = tmp_path / "inbox" / "evidence.bin"
+    attachment.parent.mkdir()
+    attachment.write_bytes(b"\x89PNG" + ATTACHMENT_CANARY * 50)
+    answers = all_types_answers(colour="other", **CANARIES)
+    data_file = tmp_path / "inbox" / "answers.json"
+    data_file.write_text(json.dumps(answers))
+    env = cli_env(
+        vault_dir,
+        TMPDIR=str(temp),
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_STATE_HOME=str(home / "state"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        XDG_DATA_HOME=str(home / "data"),
+    )
+    logs: list[str] = []
+
+    def cli(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "fieldkit.cli.main", "--verbose", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        logs.append(result.stderr)
+        return result.stdout.strip()
+
+    cli("init")
+    from tests.conftest import DATA
+
+    cli("forms", "install", str(DATA / "forms" / "all-types.yaml"))
+    record_id = cli("record", "new", "all-types", "--data", str(data_file), "--attach", str(attachment))
+    cli("record", "finalize", record_id)
+    answers["story"] = "CANARY-story-91bc amended"
+    data_file.write_text(json.dumps(answers))
+    cli("record", "amend", record_id, "--data", str(data_file))
+    cli("record", "list", "--search", "CANARY")
+    cli("status")
+    cli("audit", "verify")
+    data_file.unlink()
+    attachment.unlink()
+
+    needles = [c.encode() for c in CANARIES.values()] + [ATTACHMENT_CANARY]
+    needles += [c.encode("utf-16-le") for c in CANARIES.values()]
+    for folder in (vault_dir, temp, home, tmp_path / "inbox"):
+        assert _scan(folder, needles) == []
+    for log in logs:
+        assert not any(c in log for c in CANARIES.values())
+    assert os.listdir(temp) == []
+
+
+def test_canaries_never_reach_the_log(vault: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    record_id = records.create(vault, "all-types", all_types_answers(colour="other", **CANARIES))
+    records.finalize(vault, record_id)
+    with pytest.raises(records.ValidationFailedError):
+        records.amend(vault, record_id, {"subject": CANARIES["subject"], "count": "x"})
+    assert not any(c in caplog.text for c in CANARIES.values())

@@ -1,0 +1,271 @@
+"""Records: drafts, sealing, amendments, old form versions, search, import, attachments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldkit.crypto.identity import PublicIdentity
+from fieldkit.domain.records import RevisionEnvelope, canonical_json, sha256_hex
+from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError
+from fieldkit.services import forms as form_service
+from fieldkit.services import records
+from fieldkit.services.datafiles import read_json_lines
+from fieldkit.services.records import ValidationFailedError
+from fieldkit.services.vaults import device_identity
+from fieldkit.vault import repo
+from fieldkit.vault.models import RevisionRow
+from fieldkit.vault.repo import RecordFilter
+from tests.conftest import DATA, all_types_answers
+
+
+def test_new_record_is_a_draft_with_defaults_and_summary(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", {"subject": "Fuel smuggling", "place": "Border post"})
+    detail = records.detail(vault, record_id)
+    assert detail.item.status == "draft"
+    assert detail.item.title == "Fuel smuggling"
+    assert detail.item.place == "Border post"
+    assert detail.draft == {"subject": "Fuel smuggling", "place": "Border post"}
+    assert detail.revisions == []
+
+
+def test_a_draft_may_be_incomplete_but_not_malformed(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", {})
+    outcome = records.save_draft(vault, record_id, {"count": -1})
+    assert {(p.field, p.rule) for p in outcome.problems} >= {("count", "constraint"), ("subject", "required")}
+    with pytest.raises(ValidationFailedError) as caught:
+        records.save_draft(vault, record_id, {"count": "many"})
+    assert "count (type)" in caught.value.user_message
+    with pytest.raises(ValidationFailedError):
+        records.save_draft(vault, record_id, {"no_such_field": 1})
+
+
+def test_finalize_seals_a_signed_chained_revision(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers())
+    info = records.finalize(vault, record_id)
+    assert info.number == 1 and info.previous is None and info.signature_valid
+    with vault.read() as session:
+        row = repo.head_revision(session, record_id)
+        assert row is not None and row.content is not None
+    envelope = RevisionEnvelope.from_json(json.loads(row.content))
+    assert canonical_json(envelope.to_json()) == row.content
+    assert sha256_hex(row.content) == row.sha256
+    identity = device_identity(vault)
+    assert envelope.device == identity.key_id
+    assert PublicIdentity(identity.public_key).verify(row.signature, row.content)
+    assert envelope.data["colour"] == "green"
+    assert envelope.data["flags"] == ["fieldkit-yes-no:1:yes"]
+    assert envelope.data["position"]["lat"] == pytest.approx(12.504167)
+    detail = records.detail(vault, record_id)
+    assert detail.item.status == "final" and detail.draft is None and detail.chain_valid
+
+
+def test_finalize_refuses_invalid_answers_naming_field_and_rule(vault: Any) -> None:
+    record_id = records.create(
+        vault, "all-types", all_types_answers(count=-2, colour="other", people=[{"age": 200}])
+    )
+    with pytest.raises(ValidationFailedError) as caught:
+        records.finalize(vault, record_id)
+    problems = {(p.path, p.rule) for p in caught.value.problems}
+    assert problems == {
+        ("count", "constraint"),
+        ("colour_other", "required"),
+        ("people[1].age", "constraint"),
+    }
+    assert records.detail(vault, record_id).item.status == "draft"
+
+
+def test_irrelevant_answers_are_cleared_when_sealing(vault: Any) -> None:
+    answers = all_types_answers(colour="red", colour_other="should vanish")
+    answers["people"] = [{"age": 40, "minor_guardian": "should vanish too"}]
+    record_id = records.create(vault, "all-types", answers, final=True)
+    sealed = records.detail(vault, record_id).sealed
+    assert sealed is not None
+    assert "colour_other" not in sealed
+    assert sealed["people"] == [{"age": 40}]
+
+
+def test_amendment_is_a_new_revision_chained_to_the_last(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    second = records.amend(vault, record_id, all_types_answers(subject="Corrected subject"))
+    draft = records.start_amendment(vault, record_id)
+    draft["count"] = 7
+    records.save_draft(vault, record_id, draft)
+    assert records.detail(vault, record_id).item.has_draft
+    third = records.finalize(vault, record_id)
+    detail = records.detail(vault, record_id)
+    assert [r.number for r in detail.revisions] == [1, 2, 3]
+    assert second.previous == detail.revisions[0].sha256
+    assert third.previous == second.sha256
+    assert detail.chain_valid
+    assert detail.sealed is not None and detail.sealed["count"] == 7
+    assert detail.sealed["subject"] == "Corrected subject"
+    assert detail.item.title == "Corrected subject"
+
+
+def test_sealed_revisions_never_change(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    for statement in (
+        "UPDATE revision SET content = x'00'",
+        "UPDATE revision SET sha256 = 'forged'",
+        "UPDATE revision SET signature = x'00'",
+        "UPDATE revision SET content = NULL",  # purging needs an acknowledged revision
+        "DELETE FROM revision",
+    ):
+        with pytest.raises(Exception, match="sealed revisions"), vault.write() as session:
+            session.connection().exec_driver_sql(statement)
+    assert records.detail(vault, record_id).chain_valid
+
+
+def test_a_changed_signature_shows_as_invalid(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    with vault.write() as session:
+        conn = session.connection()
+        conn.exec_driver_sql("DROP TRIGGER revision_sealed_no_update")
+        conn.exec_driver_sql("UPDATE revision SET content = replace(content, 'green', 'brown')")
+    detail = records.detail(vault, record_id)
+    assert not detail.revisions[0].signature_valid
+    assert not detail.chain_valid
+
+
+def test_nothing_to_finalize_and_nothing_to_amend(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    with pytest.raises(ConflictError):
+        records.finalize(vault, record_id)
+    draft_id = records.create(vault, "all-types", {})
+    with pytest.raises(ConflictError):
+        records.amend(vault, draft_id, all_types_answers())
+
+
+def test_records_are_found_by_short_id_and_unknown_ids_are_refused(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", {"subject": "short id"})
+    assert records.detail(vault, record_id[:8]).item.id == record_id
+    with pytest.raises(NotFoundError):
+        records.detail(vault, "0" * 32)
+    with pytest.raises(NotFoundError):
+        records.detail(vault, "../etc")
+
+
+def test_discarding_drafts(vault: Any) -> None:
+    draft_id = records.create(vault, "all-types", {"subject": "to discard"})
+    assert records.discard_draft(vault, draft_id) is True
+    with pytest.raises(NotFoundError):
+        records.detail(vault, draft_id)
+    sealed_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    records.start_amendment(vault, sealed_id)
+    assert records.discard_draft(vault, sealed_id) is False
+    assert records.detail(vault, sealed_id).draft is None
+
+
+def test_old_records_keep_their_form_version(vault: Any, tmp_path: Path) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    text = (DATA / "forms" / "all-types.yaml").read_text(encoding="utf-8")
+    changed = text.replace('version: "1"', 'version: "2"').replace(
+        "constraint: \". >= 0\"", "constraint: \". >= 10\""
+    )
+    path = tmp_path / "all-types-v2.yaml"
+    path.write_text(changed, encoding="utf-8")
+    assert form_service.install_file(vault, path).installed
+    # New records use version 2 and its stricter rule ...
+    new_id = records.create(vault, "all-types", all_types_answers())
+    assert records.detail(vault, new_id).item.form_version == "2"
+    with pytest.raises(ValidationFailedError):
+        records.finalize(vault, new_id)
+    # ... while the old record is still read and amended against version 1.
+    old = records.detail(vault, record_id)
+    assert old.item.form_version == "1"
+    records.amend(vault, record_id, all_types_answers(count=3))
+    assert records.detail(vault, record_id).item.form_version == "1"
+
+
+def test_same_form_version_with_other_content_is_refused(vault: Any, tmp_path: Path) -> None:
+    text = (DATA / "forms" / "all-types.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "changed.yaml"
+    path.write_text(text.replace("All field types", "Changed title"), encoding="utf-8")
+    with pytest.raises(ConflictError, match="new version"):
+        form_service.install_file(vault, path)
+    assert form_service.install_file(vault, DATA / "forms" / "all-types.yaml").installed is False
+
+
+def test_search_and_filters(vault: Any) -> None:
+    gold = records.create(vault, "all-types", all_types_answers(subject="Gold convoy", day="2026-02-10"), final=True)
+    ivory = records.create(vault, "all-types", all_types_answers(subject="Ivory cache", day="2026-05"))
+    records.create(vault, "all-types", all_types_answers(subject="Timber", day="2025"))
+
+    def ids(**kwargs: Any) -> set[str]:
+        return {item.id for item in records.list_items(vault, RecordFilter(**kwargs))}
+
+    assert ids(search="gold") == {gold}
+    assert ids(search="GOLD conv") == {gold}
+    assert ids(search="Rouge") == set()  # "red" was not chosen anywhere
+    assert ids(search="Vert") == {gold, ivory} | ids(search="vert")  # labels in every language
+    assert ids(search='"; DROP TABLE record; --') == set()
+    assert ids(status="final") == {gold}
+    assert ids(status="draft", form_id="all-types") >= {ivory}
+    assert ids(date_from="2026-01-01", date_to="2026-03-31") == {gold}
+    assert ids(date_from="2026-05-15") == {ivory}  # a month-precision date overlaps the range
+    assert gold not in ids(date_to="2025-12-31")
+    assert records.count(vault, RecordFilter(form_id="all-types")) == 3
+
+
+def test_identifying_answers_are_not_indexed_for_search(vault: Any) -> None:
+    records.create(vault, "all-types", all_types_answers(witness_name="Zebulon Quartermaine"), final=True)
+    assert records.list_items(vault, RecordFilter(search="Quartermaine")) == []
+
+
+def test_import_is_all_or_nothing_and_names_the_line(vault: Any, tmp_path: Path) -> None:
+    good = json.dumps(all_types_answers())
+    path = tmp_path / "batch.jsonl"
+    path.write_text("\n".join([good, good, "", json.dumps(all_types_answers(count="x")), good]))
+    with pytest.raises(ValidationFailedError) as caught:
+        records.import_lines(vault, "all-types", read_json_lines(path), final=True)
+    assert "line 4" in caught.value.user_message
+    assert records.count(vault, RecordFilter()) == 0
+    path.write_text("\n".join([good] * 3) + "\n")
+    assert records.import_lines(vault, "all-types", read_json_lines(path), final=True) == 3
+    assert records.count(vault, RecordFilter(status="final")) == 3
+
+
+def test_import_reports_bad_json_with_its_line(vault: Any, tmp_path: Path) -> None:
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"subject": "ok"}\n{"subject": \n')
+    with pytest.raises(InvalidInputError, match="line 2"):
+        records.import_lines(vault, "all-types", read_json_lines(path))
+    assert records.count(vault, RecordFilter()) == 0
+
+
+def test_attachments_are_stored_and_recorded_by_hash(vault: Any, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff" + b"jpeg-bytes" * 1000)
+    record_id = records.create(vault, "all-types", all_types_answers(), attachments=[(None, photo)], final=True)
+    sealed = records.detail(vault, record_id).sealed
+    assert sealed is not None
+    [ref] = sealed["files"]
+    assert ref["name"] == "photo.jpg" and ref["media_type"] == "image/jpeg"
+    assert ref["sha256"] == sha256_hex(photo.read_bytes())
+    with vault.read() as session:
+        row = repo.head_revision(session, record_id)
+        assert isinstance(row, RevisionRow) and row.content is not None
+    assert RevisionEnvelope.from_json(json.loads(row.content)).attachments == (ref["sha256"],)
+
+
+def test_attachment_size_limit_is_configurable_and_enforced(vault: Any, tmp_path: Path) -> None:
+    from fieldkit.services import attachments as attachment_service
+
+    attachment_service.set_max_bytes(vault, 1024 * 1024)
+    big = tmp_path / "video.mp4"
+    big.write_bytes(b"\0" * (1024 * 1024 + 1))
+    with pytest.raises(InvalidInputError, match="attachment limit of 1 MiB"):
+        records.create(vault, "all-types", all_types_answers(), attachments=[(None, big)])
+    assert records.count(vault, RecordFilter()) == 0
+    with pytest.raises(InvalidInputError):
+        attachment_service.set_max_bytes(vault, 10)
+
+
+def test_a_reference_to_a_missing_attachment_cannot_be_sealed(vault: Any) -> None:
+    ghost = {"sha256": "a" * 64, "name": "ghost.png", "media_type": "image/png", "size": 3}
+    with pytest.raises(InvalidInputError, match="not stored"):
+        records.create(vault, "all-types", all_types_answers(files=[ghost]), final=True)
