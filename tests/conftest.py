@@ -27,7 +27,12 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("FIELDKIT_TEST_FAST_KDF", "1")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    for name in ("FIELDKIT_VAULT", "FIELDKIT_PASSPHRASE", "FIELDKIT_NEW_PASSPHRASE", "FIELDKIT_LANG"):
+    for name in (
+        "FIELDKIT_VAULT",
+        "FIELDKIT_PASSPHRASE",
+        "FIELDKIT_NEW_PASSPHRASE",
+        "FIELDKIT_LANG",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANGUAGE", "en")
     set_language("en")
@@ -46,7 +51,9 @@ def vault(vault_dir: Path) -> Iterator[Any]:
 
     opened = create_vault(vault_dir, PASSPHRASE, device_name="test laptop")
     with opened.write() as session:
-        form_service.install(session, form_service.read_form_file(DATA / "forms" / "all-types.yaml"))
+        form_service.install(
+            session, form_service.read_form_file(DATA / "forms" / "all-types.yaml")
+        )
     yield opened
     opened.close()
 
@@ -78,9 +85,7 @@ def write_json(path: Path, value: Any) -> Path:
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file in ``folder`` with its bytes."""
     return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
 
 

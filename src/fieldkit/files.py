@@ -51,7 +51,7 @@ def atomic_writer(destination: Path, mode: int = OWNER_ONLY_FILE) -> Iterator[Bi
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, destination)
+        temp.replace(destination)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()

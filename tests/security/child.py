@@ -1,7 +1,7 @@
 """Child process driven by the kill tests: it does vault work and reports progress on stdout.
 
-usage: child.py saves VAULT RECORD_ID          save drafts forever, printing "ack N" after each commit
-       child.py change VAULT OLD NEW [POINT]    change the passphrase; with POINT, SIGKILL itself there
+usage: child.py saves VAULT RECORD_ID PASSPHRASE  save drafts, printing "ack N" after each commit
+       child.py change VAULT OLD NEW [POINT]       change the passphrase; SIGKILL itself at POINT
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 os.environ.setdefault("FIELDKIT_TEST_FAST_KDF", "1")
 
-from fieldkit import files  # noqa: E402
-from fieldkit.services import records, vaults  # noqa: E402
+from fieldkit import files
+from fieldkit.services import records, vaults
 
 
 def saves(folder: Path, record_id: str, passphrase: str) -> None:

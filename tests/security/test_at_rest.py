@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -128,7 +127,9 @@ def test_canaries_never_appear_in_clear(tmp_path: Path) -> None:
     from tests.conftest import DATA
 
     cli("forms", "install", str(DATA / "forms" / "all-types.yaml"))
-    record_id = cli("record", "new", "all-types", "--data", str(data_file), "--attach", str(attachment))
+    record_id = cli(
+        "record", "new", "all-types", "--data", str(data_file), "--attach", str(attachment)
+    )
     cli("record", "finalize", record_id)
     answers["story"] = "CANARY-story-91bc amended"
     data_file.write_text(json.dumps(answers))
@@ -145,7 +146,7 @@ def test_canaries_never_appear_in_clear(tmp_path: Path) -> None:
         assert _scan(folder, needles) == []
     for log in logs:
         assert not any(c in log for c in CANARIES.values())
-    assert os.listdir(temp) == []
+    assert list(temp.iterdir()) == []
 
 
 def test_canaries_never_reach_the_log(vault: Any, caplog: pytest.LogCaptureFixture) -> None:

@@ -76,7 +76,9 @@ def _works(folder: Path, passphrase: str) -> bool:
 @pytest.mark.parametrize("point", ["mid-write", "before-rename", "before-dir-fsync", None])
 def test_passphrase_change_killed_at_each_step(vault_dir: Path, point: str | None) -> None:
     vaults.create_vault(vault_dir, PASSPHRASE).close()
-    child = _spawn("change", str(vault_dir), PASSPHRASE, NEW_PASSPHRASE, *([point] if point else []))
+    child = _spawn(
+        "change", str(vault_dir), PASSPHRASE, NEW_PASSPHRASE, *([point] if point else [])
+    )
     out, err = child.communicate(timeout=60)
     old_works, new_works = _works(vault_dir, PASSPHRASE), _works(vault_dir, NEW_PASSPHRASE)
     assert old_works != new_works, (point, err)

@@ -23,7 +23,9 @@ from tests.conftest import DATA, all_types_answers
 
 
 def test_new_record_is_a_draft_with_defaults_and_summary(vault: Any) -> None:
-    record_id = records.create(vault, "all-types", {"subject": "Fuel smuggling", "place": "Border post"})
+    record_id = records.create(
+        vault, "all-types", {"subject": "Fuel smuggling", "place": "Border post"}
+    )
     detail = records.detail(vault, record_id)
     assert detail.item.status == "draft"
     assert detail.item.title == "Fuel smuggling"
@@ -35,7 +37,10 @@ def test_new_record_is_a_draft_with_defaults_and_summary(vault: Any) -> None:
 def test_a_draft_may_be_incomplete_but_not_malformed(vault: Any) -> None:
     record_id = records.create(vault, "all-types", {})
     outcome = records.save_draft(vault, record_id, {"count": -1})
-    assert {(p.field, p.rule) for p in outcome.problems} >= {("count", "constraint"), ("subject", "required")}
+    assert {(p.field, p.rule) for p in outcome.problems} >= {
+        ("count", "constraint"),
+        ("subject", "required"),
+    }
     with pytest.raises(ValidationFailedError) as caught:
         records.save_draft(vault, record_id, {"count": "many"})
     assert "count (type)" in caught.value.user_message
@@ -164,7 +169,7 @@ def test_old_records_keep_their_form_version(vault: Any, tmp_path: Path) -> None
     record_id = records.create(vault, "all-types", all_types_answers(), final=True)
     text = (DATA / "forms" / "all-types.yaml").read_text(encoding="utf-8")
     changed = text.replace('version: "1"', 'version: "2"').replace(
-        "constraint: \". >= 0\"", "constraint: \". >= 10\""
+        'constraint: ". >= 0"', 'constraint: ". >= 10"'
     )
     path = tmp_path / "all-types-v2.yaml"
     path.write_text(changed, encoding="utf-8")
@@ -191,8 +196,12 @@ def test_same_form_version_with_other_content_is_refused(vault: Any, tmp_path: P
 
 
 def test_search_and_filters(vault: Any) -> None:
-    gold = records.create(vault, "all-types", all_types_answers(subject="Gold convoy", day="2026-02-10"), final=True)
-    ivory = records.create(vault, "all-types", all_types_answers(subject="Ivory cache", day="2026-05"))
+    gold = records.create(
+        vault, "all-types", all_types_answers(subject="Gold convoy", day="2026-02-10"), final=True
+    )
+    ivory = records.create(
+        vault, "all-types", all_types_answers(subject="Ivory cache", day="2026-05")
+    )
     records.create(vault, "all-types", all_types_answers(subject="Timber", day="2025"))
 
     def ids(**kwargs: Any) -> set[str]:
@@ -212,7 +221,9 @@ def test_search_and_filters(vault: Any) -> None:
 
 
 def test_identifying_answers_are_not_indexed_for_search(vault: Any) -> None:
-    records.create(vault, "all-types", all_types_answers(witness_name="Zebulon Quartermaine"), final=True)
+    records.create(
+        vault, "all-types", all_types_answers(witness_name="Zebulon Quartermaine"), final=True
+    )
     assert records.list_items(vault, RecordFilter(search="Quartermaine")) == []
 
 
@@ -240,7 +251,9 @@ def test_import_reports_bad_json_with_its_line(vault: Any, tmp_path: Path) -> No
 def test_attachments_are_stored_and_recorded_by_hash(vault: Any, tmp_path: Path) -> None:
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"\xff\xd8\xff" + b"jpeg-bytes" * 1000)
-    record_id = records.create(vault, "all-types", all_types_answers(), attachments=[(None, photo)], final=True)
+    record_id = records.create(
+        vault, "all-types", all_types_answers(), attachments=[(None, photo)], final=True
+    )
     sealed = records.detail(vault, record_id).sealed
     assert sealed is not None
     [ref] = sealed["files"]

@@ -13,7 +13,9 @@ from tests.conftest import all_types_answers
 
 def _log_with_entries(vault: Any) -> None:
     for subject in ("Road toll", "Ivory cache", "Timber convoy"):
-        record_id = records.create(vault, "all-types", all_types_answers(subject=subject), final=True)
+        record_id = records.create(
+            vault, "all-types", all_types_answers(subject=subject), final=True
+        )
         records.start_amendment(vault, record_id)
         records.finalize(vault, record_id)
 
@@ -81,7 +83,10 @@ def test_a_recomputed_hash_still_breaks_the_chain(vault: Any) -> None:
     with vault.read() as session:
         row = session.get(audit.AuditRow, 3)
         assert row is not None
-        forged = audit.entry_hash(row.seq, row.at, "vault_created", row.subject, row.detail, row.previous)
-    _tamper(vault, f"UPDATE audit SET action = 'vault_created', hash = '{forged}' WHERE seq = 3")
+        forged = audit.entry_hash(
+            row.seq, row.at, "vault_created", row.subject, row.detail, row.previous
+        )
+    forge = f"UPDATE audit SET action = 'vault_created', hash = '{forged}' WHERE seq = 3"  # noqa: S608
+    _tamper(vault, forge)
     report = _verify(vault)
     assert any("does not follow" in p for p in report.problems)

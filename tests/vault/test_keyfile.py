@@ -37,7 +37,9 @@ def test_every_wrap_uses_fresh_salt_and_nonce() -> None:
 def test_parameters_are_bound_to_the_wrapped_key() -> None:
     """Weakening the KDF parameters in the file makes the key unreadable, not weaker."""
     dek = keyfile.new_database_key()
-    body = json.loads(KeyFile.wrap(dek, "bound parameters test", KdfParams(16 * 1024, 2, 1)).to_bytes())
+    body = json.loads(
+        KeyFile.wrap(dek, "bound parameters test", KdfParams(16 * 1024, 2, 1)).to_bytes()
+    )
     body["kdf"]["iterations"] = 1
     body["kdf"]["memory_kib"] = 8 * 1024
     tampered = KeyFile.parse(json.dumps(body).encode())

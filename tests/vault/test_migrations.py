@@ -28,7 +28,14 @@ def test_upgrade_downgrade_and_upgrade_again(tmp_path: Path) -> None:
         assert migrate.current_revision(vault.engine) is None
         migrate.upgrade(vault.engine)
         assert migrate.current_revision(vault.engine) == migrate.head_revision()
-        assert {"form", "record", "revision", "audit", "record_fts", "revision_sealed_no_update"} <= _tables(vault)
+        assert {
+            "form",
+            "record",
+            "revision",
+            "audit",
+            "record_fts",
+            "revision_sealed_no_update",
+        } <= _tables(vault)
         migrate.downgrade(vault.engine, "base")
         assert _tables(vault) <= {"alembic_version"}
         migrate.upgrade(vault.engine)
@@ -66,9 +73,11 @@ def test_each_migration_step_keeps_existing_rows(tmp_path: Path) -> None:
         for revision in script_revisions[1:]:
             migrate.upgrade(vault.engine, revision)
         with vault.read() as session:
-            value = session.connection().exec_driver_sql(
-                "SELECT value FROM setting WHERE key = 'probe'"
-            ).scalar()
+            value = (
+                session.connection()
+                .exec_driver_sql("SELECT value FROM setting WHERE key = 'probe'")
+                .scalar()
+            )
         assert value == '"kept"'
     finally:
         vault.close()

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from fieldkit.domain import expressions
 from fieldkit.domain.forms import ChoiceList, FieldDef, FieldType, FormDefinition
-from fieldkit.domain.values import ValueProblem, normalize
+from fieldkit.domain.values import AnswerError, normalize
 from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
 
@@ -73,12 +73,14 @@ class FormError(InvalidInputError):
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader without anchors, aliases or YAML 1.1 booleans."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        event = self.peek_event()
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _YamlRefused(_("anchors and aliases are not allowed"), event.start_mark.line + 1)
+            raise _YamlRefusedError(
+                _("anchors and aliases are not allowed"), event.start_mark.line + 1
+            )
         if len(self._depth_stack) >= MAX_YAML_DEPTH:
-            raise _YamlRefused(
+            raise _YamlRefusedError(
                 _("nested more than {n} levels deep").format(n=MAX_YAML_DEPTH),
                 event.start_mark.line + 1,
             )
@@ -104,7 +106,7 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
-class _YamlRefused(Exception):
+class _YamlRefusedError(Exception):
     def __init__(self, message: str, line: int | None) -> None:
         super().__init__(message)
         self.message = message
@@ -121,7 +123,7 @@ def _index_nodes(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                raise _YamlRefused(
+                raise _YamlRefusedError(
                     _("key '{key}' appears twice").format(key=key), key_node.start_mark.line + 1
                 )
             seen.add(key)
@@ -131,9 +133,7 @@ def _index_nodes(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
             _index_nodes(item, (*path, i), lines)
 
 
-def read_yaml(
-    untrusted_text: str | bytes, source_name: str
-) -> tuple[Any, dict[Path_, int]]:
+def read_yaml(untrusted_text: str | bytes, source_name: str) -> tuple[Any, dict[Path_, int]]:
     """Parse one YAML document strictly; return the data and a map from data path to line."""
     if isinstance(untrusted_text, bytes):
         if len(untrusted_text) > MAX_FORM_BYTES:
@@ -159,7 +159,7 @@ def read_yaml(
         lines: dict[Path_, int] = {}
         _index_nodes(node, (), lines)
         data = loader.construct_document(node)
-    except _YamlRefused as exc:
+    except _YamlRefusedError as exc:
         raise FormError(source_name, [FormProblem(exc.message, line=exc.line)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -176,7 +176,11 @@ def read_yaml(
 def _too_big(source_name: str) -> FormError:
     return FormError(
         source_name,
-        [FormProblem(_("the file is larger than {n} MiB").format(n=MAX_FORM_BYTES // 1024 // 1024))],
+        [
+            FormProblem(
+                _("the file is larger than {n} MiB").format(n=MAX_FORM_BYTES // 1024 // 1024)
+            )
+        ],
     )
 
 
@@ -214,7 +218,9 @@ def _pydantic_problems(
             file_loc = ("choices", *loc[1:])
         # The attribute is the last named part of the location, if it names one.
         last = loc[-1] if loc else None
-        attribute = last if isinstance(last, str) and last not in ("fields", "choice_lists") else None
+        attribute = (
+            last if isinstance(last, str) and last not in ("fields", "choice_lists") else None
+        )
         message = str(error["msg"]).removeprefix("Value error, ")
         field_name = _field_path(data, file_loc)
         problems.append(
@@ -249,7 +255,7 @@ def _check_default(form: FormDefinition, field: FieldDef, line: int | None) -> l
         return []
     try:
         normalize(form, field, default)
-    except ValueProblem as exc:
+    except AnswerError as exc:
         return [FormProblem(exc.message, line, field.name, "default")]
     return []
 
@@ -306,7 +312,9 @@ def form_from_data(
     local = body.pop("choices", None) or {}
     if not isinstance(local, dict):
         problems.append(
-            FormProblem(_("'choices' must map list names to choices"), _line_for(lines, ["choices"]))
+            FormProblem(
+                _("'choices' must map list names to choices"), _line_for(lines, ["choices"])
+            )
         )
         local = {}
     for name, items in local.items():
@@ -322,7 +330,9 @@ def form_from_data(
     else:
         wanted_items = []
         problems.append(
-            FormProblem(_("'vocabularies' must be a list of names"), _line_for(lines, ["vocabularies"]))
+            FormProblem(
+                _("'vocabularies' must be a list of names"), _line_for(lines, ["vocabularies"])
+            )
         )
     for name, version in wanted_items:
         vocabulary = vocabularies(name, version) if vocabularies else None
@@ -426,4 +436,3 @@ def check_expressions(
                 )
         problems.extend(_check_default(form, field, field_lines.get(field.name) or None))
     return problems
-

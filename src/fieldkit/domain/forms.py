@@ -17,7 +17,14 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from fieldkit.i18n import _
 
@@ -183,13 +190,13 @@ class FieldDef(_Strict):
             raise ValueError(_("'max_count' is smaller than 'min_count'"))
         if self.max_files is not None and t is not FieldType.ATTACHMENT:
             raise ValueError(_("'max_files' applies only to attachment fields"))
-        if t in VALUELESS_TYPES:
-            if self.required is not False or self.constraint or self.default is not None:
-                raise ValueError(
-                    _("a {type} holds no value: no required, constraint or default").format(
-                        type=t.value
-                    )
+        has_rules = self.required is not False or self.constraint or self.default is not None
+        if t in VALUELESS_TYPES and has_rules:
+            raise ValueError(
+                _("a {type} holds no value: no required, constraint or default").format(
+                    type=t.value
                 )
+            )
         if t is FieldType.REPEAT and (self.constraint or self.default is not None):
             raise ValueError(_("a repeat group takes min_count and max_count, not a constraint"))
         if t is FieldType.NOTE and not self.label:
@@ -260,28 +267,31 @@ class FormDefinition(_Strict):
             by_name[field.name] = field
             if field.choices is not None and field.choices not in self.choice_lists:
                 raise ValueError(
-                    _("field '{name}' uses choice list '{list}', which the form does not define")
-                    .format(name=field.name, list=field.choices)
+                    _(
+                        "field '{name}' uses choice list '{list}', which the form does not define"
+                    ).format(name=field.name, list=field.choices)
                 )
-            if field.type is not FieldType.NOTE and field.type is not FieldType.GROUP:
-                if not field.label.get(default) and field.type is not FieldType.REPEAT:
-                    raise ValueError(
-                        _("field '{name}' needs a label in the default language '{lang}'").format(
-                            name=field.name, lang=default
-                        )
+            labelled = field.type not in (FieldType.NOTE, FieldType.GROUP, FieldType.REPEAT)
+            if labelled and not field.label.get(default):
+                raise ValueError(
+                    _("field '{name}' needs a label in the default language '{lang}'").format(
+                        name=field.name, lang=default
                     )
+                )
         if len(by_name) > MAX_FIELDS:
             raise ValueError(_("a form holds at most {n} fields").format(n=MAX_FIELDS))
         for key, choice_list in self.choice_lists.items():
             if key != choice_list.name:
                 raise ValueError(
-                    _("choice list '{key}' is named '{name}'").format(key=key, name=choice_list.name)
+                    _("choice list '{key}' is named '{name}'").format(
+                        key=key, name=choice_list.name
+                    )
                 )
         for name in [*self.summary.title, *self.summary.place, *filter(None, [self.summary.date])]:
-            field = by_name.get(name)
-            if field is None:
+            summarized = by_name.get(name)
+            if summarized is None:
                 raise ValueError(_("summary names unknown field '{name}'").format(name=name))
-            if field.sensitivity is Sensitivity.IDENTIFYING:
+            if summarized.sensitivity is Sensitivity.IDENTIFYING:
                 raise ValueError(
                     _("summary field '{name}' is identifying; lists never show those").format(
                         name=name

@@ -85,7 +85,7 @@ def _decimals_precision(text: str) -> float:
         return METRES_PER_DEGREE
     decimals = len(numbers[-1]) if numbers[-1] else 0
     unit = METRES_PER_DEGREE / (60 ** (len(numbers) - 1)) if len(numbers) <= 3 else 1.0
-    return max(unit / (10**decimals), 0.1)
+    return max(unit / float(10**decimals), 0.1)
 
 
 def _from_mgrs(text: str) -> GeoPoint:

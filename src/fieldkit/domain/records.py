@@ -62,9 +62,7 @@ def utc_timestamp(moment: dt.datetime | None = None) -> str:
 
 def attachment_hashes(form: FormDefinition, data: dict[str, Any]) -> list[str]:
     """The SHA-256 of every attachment a record's answers refer to, sorted, without repeats."""
-    attachment_fields = {
-        f.name for _p, f in form.walk() if f.type is FieldType.ATTACHMENT
-    }
+    attachment_fields = {f.name for _p, f in form.walk() if f.type is FieldType.ATTACHMENT}
     repeats = {f.name for _p, f in form.walk() if f.type is FieldType.REPEAT}
     found: set[str] = set()
 

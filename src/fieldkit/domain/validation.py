@@ -18,7 +18,7 @@ from typing import Any
 
 from fieldkit.domain import expressions
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, localized
-from fieldkit.domain.values import ValueProblem, expression_value, is_empty, normalize
+from fieldkit.domain.values import AnswerError, expression_value, is_empty, normalize
 from fieldkit.i18n import _
 
 MAX_RELEVANCE_PASSES = 8
@@ -149,10 +149,14 @@ class _Checker:
 
     # -- building instances -------------------------------------------------------------------
 
-    def build(self, raw: Any, chain: tuple[str, ...], path: str, parent: _Instance | None) -> _Instance:
+    def build(
+        self, raw: Any, chain: tuple[str, ...], path: str, parent: _Instance | None
+    ) -> _Instance:
         instance = _Instance(chain, path, {}, parent)
         if not isinstance(raw, dict):
-            self.problem(path or "/", chain[-1] if chain else "", "type", _("expects an object of answers"))
+            self.problem(
+                path or "/", chain[-1] if chain else "", "type", _("expects an object of answers")
+            )
             return instance
         members = {f.name: f for f in self.layout.members.get(chain, [])}
         for key, value in raw.items():
@@ -169,7 +173,7 @@ class _Checker:
             else:
                 try:
                     stored = normalize(self.form, f, value)
-                except ValueProblem as exc:
+                except AnswerError as exc:
                     self.problem(where, key, exc.rule, exc.message)
                     continue
                 if stored is not None:
@@ -193,7 +197,9 @@ class _Checker:
 
     # -- relevance ------------------------------------------------------------------------------
 
-    def evaluate(self, source: str, instance: _Instance, where: str, name: str, current: Any = None) -> Any:
+    def evaluate(
+        self, source: str, instance: _Instance, where: str, name: str, current: Any = None
+    ) -> Any:
         try:
             return expressions.parse(source).evaluate(
                 _Scope(self.layout, instance, self.clock, current)
@@ -245,7 +251,9 @@ class _Checker:
                 current = expression_value(self.form, f, value)
                 result = self.evaluate(f.constraint, instance, where, f.name, current)
                 if not expressions.truthy(result):
-                    message = localized(f.constraint_message, self.language, tuple(self.form.languages))
+                    message = localized(
+                        f.constraint_message, self.language, tuple(self.form.languages)
+                    )
                     self.problem(
                         where, f.name, "constraint", message or _("does not meet its constraint")
                     )
@@ -263,11 +271,17 @@ class _Checker:
         minimum = max(f.min_count, 1 if self.is_required(f, instance, where) else 0)
         if count < minimum:
             self.problem(
-                where, f.name, "min_count", _("needs at least {n} entries").format(n=minimum)
-                if minimum > 1 else _("needs at least one entry"),
+                where,
+                f.name,
+                "min_count",
+                _("needs at least {n} entries").format(n=minimum)
+                if minimum > 1
+                else _("needs at least one entry"),
             )
         if f.max_count is not None and count > f.max_count:
-            self.problem(where, f.name, "max_count", _("takes at most {n} entries").format(n=f.max_count))
+            self.problem(
+                where, f.name, "max_count", _("takes at most {n} entries").format(n=f.max_count)
+            )
 
 
 def _join(path: str, name: str) -> str:
@@ -298,7 +312,9 @@ def check(
     return Outcome(_export(root), checker.problems, checker.irrelevant)
 
 
-def with_defaults(form: FormDefinition, data: dict[str, Any], clock: Clock = _utc_now) -> dict[str, Any]:
+def with_defaults(
+    form: FormDefinition, data: dict[str, Any], clock: Clock = _utc_now
+) -> dict[str, Any]:
     """``data`` with each unanswered field's default filled in (a new record's starting point)."""
     layout = _Layout(form)
 

@@ -3,7 +3,7 @@
 ``normalize(form, field, raw)`` turns what a user or a data file gave (``"12"``, ``"2026-03"``,
 ``"fauna_crimes"``, a DMS text) into the stored value (``12``, ``"2026-03"``,
 ``"gitoc-market:2023:fauna_crimes"``, ``{"lat": .., "lon": .., "precision_m": ..}``), or raises
-:class:`ValueProblem` with a message that names the rule. Empty answers become ``None``.
+:class:`AnswerError` with a message that names the rule. Empty answers become ``None``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _DATE_FORMS = {
 }
 
 
-class ValueProblem(ValueError):
+class AnswerError(ValueError):
     """An answer that does not fit its field; ``rule`` names the broken rule."""
 
     def __init__(self, rule: str, message: str) -> None:
@@ -42,20 +42,18 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _text(field: FieldDef, raw: Any) -> str:
+def _text(field: FieldDef, raw: object) -> str:
     if not isinstance(raw, str):
         if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise ValueProblem("type", _("expects text"))
+            raise AnswerError("type", _("expects text"))
         raw = str(raw)
     if "\x00" in raw:
-        raise ValueProblem("type", _("text may not contain NUL characters"))
+        raise AnswerError("type", _("text may not contain NUL characters"))
     limit = field.max_length or (
         DEFAULT_LONG_TEXT_LENGTH if field.type is FieldType.LONG_TEXT else DEFAULT_TEXT_LENGTH
     )
     if len(raw) > limit:
-        raise ValueProblem(
-            "max_length", _("is longer than {n} characters").format(n=f"{limit:,}")
-        )
+        raise AnswerError("max_length", _("is longer than {n} characters").format(n=f"{limit:,}"))
     if field.type is FieldType.TEXT:
         return raw.strip()
     return raw.rstrip()
@@ -63,34 +61,34 @@ def _text(field: FieldDef, raw: Any) -> str:
 
 def _integer(raw: Any) -> int:
     if isinstance(raw, bool):
-        raise ValueProblem("type", _("expects a whole number"))
+        raise AnswerError("type", _("expects a whole number"))
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, float) and raw.is_integer():
-        value = int(raw)
-    elif isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d{1,16}\s*", raw):
+    elif (isinstance(raw, float) and raw.is_integer()) or (
+        isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d{1,16}\s*", raw)
+    ):
         value = int(raw)
     else:
-        raise ValueProblem("type", _("expects a whole number"))
+        raise AnswerError("type", _("expects a whole number"))
     if abs(value) > MAX_SAFE_INTEGER:
-        raise ValueProblem("type", _("is too large a number"))
+        raise AnswerError("type", _("is too large a number"))
     return value
 
 
 def _decimal(raw: Any) -> float | int:
     if isinstance(raw, bool):
-        raise ValueProblem("type", _("expects a number"))
+        raise AnswerError("type", _("expects a number"))
     if isinstance(raw, int | float):
         value = float(raw)
     elif isinstance(raw, str) and len(raw) <= 40:
         try:
             value = float(raw.strip().replace(",", "."))
         except ValueError:
-            raise ValueProblem("type", _("expects a number")) from None
+            raise AnswerError("type", _("expects a number")) from None
     else:
-        raise ValueProblem("type", _("expects a number"))
+        raise AnswerError("type", _("expects a number"))
     if not math.isfinite(value) or abs(value) > 1e15:
-        raise ValueProblem("type", _("expects a finite number"))
+        raise AnswerError("type", _("expects a finite number"))
     return int(value) if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER else value
 
 
@@ -100,7 +98,7 @@ def _date(field: FieldDef, raw: Any) -> str:
     if isinstance(raw, dt.date):
         raw = raw.isoformat()
     if not isinstance(raw, str):
-        raise ValueProblem("type", _("expects a date such as 2026-03-14"))
+        raise AnswerError("type", _("expects a date such as 2026-03-14"))
     text = raw.strip()
     for precision in field.date_precisions:
         if _DATE_FORMS[precision].match(text):
@@ -108,13 +106,15 @@ def _date(field: FieldDef, raw: Any) -> str:
             try:
                 dt.date.fromisoformat(padded)
             except ValueError:
-                raise ValueProblem("type", _("'{text}' is not a real date").format(text=text)) from None
+                raise AnswerError(
+                    "type", _("'{text}' is not a real date").format(text=text)
+                ) from None
             return text
     allowed = ", ".join(
         {"day": "2026-03-14", "month": "2026-03", "year": "2026"}[p.value]
         for p in field.date_precisions
     )
-    raise ValueProblem("type", _("expects a date written as {forms}").format(forms=allowed))
+    raise AnswerError("type", _("expects a date written as {forms}").format(forms=allowed))
 
 
 def _datetime(raw: Any) -> str:
@@ -124,21 +124,21 @@ def _datetime(raw: Any) -> str:
         try:
             value = dt.datetime.fromisoformat(raw.strip())
         except ValueError:
-            raise ValueProblem(
+            raise AnswerError(
                 "type", _("expects a date and time such as 2026-03-14T09:30:00+01:00")
             ) from None
     else:
-        raise ValueProblem("type", _("expects a date and time such as 2026-03-14T09:30:00+01:00"))
+        raise AnswerError("type", _("expects a date and time such as 2026-03-14T09:30:00+01:00"))
     return value.replace(microsecond=0).isoformat()
 
 
 def _select_one(form: FormDefinition, field: FieldDef, raw: Any) -> str:
     if not isinstance(raw, str):
-        raise ValueProblem("type", _("expects one choice code"))
+        raise AnswerError("type", _("expects one choice code"))
     choice_list = form.choice_list_for(field)
     choice = choice_list.find(raw.strip())
     if choice is None:
-        raise ValueProblem("choice", _("'{code}' is not one of its choices").format(code=raw[:60]))
+        raise AnswerError("choice", _("'{code}' is not one of its choices").format(code=raw[:60]))
     return choice_list.stored_code(choice.code)
 
 
@@ -146,13 +146,13 @@ def _select_multiple(form: FormDefinition, field: FieldDef, raw: Any) -> list[st
     if isinstance(raw, str):
         raw = raw.split()
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
-        raise ValueProblem("type", _("expects a list of choice codes"))
+        raise AnswerError("type", _("expects a list of choice codes"))
     choice_list = form.choice_list_for(field)
     stored: list[str] = []
     for item in raw:
         choice = choice_list.find(item.strip())
         if choice is None:
-            raise ValueProblem(
+            raise AnswerError(
                 "choice", _("'{code}' is not one of its choices").format(code=item[:60])
             )
         code = choice_list.stored_code(choice.code)
@@ -164,18 +164,18 @@ def _select_multiple(form: FormDefinition, field: FieldDef, raw: Any) -> list[st
 def attachment_ref(raw: Any) -> dict[str, Any]:
     """Check one attachment reference: ``{"sha256", "name", "media_type", "size"}``."""
     if not isinstance(raw, dict) or set(raw) != {"sha256", "name", "media_type", "size"}:
-        raise ValueProblem(
+        raise AnswerError(
             "type", _("an attachment is described by sha256, name, media_type and size")
         )
     sha, name, media_type, size = raw["sha256"], raw["name"], raw["media_type"], raw["size"]
     if not isinstance(sha, str) or not SHA256_HEX.match(sha):
-        raise ValueProblem("type", _("an attachment's sha256 must be 64 hexadecimal digits"))
+        raise AnswerError("type", _("an attachment's sha256 must be 64 hexadecimal digits"))
     if not isinstance(name, str) or not 0 < len(name) <= 255 or "\x00" in name:
-        raise ValueProblem("type", _("an attachment needs a file name of at most 255 characters"))
+        raise AnswerError("type", _("an attachment needs a file name of at most 255 characters"))
     if not isinstance(media_type, str) or not MEDIA_TYPE.match(media_type):
-        raise ValueProblem("type", _("an attachment needs a media type such as image/jpeg"))
+        raise AnswerError("type", _("an attachment needs a media type such as image/jpeg"))
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise ValueProblem("type", _("an attachment's size must be a whole number of bytes"))
+        raise AnswerError("type", _("an attachment's size must be a whole number of bytes"))
     return {"sha256": sha, "name": name, "media_type": media_type, "size": size}
 
 
@@ -183,15 +183,15 @@ def _attachments(field: FieldDef, raw: Any) -> list[dict[str, Any]]:
     items = raw if isinstance(raw, list) else [raw]
     refs = [attachment_ref(item) for item in items]
     if field.max_files is not None and len(refs) > field.max_files:
-        raise ValueProblem(
-            "max_files", _("takes at most {n} files").format(n=field.max_files)
-        )
+        raise AnswerError("max_files", _("takes at most {n} files").format(n=field.max_files))
     return refs
 
 
 def normalize(form: FormDefinition, field: FieldDef, raw: Any) -> Any:
-    """The stored form of ``raw`` for ``field``; None when empty. Raises ValueProblem."""
-    if is_empty(raw) or (isinstance(raw, str) and not raw.strip() and field.type is not FieldType.LONG_TEXT):
+    """The stored form of ``raw`` for ``field``; None when empty. Raises AnswerError."""
+    if is_empty(raw) or (
+        isinstance(raw, str) and not raw.strip() and field.type is not FieldType.LONG_TEXT
+    ):
         return None
     t = field.type
     if t in (FieldType.TEXT, FieldType.LONG_TEXT):
@@ -213,14 +213,14 @@ def normalize(form: FormDefinition, field: FieldDef, raw: Any) -> Any:
         try:
             return geopoint_from_value(raw).to_json()
         except GeoError as exc:
-            raise ValueProblem("type", exc.user_message) from None
+            raise AnswerError("type", exc.user_message) from None
     if t is FieldType.ATTACHMENT:
         return _attachments(field, raw) or None
-    raise ValueProblem("type", _("holds no value"))
+    raise AnswerError("type", _("holds no value"))
 
 
 def expression_value(form: FormDefinition, field: FieldDef, stored: Any) -> Any:
-    """How a stored value looks inside an expression: choice codes short, as the form writes them."""
+    """How a stored value looks to an expression: choice codes short, as the form writes them."""
     if stored is None:
         return None
     if field.type is FieldType.SELECT_ONE:

@@ -51,7 +51,9 @@ def store_file(session: Session, untrusted_path: Path) -> dict[str, Any]:
     try:
         with untrusted_path.open("rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise InvalidInputError(_("{path}: not a regular file.").format(path=untrusted_path))
+                raise InvalidInputError(
+                    _("{path}: not a regular file.").format(path=untrusted_path)
+                )
             digest, size = store.hash_stream(handle, limit)
             handle.seek(0)
             media_type = media_type_of(untrusted_path.name)
@@ -63,7 +65,9 @@ def store_file(session: Session, untrusted_path: Path) -> dict[str, Any]:
             _("{path}: is a folder, not a file.").format(path=untrusted_path)
         ) from None
     except PermissionError:
-        raise InvalidInputError(_("{path}: permission denied.").format(path=untrusted_path)) from None
+        raise InvalidInputError(
+            _("{path}: permission denied.").format(path=untrusted_path)
+        ) from None
     return {
         "sha256": digest,
         "name": display_name(untrusted_path.name),

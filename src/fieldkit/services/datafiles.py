@@ -43,14 +43,18 @@ def parse_json(untrusted: bytes, where: str) -> Any:
     except ValueError as exc:
         raise InvalidInputError(_("{where}: {problem}.").format(where=where, problem=exc)) from None
     except RecursionError:
-        raise InvalidInputError(_("{where}: the data is nested too deeply.").format(where=where)) from None
+        raise InvalidInputError(
+            _("{where}: the data is nested too deeply.").format(where=where)
+        ) from None
 
 
 def _open(untrusted_path: Path) -> Any:
     try:
         if not untrusted_path.is_file():
             if untrusted_path.exists():
-                raise InvalidInputError(_("{path}: not a regular file.").format(path=untrusted_path))
+                raise InvalidInputError(
+                    _("{path}: not a regular file.").format(path=untrusted_path)
+                )
             raise NotFoundError(_("{path}: no such file.").format(path=untrusted_path))
         return untrusted_path.open("rb")
     except OSError as exc:
@@ -64,7 +68,9 @@ def read_json_object(untrusted_path: Path) -> dict[str, Any]:
         data = handle.read(MAX_JSON_BYTES + 1)
     if len(data) > MAX_JSON_BYTES:
         raise InvalidInputError(
-            _("{name}: larger than {n} MiB.").format(name=untrusted_path.name, n=MAX_JSON_BYTES >> 20)
+            _("{name}: larger than {n} MiB.").format(
+                name=untrusted_path.name, n=MAX_JSON_BYTES >> 20
+            )
         )
     value = parse_json(data, untrusted_path.name)
     if not isinstance(value, dict):

@@ -79,19 +79,23 @@ def read_form_file(untrusted_path: Path) -> FormDefinition:
         return convert_xlsform(untrusted_path, vocabularies=shipped_vocabularies().resolve).form
     if suffix not in YAML_SUFFIXES:
         raise InvalidInputError(
-            _("{name}: not a form file; give a .yaml form or an .xlsx, .xls or .csv XLSForm.").format(
-                name=untrusted_path.name
-            )
+            _(
+                "{name}: not a form file; give a .yaml form or an .xlsx, .xls or .csv XLSForm."
+            ).format(name=untrusted_path.name)
         )
     try:
         size = untrusted_path.stat().st_size
         if size > MAX_FORM_FILE_BYTES:
-            raise InvalidInputError(_("{name}: the file is too large for a form.").format(name=untrusted_path.name))
+            raise InvalidInputError(
+                _("{name}: the file is too large for a form.").format(name=untrusted_path.name)
+            )
         data = untrusted_path.read_bytes()
     except FileNotFoundError:
         raise NotFoundError(_("{path}: no such file.").format(path=untrusted_path)) from None
     except IsADirectoryError:
-        raise InvalidInputError(_("{path}: is a folder, not a file.").format(path=untrusted_path)) from None
+        raise InvalidInputError(
+            _("{path}: is a folder, not a file.").format(path=untrusted_path)
+        ) from None
     except OSError as exc:
         raise InvalidInputError(
             _("{path}: cannot be read ({reason}).").format(path=untrusted_path, reason=exc.strerror)
@@ -143,7 +147,9 @@ def install(session: Session, form: FormDefinition) -> InstallResult:
         )
     )
     session.flush()
-    audit.append(session, audit.Action.FORM_INSTALLED, form.id, {"version": form.version, "sha256": digest})
+    audit.append(
+        session, audit.Action.FORM_INSTALLED, form.id, {"version": form.version, "sha256": digest}
+    )
     return InstallResult(form.id, form.version, installed=True)
 
 
@@ -245,4 +251,3 @@ __all__ = [
     "validate_file",
     "version",
 ]
-

@@ -63,7 +63,9 @@ def check_new_passphrase(passphrase: str, confirmation: str | None = None) -> No
     if confirmation is not None and passphrase != confirmation:
         raise InvalidInputError(_("The two passphrases differ. Type the same passphrase twice."))
     if len(passphrase) > MAX_LENGTH:
-        raise InvalidInputError(_("The passphrase is longer than {n} characters.").format(n=MAX_LENGTH))
+        raise InvalidInputError(
+            _("The passphrase is longer than {n} characters.").format(n=MAX_LENGTH)
+        )
     verdict = strength(passphrase)
     if not verdict.acceptable:
         raise InvalidInputError(verdict.advice)
@@ -106,9 +108,7 @@ def remember(folder: Path, passphrase: str) -> None:
     backend = _safe_backend()
     if backend is None:
         raise KeyringUnavailableError(
-            _(
-                "This device has no secure keyring; fieldkit will keep asking for the passphrase."
-            )
+            _("This device has no secure keyring; fieldkit will keep asking for the passphrase.")
         )
     try:
         backend.set_password(KEYRING_SERVICE, _account(folder), passphrase)  # type: ignore[attr-defined]

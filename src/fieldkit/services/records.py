@@ -121,7 +121,7 @@ class RecordDetail:
 
     @property
     def data(self) -> dict[str, Any]:
-        """What the user sees and edits: the draft if there is one, else the newest sealed answers."""
+        """What the user sees and edits: the draft if any, else the newest sealed answers."""
         return self.draft if self.draft is not None else (self.sealed or {})
 
     @property
@@ -149,24 +149,34 @@ def _utc_now() -> dt.datetime:
 # -- preparing rows ------------------------------------------------------------------------------
 
 
-def _check_or_raise(form: FormDefinition, data: Any, language: str, clock: Clock, where: str = "") -> dict[str, Any]:
+def _check_or_raise(
+    form: FormDefinition, data: Any, language: str, clock: Clock, where: str = ""
+) -> dict[str, Any]:
     outcome = validation.check(form, data, language=language, clock=clock)
     if outcome.problems:
         raise ValidationFailedError(outcome.problems, where)
     return outcome.data
 
 
-def _structural_problems(form: FormDefinition, data: Any, language: str, clock: Clock) -> list[validation.Problem]:
+def _structural_problems(
+    form: FormDefinition, data: Any, language: str, clock: Clock
+) -> list[validation.Problem]:
     """Problems a draft may not keep: unknown fields and answers of the wrong type."""
     outcome = validation.check(form, data, language=language, clock=clock)
-    return [p for p in outcome.problems if p.rule not in ("required", "constraint", "min_count", "expression")]
+    return [
+        p
+        for p in outcome.problems
+        if p.rule not in ("required", "constraint", "min_count", "expression")
+    ]
 
 
 def _draft_text(data: Any) -> str:
     try:
         encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError):
-        raise InvalidInputError(_("The answers cannot be saved: they are not plain data.")) from None
+        raise InvalidInputError(
+            _("The answers cannot be saved: they are not plain data.")
+        ) from None
     if len(encoded.encode()) > MAX_DRAFT_BYTES:
         raise InvalidInputError(_("The answers are larger than 10 MiB; shorten them."))
     return encoded
@@ -239,7 +249,8 @@ def _signing_key(session: Session) -> SigningKey:
 
 
 def _next_num(session: Session) -> int:
-    return int(session.exec(select(func.coalesce(func.max(RecordRow.num), 0))).one()) + 1
+    highest: int | None = session.exec(select(func.max(RecordRow.num))).one()
+    return (highest or 0) + 1
 
 
 @dataclass
@@ -276,24 +287,24 @@ def _prepare(
     form: FormDefinition,
     data: Any,
     *,
-    final: bool,
-    key: SigningKey | None,
+    seal_with: SigningKey | None,
     language: str,
     clock: Clock,
     where: str = "",
 ) -> _NewRecord:
+    """Rows for a new record: a draft, or sealed at once when ``seal_with`` is given."""
     if not isinstance(data, dict):
         raise InvalidInputError(
-            (f"{where}: " if where else "") + _("the answers must be a JSON object keyed by field name.")
+            (f"{where}: " if where else "")
+            + _("the answers must be a JSON object keyed by field name.")
         )
     data = validation.with_defaults(form, data, clock)
     now = utc_timestamp()
     record_id = new_record_id()
     sealed = None
-    if final:
-        assert key is not None
+    if seal_with is not None:
         cleaned = _check_or_raise(form, data, language, clock, where)
-        sealed = _seal(form, record_id, 1, None, cleaned, key)
+        sealed = _seal(form, record_id, 1, None, cleaned, seal_with)
         shown, draft = cleaned, None
     else:
         problems = _structural_problems(form, data, language, clock)
@@ -305,7 +316,7 @@ def _prepare(
         "id": record_id,
         "form_id": form.id,
         "form_version": form.version,
-        "status": RecordStatus.FINAL.value if final else RecordStatus.DRAFT.value,
+        "status": RecordStatus.FINAL.value if sealed else RecordStatus.DRAFT.value,
         "created_at": now,
         "updated_at": now,
         "draft": draft,
@@ -313,7 +324,7 @@ def _prepare(
         "head_sha256": sealed.revision["sha256"] if sealed else None,
         **_summary_values(form, shown, language),
     }
-    return _NewRecord(row, (row["title"], searchable_text(form, shown, language)), sealed)
+    return _NewRecord(row, (str(row["title"]), searchable_text(form, shown, language)), sealed)
 
 
 # -- use cases ------------------------------------------------------------------------------------
@@ -340,7 +351,7 @@ def create(
         key = _signing_key(session) if final else None
         if final:
             _require_attachments(session, form, answers)
-        record = _prepare(form, answers, final=final, key=key, language=language, clock=clock)
+        record = _prepare(form, answers, seal_with=key, language=language, clock=clock)
         _write_new(session, [record])
         return str(record.row["id"])
 
@@ -376,7 +387,7 @@ def import_lines(
             if final and isinstance(data, dict):
                 _require_attachments(session, form, data)
             batch.append(
-                _prepare(form, data, final=final, key=key, language=language, clock=clock, where=where)
+                _prepare(form, data, seal_with=key, language=language, clock=clock, where=where)
             )
             if len(batch) >= 1000:
                 _write_new(session, batch)
@@ -420,7 +431,9 @@ def save_draft(
         form = _record_form(session, row)
         outcome = validation.check(form, data, language=language, clock=clock)
         structural = [
-            p for p in outcome.problems if p.rule not in ("required", "constraint", "min_count", "expression")
+            p
+            for p in outcome.problems
+            if p.rule not in ("required", "constraint", "min_count", "expression")
         ]
         if structural:
             raise ValidationFailedError(structural)
@@ -429,7 +442,9 @@ def save_draft(
         if row.revision_count == 0:
             for key, value in _summary_values(form, outcome.data, language).items():
                 setattr(row, key, value)
-            repo.set_search_text(session, row, row.title, searchable_text(form, outcome.data, language))
+            repo.set_search_text(
+                session, row, row.title, searchable_text(form, outcome.data, language)
+            )
         session.add(row)
         return outcome
 
@@ -457,15 +472,17 @@ def _seal_onto(
     return _revision_info(revision, key.public)
 
 
-def finalize(vault: Vault, record_id: str, *, language: str = "en", clock: Clock = _utc_now) -> RevisionInfo:
+def finalize(
+    vault: Vault, record_id: str, *, language: str = "en", clock: Clock = _utc_now
+) -> RevisionInfo:
     """Seal the record's draft as its next revision."""
     with vault.write() as session:
         row = resolve(session, record_id)
         if row.draft is None:
             raise ConflictError(
-                _("Record {id} has nothing to finalize: it is sealed and not being amended.").format(
-                    id=row.id[:12]
-                )
+                _(
+                    "Record {id} has nothing to finalize: it is sealed and not being amended."
+                ).format(id=row.id[:12])
             )
         return _seal_onto(session, row, json.loads(row.draft), language, clock)
 
@@ -478,7 +495,9 @@ def amend(
         row = resolve(session, record_id)
         if row.revision_count == 0:
             raise ConflictError(
-                _("Record {id} is a draft; finalize it instead of amending it.").format(id=row.id[:12])
+                _("Record {id} is a draft; finalize it instead of amending it.").format(
+                    id=row.id[:12]
+                )
             )
         return _seal_onto(session, row, data, language, clock)
 
@@ -491,7 +510,9 @@ def start_amendment(vault: Vault, record_id: str) -> dict[str, Any]:
             return dict(json.loads(row.draft))
         head = repo.head_revision(session, row.id)
         if head is None or head.content is None:
-            raise ConflictError(_("Record {id} cannot be amended: its content was purged.").format(id=row.id[:12]))
+            raise ConflictError(
+                _("Record {id} cannot be amended: its content was purged.").format(id=row.id[:12])
+            )
         data = dict(RevisionEnvelope.from_json(json.loads(head.content)).data)
         row.draft = _draft_text(data)
         row.updated_at = utc_timestamp()
@@ -505,7 +526,9 @@ def discard_draft(vault: Vault, record_id: str) -> bool:
         row = resolve(session, record_id)
         if row.draft is None:
             raise ConflictError(_("Record {id} has no draft.").format(id=row.id[:12]))
-        audit.append(session, audit.Action.DRAFT_DISCARDED, row.id, {"revisions": row.revision_count})
+        audit.append(
+            session, audit.Action.DRAFT_DISCARDED, row.id, {"revisions": row.revision_count}
+        )
         if row.revision_count == 0:
             session.execute(text("DELETE FROM record_fts WHERE rowid = :n"), {"n": row.num})
             session.delete(row)
@@ -578,7 +601,9 @@ def imported_message(n: int) -> str:
     return ngettext("{n} record imported", "{n} records imported", n).format(n=n)
 
 
-def mark_status(session: Session, sha256s: Iterable[str], status: RecordStatus, **values: Any) -> int:
+def mark_status(
+    session: Session, sha256s: Iterable[str], status: RecordStatus, **values: Any
+) -> int:
     """Set the status of sealed revisions (exported, acknowledged) and of their records."""
     hashes = list(sha256s)
     if not hashes:

@@ -9,7 +9,6 @@ stays byte-identical.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +84,7 @@ def create_vault(
                 form_service.install_shipped(session)
     finally:
         vault.close()
-    os.replace(building, database_path(folder))
+    building.replace(database_path(folder))
     fsync_dir(folder)
     keyfile.write_key_file(folder, key_file)
     log.info("vault created")
@@ -164,4 +163,3 @@ def signing_key(vault: Vault) -> SigningKey:
 def kdf_description(folder: Path) -> dict[str, int]:
     params = keyfile.read_key_file(folder).params
     return {"memory_kib": params.memory_kib, "iterations": params.iterations, "lanes": params.lanes}
-

@@ -29,7 +29,7 @@ class Action:
     RECORD_FINALIZED = "record_finalized"
     RECORD_AMENDED = "record_amended"
     DRAFT_DISCARDED = "draft_discarded"
-    PASSPHRASE_CHANGED = "passphrase_changed"
+    PASSPHRASE_CHANGED = "passphrase_changed"  # noqa: S105 - an action name
     FAILED_UNLOCKS = "failed_unlocks"
     EXPORTED = "exported"
     RECEIPT_IMPORTED = "receipt_imported"
@@ -40,7 +40,9 @@ class Action:
 SEALING_ACTIONS = (Action.RECORD_FINALIZED, Action.RECORD_AMENDED)
 
 
-def entry_hash(seq: int, at: str, action: str, subject: str | None, detail: str, previous: str) -> str:
+def entry_hash(
+    seq: int, at: str, action: str, subject: str | None, detail: str, previous: str
+) -> str:
     body = {
         "seq": seq,
         "at": at,
@@ -61,7 +63,7 @@ def append(
 def append_many(
     session: Session, entries: list[tuple[str, str | None, dict[str, Any] | None]]
 ) -> list[AuditRow]:
-    """Append entries in order, chained to the current end of the log (caller holds the write lock)."""
+    """Append entries in order, chained to the end of the log (the caller holds the write lock)."""
     last = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc()).limit(1)).first()
     seq = last.seq if last else 0
     previous = last.hash if last else GENESIS
@@ -110,16 +112,18 @@ def verify(session: Session) -> AuditReport:
         report.entries += 1
         if row.seq != expected_seq:
             report.problems.append(
-                _("entry {seq}: expected entry {expected}; entries are missing or reordered").format(
-                    seq=row.seq, expected=expected_seq
-                )
+                _(
+                    "entry {seq}: expected entry {expected}; entries are missing or reordered"
+                ).format(seq=row.seq, expected=expected_seq)
             )
         if row.previous != previous:
             report.problems.append(
                 _("entry {seq}: does not follow the entry before it").format(seq=row.seq)
             )
         try:
-            recomputed = entry_hash(row.seq, row.at, row.action, row.subject, row.detail, row.previous)
+            recomputed = entry_hash(
+                row.seq, row.at, row.action, row.subject, row.detail, row.previous
+            )
         except (ValueError, TypeError):
             recomputed = ""
         if recomputed != row.hash:

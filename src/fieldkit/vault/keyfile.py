@@ -131,7 +131,10 @@ class KeyFile:
     def parse(cls, untrusted: bytes) -> KeyFile:
         try:
             body = json.loads(untrusted)
-            if body.get("fieldkit_vault_key") != FORMAT or body.get("cipher") != "chacha20-poly1305":
+            if (
+                body.get("fieldkit_vault_key") != FORMAT
+                or body.get("cipher") != "chacha20-poly1305"
+            ):
                 raise ValueError("unknown format")
             kdf = body["kdf"]
             if kdf.get("algorithm") != "argon2id":

@@ -37,7 +37,9 @@ def current_form(session: Session, form_id: str) -> FormRow | None:
 
 
 def all_forms(session: Session) -> list[FormRow]:
-    return list(session.exec(select(FormRow).order_by(col(FormRow.form_id), col(FormRow.installed_at))))
+    return list(
+        session.exec(select(FormRow).order_by(col(FormRow.form_id), col(FormRow.installed_at)))
+    )
 
 
 # -- records ------------------------------------------------------------------------------------

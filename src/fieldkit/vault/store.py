@@ -16,7 +16,7 @@ WRITE_OPTION = "fieldkit_write"
 
 
 def _begin(connection: Any) -> None:
-    """Writers take SQLite's write lock at BEGIN, so two writers never interleave read-then-write."""
+    """Writers take the write lock at BEGIN, so that two writers never interleave."""
     if connection.get_execution_options().get(WRITE_OPTION):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
@@ -54,9 +54,8 @@ class Vault:
         """A session in one write transaction: committed on success, rolled back on error."""
         if self._engine is None:
             raise RuntimeError("the vault is locked")
-        with Session(self._writer, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            yield session
 
     def close(self) -> None:
         """Dispose of every connection; the key goes with them."""

@@ -1,0 +1,128 @@
+"""Form commands: list, validate, import-xlsform, install."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from fieldkit.cli.context import Context
+from fieldkit.cli.output import clean, emit_json, table
+from fieldkit.domain.formfile import FormError
+from fieldkit.errors import InvalidInputError
+from fieldkit.files import atomic_write_bytes
+from fieldkit.i18n import _
+from fieldkit.services import forms as form_service
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("forms", help=_("list, check, import and install forms"))
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    lister = sub.add_parser("list", help=_("the forms installed in the vault"))
+    lister.add_argument("--json", action="store_true", help=_("print JSON"))
+    lister.set_defaults(handler=cmd_list)
+
+    checker = sub.add_parser("validate", help=_("check a form definition (YAML or XLSForm)"))
+    checker.add_argument("file", type=Path)
+    checker.set_defaults(handler=cmd_validate)
+
+    importer = sub.add_parser(
+        "import-xlsform",
+        help=_("convert an XLSForm to fieldkit YAML; report what was not carried over"),
+    )
+    importer.add_argument("file", type=Path)
+    importer.add_argument(
+        "--out", type=Path, help=_("write the YAML to this file (default: stdout)")
+    )
+    importer.set_defaults(handler=cmd_import_xlsform)
+
+    installer = sub.add_parser("install", help=_("add a form (YAML or XLSForm) to the vault"))
+    installer.add_argument("file", type=Path)
+    installer.set_defaults(handler=cmd_install)
+
+
+def cmd_list(ctx: Context) -> int:
+    forms = form_service.list_installed(ctx.vault(), ctx.language)
+    if ctx.args.json:
+        emit_json([f.to_json() for f in forms])
+        return 0
+    table(
+        [_("id"), _("version"), _("title"), _("fields"), _("offered")],
+        [
+            [f.form_id, f.version, f.title, f.fields, _("yes") if f.current else _("no")]
+            for f in forms
+        ],
+    )
+    return 0
+
+
+def cmd_validate(ctx: Context) -> int:
+    try:
+        form = form_service.validate_file(ctx.args.file)
+    except FormError as exc:
+        for line in exc.lines()[1:]:
+            print(clean(line), file=sys.stderr)
+        raise
+    fields = sum(1 for _ in form.walk())
+    print(
+        _("{name}: valid form '{id}' version {version}, {n} fields.").format(
+            name=ctx.args.file.name, id=form.id, version=form.version, n=fields
+        )
+    )
+    return 0
+
+
+def cmd_import_xlsform(ctx: Context) -> int:
+    from fieldkit.services.xlsform import convert_xlsform
+
+    source: Path = ctx.args.file
+    conversion = convert_xlsform(source, vocabularies=form_service.shipped_vocabularies().resolve)
+    text = conversion.to_yaml()
+    out: Path | None = ctx.args.out
+    if out is not None:
+        if out.exists() and out.is_dir():
+            raise InvalidInputError(_("{path}: is a folder; give a file name.").format(path=out))
+        if not out.parent.is_dir():
+            raise InvalidInputError(_("{path}: its folder does not exist.").format(path=out))
+        atomic_write_bytes(out, text.encode("utf-8"), mode=0o644)
+    else:
+        sys.stdout.write(text)
+    for item in conversion.dropped:
+        row = _(" row {row}").format(row=item.row) if item.row else ""
+        name = f" ({item.name})" if item.name else ""
+        print(
+            clean(
+                _("not carried over: {sheet}{row}{name}: {what}").format(
+                    sheet=item.sheet, row=row, name=name, what=item.what
+                )
+            ),
+            file=sys.stderr,
+        )
+    if out is not None:
+        print(
+            _("{path}: form '{id}' version {version} written; {n} items not carried over.").format(
+                path=out,
+                id=conversion.form.id,
+                version=conversion.form.version,
+                n=len(conversion.dropped),
+            )
+        )
+    return 0
+
+
+def cmd_install(ctx: Context) -> int:
+    result = form_service.install_file(ctx.vault(), ctx.args.file)
+    if result.installed:
+        print(
+            _("Installed form '{id}' version {version}.").format(
+                id=result.form_id, version=result.version
+            )
+        )
+    else:
+        print(
+            _("Form '{id}' version {version} was already installed.").format(
+                id=result.form_id, version=result.version
+            )
+        )
+    return 0

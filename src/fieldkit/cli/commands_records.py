@@ -1,0 +1,258 @@
+"""Record commands: new, import, list, show, finalize, amend."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from fieldkit.cli.context import Context
+from fieldkit.cli.output import clean, emit_json, pairs, table
+from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, Sensitivity
+from fieldkit.domain.records import RecordStatus
+from fieldkit.i18n import _
+from fieldkit.services import records
+from fieldkit.services.datafiles import read_json_lines, read_json_object
+from fieldkit.vault.repo import RecordFilter
+
+MASK = "••••••"
+
+
+def _attachment(value: str) -> tuple[str | None, Path]:
+    field, sep, path = value.partition("=")
+    if sep and field.isidentifier():
+        return field, Path(path)
+    return None, Path(value)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("expects a whole number")) from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(_("expects a number of at least 1"))
+    return number
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("record", help=_("create, find, show, seal and amend records"))
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    new = sub.add_parser("new", help=_("a new record; prints its id"))
+    new.add_argument("form_id", metavar="FORM_ID")
+    new.add_argument(
+        "--data", type=Path, metavar="FILE.json", help=_("answers keyed by field name")
+    )
+    new.add_argument(
+        "--attach",
+        type=_attachment,
+        action="append",
+        default=[],
+        metavar="[FIELD=]FILE",
+        help=_("attach a file (to FIELD, else the form's first attachment field); repeatable"),
+    )
+    new.add_argument("--final", action="store_true", help=_("seal it at once"))
+    new.set_defaults(handler=cmd_new)
+
+    imp = sub.add_parser("import", help=_("one record per JSON line; prints the count"))
+    imp.add_argument("form_id", metavar="FORM_ID")
+    imp.add_argument("file", type=Path, metavar="FILE.jsonl")
+    imp.add_argument("--final", action="store_true", help=_("seal every record"))
+    imp.set_defaults(handler=cmd_import)
+
+    lister = sub.add_parser("list", help=_("records, newest first; all matches unless --limit"))
+    lister.add_argument("--form", metavar="ID")
+    lister.add_argument("--status", choices=[s.value for s in RecordStatus])
+    lister.add_argument("--search", metavar="TEXT", help=_("words to find anywhere in a record"))
+    lister.add_argument(
+        "--from", dest="date_from", metavar="DATE", help=_("event on or after DATE")
+    )
+    lister.add_argument("--to", dest="date_to", metavar="DATE", help=_("event on or before DATE"))
+    lister.add_argument("--limit", type=_positive, metavar="N")
+    lister.add_argument("--json", action="store_true", help=_("print JSON"))
+    lister.set_defaults(handler=cmd_list)
+
+    show = sub.add_parser("show", help=_("a record's answers and revision history"))
+    show.add_argument("record_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help=_("print JSON"))
+    show.add_argument("--reveal", action="store_true", help=_("show identifying answers"))
+    show.set_defaults(handler=cmd_show)
+
+    fin = sub.add_parser("finalize", help=_("seal a record's draft"))
+    fin.add_argument("record_id", metavar="ID")
+    fin.set_defaults(handler=cmd_finalize)
+
+    amend = sub.add_parser("amend", help=_("seal new answers as a new revision"))
+    amend.add_argument("record_id", metavar="ID")
+    amend.add_argument("--data", type=Path, required=True, metavar="FILE.json")
+    amend.set_defaults(handler=cmd_amend)
+
+
+def cmd_new(ctx: Context) -> int:
+    data = read_json_object(ctx.args.data) if ctx.args.data else {}
+    record_id = records.create(
+        ctx.vault(),
+        ctx.args.form_id,
+        data,
+        attachments=ctx.args.attach,
+        final=ctx.args.final,
+        language=ctx.language,
+    )
+    print(record_id)
+    return 0
+
+
+def cmd_import(ctx: Context) -> int:
+    path: Path = ctx.args.file
+    vault = ctx.vault()
+    n = records.import_lines(
+        vault, ctx.args.form_id, read_json_lines(path), final=ctx.args.final, language=ctx.language
+    )
+    print(n)
+    return 0
+
+
+def cmd_list(ctx: Context) -> int:
+    filters = RecordFilter(
+        form_id=ctx.args.form,
+        status=ctx.args.status,
+        search=ctx.args.search,
+        date_from=ctx.args.date_from,
+        date_to=ctx.args.date_to,
+    )
+    items = records.list_items(ctx.vault(), filters, limit=ctx.args.limit)
+    if ctx.args.json:
+        emit_json([item.to_json() for item in items])
+        return 0
+    if not items:
+        print(_("No records match."))
+        return 0
+    table(
+        [_("id"), _("form"), _("status"), _("date"), _("place"), _("title")],
+        [
+            [
+                item.id[:12],
+                item.form_id,
+                _(item.status) + ("*" if item.has_draft and item.revision_count else ""),
+                item.event_date,
+                item.place,
+                item.title,
+            ]
+            for item in items
+        ],
+    )
+    return 0
+
+
+def _masked(form: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
+    fields = form.fields_by_name()
+    result: dict[str, Any] = {}
+    for name, value in data.items():
+        f = fields.get(name)
+        if f is not None and f.type is FieldType.REPEAT and isinstance(value, list):
+            result[name] = [
+                _masked(form, item) if isinstance(item, dict) else item for item in value
+            ]
+        elif f is not None and f.sensitivity is Sensitivity.IDENTIFYING and value is not None:
+            result[name] = MASK
+        else:
+            result[name] = value
+    return result
+
+
+def _shown(form: FormDefinition, f: FieldDef, value: Any, language: str) -> str:
+    if value == MASK:
+        return MASK
+    if f.type is FieldType.SELECT_ONE:
+        return form.choice_label(f, value, language)
+    if f.type is FieldType.SELECT_MULTIPLE:
+        return ", ".join(form.choice_label(f, v, language) for v in value)
+    if f.type is FieldType.GEOPOINT:
+        precision = value.get("precision_m")
+        suffix = _(" (±{m} m)").format(m=precision) if precision is not None else ""
+        return f"{value['lat']}, {value['lon']}{suffix}"
+    if f.type is FieldType.ATTACHMENT:
+        return ", ".join(f"{ref['name']} ({ref['size']} B, {ref['sha256'][:12]})" for ref in value)
+    return str(value)
+
+
+def _print_answers(
+    form: FormDefinition, fields: list[FieldDef], data: dict[str, Any], language: str, indent: str
+) -> None:
+    for f in fields:
+        if f.type is FieldType.GROUP:
+            print(f"{indent}{clean(form.label(f, language))}")
+            _print_answers(form, f.fields, data, language, indent + "  ")
+        elif f.type is FieldType.REPEAT:
+            for number, item in enumerate(data.get(f.name) or [], start=1):
+                print(f"{indent}{clean(form.label(f, language))} {number}")
+                _print_answers(form, f.fields, item, language, indent + "  ")
+        elif f.type is not FieldType.NOTE and data.get(f.name) is not None:
+            value = _shown(form, f, data[f.name], language)
+            lines = (
+                clean(value) if "\n" not in value else value.replace("\n", "\n" + indent + "    ")
+            )
+            print(f"{indent}{clean(form.label(f, language))}: {lines}")
+
+
+def cmd_show(ctx: Context) -> int:
+    vault = ctx.vault()
+    detail = records.detail(vault, ctx.args.record_id)
+    form = records.form_of(vault, detail.item.id)
+
+    def view(data: dict[str, Any] | None) -> dict[str, Any] | None:
+        return data if data is None or ctx.args.reveal else _masked(form, data)
+
+    if ctx.args.json:
+        emit_json(detail.to_json() | {"draft": view(detail.draft), "data": view(detail.sealed)})
+        return 0
+    item = detail.item
+    pairs(
+        [
+            (_("Record"), item.id),
+            (_("Form"), f"{item.form_id} {item.form_version}"),
+            (
+                _("Status"),
+                _(item.status)
+                + (_(" (amendment in progress)") if item.has_draft and item.revision_count else ""),
+            ),
+            (_("Created"), item.created_at),
+            (_("Updated"), item.updated_at),
+        ]
+    )
+    if detail.revisions:
+        print()
+        table(
+            [_("revision"), _("sealed"), _("device key"), _("status"), _("sha256"), _("signature")],
+            [
+                [
+                    r.number,
+                    r.sealed_at,
+                    r.key_id[:12],
+                    _(r.status),
+                    r.sha256[:16],
+                    _("valid")
+                    if r.signature_valid
+                    else (_("purged") if r.purged else _("INVALID")),
+                ]
+                for r in detail.revisions
+            ],
+        )
+    shown = view(detail.data) or {}
+    print()
+    _print_answers(form, form.fields, shown, ctx.language, "")
+    return 0
+
+
+def cmd_finalize(ctx: Context) -> int:
+    revision = records.finalize(ctx.vault(), ctx.args.record_id, language=ctx.language)
+    print(_("Sealed revision {n} ({sha}).").format(n=revision.number, sha=revision.sha256[:16]))
+    return 0
+
+
+def cmd_amend(ctx: Context) -> int:
+    data = read_json_object(ctx.args.data)
+    revision = records.amend(ctx.vault(), ctx.args.record_id, data, language=ctx.language)
+    print(_("Sealed revision {n} ({sha}).").format(n=revision.number, sha=revision.sha256[:16]))
+    return 0

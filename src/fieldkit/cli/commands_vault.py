@@ -1,0 +1,202 @@
+"""Vault commands: init, status, passphrase, identity, audit, settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fieldkit.cli.context import Context
+from fieldkit.cli.output import emit_json, pairs, table
+from fieldkit.errors import InvalidInputError
+from fieldkit.i18n import _
+from fieldkit.services import attachments as attachment_service
+from fieldkit.services import passphrases, vaults
+from fieldkit.vault import audit, repo
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("init", help=_("create the vault and install the shipped forms"))
+    p.add_argument("--device-name", default="", help=_("a name for this device, shown to HQ"))
+    p.set_defaults(handler=cmd_init)
+
+    p = commands.add_parser("status", help=_("device fingerprint and record counts"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p.set_defaults(handler=cmd_status)
+
+    p = commands.add_parser("passphrase", help=_("change, remember or forget the passphrase"))
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub.add_parser(
+        "change", help=_("new passphrase from $FIELDKIT_NEW_PASSPHRASE or a prompt")
+    ).set_defaults(handler=cmd_passphrase_change)
+    sub.add_parser(
+        "remember", help=_("remember the passphrase in this device's keyring")
+    ).set_defaults(handler=cmd_passphrase_remember)
+    sub.add_parser("forget", help=_("forget a remembered passphrase")).set_defaults(
+        handler=cmd_passphrase_forget
+    )
+
+    p = commands.add_parser("identity", help=_("the device's signing identity"))
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    show = sub.add_parser("show", help=_("the device key id and fingerprint"))
+    show.add_argument("--json", action="store_true", help=_("print JSON"))
+    show.set_defaults(handler=cmd_identity_show)
+
+    p = commands.add_parser("audit", help=_("the audit log"))
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub.add_parser("verify", help=_("check the audit log's hash chain")).set_defaults(
+        handler=cmd_audit_verify
+    )
+
+    p = commands.add_parser("settings", help=_("vault settings"))
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub.add_parser("show", help=_("show the settings")).set_defaults(handler=cmd_settings_show)
+    setter = sub.add_parser("set", help=_("change a setting"))
+    setter.add_argument("key", choices=["attachment-max-mib", "device-name"])
+    setter.add_argument("value")
+    setter.set_defaults(handler=cmd_settings_set)
+
+
+def cmd_init(ctx: Context) -> int:
+    if vaults.vault_exists(ctx.folder):
+        raise InvalidInputError(_("A vault already exists in {folder}.").format(folder=ctx.folder))
+    passphrase = ctx.passphrase(creating=True)
+    vault = vaults.create_vault(ctx.folder, passphrase, device_name=ctx.args.device_name)
+    try:
+        identity = vaults.device_identity(vault)
+    finally:
+        vault.close()
+    print(_("Vault created in {folder}").format(folder=ctx.folder))
+    print(_("Device fingerprint: {fp}").format(fp=identity.fingerprint))
+    print(_("Keep the passphrase safe: nothing can recover the vault without it."))
+    return 0
+
+
+def cmd_status(ctx: Context) -> int:
+    vault = ctx.vault()
+    identity = vaults.device_identity(vault)
+    with vault.read() as session:
+        counts = repo.counts_by_form_and_status(session)
+    kdf = vaults.kdf_description(ctx.folder)
+    if ctx.args.json:
+        emit_json(
+            {
+                "vault": str(ctx.folder),
+                "device_name": identity.device_name,
+                "key_id": identity.key_id,
+                "fingerprint": identity.fingerprint,
+                "records": counts,
+                "kdf": kdf,
+            }
+        )
+        return 0
+    pairs(
+        [
+            (_("Vault"), str(ctx.folder)),
+            (_("Device name"), identity.device_name or "-"),
+            (_("Device key id"), identity.key_id),
+            (_("Fingerprint"), identity.fingerprint),
+            (
+                _("Key derivation"),
+                _("Argon2id, {mib} MiB, {t} passes").format(
+                    mib=kdf["memory_kib"] // 1024, t=kdf["iterations"]
+                ),
+            ),
+        ]
+    )
+    print()
+    statuses = ["draft", "final", "exported", "acknowledged"]
+    rows = [
+        [form_id, *[by_status.get(s, 0) for s in statuses], sum(by_status.values())]
+        for form_id, by_status in sorted(counts.items())
+    ]
+    if rows:
+        table(
+            [_("form"), _("draft"), _("final"), _("exported"), _("acknowledged"), _("total")], rows
+        )
+    else:
+        print(_("No records yet."))
+    return 0
+
+
+def cmd_passphrase_change(ctx: Context) -> int:
+    old = ctx.passphrase()
+    new = ctx.new_passphrase()
+    vaults.change_passphrase(ctx.folder, old, new)
+    if passphrases.recall(ctx.folder) is not None:
+        passphrases.remember(ctx.folder, new)
+    print(_("Passphrase changed."))
+    return 0
+
+
+def cmd_passphrase_remember(ctx: Context) -> int:
+    passphrase = ctx.passphrase()
+    ctx.vault()  # proves the passphrase before remembering it
+    passphrases.remember(ctx.folder, passphrase)
+    print(_("The passphrase is remembered in this device's keyring."))
+    return 0
+
+
+def cmd_passphrase_forget(ctx: Context) -> int:
+    passphrases.forget(ctx.folder)
+    print(_("The passphrase is no longer remembered on this device."))
+    return 0
+
+
+def cmd_identity_show(ctx: Context) -> int:
+    identity = vaults.device_identity(ctx.vault())
+    if ctx.args.json:
+        emit_json(
+            {
+                "key_id": identity.key_id,
+                "fingerprint": identity.fingerprint,
+                "public_key": identity.public_key.hex(),
+                "created_at": identity.created_at,
+                "device_name": identity.device_name,
+            }
+        )
+        return 0
+    pairs(
+        [
+            (_("Device key id"), identity.key_id),
+            (_("Fingerprint"), identity.fingerprint),
+            (_("Created"), identity.created_at),
+        ]
+    )
+    return 0
+
+
+def cmd_audit_verify(ctx: Context) -> int:
+    with ctx.vault().read() as session:
+        report = audit.verify(session)
+    if report.ok:
+        print(_("Audit log intact: {n} entries.").format(n=report.entries))
+        return 0
+    for problem in report.problems[:20]:
+        print(problem)
+    raise InvalidInputError(
+        _("The audit log has been tampered with: {n} problems.").format(n=len(report.problems))
+    )
+
+
+def cmd_settings_show(ctx: Context) -> int:
+    vault = ctx.vault()
+    with vault.read() as session:
+        limit = attachment_service.max_bytes(session)
+        name = repo.get_setting(session, vaults.SETTING_DEVICE_NAME, "")
+    pairs([("attachment-max-mib", limit // (1024 * 1024)), ("device-name", name or "-")])
+    return 0
+
+
+def cmd_settings_set(ctx: Context) -> int:
+    vault = ctx.vault()
+    key, value = ctx.args.key, ctx.args.value
+    if key == "attachment-max-mib":
+        try:
+            mib = int(value)
+        except ValueError:
+            raise InvalidInputError(_("attachment-max-mib takes a whole number of MiB.")) from None
+        attachment_service.set_max_bytes(vault, mib * 1024 * 1024)
+    else:
+        with vault.write() as session:
+            repo.set_setting(session, vaults.SETTING_DEVICE_NAME, value.strip()[:80])
+    print(_("Setting saved."))
+    return 0

@@ -1,0 +1,1 @@
+"""Forms, records, vocabularies, expressions and validation: pure Python, no I/O."""

@@ -1,0 +1,1 @@
+"""Headquarters: bundle ingest, the central repository, exports and indicators."""

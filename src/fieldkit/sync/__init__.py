@@ -1,0 +1,1 @@
+"""Sending bundles over the network when a link exists."""
