@@ -1,0 +1,304 @@
+"""fieldkit-cli: every command, its exit codes (0, 1 with one line, 2 for usage) and its output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fieldkit.cli.main import main
+from tests.conftest import DATA, PASSPHRASE, all_types_answers, cli_env, write_json
+
+RECORDS = DATA / "records"
+
+
+@pytest.fixture
+def env(vault_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FIELDKIT_VAULT", str(vault_dir))
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
+    return vault_dir
+
+
+class Run:
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *args: str, code: int = 0) -> str:
+        try:
+            result = main(list(args))
+        except SystemExit as exit_:  # argparse exits for usage and --help
+            result = int(exit_.code or 0)
+        out, err = self.capsys.readouterr()
+        assert result == code, (args, out, err)
+        self.err = err
+        if code == 1:
+            assert err.count("\n") == 1 and err.startswith("fieldkit-cli: "), err
+        return out
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], env: Path) -> Run:
+    runner = Run(capsys)
+    runner("init", "--device-name", "field laptop 7")
+    runner("forms", "install", str(DATA / "forms" / "all-types.yaml"))
+    return runner
+
+
+def test_init_status_and_identity(run: Run, env: Path) -> None:
+    status = json.loads(run("status", "--json"))
+    assert status["device_name"] == "field laptop 7"
+    assert status["records"] == {}
+    assert len(status["fingerprint"].split()) == 10
+    identity = json.loads(run("identity", "show", "--json"))
+    assert identity["key_id"] == status["key_id"]
+    assert len(bytes.fromhex(identity["public_key"])) == 32
+    assert "Fingerprint" in run("identity", "show")
+    run("init", code=1)
+    assert "already exists" in run.err
+
+
+def test_init_refuses_a_weak_passphrase(
+    capsys: pytest.CaptureFixture[str], env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", "password123")
+    run = Run(capsys)
+    run("init", code=1)
+    assert "at least 12 characters" in run.err
+    assert not env.exists() or not (env / "vault.key").exists()
+
+
+def test_no_passphrase_without_a_terminal(
+    capsys: pytest.CaptureFixture[str], env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FIELDKIT_PASSPHRASE")
+    monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115, PTH123
+    run = Run(capsys)
+    run("status", code=1)
+    assert "FIELDKIT_PASSPHRASE" in run.err
+
+
+def test_passphrase_file(
+    run: Run, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FIELDKIT_PASSPHRASE")
+    secret = tmp_path / "secret.txt"
+    secret.write_text(PASSPHRASE + "\n")
+    assert "Device key id" in run("--passphrase-file", str(secret), "status")
+    secret.write_text("wrong one\n")
+    run("--passphrase-file", str(secret), "status", code=1)
+    assert "not correct" in run.err
+    run("--passphrase-file", str(tmp_path / "missing"), "status", code=1)
+
+
+def test_vault_option_beats_the_environment(run: Run, tmp_path: Path) -> None:
+    other = tmp_path / "other-vault"
+    run("--vault", str(other), "init")
+    assert (other / "vault.key").exists()
+    assert json.loads(run("--vault", str(other), "status", "--json"))["vault"] == str(other)
+
+
+def test_forms_list_validate_and_install(run: Run, tmp_path: Path) -> None:
+    forms = {f["id"]: f for f in json.loads(run("forms", "list", "--json"))}
+    assert {"illicit-market-observation", "attack-on-activist", "all-types"} <= set(forms)
+    assert "illicit-market-observation" in run("forms", "list")
+    assert "valid form 'all-types'" in run(
+        "forms", "validate", str(DATA / "forms" / "all-types.yaml")
+    )
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        (DATA / "forms" / "all-types.yaml")
+        .read_text()
+        .replace("relevant: \"${colour} = 'other'\"", "relevant: \"${colour} = = 'other'\"")
+    )
+    run("forms", "validate", str(broken), code=1)
+    assert "broken.yaml:" in run.err and "colour_other" in run.err and "column" in run.err
+    run("forms", "install", str(broken), code=1)
+    assert "already installed" in run("forms", "install", str(DATA / "forms" / "all-types.yaml"))
+    run("forms", "validate", str(tmp_path / "nothing.yaml"), code=1)
+    run("forms", "validate", str(tmp_path), code=1)
+
+
+def test_record_lifecycle(run: Run, tmp_path: Path) -> None:
+    answers = write_json(tmp_path / "a.json", all_types_answers())
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    record_id = run(
+        "record", "new", "all-types", "--data", str(answers), "--attach", f"files={photo}"
+    ).strip()
+    assert len(record_id) == 32
+    assert "Sealed revision 1" in run("record", "finalize", record_id)
+    run("record", "finalize", record_id, code=1)
+    assert "nothing to finalize" in run.err
+    first = json.loads(run("record", "show", record_id, "--json", "--reveal"))["data"]
+    amended = write_json(tmp_path / "b.json", first | {"subject": "Amended subject"})
+    assert "Sealed revision 2" in run("record", "amend", record_id[:10], "--data", str(amended))
+    shown = json.loads(run("record", "show", record_id, "--json"))
+    assert [r["number"] for r in shown["revisions"]] == [1, 2]
+    assert shown["chain_valid"] is True
+    assert shown["data"]["witness_name"] == "••••••"
+    assert shown["data"]["files"] == "••••••"
+    revealed = json.loads(run("record", "show", record_id, "--json", "--reveal"))
+    assert revealed["data"]["witness_name"] == "Witness Alpha"
+    assert revealed["data"]["files"][0]["name"] == "photo.png"
+    text = run("record", "show", record_id)
+    assert "Amended subject" in text and "Witness Alpha" not in text and "valid" in text
+    assert "Person 2" in text and "Guardian: Uncle" in text
+
+
+def test_record_new_final_and_validation_errors(run: Run, tmp_path: Path) -> None:
+    bad = write_json(tmp_path / "bad.json", all_types_answers(count=-5, people=[]))
+    run("record", "new", "all-types", "--data", str(bad), "--final", code=1)
+    assert "count (constraint): Must not be negative." in run.err
+    assert "people (min_count)" in run.err
+    unknown = write_json(tmp_path / "unknown.json", {"nope": 1})
+    run("record", "new", "all-types", "--data", str(unknown), code=1)
+    assert "nope (unknown)" in run.err
+    not_json = tmp_path / "x.json"
+    not_json.write_text("{")
+    run("record", "new", "all-types", "--data", str(not_json), code=1)
+    assert "not valid JSON" in run.err
+    run("record", "new", "no-such-form", code=1)
+    assert "No form 'no-such-form'" in run.err
+    assert json.loads(run("status", "--json"))["records"] == {}
+
+
+def test_record_import_list_and_search(run: Run, tmp_path: Path) -> None:
+    names = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
+    lines = [
+        all_types_answers(subject=f"Convoy {name}", day=f"2026-0{n}")
+        for n, name in enumerate(names, 1)
+    ]
+    jsonl = tmp_path / "batch.jsonl"
+    jsonl.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    assert run("record", "import", "all-types", str(jsonl), "--final").strip() == "5"
+    valid = json.loads((RECORDS / "illicit-market-observation.valid.json").read_text())
+    valid.pop("attachments")
+    record = write_json(tmp_path / "market.json", valid)
+    run("record", "new", "illicit-market-observation", "--data", str(record), "--final")
+    everything = json.loads(run("record", "list", "--json"))
+    assert len(everything) == 6
+    assert len(json.loads(run("record", "list", "--json", "--limit", "2"))) == 2
+    assert [
+        r["title"] for r in json.loads(run("record", "list", "--json", "--search", "convoy charl"))
+    ] == ["Convoy Charlie"]
+    assert (
+        len(json.loads(run("record", "list", "--json", "--form", "illicit-market-observation")))
+        == 1
+    )
+    dated = json.loads(run("record", "list", "--json", "--from", "2026-02", "--to", "2026-03-31"))
+    assert sorted(r["title"] for r in dated) == ["Convoy Bravo", "Convoy Charlie"]
+    assert json.loads(run("record", "list", "--json", "--status", "draft")) == []
+    assert "No records match." in run("record", "list", "--search", "nothing-like-this")
+    table = run("record", "list")
+    assert "Convoy Echo" in table and "final" in table
+    run("record", "list", "--limit", "0", code=2)
+    run("record", "list", "--status", "lost", code=2)
+
+
+def test_audit_verify_detects_tampering(run: Run, env: Path, tmp_path: Path) -> None:
+    answers = write_json(tmp_path / "a.json", all_types_answers())
+    run("record", "new", "all-types", "--data", str(answers), "--final")
+    assert "Audit log intact" in run("audit", "verify")
+    from fieldkit.services.vaults import unlock_vault
+
+    vault = unlock_vault(env, PASSPHRASE)
+    with vault.write() as session:
+        conn = session.connection()
+        conn.exec_driver_sql("DROP TRIGGER audit_no_delete")
+        conn.exec_driver_sql("DELETE FROM audit WHERE seq = 2")
+    vault.close()
+    run("audit", "verify", code=1)
+    assert "tampered" in run.err
+
+
+def test_passphrase_change_remember_and_forget(
+    run: Run, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new = "lantern orchard basalt quiver 9"
+    monkeypatch.setenv("FIELDKIT_NEW_PASSPHRASE", new)
+    assert "Passphrase changed" in run("passphrase", "change")
+    run("status", code=1)
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", new)
+    run("status")
+    monkeypatch.setenv("FIELDKIT_NEW_PASSPHRASE", "short")
+    run("passphrase", "change", code=1)
+    run("passphrase", "remember", code=1)  # the test keyring backend refuses to store
+    assert "keyring" in run.err
+    run("passphrase", "forget")
+
+
+def test_settings(run: Run, tmp_path: Path) -> None:
+    run("settings", "set", "attachment-max-mib", "1")
+    assert "attachment-max-mib  1" in run("settings", "show")
+    run("settings", "set", "attachment-max-mib", "lots", code=1)
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * (2 * 1024 * 1024))
+    run("record", "new", "all-types", "--attach", str(big), code=1)
+    assert "attachment limit of 1 MiB" in run.err
+    run("settings", "set", "device-name", "Laptop 9")
+    assert json.loads(run("status", "--json"))["device_name"] == "Laptop 9"
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    run = Run(capsys)
+    run(code=2)
+    run("record", code=2)
+    run("record", "new", code=2)
+    run("frobnicate", code=2)
+    assert "fieldkit-cli" in run("--help")
+
+
+def test_unknown_record(run: Run) -> None:
+    run("record", "show", "deadbeefdeadbeef", code=1)
+    assert "No record" in run.err
+
+
+NO_QT_RUNNER = """
+import sys
+from fieldkit.cli.main import main
+code = main(sys.argv[1:])
+assert not [m for m in sys.modules if m.startswith(("PySide6", "shiboken6"))]
+sys.exit(code)
+"""
+
+
+def _subprocess(vault_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            NO_QT_RUNNER,
+            *args,
+        ],
+        env=cli_env(vault_dir, **env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_cli_never_imports_qt(vault_dir: Path, tmp_path: Path) -> None:
+    assert _subprocess(vault_dir, "init").returncode == 0
+    answers = write_json(tmp_path / "a.json", {"narrative": "qt-free"})
+    for args in (
+        ("status",),
+        ("forms", "list"),
+        ("record", "new", "illicit-market-observation", "--data", str(answers)),
+        ("record", "list"),
+        ("audit", "verify"),
+    ):
+        result = _subprocess(vault_dir, *args)
+        assert result.returncode == 0, result.stderr
+
+
+def test_the_installed_entry_point(vault_dir: Path) -> None:
+    script = Path(sys.executable).with_name("fieldkit-cli")
+    result = subprocess.run(
+        [str(script), "status"], env=cli_env(vault_dir), capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("fieldkit-cli: No vault in ")
+    assert "Traceback" not in result.stderr
