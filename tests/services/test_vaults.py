@@ -1,0 +1,121 @@
+"""Vault creation, unlocking, passphrase change, device identity, where the vault lives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from fieldkit.errors import ConflictError, InvalidInputError
+from fieldkit.services import locations, vaults
+from fieldkit.vault import audit, keyfile
+from fieldkit.vault.engine import DATABASE_FILE
+from fieldkit.vault.keyfile import WrongPassphraseError
+from fieldkit.vault.models import AuditRow
+from tests.conftest import PASSPHRASE
+
+NEW = "copper wren glacier ninety lamp"
+
+
+def test_create_makes_a_complete_vault(vault_dir: Path) -> None:
+    vault = vaults.create_vault(vault_dir, PASSPHRASE, device_name="  laptop 4  ")
+    try:
+        identity = vaults.device_identity(vault)
+        assert identity.device_name == "laptop 4"
+        assert len(identity.key_id) == 32
+        with vault.read() as session:
+            report = audit.verify(session)
+            actions = [row.action for row in session.exec(select(AuditRow))]
+        assert report.ok
+        assert actions[0] == "vault_created"
+        assert actions.count("form_installed") == 2
+    finally:
+        vault.close()
+    assert sorted(p.name for p in vault_dir.iterdir()) == [DATABASE_FILE, "vault.key"]
+
+
+def test_create_refuses_an_existing_vault_and_weak_passphrases(vault_dir: Path) -> None:
+    with pytest.raises(InvalidInputError):
+        vaults.create_vault(vault_dir, "short")
+    assert not vault_dir.exists() or not any(vault_dir.iterdir())
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    with pytest.raises(ConflictError, match="already exists"):
+        vaults.create_vault(vault_dir, PASSPHRASE)
+
+
+def test_a_database_without_its_key_file_is_not_overwritten(vault_dir: Path) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    (vault_dir / "vault.key").rename(vault_dir.parent / "vault.key.moved")
+    before = (vault_dir / DATABASE_FILE).read_bytes()
+    with pytest.raises(ConflictError, match="without its key file"):
+        vaults.create_vault(vault_dir, PASSPHRASE)
+    assert (vault_dir / DATABASE_FILE).read_bytes() == before
+
+
+def test_leftovers_of_an_interrupted_creation_are_cleared(vault_dir: Path) -> None:
+    vault_dir.mkdir()
+    (vault_dir / (DATABASE_FILE + vaults.CREATING_SUFFIX)).write_bytes(b"half-built")
+    (vault_dir / ".fieldkit-tmp-0123").write_bytes(b"half-written key")
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    assert sorted(p.name for p in vault_dir.iterdir()) == [DATABASE_FILE, "vault.key"]
+
+
+def test_unlock_and_wrong_passphrase(vault_dir: Path) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    vaults.unlock_vault(vault_dir, PASSPHRASE).close()
+    with pytest.raises(WrongPassphraseError):
+        vaults.unlock_vault(vault_dir, PASSPHRASE.upper())
+
+
+def test_failed_attempts_are_recorded_at_the_next_unlock(vault_dir: Path) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    vault = vaults.unlock_vault(vault_dir, PASSPHRASE, failed_attempts=3)
+    try:
+        with vault.read() as session:
+            last = session.exec(
+                select(AuditRow).order_by(col(AuditRow.seq).desc())
+            ).first()
+        assert last is not None and last.action == "failed_unlocks"
+        assert json.loads(last.detail) == {"count": 3}
+    finally:
+        vault.close()
+
+
+def test_change_passphrase_rewraps_without_touching_the_database(vault_dir: Path) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    old_key = keyfile.read_key_file(vault_dir)
+    database_key = old_key.unwrap(PASSPHRASE)
+    vaults.change_passphrase(vault_dir, PASSPHRASE, NEW)
+    new_key = keyfile.read_key_file(vault_dir)
+    assert new_key.unwrap(NEW) == database_key
+    assert new_key.salt != old_key.salt
+    with pytest.raises(WrongPassphraseError):
+        vaults.unlock_vault(vault_dir, PASSPHRASE)
+    vault = vaults.unlock_vault(vault_dir, NEW)
+    try:
+        with vault.read() as session:
+            assert audit.verify(session).ok
+    finally:
+        vault.close()
+
+
+def test_change_passphrase_refusals_change_nothing(vault_dir: Path) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    before = (vault_dir / "vault.key").read_bytes()
+    with pytest.raises(WrongPassphraseError):
+        vaults.change_passphrase(vault_dir, "not it at all", NEW)
+    with pytest.raises(InvalidInputError):
+        vaults.change_passphrase(vault_dir, PASSPHRASE, "weak")
+    with pytest.raises(ConflictError):
+        vaults.change_passphrase(vault_dir, PASSPHRASE, PASSPHRASE)
+    assert (vault_dir / "vault.key").read_bytes() == before
+
+
+def test_vault_location_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert locations.resolve_vault_dir(None) == locations.default_vault_dir()
+    assert str(locations.default_vault_dir()).startswith(str(Path.home()))
+    monkeypatch.setenv("FIELDKIT_VAULT", str(tmp_path / "from-env"))
+    assert locations.resolve_vault_dir(None) == tmp_path / "from-env"
+    assert locations.resolve_vault_dir(str(tmp_path / "given")) == tmp_path / "given"
