@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -130,13 +132,13 @@ class ChoiceList(_Strict):
             return stored[len(prefix) :]
         return stored
 
+    @cached_property
+    def by_code(self) -> dict[str, Choice]:
+        return {choice.code: choice for choice in self.choices}
+
     def find(self, value: str) -> Choice | None:
         """The choice whose code, short or stored, is ``value``."""
-        short = self.short_code(value)
-        for choice in self.choices:
-            if choice.code == short:
-                return choice
-        return None
+        return self.by_code.get(self.short_code(value))
 
 
 class FieldDef(_Strict):
@@ -318,22 +320,21 @@ class FormDefinition(_Strict):
 
         yield from _walk(self.fields, ())
 
+    @cached_property
+    def index(self) -> FormIndex:
+        """The form's structure, computed once (the form is immutable)."""
+        return FormIndex.of(self)
+
     def field(self, name: str) -> FieldDef:
-        for _path, field in self.walk():
-            if field.name == name:
-                return field
-        raise KeyError(name)
+        return self.index.by_name[name]
 
     def fields_by_name(self) -> dict[str, FieldDef]:
-        return {field.name: field for _path, field in self.walk()}
+        """Every field by name (shared: do not modify)."""
+        return self.index.by_name
 
     def scope_of(self, name: str) -> tuple[str, ...]:
         """The names of the repeat groups that enclose field ``name``, outermost first."""
-        by_name = self.fields_by_name()
-        for path, field in self.walk():
-            if field.name == name:
-                return tuple(p for p in path if by_name[p].type is FieldType.REPEAT)
-        raise KeyError(name)
+        return self.index.chains[name]
 
     def choice_list_for(self, field: FieldDef) -> ChoiceList:
         if field.choices is None:
@@ -351,6 +352,36 @@ class FormDefinition(_Strict):
         if choice is None:
             return stored
         return localized(choice.label, language, tuple(self.languages))
+
+
+@dataclass(frozen=True)
+class FormIndex:
+    """Where each field sits. A *scope* is the whole record or one repeat group, named by the
+    chain of repeat groups around it; group fields share the scope of their group."""
+
+    by_name: dict[str, FieldDef]
+    chains: dict[str, tuple[str, ...]]
+    """For each field, the repeat groups around it, outermost first."""
+    parents: dict[str, str | None]
+    """For each field, the group or repeat directly around it."""
+    members: dict[tuple[str, ...], list[FieldDef]]
+    """For each scope, its fields (through groups) in document order."""
+
+    @classmethod
+    def of(cls, form: FormDefinition) -> FormIndex:
+        by_name: dict[str, FieldDef] = {}
+        chains: dict[str, tuple[str, ...]] = {}
+        parents: dict[str, str | None] = {}
+        members: dict[tuple[str, ...], list[FieldDef]] = {(): []}
+        for path, field in form.walk():
+            by_name.setdefault(field.name, field)
+            chain = tuple(p for p in path if by_name[p].type is FieldType.REPEAT)
+            chains[field.name] = chain
+            parents[field.name] = path[-1] if path else None
+            members.setdefault(chain, []).append(field)
+            if field.type is FieldType.REPEAT:
+                members.setdefault((*chain, field.name), [])
+        return cls(by_name, chains, parents, members)
 
 
 def is_expression(value: object) -> bool:

@@ -68,21 +68,15 @@ class _Instance:
 
 
 class _Layout:
-    """Which fields sit directly in which scope, computed once per check."""
+    """The form and its structure, as the checker and the scopes use them."""
 
     def __init__(self, form: FormDefinition) -> None:
+        index = form.index
         self.form = form
-        self.fields = form.fields_by_name()
-        self.chains: dict[str, tuple[str, ...]] = {}
-        self.members: dict[tuple[str, ...], list[FieldDef]] = {(): []}
-        self.parents: dict[str, str | None] = {}
-        for path, f in form.walk():
-            chain = tuple(p for p in path if self.fields[p].type is FieldType.REPEAT)
-            self.chains[f.name] = chain
-            self.parents[f.name] = path[-1] if path else None
-            self.members.setdefault(chain, []).append(f)
-            if f.type is FieldType.REPEAT:
-                self.members.setdefault((*chain, f.name), [])
+        self.fields = index.by_name
+        self.chains = index.chains
+        self.members = index.members
+        self.parents = index.parents
 
 
 class _Scope:

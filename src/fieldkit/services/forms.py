@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 import fieldkit
 from fieldkit.domain.formfile import FormError, load_form, load_vocabulary
@@ -107,13 +107,34 @@ def form_json(form: FormDefinition) -> bytes:
     return canonical_json(form.model_dump(mode="json"))
 
 
-@functools.lru_cache(maxsize=64)
-def _parse_stored(definition: str) -> FormDefinition:
-    return FormDefinition.model_validate_json(definition)
+_parsed: dict[tuple[str, str, str], FormDefinition] = {}
+"""Parsed forms by (id, version, SHA-256). A form version never changes once installed, and the
+hash is part of the key, so an entry can never be stale."""
+
+
+def _cached(session: Session, form_id: str, form_version: str, digest: str) -> FormDefinition:
+    key = (form_id, form_version, digest)
+    form = _parsed.get(key)
+    if form is None:
+        definition = session.exec(
+            select(FormRow.definition).where(
+                FormRow.form_id == form_id, FormRow.version == form_version
+            )
+        ).one()
+        form = FormDefinition.model_validate_json(definition)
+        if len(_parsed) >= 64:
+            _parsed.clear()
+        _parsed[key] = form
+    return form
 
 
 def form_from_row(row: FormRow) -> FormDefinition:
-    return _parse_stored(row.definition)
+    key = (row.form_id, row.version, row.sha256)
+    form = _parsed.get(key)
+    if form is None:
+        form = FormDefinition.model_validate_json(row.definition)
+        _parsed[key] = form
+    return form
 
 
 @dataclass(frozen=True)
@@ -168,23 +189,26 @@ def install_file(vault: Vault, untrusted_path: Path) -> InstallResult:
 
 
 def current(session: Session, form_id: str) -> FormDefinition:
-    row = repo.current_form(session, form_id)
-    if row is None:
+    """The version of a form offered for new records: the newest active one installed."""
+    found = repo.current_form_version(session, form_id)
+    if found is None:
         raise NotFoundError(
             _("No form '{id}' in this vault; see 'fieldkit-cli forms list'.").format(id=form_id)
         )
-    return form_from_row(row)
+    return _cached(session, form_id, found[0], found[1])
 
 
 def version(session: Session, form_id: str, form_version: str) -> FormDefinition:
-    row = repo.get_form(session, form_id, form_version)
-    if row is None:
+    digest = session.exec(
+        select(FormRow.sha256).where(FormRow.form_id == form_id, FormRow.version == form_version)
+    ).first()
+    if digest is None:
         raise NotFoundError(
             _("Form '{id}' version {version} is not in this vault.").format(
                 id=form_id, version=form_version
             )
         )
-    return form_from_row(row)
+    return _cached(session, form_id, form_version, digest)
 
 
 @dataclass(frozen=True)
@@ -211,7 +235,8 @@ def list_installed(vault: Vault, language: str) -> list[FormSummary]:
     with vault.read() as session:
         rows = repo.all_forms(session)
         currents = {
-            form_id: repo.current_form(session, form_id) for form_id in {r.form_id for r in rows}
+            form_id: repo.current_form_version(session, form_id)
+            for form_id in {r.form_id for r in rows}
         }
     summaries = []
     for row in rows:
@@ -223,7 +248,7 @@ def list_installed(vault: Vault, language: str) -> list[FormSummary]:
                 version=row.version,
                 title=form.localized_title(language),
                 installed_at=row.installed_at,
-                current=head is not None and head.version == row.version,
+                current=head is not None and head[0] == row.version,
                 fields=sum(1 for _ in form.walk()),
             )
         )

@@ -94,6 +94,11 @@ class RecordItem:
 
     @classmethod
     def of(cls, row: RecordRow) -> RecordItem:
+        return cls.from_list_row(row, has_draft=row.draft is not None)
+
+    @classmethod
+    def from_list_row(cls, row: Any, has_draft: bool | None = None) -> RecordItem:
+        """From a row of ``repo.LIST_COLUMNS`` with ``has_draft``."""
         return cls(
             id=row.id,
             form_id=row.form_id,
@@ -104,7 +109,7 @@ class RecordItem:
             place=row.place,
             created_at=row.created_at,
             updated_at=row.updated_at,
-            has_draft=row.draft is not None,
+            has_draft=bool(row.has_draft if has_draft is None else has_draft),
             revision_count=row.revision_count,
         )
 
@@ -149,6 +154,14 @@ def _utc_now() -> dt.datetime:
 # -- preparing rows ------------------------------------------------------------------------------
 
 
+DRAFT_TOLERATED_RULES = frozenset({"required", "constraint", "min_count", "expression"})
+"""Problems a draft may keep while the user is still typing; the others are refused at once."""
+
+
+def _structural(problems: list[validation.Problem]) -> list[validation.Problem]:
+    return [p for p in problems if p.rule not in DRAFT_TOLERATED_RULES]
+
+
 def _check_or_raise(
     form: FormDefinition, data: Any, language: str, clock: Clock, where: str = ""
 ) -> dict[str, Any]:
@@ -156,18 +169,6 @@ def _check_or_raise(
     if outcome.problems:
         raise ValidationFailedError(outcome.problems, where)
     return outcome.data
-
-
-def _structural_problems(
-    form: FormDefinition, data: Any, language: str, clock: Clock
-) -> list[validation.Problem]:
-    """Problems a draft may not keep: unknown fields and answers of the wrong type."""
-    outcome = validation.check(form, data, language=language, clock=clock)
-    return [
-        p
-        for p in outcome.problems
-        if p.rule not in ("required", "constraint", "min_count", "expression")
-    ]
 
 
 def _draft_text(data: Any) -> str:
@@ -301,17 +302,19 @@ def _prepare(
     data = validation.with_defaults(form, data, clock)
     now = utc_timestamp()
     record_id = new_record_id()
+    outcome = validation.check(form, data, language=language, clock=clock)
     sealed = None
     if seal_with is not None:
-        cleaned = _check_or_raise(form, data, language, clock, where)
-        sealed = _seal(form, record_id, 1, None, cleaned, seal_with)
-        shown, draft = cleaned, None
+        if outcome.problems:
+            raise ValidationFailedError(outcome.problems, where)
+        sealed = _seal(form, record_id, 1, None, outcome.data, seal_with)
+        draft = None
     else:
-        problems = _structural_problems(form, data, language, clock)
-        if problems:
-            raise ValidationFailedError(problems, where)
-        shown = validation.check(form, data, language=language, clock=clock).data
+        structural = _structural(outcome.problems)
+        if structural:
+            raise ValidationFailedError(structural, where)
         draft = _draft_text(data)
+    shown = outcome.data
     row = {
         "id": record_id,
         "form_id": form.id,
@@ -430,11 +433,7 @@ def save_draft(
         row = resolve(session, record_id)
         form = _record_form(session, row)
         outcome = validation.check(form, data, language=language, clock=clock)
-        structural = [
-            p
-            for p in outcome.problems
-            if p.rule not in ("required", "constraint", "min_count", "expression")
-        ]
+        structural = _structural(outcome.problems)
         if structural:
             raise ValidationFailedError(structural)
         row.draft = _draft_text(data)
@@ -468,8 +467,7 @@ def _seal_onto(
     session.add(row)
     repo.set_search_text(session, row, row.title, searchable_text(form, cleaned, language))
     audit.append_many(session, [sealed.audit_entry])
-    revision = RevisionRow.model_validate(sealed.revision)
-    return _revision_info(revision, key.public)
+    return _revision_info(RevisionRow.model_validate(sealed.revision), signature_valid=True)
 
 
 def finalize(
@@ -542,7 +540,8 @@ def list_items(
     vault: Vault, filters: RecordFilter, limit: int | None = None, offset: int = 0
 ) -> list[RecordItem]:
     with vault.read() as session:
-        return [RecordItem.of(row) for row in repo.list_records(session, filters, limit, offset)]
+        rows = repo.list_records(session, filters, limit, offset)
+        return [RecordItem.from_list_row(row) for row in rows]
 
 
 def count(vault: Vault, filters: RecordFilter) -> int:
@@ -550,14 +549,18 @@ def count(vault: Vault, filters: RecordFilter) -> int:
         return repo.count_records(session, filters)
 
 
-def _revision_info(row: RevisionRow, signer: PublicIdentity | None) -> RevisionInfo:
+def _verified(row: RevisionRow, signer: PublicIdentity | None) -> bool:
+    """Whether the stored revision still hashes to its hash and carries its signer's signature."""
     content = row.content if isinstance(row.content, bytes) else None
-    valid = bool(
+    return bool(
         signer is not None
         and content is not None
         and signer.verify(row.signature, content)
         and sha256_hex(content) == row.sha256
     )
+
+
+def _revision_info(row: RevisionRow, *, signature_valid: bool) -> RevisionInfo:
     return RevisionInfo(
         number=row.number,
         sha256=row.sha256,
@@ -568,7 +571,7 @@ def _revision_info(row: RevisionRow, signer: PublicIdentity | None) -> RevisionI
         exported_at=row.exported_at,
         bundle_seq=row.bundle_seq,
         acknowledged_at=row.acknowledged_at,
-        signature_valid=valid,
+        signature_valid=signature_valid,
         purged=row.content is None,
     )
 
@@ -588,7 +591,9 @@ def detail(vault: Vault, record_id: str) -> RecordDetail:
         item=RecordItem.of(row),
         draft=json.loads(row.draft) if row.draft is not None else None,
         sealed=sealed,
-        revisions=[_revision_info(r, signers.get(r.key_id)) for r in revisions],
+        revisions=[
+            _revision_info(r, signature_valid=_verified(r, signers.get(r.key_id))) for r in revisions
+        ],
     )
 
 

@@ -56,17 +56,18 @@ def entry_hash(
 
 def append(
     session: Session, action: str, subject: str | None = None, detail: dict[str, Any] | None = None
-) -> AuditRow:
-    return append_many(session, [(action, subject, detail)])[0]
+) -> None:
+    append_many(session, [(action, subject, detail)])
 
 
 def append_many(
     session: Session, entries: list[tuple[str, str | None, dict[str, Any] | None]]
-) -> list[AuditRow]:
+) -> None:
     """Append entries in order, chained to the end of the log (the caller holds the write lock)."""
-    last = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc()).limit(1)).first()
-    seq = last.seq if last else 0
-    previous = last.hash if last else GENESIS
+    last = session.exec(
+        select(AuditRow.seq, AuditRow.hash).order_by(col(AuditRow.seq).desc()).limit(1)
+    ).first()
+    seq, previous = (last[0], last[1]) if last else (0, GENESIS)
     at = utc_timestamp()
     rows = []
     for action, subject, detail in entries:
@@ -74,23 +75,18 @@ def append_many(
         detail_text = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"))
         digest = entry_hash(seq, at, action, subject, detail_text, previous)
         rows.append(
-            AuditRow(
-                seq=seq,
-                at=at,
-                action=action,
-                subject=subject,
-                detail=detail_text,
-                previous=previous,
-                hash=digest,
-            )
+            {
+                "seq": seq,
+                "at": at,
+                "action": action,
+                "subject": subject,
+                "detail": detail_text,
+                "previous": previous,
+                "hash": digest,
+            }
         )
         previous = digest
-    if len(rows) == 1:
-        session.add(rows[0])
-        session.flush()
-    else:
-        session.execute(insert(AuditRow), [row.model_dump() for row in rows])
-    return rows
+    session.execute(insert(AuditRow), rows)
 
 
 @dataclass

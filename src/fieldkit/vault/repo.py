@@ -26,14 +26,15 @@ def form_versions(session: Session, form_id: str) -> list[FormRow]:
     return list(rows)
 
 
-def current_form(session: Session, form_id: str) -> FormRow | None:
-    """The version of a form offered for new records: the newest active one installed."""
-    return session.exec(
-        select(FormRow)
+def current_form_version(session: Session, form_id: str) -> tuple[str, str] | None:
+    """(version, SHA-256) of the form version offered for new records: the newest active one."""
+    found = session.exec(
+        select(FormRow.version, FormRow.sha256)
         .where(FormRow.form_id == form_id, FormRow.active)
         .order_by(col(FormRow.installed_at).desc(), col(FormRow.version).desc())
         .limit(1)
     ).first()
+    return None if found is None else (found[0], found[1])
 
 
 def all_forms(session: Session) -> list[FormRow]:
@@ -59,7 +60,14 @@ def find_record_by_prefix(session: Session, prefix: str) -> list[RecordRow]:
 
 
 def set_search_text(session: Session, record: RecordRow, title: str, body: str) -> None:
-    """Index a record for full-text search (the index lives in the encrypted database)."""
+    """Index a record for full-text search (the index lives in the encrypted database).
+
+    Unchanged text is left alone: rewriting an FTS5 entry costs several page writes."""
+    current = session.connection().execute(
+        text("SELECT title, body FROM record_fts WHERE rowid = :n"), {"n": record.num}
+    ).first()
+    if current is not None and tuple(current) == (title, body):
+        return
     session.exec(text("DELETE FROM record_fts WHERE rowid = :n").bindparams(n=record.num))  # type: ignore[call-overload]
     session.exec(  # type: ignore[call-overload]
         text("INSERT INTO record_fts(rowid, title, body) VALUES (:n, :title, :body)").bindparams(
@@ -110,28 +118,51 @@ def _filtered(query: Any, filters: RecordFilter) -> Any:
         match = fts_query(filters.search)
         if match is None:
             return query.where(text("0"))
+        # The unary plus keeps SQLite from looking records up by the search hits and sorting
+        # them all: it walks the newest-first index instead and stops at the page's end.
         query = query.where(
-            col(RecordRow.num).in_(
-                text("SELECT rowid FROM record_fts WHERE record_fts MATCH :match").bindparams(
-                    match=match
-                )
-            )
+            text("+record.num IN (SELECT rowid FROM record_fts WHERE record_fts MATCH :match)")
+            .bindparams(match=match)
         )
     return query
 
 
+LIST_COLUMNS = (
+    RecordRow.id,
+    RecordRow.form_id,
+    RecordRow.form_version,
+    RecordRow.status,
+    RecordRow.title,
+    RecordRow.event_date,
+    RecordRow.place,
+    RecordRow.created_at,
+    RecordRow.updated_at,
+    RecordRow.revision_count,
+)
+
+
 def list_records(
     session: Session, filters: RecordFilter, limit: int | None = None, offset: int = 0
-) -> list[RecordRow]:
-    query = _filtered(select(RecordRow), filters).order_by(
-        col(RecordRow.updated_at).desc(), col(RecordRow.num).desc()
-    )
+) -> list[Any]:
+    """Rows for a record list, newest first: the list columns and ``has_draft``, never the
+    answers themselves (loading them would read every candidate's whole draft)."""
+    query = _filtered(
+        select(*LIST_COLUMNS, col(RecordRow.draft).is_not(None).label("has_draft")), filters
+    ).order_by(col(RecordRow.updated_at).desc(), col(RecordRow.num).desc())
     if limit is not None:
         query = query.limit(limit).offset(offset)
     return list(session.exec(query))
 
 
 def count_records(session: Session, filters: RecordFilter) -> int:
+    if filters.search and filters == RecordFilter(search=filters.search):
+        match = fts_query(filters.search)
+        if match is None:
+            return 0
+        found = session.connection().execute(
+            text("SELECT count(*) FROM record_fts WHERE record_fts MATCH :match"), {"match": match}
+        )
+        return int(found.scalar_one())
     return int(session.exec(_filtered(select(func.count()).select_from(RecordRow), filters)).one())
 
 
