@@ -592,7 +592,8 @@ def detail(vault: Vault, record_id: str) -> RecordDetail:
         draft=json.loads(row.draft) if row.draft is not None else None,
         sealed=sealed,
         revisions=[
-            _revision_info(r, signature_valid=_verified(r, signers.get(r.key_id))) for r in revisions
+            _revision_info(row, signature_valid=_verified(row, signers.get(row.key_id)))
+            for row in revisions
         ],
     )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from fieldkit.vault.models import FormRow, IdentityRow, RecordRow, RevisionRow, SettingRow
@@ -146,12 +147,13 @@ def list_records(
 ) -> list[Any]:
     """Rows for a record list, newest first: the list columns and ``has_draft``, never the
     answers themselves (loading them would read every candidate's whole draft)."""
-    query = _filtered(
-        select(*LIST_COLUMNS, col(RecordRow.draft).is_not(None).label("has_draft")), filters
-    ).order_by(col(RecordRow.updated_at).desc(), col(RecordRow.num).desc())
+    columns = (*LIST_COLUMNS, col(RecordRow.draft).is_not(None).label("has_draft"))
+    query = _filtered(sa_select(*columns), filters).order_by(
+        col(RecordRow.updated_at).desc(), col(RecordRow.num).desc()
+    )
     if limit is not None:
         query = query.limit(limit).offset(offset)
-    return list(session.exec(query))
+    return list(session.execute(query))
 
 
 def count_records(session: Session, filters: RecordFilter) -> int:
