@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from fieldkit.domain import expressions
-from fieldkit.domain.forms import ChoiceList, FieldDef, FieldType, FormDefinition
+from fieldkit.domain.forms import FIELD_CONTEXT, ChoiceList, FieldDef, FieldType, FormDefinition
 from fieldkit.domain.values import AnswerError, normalize
 from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
@@ -95,8 +95,10 @@ class _StrictLoader(yaml.SafeLoader):
         self._depth_stack: list[None] = []
 
 
+# Booleans are only true/false (YAML 1.2), and dates stay text: fieldkit reads dates itself.
+_DROPPED_TAGS = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _StrictLoader.add_implicit_resolver(
@@ -151,8 +153,9 @@ def read_yaml(untrusted_text: str | bytes, source_name: str) -> tuple[Any, dict[
         raise _too_big(source_name)
     if "\x00" in text:
         raise FormError(source_name, [FormProblem(_("the file contains a NUL character"))])
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)
         node = loader.get_single_node()
         if node is None:
             raise FormError(source_name, [FormProblem(_("the file is empty"))])
@@ -166,11 +169,21 @@ def read_yaml(untrusted_text: str | bytes, source_name: str) -> tuple[Any, dict[
         line = mark.line + 1 if mark is not None else None
         message = _("not valid YAML: {problem}").format(problem=exc.problem or exc.context or "")
         raise FormError(source_name, [FormProblem(message, line=line)]) from None
-    except (yaml.YAMLError, RecursionError):
+    except yaml.YAMLError as exc:
+        reason = getattr(exc, "reason", None) or _("not valid YAML")
+        raise FormError(
+            source_name, [FormProblem(_("not valid YAML: {problem}").format(problem=reason))]
+        ) from None
+    except (RecursionError, ValueError, TypeError, OverflowError):
         raise FormError(source_name, [FormProblem(_("not valid YAML"))]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, lines
+
+
+def _is_format_one(marker: object) -> bool:
+    return type(marker) is int and marker == 1
 
 
 def _too_big(source_name: str) -> FormError:
@@ -207,30 +220,40 @@ def _field_path(data: Any, loc: tuple[str | int, ...]) -> str | None:
     return name
 
 
+def _file_location(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Where in the file a location of the validated model is: form-local lists were written
+    under ``choices``, either as a list or as a mapping with its own ``choices``."""
+    if not loc or loc[0] != "choice_lists" or len(loc) < 2:
+        return loc
+    written = data.get("choices", {}) if isinstance(data, dict) else {}
+    entry = written.get(loc[1]) if isinstance(written, dict) else None
+    if isinstance(entry, list) and len(loc) > 2 and loc[2] == "choices":
+        return ("choices", loc[1], *loc[3:])
+    if entry is not None:
+        return ("choices", *loc[1:])
+    return loc
+
+
 def _pydantic_problems(
-    exc: ValidationError, data: Any, lines: dict[Path_, int], top: str
+    exc: ValidationError, data: Any, lines: dict[Path_, int]
 ) -> list[FormProblem]:
+    field_lines = _field_lines(data, lines)
     problems = []
     for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
-        file_loc: tuple[str | int, ...] = loc
-        if loc and loc[0] == "choice_lists" and top == "choices":
-            file_loc = ("choices", *loc[1:])
+        loc = _file_location(data, tuple(error["loc"]))
         # The attribute is the last named part of the location, if it names one.
         last = loc[-1] if loc else None
         attribute = (
             last if isinstance(last, str) and last not in ("fields", "choice_lists") else None
         )
         message = str(error["msg"]).removeprefix("Value error, ")
-        field_name = _field_path(data, file_loc)
-        problems.append(
-            FormProblem(
-                message,
-                line=_line_for(lines, file_loc),
-                field=field_name,
-                attribute=attribute,
-            )
-        )
+        field_name = _field_path(data, loc)
+        line = _line_for(lines, loc)
+        named = (error.get("ctx") or {}).get(FIELD_CONTEXT)
+        if isinstance(named, str):
+            field_name, attribute = named, None
+            line = field_lines.get(named) or line
+        problems.append(FormProblem(message, line=line, field=field_name, attribute=attribute))
     return problems
 
 
@@ -266,7 +289,7 @@ def _check_default(form: FormDefinition, field: FieldDef, line: int | None) -> l
 def load_vocabulary(untrusted_text: str | bytes, source_name: str) -> ChoiceList:
     """A controlled vocabulary from its data file."""
     data, lines = read_yaml(untrusted_text, source_name)
-    if not isinstance(data, dict) or data.get("fieldkit_vocabulary") != 1:
+    if not isinstance(data, dict) or not _is_format_one(data.get("fieldkit_vocabulary")):
         raise FormError(
             source_name,
             [FormProblem(_("not a fieldkit vocabulary (expected 'fieldkit_vocabulary: 1')"))],
@@ -278,7 +301,7 @@ def load_vocabulary(untrusted_text: str | bytes, source_name: str) -> ChoiceList
     try:
         return ChoiceList.model_validate(body)
     except ValidationError as exc:
-        raise FormError(source_name, _pydantic_problems(exc, data, lines, "")) from None
+        raise FormError(source_name, _pydantic_problems(exc, data, lines)) from None
 
 
 # -- forms ---------------------------------------------------------------------------------------
@@ -292,7 +315,7 @@ def load_form(
     """A complete form from its YAML (or JSON) text, with its vocabularies resolved and every
     expression checked. Raises :class:`FormError` listing every problem found."""
     data, lines = read_yaml(untrusted_text, source_name)
-    if not isinstance(data, dict) or data.get("fieldkit_form") != 1:
+    if not isinstance(data, dict) or not _is_format_one(data.get("fieldkit_form")):
         raise FormError(
             source_name, [FormProblem(_("not a fieldkit form (expected 'fieldkit_form: 1')"))]
         )
@@ -359,7 +382,7 @@ def form_from_data(
     try:
         form = FormDefinition.model_validate(body)
     except ValidationError as exc:
-        raise FormError(source_name, _pydantic_problems(exc, data, lines, "choices")) from None
+        raise FormError(source_name, _pydantic_problems(exc, data, lines)) from None
     expression_problems = check_expressions(form, _field_lines(data, lines))
     if expression_problems:
         raise FormError(source_name, expression_problems)
@@ -383,6 +406,19 @@ def _field_lines(data: Any, lines: dict[Path_, int]) -> dict[str, int]:
 
 
 _EXPRESSION_ATTRIBUTES = ("relevant", "constraint", "required")
+_CURRENT = re.compile(r"(?<![\w.])\.(?![\w.])")
+
+
+def _reference_column(source: str, name: str) -> int | None:
+    match = re.search(r"\$\{" + re.escape(name) + r"\}", source)
+    return match.start() + 1 if match else None
+
+
+def _current_column(source: str) -> int | None:
+    """Column of ``.`` standing for the field's value (not a decimal point, not in a string)."""
+    quoted = re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: " " * len(m.group(0)), source)
+    match = _CURRENT.search(quoted)
+    return match.start() + 1 if match else None
 
 
 def check_expressions(
@@ -411,7 +447,7 @@ def check_expressions(
                             line,
                             field.name,
                             attribute,
-                            source.find("${" + ref) + 1 or None,
+                            _reference_column(source, ref),
                         )
                     )
                 elif names[ref].type in (FieldType.NOTE, FieldType.GROUP):
@@ -421,7 +457,7 @@ def check_expressions(
                             line,
                             field.name,
                             attribute,
-                            source.find("${" + ref) + 1 or None,
+                            _reference_column(source, ref),
                         )
                     )
             if expression.uses_current and attribute != "constraint":
@@ -431,7 +467,7 @@ def check_expressions(
                         line,
                         field.name,
                         attribute,
-                        source.find(".") + 1 or None,
+                        _current_column(source),
                     )
                 )
         problems.extend(_check_default(form, field, field_lines.get(field.name) or None))

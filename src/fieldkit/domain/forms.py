@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from fieldkit.i18n import _
 
@@ -42,6 +43,9 @@ Language = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)]
 Version = Annotated[str, StringConstraints(pattern=VERSION_PATTERN)]
 Text = dict[Language, Annotated[str, StringConstraints(max_length=4000)]]
 """A user-facing text in several languages, keyed by language code."""
+
+FIELD_CONTEXT = "fieldkit_field"
+"""Key, in a validation error's context, of the field that a form-level rule is about."""
 
 MAX_FIELDS = 2000
 MAX_CHOICES = 5000
@@ -83,12 +87,17 @@ class DatePrecision(StrEnum):
     YEAR = "year"
 
 
+def _field_rule(field: str, message: str) -> PydanticCustomError:
+    """A form-level rule broken by one field: the error says which, so that it can be located."""
+    return PydanticCustomError("fieldkit_form", message, {FIELD_CONTEXT: field})
+
+
 def localized(text: dict[str, str], language: str, fallbacks: tuple[str, ...] = ()) -> str:
     """Pick ``text`` in ``language``, else in the first fallback that has it, else any."""
     for code in (language, *fallbacks):
         if text.get(code):
             return text[code]
-    return next(iter(text.values()), "")
+    return next((value for value in text.values() if value), "")
 
 
 class _Strict(BaseModel):
@@ -255,30 +264,34 @@ class FormDefinition(_Strict):
         by_name: dict[str, FieldDef] = {}
         for path, field in self.walk():
             if len(path) > MAX_NESTING:
-                raise ValueError(
+                raise _field_rule(
+                    field.name,
                     _("field '{name}' is nested more than {n} deep").format(
                         name=field.name, n=MAX_NESTING
-                    )
+                    ),
                 )
             if field.name in by_name:
-                raise ValueError(
+                raise _field_rule(
+                    field.name,
                     _("field name '{name}' is used twice; names are unique in a form").format(
                         name=field.name
-                    )
+                    ),
                 )
             by_name[field.name] = field
             if field.choices is not None and field.choices not in self.choice_lists:
-                raise ValueError(
+                raise _field_rule(
+                    field.name,
                     _(
                         "field '{name}' uses choice list '{list}', which the form does not define"
-                    ).format(name=field.name, list=field.choices)
+                    ).format(name=field.name, list=field.choices),
                 )
             labelled = field.type not in (FieldType.NOTE, FieldType.GROUP, FieldType.REPEAT)
             if labelled and not field.label.get(default):
-                raise ValueError(
+                raise _field_rule(
+                    field.name,
                     _("field '{name}' needs a label in the default language '{lang}'").format(
                         name=field.name, lang=default
-                    )
+                    ),
                 )
         if len(by_name) > MAX_FIELDS:
             raise ValueError(_("a form holds at most {n} fields").format(n=MAX_FIELDS))
@@ -393,5 +406,5 @@ _SLUG = re.compile(r"[^a-z0-9_.-]+")
 
 def slugify_form_id(text: str) -> str:
     """A form id made from free text (used by importers)."""
-    slug = _SLUG.sub("-", text.strip().lower()).strip("-.")
+    slug = _SLUG.sub("-", text.strip().lower()).strip("-._")
     return (slug or "form")[:64]

@@ -23,8 +23,16 @@ METRES_PER_DEGREE = 111_320.0
 COORDINATE_DECIMALS = 6  # about 0.1 m at the equator
 
 _MGRS = re.compile(r"^\s*(\d{1,2}[C-HJ-NP-X])\s*([A-HJ-NP-Z]{2})\s*([\d\s]*)$", re.IGNORECASE)
-_SPLIT_AFTER_NS = re.compile(r"^(.*?[NS])\s*[,;]?\s*(.+)$", re.IGNORECASE)
-_SPLIT_BEFORE_EW = re.compile(r"^([NS].*?)\s*[,;]?\s*([EW].*)$", re.IGNORECASE)
+# Hemisphere letters are capitals: a lower-case "s" marks seconds, as in 12d30m15s.
+_SPLIT_AFTER_NS = re.compile(r"^(.*?[NS])\s*[,;]?\s*(.+)$")
+_SPLIT_AFTER_EW = re.compile(r"^(.*?[EW])\s*[,;]?\s*(.+)$")
+_SPLIT_BEFORE_EW = re.compile(r"^([NS].*?)\s*[,;]?\s*([EW].*)$")
+_SPLIT_BEFORE_NS = re.compile(r"^([EW].*?)\s*[,;]?\s*([NS].*)$")
+_DECIMAL_COMMAS = re.compile(r"^\s*(-?\d+,\d+)\s*[;\s]\s*(-?\d+,\d+)\s*$")
+
+
+_HEMI_NS = re.compile(r"[NS]")
+_HEMI_EW = re.compile(r"[EW]")
 
 
 class GeoError(InvalidInputError):
@@ -100,14 +108,10 @@ def _from_mgrs(text: str) -> GeoPoint:
                 text=text[:60]
             )
         )
-    half = len(digits) // 2
-    side = 10 ** (5 - half)  # metres per side of the square that the reference names
-    easting, northing = digits[:half], digits[half:]
-    if half < 5:  # aim at the centre of the square rather than its south-west corner
-        easting += "5"
-        northing += "5"
+    side = 10 ** (5 - len(digits) // 2)  # metres per side of the square the reference names
     try:
-        lat, lon = mgrs.MGRS().toLatLon(f"{zone}{square}{easting}{northing}")
+        # For a reference shorter than 10 digits, mgrs gives the centre of its square.
+        lat, lon = mgrs.MGRS().toLatLon(f"{zone}{square}{digits}")
     except Exception:
         raise GeoError(_("'{text}' is not a valid MGRS reference").format(text=text[:60])) from None
     _check_range(lat, lon, text)
@@ -115,11 +119,14 @@ def _from_mgrs(text: str) -> GeoPoint:
 
 
 def _split_pair(text: str) -> tuple[str, str]:
+    commas = _DECIMAL_COMMAS.match(text)
+    if commas:  # "12,5 1,5": decimal commas, the pair separated by a space or a semicolon
+        return commas.group(1).replace(",", "."), commas.group(2).replace(",", ".")
     for separator in (";", ","):
         if separator in text:
             left, _sep, right = text.partition(separator)
             return left.strip(), right.strip()
-    for pattern in (_SPLIT_BEFORE_EW, _SPLIT_AFTER_NS):
+    for pattern in (_SPLIT_BEFORE_EW, _SPLIT_BEFORE_NS, _SPLIT_AFTER_NS, _SPLIT_AFTER_EW):
         match = pattern.match(text)
         if match:
             return match.group(1).strip(), match.group(2).strip()
@@ -142,8 +149,12 @@ def parse_geopoint(text: str, precision_m: float | None = None) -> GeoPoint:
         point = _from_mgrs(source)
         return GeoPoint(point.lat, point.lon, precision_m or point.precision_m)
     lat_text, lon_text = _split_pair(source)
-    if re.search(r"[EW]", lat_text, re.IGNORECASE) and re.search(r"[NS]", lon_text, re.IGNORECASE):
-        lat_text, lon_text = lon_text, lat_text
+    if _HEMI_EW.search(lat_text) and not _HEMI_EW.search(lon_text):
+        lat_text, lon_text = lon_text, lat_text  # longitude written first
+    if _HEMI_EW.search(lat_text) or _HEMI_NS.search(lon_text):
+        raise GeoError(
+            _("'{text}': latitude takes N or S and longitude E or W").format(text=source[:60])
+        )
     try:
         lat = float(parse_coordinate(lat_text))
         lon = float(parse_coordinate(lon_text))
@@ -171,7 +182,7 @@ def geopoint_from_value(value: Any) -> GeoPoint:
             precision = None if raw_precision is None else float(raw_precision)
         except (KeyError, TypeError, ValueError):
             raise GeoError(_("a position needs numeric 'lat' and 'lon'")) from None
-        if isinstance(value["lat"], bool) or isinstance(value["lon"], bool):
+        if any(isinstance(value.get(key), bool) for key in ("lat", "lon", "precision_m")):
             raise GeoError(_("a position needs numeric 'lat' and 'lon'"))
         _check_range(lat, lon, "")
         if precision is not None and not (math.isfinite(precision) and 0 <= precision <= 1e7):

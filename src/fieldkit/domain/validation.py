@@ -21,7 +21,6 @@ from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, localized
 from fieldkit.domain.values import AnswerError, expression_value, is_empty, normalize
 from fieldkit.i18n import _
 
-MAX_RELEVANCE_PASSES = 8
 MAX_REPEAT_INSTANCES = 10_000
 
 Clock = Callable[[], dt.datetime]
@@ -137,6 +136,8 @@ class _Checker:
         self.clock = clock
         self.problems: list[Problem] = []
         self.irrelevant: set[str] = set()
+        self.refused: set[str] = set()
+        """Paths of answers refused as malformed: reported once, not again as missing."""
 
     def problem(self, path: str, name: str, rule: str, message: str) -> None:
         self.problems.append(Problem(path, name, rule, message))
@@ -169,6 +170,7 @@ class _Checker:
                     stored = normalize(self.form, f, value)
                 except AnswerError as exc:
                     self.problem(where, key, exc.rule, exc.message)
+                    self.refused.add(where)
                     continue
                 if stored is not None:
                     instance.values[key] = stored
@@ -238,7 +240,7 @@ class _Checker:
                 continue
             value = instance.values.get(f.name)
             if value is None:
-                if self.is_required(f, instance, where):
+                if where not in self.refused and self.is_required(f, instance, where):
                     self.problem(where, f.name, "required", _("is required"))
                 continue
             if f.constraint:
@@ -299,9 +301,9 @@ def check(
     """Check ``data`` against ``form``: the cleaned answers, the problems, the irrelevant paths."""
     checker = _Checker(form, language or form.languages[0], clock)
     root = checker.build(data, (), "", None)
-    for _pass in range(MAX_RELEVANCE_PASSES):
-        if not checker.apply_relevance(root):
-            break
+    # Each pass clears at least one answer or stops, so there are at most as many as answers.
+    while checker.apply_relevance(root):
+        pass
     checker.check_rules(root)
     return Outcome(_export(root), checker.problems, checker.irrelevant)
 

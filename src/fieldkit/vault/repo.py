@@ -64,9 +64,11 @@ def set_search_text(session: Session, record: RecordRow, title: str, body: str) 
     """Index a record for full-text search (the index lives in the encrypted database).
 
     Unchanged text is left alone: rewriting an FTS5 entry costs several page writes."""
-    current = session.connection().execute(
-        text("SELECT title, body FROM record_fts WHERE rowid = :n"), {"n": record.num}
-    ).first()
+    current = (
+        session.connection()
+        .execute(text("SELECT title, body FROM record_fts WHERE rowid = :n"), {"n": record.num})
+        .first()
+    )
     if current is not None and tuple(current) == (title, body):
         return
     session.exec(text("DELETE FROM record_fts WHERE rowid = :n").bindparams(n=record.num))  # type: ignore[call-overload]
@@ -122,8 +124,9 @@ def _filtered(query: Any, filters: RecordFilter) -> Any:
         # The unary plus keeps SQLite from looking records up by the search hits and sorting
         # them all: it walks the newest-first index instead and stops at the page's end.
         query = query.where(
-            text("+record.num IN (SELECT rowid FROM record_fts WHERE record_fts MATCH :match)")
-            .bindparams(match=match)
+            text(
+                "+record.num IN (SELECT rowid FROM record_fts WHERE record_fts MATCH :match)"
+            ).bindparams(match=match)
         )
     return query
 
@@ -147,7 +150,7 @@ def list_records(
 ) -> list[Any]:
     """Rows for a record list, newest first: the list columns and ``has_draft``, never the
     answers themselves (loading them would read every candidate's whole draft)."""
-    columns = (*LIST_COLUMNS, col(RecordRow.draft).is_not(None).label("has_draft"))
+    columns: list[Any] = [*LIST_COLUMNS, col(RecordRow.draft).is_not(None).label("has_draft")]
     query = _filtered(sa_select(*columns), filters).order_by(
         col(RecordRow.updated_at).desc(), col(RecordRow.num).desc()
     )
