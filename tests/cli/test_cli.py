@@ -302,3 +302,31 @@ def test_the_installed_entry_point(vault_dir: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("fieldkit-cli: No vault in ")
     assert "Traceback" not in result.stderr
+
+
+def test_xlsform_import_validate_and_install(run: Run, tmp_path: Path) -> None:
+    source = DATA / "xlsform" / "simple.xlsx"
+    out = tmp_path / "simple.yaml"
+    assert "1 item not carried over" in run(
+        "forms", "import-xlsform", str(source), "--out", str(out)
+    )
+    assert "row 2 (start)" in run.err
+    assert out.read_text().startswith("# fieldkit form converted from the XLSForm")
+    assert "valid form 'simple_form'" in run("forms", "validate", str(out))
+    printed = run("forms", "import-xlsform", str(DATA / "xlsform" / "simple.csv"))
+    assert "fieldkit_form: 1" in printed
+    assert "Installed form 'simple_form'" in run("forms", "install", str(source))
+    assert "not carried over: survey, row 2 (start)" in run.err
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook")
+    run("forms", "import-xlsform", str(broken), "--out", str(tmp_path / "never.yaml"), code=1)
+    assert "not an Excel workbook" in run.err
+    assert not (tmp_path / "never.yaml").exists()
+    run(
+        "forms",
+        "import-xlsform",
+        str(source),
+        "--out",
+        str(tmp_path / "no" / "such" / "x.yaml"),
+        code=1,
+    )

@@ -11,7 +11,7 @@ from fieldkit.cli.output import clean, emit_json, table
 from fieldkit.domain.formfile import FormError
 from fieldkit.errors import InvalidInputError
 from fieldkit.files import atomic_write_bytes
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 from fieldkit.services import forms as form_service
 
 
@@ -59,11 +59,12 @@ def cmd_list(ctx: Context) -> int:
 
 def cmd_validate(ctx: Context) -> int:
     try:
-        form = form_service.validate_file(ctx.args.file)
+        form, dropped = form_service.validate_file(ctx.args.file)
     except FormError as exc:
         for line in exc.lines()[1:]:
             print(clean(line), file=sys.stderr)
         raise
+    _report_dropped(dropped)
     fields = sum(1 for _ in form.walk())
     print(
         _("{name}: valid form '{id}' version {version}, {n} fields.").format(
@@ -88,31 +89,27 @@ def cmd_import_xlsform(ctx: Context) -> int:
         atomic_write_bytes(out, text.encode("utf-8"), mode=0o644)
     else:
         sys.stdout.write(text)
-    for item in conversion.dropped:
-        row = _(" row {row}").format(row=item.row) if item.row else ""
-        name = f" ({item.name})" if item.name else ""
-        print(
-            clean(
-                _("not carried over: {sheet}{row}{name}: {what}").format(
-                    sheet=item.sheet, row=row, name=name, what=item.what
-                )
-            ),
-            file=sys.stderr,
-        )
+    _report_dropped([item.describe() for item in conversion.dropped])
     if out is not None:
-        print(
-            _("{path}: form '{id}' version {version} written; {n} items not carried over.").format(
-                path=out,
-                id=conversion.form.id,
-                version=conversion.form.version,
-                n=len(conversion.dropped),
-            )
+        written = _("{path}: form '{id}' version {version} written.").format(
+            path=out, id=conversion.form.id, version=conversion.form.version
         )
+        print(f"{written} {_not_carried_over(len(conversion.dropped))}")
     return 0
+
+
+def _not_carried_over(n: int) -> str:
+    return ngettext("{n} item not carried over.", "{n} items not carried over.", n).format(n=n)
+
+
+def _report_dropped(descriptions: list[str]) -> None:
+    for description in descriptions:
+        print(clean(_("not carried over: {what}").format(what=description)), file=sys.stderr)
 
 
 def cmd_install(ctx: Context) -> int:
     result = form_service.install_file(ctx.vault(), ctx.args.file)
+    _report_dropped(list(result.not_carried_over))
     if result.installed:
         print(
             _("Installed form '{id}' version {version}.").format(

@@ -6,6 +6,7 @@ against the form version it was made with, even after a newer version is install
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +73,17 @@ def shipped_form_paths() -> list[Path]:
 
 def read_form_file(untrusted_path: Path) -> FormDefinition:
     """A form from a fieldkit YAML file or an XLSForm (by its suffix), fully checked."""
+    return read_form_file_reporting(untrusted_path)[0]
+
+
+def read_form_file_reporting(untrusted_path: Path) -> tuple[FormDefinition, list[str]]:
+    """A form and, for an XLSForm, a description of each thing that was not carried over."""
     suffix = untrusted_path.suffix.lower()
     if suffix in XLSFORM_SUFFIXES:
         from fieldkit.services.xlsform import convert_xlsform
 
-        return convert_xlsform(untrusted_path, vocabularies=shipped_vocabularies().resolve).form
+        conversion = convert_xlsform(untrusted_path, vocabularies=shipped_vocabularies().resolve)
+        return conversion.form, [item.describe() for item in conversion.dropped]
     if suffix not in YAML_SUFFIXES:
         raise InvalidInputError(
             _(
@@ -100,7 +107,7 @@ def read_form_file(untrusted_path: Path) -> FormDefinition:
         raise InvalidInputError(
             _("{path}: cannot be read ({reason}).").format(path=untrusted_path, reason=exc.strerror)
         ) from None
-    return load_form(data, untrusted_path.name, shipped_vocabularies().resolve)
+    return load_form(data, untrusted_path.name, shipped_vocabularies().resolve), []
 
 
 def form_json(form: FormDefinition) -> bytes:
@@ -142,6 +149,7 @@ class InstallResult:
     form_id: str
     version: str
     installed: bool  # False when this exact form was installed already
+    not_carried_over: tuple[str, ...] = ()
 
 
 def install(session: Session, form: FormDefinition) -> InstallResult:
@@ -183,9 +191,10 @@ def install_shipped(session: Session) -> list[InstallResult]:
 
 
 def install_file(vault: Vault, untrusted_path: Path) -> InstallResult:
-    form = read_form_file(untrusted_path)
+    form, dropped = read_form_file_reporting(untrusted_path)
     with vault.write() as session:
-        return install(session, form)
+        result = install(session, form)
+    return dataclasses.replace(result, not_carried_over=tuple(dropped))
 
 
 def current(session: Session, form_id: str) -> FormDefinition:
@@ -255,9 +264,9 @@ def list_installed(vault: Vault, language: str) -> list[FormSummary]:
     return summaries
 
 
-def validate_file(untrusted_path: Path) -> FormDefinition:
+def validate_file(untrusted_path: Path) -> tuple[FormDefinition, list[str]]:
     """Check a form file without installing it; FormError lists every problem."""
-    return read_form_file(untrusted_path)
+    return read_form_file_reporting(untrusted_path)
 
 
 __all__ = [
@@ -271,6 +280,7 @@ __all__ = [
     "install_shipped",
     "list_installed",
     "read_form_file",
+    "read_form_file_reporting",
     "shipped_form_paths",
     "shipped_forms_dir",
     "validate_file",
