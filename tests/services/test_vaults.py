@@ -74,9 +74,7 @@ def test_failed_attempts_are_recorded_at_the_next_unlock(vault_dir: Path) -> Non
     vault = vaults.unlock_vault(vault_dir, PASSPHRASE, failed_attempts=3)
     try:
         with vault.read() as session:
-            last = session.exec(
-                select(AuditRow).order_by(col(AuditRow.seq).desc())
-            ).first()
+            last = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc())).first()
         assert last is not None and last.action == "failed_unlocks"
         assert json.loads(last.detail) == {"count": 3}
     finally:

@@ -76,6 +76,12 @@ def store_file(session: Session, untrusted_path: Path) -> dict[str, Any]:
     }
 
 
+def add_file(vault: Vault, untrusted_path: Path) -> dict[str, Any]:
+    """Store a file in the vault in its own unit of work; return the reference to put in answers."""
+    with vault.write() as session:
+        return store_file(session, untrusted_path)
+
+
 def read_for_preview(vault: Vault, sha256: str, limit: int = PREVIEW_MAX_BYTES) -> bytes:
     """An attachment's bytes, in memory only (thumbnails, viewers): never written to disk."""
     with vault.read() as session:

@@ -39,6 +39,8 @@ from fieldkit.vault import attachments as attachment_store
 from fieldkit.vault import audit, repo
 from fieldkit.vault.models import IdentityRow, RecordRow, RevisionRow
 from fieldkit.vault.repo import RecordFilter
+
+__all__ = ["RecordDetail", "RecordFilter", "RecordItem", "RevisionInfo", "ValidationFailedError"]
 from fieldkit.vault.store import Vault
 
 MAX_DRAFT_BYTES = 10 * 1024 * 1024
