@@ -55,6 +55,7 @@ def test_init_status_and_identity(run: Run, env: Path) -> None:
     identity = json.loads(run("identity", "show", "--json"))
     assert identity["key_id"] == status["key_id"]
     assert len(bytes.fromhex(identity["public_key"])) == 32
+    assert identity["age_recipient"].startswith("age1")
     assert "Fingerprint" in run("identity", "show")
     run("init", code=1)
     assert "already exists" in run.err

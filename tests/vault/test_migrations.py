@@ -81,3 +81,29 @@ def test_each_migration_step_keeps_existing_rows(tmp_path: Path) -> None:
         assert value == '"kept"'
     finally:
         vault.close()
+
+
+def test_upgrading_gives_an_existing_device_its_age_identity(tmp_path: Path) -> None:
+    import pyrage
+
+    vault = Vault(tmp_path, KEY, database=tmp_path / "m.db")
+    try:
+        migrate.upgrade(vault.engine, "0001")
+        with vault.write() as session:
+            session.connection().exec_driver_sql(
+                "INSERT INTO device_identity (key_id, private_key, public_key, created_at, active) "
+                "VALUES ('k1', x'00', x'00', '2026-01-01T00:00:00Z', 1)"
+            )
+        migrate.upgrade(vault.engine)
+        with vault.read() as session:
+            secret = (
+                session.connection()
+                .exec_driver_sql("SELECT age_identity FROM device_identity WHERE key_id = 'k1'")
+                .scalar()
+            )
+        assert isinstance(secret, str) and secret.startswith("AGE-SECRET-KEY-1")
+        assert str(pyrage.x25519.Identity.from_str(secret).to_public()).startswith("age1")
+        migrate.downgrade(vault.engine, "0001")
+        migrate.upgrade(vault.engine)
+    finally:
+        vault.close()

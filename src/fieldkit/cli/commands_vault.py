@@ -151,6 +151,7 @@ def cmd_identity_show(ctx: Context) -> int:
                 "public_key": identity.public_key.hex(),
                 "created_at": identity.created_at,
                 "device_name": identity.device_name,
+                "age_recipient": identity.age_recipient,
             }
         )
         return 0

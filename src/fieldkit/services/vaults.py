@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyrage
+
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.errors import ConflictError
@@ -76,6 +78,7 @@ def create_vault(
                     private_key=signing_key.private_bytes(),
                     public_key=signing_key.public.public_key,
                     created_at=utc_timestamp(),
+                    age_identity=str(pyrage.x25519.Identity.generate()),
                 )
             )
             repo.set_setting(session, SETTING_DEVICE_NAME, device_name.strip()[:80])
@@ -134,6 +137,8 @@ class DeviceIdentity:
     public_key: bytes
     created_at: str
     device_name: str
+    age_recipient: str
+    """Where headquarters encrypts receipts for this device (an age X25519 recipient)."""
 
 
 def device_identity(vault: Vault) -> DeviceIdentity:
@@ -149,6 +154,9 @@ def device_identity(vault: Vault) -> DeviceIdentity:
         public_key=signing_key.public.public_key,
         created_at=row.created_at,
         device_name=name or "",
+        age_recipient=str(pyrage.x25519.Identity.from_str(row.age_identity).to_public())
+        if row.age_identity
+        else "",
     )
 
 

@@ -110,6 +110,52 @@ class IdentityRow(SQLModel, table=True):
     public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: str
     active: bool = True
+    age_identity: str | None = None  # X25519 secret: receipts from HQ are encrypted to it
+
+
+class EnrolmentRow(SQLModel, table=True):
+    """The headquarters this device is enrolled with: its keys, pinned at enrolment."""
+
+    __tablename__ = "enrolment"
+
+    hq_key_id: str = Field(primary_key=True)
+    hq_name: str
+    signing_public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    ingest_recipient: str
+    escrow_recipient: str | None = None
+    address: str | None = None
+    document: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    enrolled_at: str
+    active: bool = True
+
+
+class BundleRow(SQLModel, table=True):
+    """A bundle this device wrote: its place in the device's chain of bundles."""
+
+    __tablename__ = "bundle"
+
+    seq: int = Field(primary_key=True)
+    bundle_id: str = Field(unique=True)
+    manifest_sha256: str
+    file_name: str
+    created_at: str
+    revisions: int
+    attachments: int
+    size: int
+    hq_key_id: str
+    acknowledged_at: str | None = None
+
+
+class ReceiptRow(SQLModel, table=True):
+    """A receipt from headquarters, kept so that importing it again changes nothing."""
+
+    __tablename__ = "receipt"
+
+    receipt_id: str = Field(primary_key=True)
+    bundle_id: str
+    issued_at: str
+    imported_at: str
+    accepted: int
 
 
 class SettingRow(SQLModel, table=True):
