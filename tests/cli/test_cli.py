@@ -331,3 +331,29 @@ def test_xlsform_import_validate_and_install(run: Run, tmp_path: Path) -> None:
         str(tmp_path / "no" / "such" / "x.yaml"),
         code=1,
     )
+
+
+def test_a_reader_that_stops_early_is_not_a_failure(vault_dir: Path, tmp_path: Path) -> None:
+    """``fieldkit-cli record list | head -1`` must not report an error."""
+    assert _subprocess(vault_dir, "init").returncode == 0
+    lines = tmp_path / "many.jsonl"
+    lines.write_text("\n".join(json.dumps({"narrative": f"note {n}"}) for n in range(3000)))
+    assert (
+        _subprocess(
+            vault_dir, "record", "import", "illicit-market-observation", str(lines)
+        ).returncode
+        == 0
+    )
+    script = Path(sys.executable).with_name("fieldkit-cli")
+    reader = subprocess.Popen(
+        [str(script), "record", "list"],
+        env=cli_env(vault_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline()
+    reader.stdout.close()
+    assert reader.wait(timeout=60) == 0
+    assert reader.stderr.read() == ""

@@ -802,6 +802,7 @@ ARITIES: dict[str, tuple[int, int | None]] = {
     "date": (1, 1),
     "decimal-date-time": (1, 1),
     "format-date": (2, 2),
+    "pseudonym": (1, 1),
 }
 OPERATORS = ["or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod"]
 NAMES = ["a", "b", "c", "r"]
@@ -892,3 +893,15 @@ def test_evaluate_raises_only_expression_error(
     assert isinstance(to_string(result), str)
     assert isinstance(to_number(result), float)
     assert truthy(result) in (True, False)
+
+
+def test_pseudonym_gives_fresh_readable_codes() -> None:
+    codes = {ev("pseudonym('vic')") for _ in range(50)}
+    assert len(codes) == 50
+    for code in codes:
+        assert isinstance(code, str)
+        head, _sep, tail = code.partition("-")
+        assert head == "VIC" and len(tail) == 6
+        assert set(tail) <= set("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
+    assert str(ev("pseudonym('')")).startswith("ID-")
+    assert str(ev("pseudonym('a1b2c3d4e5')")).startswith("ABCD-")

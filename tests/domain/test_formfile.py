@@ -1045,3 +1045,20 @@ def test_random_field_definitions_give_a_form_or_form_errors(
         return
     assert form.id == "random"
     assert len(form.fields_by_name()) == len(list(form.walk()))
+
+
+@pytest.mark.parametrize(
+    ("field", "default"),
+    [("date", "=now()"), ("integer", "=today()"), ("date", "=today() - 7")],
+)
+def test_a_default_expression_of_the_wrong_type_is_refused(field: str, default: str) -> None:
+    line = f"  - {{name: a, type: {field}, label: {{en: A}}, default: '{default}'}}\n"
+    text = HEAD + "fields:\n" + line
+    problem = only_problem(form_error(text))
+    assert problem.attribute == "default"
+    assert "does not fit" in problem.message
+
+
+def test_a_default_expression_of_the_right_type_is_accepted() -> None:
+    text = HEAD + "fields:\n  - {name: a, type: date, label: {en: A}, default: '=today()'}\n"
+    assert load_form(text, "f.yaml").fields[0].default == "=today()"

@@ -371,3 +371,47 @@ def test_slugify_of_a_leading_underscore_is_a_valid_form_id() -> None:
 def test_slugify_always_gives_a_valid_form_id(text: str) -> None:
     slug = slugify_form_id(text)
     assert re.match(FORM_ID_PATTERN, slug), slug
+
+
+def test_identifying_containers_make_everything_inside_identifying() -> None:
+    from fieldkit.domain.formfile import form_from_data
+
+    form = form_from_data(
+        {
+            "fieldkit_form": 1,
+            "id": "inherit",
+            "version": "1",
+            "title": {"en": "T"},
+            "languages": ["en"],
+            "fields": [
+                {
+                    "name": "who",
+                    "type": "repeat",
+                    "sensitivity": "identifying",
+                    "fields": [
+                        {
+                            "name": "nick",
+                            "type": "text",
+                            "label": {"en": "N"},
+                            "sensitivity": "public",
+                        }
+                    ],
+                },
+                {
+                    "name": "where",
+                    "type": "group",
+                    "fields": [
+                        {
+                            "name": "town",
+                            "type": "text",
+                            "label": {"en": "T"},
+                            "sensitivity": "public",
+                        }
+                    ],
+                },
+            ],
+        },
+        "inherit.yaml",
+    )
+    assert form.is_identifying("who") and form.is_identifying("nick")
+    assert not form.is_identifying("town") and not form.is_identifying("where")

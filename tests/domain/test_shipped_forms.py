@@ -20,7 +20,7 @@ import pytest
 from fieldkit.domain.formfile import load_form, load_vocabulary, read_yaml
 from fieldkit.domain.forms import ChoiceList, FieldType, FormDefinition, Sensitivity
 from fieldkit.domain.records import summarize
-from fieldkit.domain.validation import check
+from fieldkit.domain.validation import check, with_defaults
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMS_DIR = ROOT / "forms"
@@ -536,11 +536,16 @@ def test_no_exact_date_free_text_or_coordinate_is_public(form_id: str) -> None:
             assert field.sensitivity is not PUBLIC, field.name
 
 
-def test_victim_pseudonym_is_a_required_pattern_without_default() -> None:
-    field = form("attack-on-activist").field("victim_pseudonym")
+def test_each_victim_gets_a_fresh_pseudonym_that_meets_its_pattern() -> None:
+    attack = form("attack-on-activist")
+    field = attack.field("victim_pseudonym")
     assert field.required is True
-    assert field.default is None
     assert field.constraint and "regex(" in field.constraint
+    filled = with_defaults(attack, {"victims": [{}, {}]})
+    first, second = (victim["victim_pseudonym"] for victim in filled["victims"])
+    assert first != second
+    outcome = check(attack, filled)
+    assert not [p for p in outcome.problems if p.field == "victim_pseudonym"]
 
 
 # -- example records -----------------------------------------------------------------------------

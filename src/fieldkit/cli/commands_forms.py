@@ -61,8 +61,14 @@ def cmd_validate(ctx: Context) -> int:
     try:
         form, dropped = form_service.validate_file(ctx.args.file)
     except FormError as exc:
-        for line in exc.lines()[1:]:
-            print(clean(line), file=sys.stderr)
+        if len(exc.problems) > 1:
+            for line in exc.lines():
+                print(clean(line), file=sys.stderr)
+            raise InvalidInputError(
+                _("{name}: {n} problems; the form cannot be used.").format(
+                    name=ctx.args.file.name, n=len(exc.problems)
+                )
+            ) from None
         raise
     _report_dropped(dropped)
     fields = sum(1 for _ in form.walk())

@@ -8,7 +8,7 @@ from typing import Any
 
 from fieldkit.cli.context import Context
 from fieldkit.cli.output import clean, emit_json, pairs, table
-from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, Sensitivity
+from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition
 from fieldkit.domain.records import RecordStatus
 from fieldkit.i18n import _
 from fieldkit.services import records
@@ -154,7 +154,7 @@ def _masked(form: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
             result[name] = [
                 _masked(form, item) if isinstance(item, dict) else item for item in value
             ]
-        elif f is not None and f.sensitivity is Sensitivity.IDENTIFYING and value is not None:
+        elif f is not None and form.is_identifying(name) and value is not None:
             result[name] = MASK
         else:
             result[name] = value

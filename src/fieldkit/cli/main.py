@@ -73,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FieldkitError as exc:
         print(f"{PROG}: {exc.user_message}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (``fieldkit-cli record list | head``): not a failure of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(
             f"{PROG}: " + _("interrupted; nothing was changed by the unfinished step."),

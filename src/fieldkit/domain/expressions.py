@@ -26,6 +26,7 @@ import datetime
 import functools
 import math
 import operator
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -527,6 +528,17 @@ def _format_date(value: Value, pattern: Value) -> str:
     return "".join(out)
 
 
+PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read aloud
+PSEUDONYM_LENGTH = 6
+
+
+def _pseudonym(prefix: Value) -> str:
+    """A fresh random pseudonym such as ``VIC-7Q2MXK``; meant for defaults, not conditions."""
+    head = "".join(ch for ch in to_string(prefix).upper() if "A" <= ch <= "Z")[:4] or "ID"
+    tail = "".join(secrets.choice(PSEUDONYM_ALPHABET) for _ in range(PSEUDONYM_LENGTH))
+    return f"{head}-{tail}"
+
+
 @dataclass(frozen=True)
 class _Function:
     min_args: int
@@ -573,6 +585,7 @@ _FUNCTIONS: dict[str, _Function] = {
     "date": _Function(1, 1, _date),
     "decimal-date-time": _Function(1, 1, _decimal_date_time),
     "format-date": _Function(2, 2, _format_date),
+    "pseudonym": _Function(1, 1, _pseudonym),
 }
 FUNCTION_NAMES = frozenset(_FUNCTIONS)
 

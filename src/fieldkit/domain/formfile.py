@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from fieldkit.domain import expressions
 from fieldkit.domain.forms import FIELD_CONTEXT, ChoiceList, FieldDef, FieldType, FormDefinition
+from fieldkit.domain.validation import default_value
 from fieldkit.domain.values import AnswerError, normalize
 from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
@@ -275,6 +276,20 @@ def _check_default(form: FormDefinition, field: FieldDef, line: int | None) -> l
                     "default",
                 )
             ]
+        try:
+            normalize(form, field, default_value(field))
+        except (AnswerError, expressions.ExpressionError) as exc:
+            reason = exc.message if isinstance(exc, AnswerError) else exc.user_message
+            return [
+                FormProblem(
+                    _("the default expression gives a value that does not fit: {reason}").format(
+                        reason=reason
+                    ),
+                    line,
+                    field.name,
+                    "default",
+                )
+            ]
         return []
     try:
         normalize(form, field, default)
@@ -331,7 +346,15 @@ def form_from_data(
     lines = lines or {}
     body = dict(data)
     problems: list[FormProblem] = []
-    choice_lists: dict[str, Any] = dict(body.pop("choice_lists", None) or {})
+    if "choice_lists" in body:
+        problems.append(
+            FormProblem(
+                _("'choice_lists' is not part of a form file; write 'choices' and 'vocabularies'"),
+                _line_for(lines, ["choice_lists"]),
+            )
+        )
+    body.pop("choice_lists", None)
+    choice_lists: dict[str, Any] = {}
     local = body.pop("choices", None) or {}
     if not isinstance(local, dict):
         problems.append(
@@ -342,6 +365,13 @@ def form_from_data(
         local = {}
     for name, items in local.items():
         if isinstance(items, dict):
+            if {"vocabulary", "version"} & set(items):
+                problems.append(
+                    FormProblem(
+                        _("a form's own list cannot be a vocabulary; vocabularies are data files"),
+                        _line_for(lines, ["choices", name]),
+                    )
+                )
             choice_lists[str(name)] = {"name": str(name), **items}
         else:
             choice_lists[str(name)] = {"name": str(name), "choices": items}

@@ -306,7 +306,7 @@ class FormDefinition(_Strict):
             summarized = by_name.get(name)
             if summarized is None:
                 raise ValueError(_("summary names unknown field '{name}'").format(name=name))
-            if summarized.sensitivity is Sensitivity.IDENTIFYING:
+            if summarized.sensitivity is Sensitivity.IDENTIFYING or name in self.index.identifying:
                 raise ValueError(
                     _("summary field '{name}' is identifying; lists never show those").format(
                         name=name
@@ -345,6 +345,10 @@ class FormDefinition(_Strict):
         """Every field by name (shared: do not modify)."""
         return self.index.by_name
 
+    def is_identifying(self, name: str) -> bool:
+        """Whether answers to ``name`` identify someone (its own label or a container's)."""
+        return name in self.index.identifying
+
     def scope_of(self, name: str) -> tuple[str, ...]:
         """The names of the repeat groups that enclose field ``name``, outermost first."""
         return self.index.chains[name]
@@ -379,6 +383,8 @@ class FormIndex:
     """For each field, the group or repeat directly around it."""
     members: dict[tuple[str, ...], list[FieldDef]]
     """For each scope, its fields (through groups) in document order."""
+    identifying: frozenset[str]
+    """Fields whose answers identify someone: marked so, or inside a group or repeat marked so."""
 
     @classmethod
     def of(cls, form: FormDefinition) -> FormIndex:
@@ -386,15 +392,18 @@ class FormIndex:
         chains: dict[str, tuple[str, ...]] = {}
         parents: dict[str, str | None] = {}
         members: dict[tuple[str, ...], list[FieldDef]] = {(): []}
+        identifying: set[str] = set()
         for path, field in form.walk():
             by_name.setdefault(field.name, field)
+            if field.sensitivity is Sensitivity.IDENTIFYING or any(p in identifying for p in path):
+                identifying.add(field.name)
             chain = tuple(p for p in path if by_name[p].type is FieldType.REPEAT)
             chains[field.name] = chain
             parents[field.name] = path[-1] if path else None
             members.setdefault(chain, []).append(field)
             if field.type is FieldType.REPEAT:
                 members.setdefault((*chain, field.name), [])
-        return cls(by_name, chains, parents, members)
+        return cls(by_name, chains, parents, members, frozenset(identifying))
 
 
 def is_expression(value: object) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 import rfc8785
 
-from fieldkit.domain.forms import FieldType, FormDefinition, Sensitivity
+from fieldkit.domain.forms import FieldType, FormDefinition
 from fieldkit.i18n import N_
 
 REVISION_KIND = "fieldkit/revision"
@@ -142,7 +142,7 @@ def summarize(form: FormDefinition, data: dict[str, Any], language: str) -> Summ
     def show(name: str) -> str:
         f = fields[name]
         value = data.get(name)
-        if value is None or f.sensitivity is Sensitivity.IDENTIFYING:
+        if value is None or form.is_identifying(name):
             return ""
         if f.type is FieldType.SELECT_ONE:
             return form.choice_label(f, value, language)
@@ -170,7 +170,7 @@ def searchable_text(form: FormDefinition, data: dict[str, Any], language: str) -
     def visit(values: dict[str, Any]) -> None:
         for name, value in values.items():
             f = fields.get(name)
-            if f is None or value is None or f.sensitivity is Sensitivity.IDENTIFYING:
+            if f is None or value is None or form.is_identifying(name):
                 continue
             if f.type is FieldType.REPEAT:
                 for item in value:

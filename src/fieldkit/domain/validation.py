@@ -26,8 +26,9 @@ MAX_REPEAT_INSTANCES = 10_000
 Clock = Callable[[], dt.datetime]
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def local_now() -> dt.datetime:
+    """Now, in the device's own time zone: ``today()`` is the date on the user's calendar."""
+    return dt.datetime.now().astimezone()
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,7 @@ def check(
     data: Any,
     *,
     language: str | None = None,
-    clock: Clock = _utc_now,
+    clock: Clock = local_now,
 ) -> Outcome:
     """Check ``data`` against ``form``: the cleaned answers, the problems, the irrelevant paths."""
     checker = _Checker(form, language or form.languages[0], clock)
@@ -309,7 +310,7 @@ def check(
 
 
 def with_defaults(
-    form: FormDefinition, data: dict[str, Any], clock: Clock = _utc_now
+    form: FormDefinition, data: dict[str, Any], clock: Clock = local_now
 ) -> dict[str, Any]:
     """``data`` with each unanswered field's default filled in (a new record's starting point)."""
     layout = _Layout(form)
@@ -350,7 +351,7 @@ class _NoFieldsScope:
         return self._clock()
 
 
-def default_value(f: FieldDef, clock: Clock = _utc_now) -> Any:
+def default_value(f: FieldDef, clock: Clock = local_now) -> Any:
     """A field's default; a text starting with ``=`` is an expression such as ``=today()``."""
     if isinstance(f.default, str) and f.default.startswith("="):
         value = expressions.parse(f.default[1:]).evaluate(_NoFieldsScope(clock))

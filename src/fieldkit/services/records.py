@@ -149,10 +149,6 @@ class RecordDetail:
         }
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 # -- preparing rows ------------------------------------------------------------------------------
 
 
@@ -343,7 +339,7 @@ def create(
     attachments: Sequence[tuple[str | None, Path]] = (),
     final: bool = False,
     language: str = "en",
-    clock: Clock = _utc_now,
+    clock: Clock = validation.local_now,
 ) -> str:
     """A new record from ``data`` (and files for its attachment fields); returns its id."""
     answers = dict(data or {})
@@ -379,7 +375,7 @@ def import_lines(
     *,
     final: bool = False,
     language: str = "en",
-    clock: Clock = _utc_now,
+    clock: Clock = validation.local_now,
 ) -> int:
     """Import one record per JSON line, all or nothing; an error names its line."""
     with vault.write() as session:
@@ -427,7 +423,7 @@ def save_draft(
     data: dict[str, Any],
     *,
     language: str = "en",
-    clock: Clock = _utc_now,
+    clock: Clock = validation.local_now,
 ) -> validation.Outcome:
     """Save the answers being edited (a new record or an amendment). Returns the check's outcome,
     for showing problems beside fields; only structural problems are refused."""
@@ -473,7 +469,7 @@ def _seal_onto(
 
 
 def finalize(
-    vault: Vault, record_id: str, *, language: str = "en", clock: Clock = _utc_now
+    vault: Vault, record_id: str, *, language: str = "en", clock: Clock = validation.local_now
 ) -> RevisionInfo:
     """Seal the record's draft as its next revision."""
     with vault.write() as session:
@@ -488,7 +484,12 @@ def finalize(
 
 
 def amend(
-    vault: Vault, record_id: str, data: Any, *, language: str = "en", clock: Clock = _utc_now
+    vault: Vault,
+    record_id: str,
+    data: Any,
+    *,
+    language: str = "en",
+    clock: Clock = validation.local_now,
 ) -> RevisionInfo:
     """Seal ``data`` as a new revision of a sealed record."""
     with vault.write() as session:

@@ -27,15 +27,23 @@ def form_versions(session: Session, form_id: str) -> list[FormRow]:
     return list(rows)
 
 
+def version_order(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order: "10" comes after "9", and "2024.12" after "2024.3"."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.findall(r"\d+|[^\d]+", version)
+    )
+
+
 def current_form_version(session: Session, form_id: str) -> tuple[str, str] | None:
-    """(version, SHA-256) of the form version offered for new records: the newest active one."""
+    """(version, SHA-256) of the form version offered for new records: the highest active one."""
     found = session.exec(
-        select(FormRow.version, FormRow.sha256)
-        .where(FormRow.form_id == form_id, FormRow.active)
-        .order_by(col(FormRow.installed_at).desc(), col(FormRow.version).desc())
-        .limit(1)
-    ).first()
-    return None if found is None else (found[0], found[1])
+        select(FormRow.version, FormRow.sha256).where(FormRow.form_id == form_id, FormRow.active)
+    ).all()
+    if not found:
+        return None
+    version, digest = max(found, key=lambda row: version_order(row[0]))
+    return version, digest
 
 
 def all_forms(session: Session) -> list[FormRow]:
