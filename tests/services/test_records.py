@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from fieldkit.crypto.identity import PublicIdentity
-from fieldkit.domain.records import RevisionEnvelope, canonical_json, sha256_hex
+from fieldkit.domain.records import (
+    RevisionEnvelope,
+    canonical_json,
+    revision_signing_message,
+    sha256_hex,
+)
 from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError
 from fieldkit.services import forms as form_service
 from fieldkit.services import records
@@ -60,7 +65,10 @@ def test_finalize_seals_a_signed_chained_revision(vault: Any) -> None:
     assert sha256_hex(row.content) == row.sha256
     identity = device_identity(vault)
     assert envelope.device == identity.key_id
-    assert PublicIdentity(identity.public_key).verify(row.signature, row.content)
+    assert PublicIdentity(identity.public_key).verify(
+        row.signature, revision_signing_message(row.content)
+    )
+    assert not PublicIdentity(identity.public_key).verify(row.signature, row.content)
     assert envelope.data["colour"] == "green"
     assert envelope.data["flags"] == ["fieldkit-yes-no:1:yes"]
     assert envelope.data["position"]["lat"] == pytest.approx(12.504167)

@@ -1,1 +1,83 @@
-"""Signed, encrypted bundles and receipts: the format that carries sealed records to HQ."""
+"""Signed, encrypted bundles and receipts: the format that carries sealed records to HQ.
+
+Pure format code: it parses untrusted bytes with hard limits and knows nothing of Qt, the device
+vault or the HQ store. The format is specified byte by byte in ``docs/bundle-format.md``.
+"""
+
+from fieldkit.bundle.agefile import identity_from_key_file, new_identity
+from fieldkit.bundle.enrolment import (
+    DeviceIdentityFile,
+    Enrolment,
+    make_device_identity_file,
+    make_enrolment,
+    read_device_identity_file,
+    read_enrolment,
+)
+from fieldkit.bundle.errors import (
+    BundleError,
+    DamagedError,
+    ExportVerificationError,
+    InvalidRequestError,
+    LimitExceededError,
+    NewerVersionError,
+    NotRecognisedError,
+    SourceChangedError,
+    UntrustedSignerError,
+)
+from fieldkit.bundle.limits import DEFAULT_LIMITS, Limits
+from fieldkit.bundle.manifest import AttachmentEntry, Manifest, RevisionEntry
+from fieldkit.bundle.reader import OpenedBundle, SpooledAttachment, VerifiedRevision, open_bundle
+from fieldkit.bundle.receipts import Receipt, make_receipt, new_receipt_file_name, read_receipt
+from fieldkit.bundle.writer import (
+    AttachmentSource,
+    BundleInfo,
+    ExportedBundle,
+    SealedRevision,
+    export_bundle_file,
+    find_bundle_files,
+    is_bundle_file_name,
+    verify_bundle_file,
+    write_bundle,
+)
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "AttachmentEntry",
+    "AttachmentSource",
+    "BundleError",
+    "BundleInfo",
+    "DamagedError",
+    "DeviceIdentityFile",
+    "Enrolment",
+    "ExportVerificationError",
+    "ExportedBundle",
+    "InvalidRequestError",
+    "LimitExceededError",
+    "Limits",
+    "Manifest",
+    "NewerVersionError",
+    "NotRecognisedError",
+    "OpenedBundle",
+    "Receipt",
+    "RevisionEntry",
+    "SealedRevision",
+    "SourceChangedError",
+    "SpooledAttachment",
+    "UntrustedSignerError",
+    "VerifiedRevision",
+    "export_bundle_file",
+    "find_bundle_files",
+    "identity_from_key_file",
+    "is_bundle_file_name",
+    "make_device_identity_file",
+    "make_enrolment",
+    "make_receipt",
+    "new_identity",
+    "new_receipt_file_name",
+    "open_bundle",
+    "read_device_identity_file",
+    "read_enrolment",
+    "read_receipt",
+    "verify_bundle_file",
+    "write_bundle",
+]

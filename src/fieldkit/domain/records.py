@@ -22,6 +22,13 @@ from fieldkit.i18n import N_
 
 REVISION_KIND = "fieldkit/revision"
 REVISION_FORMAT = 1
+REVISION_SIGNATURE_DOMAIN = b"fieldkit-revision-v1\n"
+"""Prefix of the message a device signs when it seals a revision (domain separation)."""
+
+
+def revision_signing_message(content: bytes) -> bytes:
+    """What the device signs for a revision whose canonical JSON is ``content``."""
+    return REVISION_SIGNATURE_DOMAIN + content
 
 
 class RecordStatus(StrEnum):

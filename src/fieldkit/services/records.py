@@ -25,6 +25,7 @@ from fieldkit.domain.records import (
     RevisionEnvelope,
     attachment_hashes,
     new_record_id,
+    revision_signing_message,
     searchable_text,
     sha256_hex,
     summarize,
@@ -221,7 +222,7 @@ def _seal(
             "content": content,
             "sha256": digest,
             "previous": previous,
-            "signature": key.sign(content),
+            "signature": key.sign(revision_signing_message(content)),
             "key_id": key.key_id,
             "sealed_at": envelope.sealed_at,
             "status": RecordStatus.FINAL.value,
@@ -558,7 +559,7 @@ def _verified(row: RevisionRow, signer: PublicIdentity | None) -> bool:
     return bool(
         signer is not None
         and content is not None
-        and signer.verify(row.signature, content)
+        and signer.verify(row.signature, revision_signing_message(content))
         and sha256_hex(content) == row.sha256
     )
 

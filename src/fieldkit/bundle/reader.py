@@ -1,0 +1,445 @@
+"""Opening bundles at HQ: decrypt, verify and spool, all in one streamed pass.
+
+pyrage decrypts the untrusted stream and pushes plaintext into a :class:`FrameParser`, which
+checks every frame as it arrives:
+
+1. the magic and version;
+2. the manifest frame (bounded, kept as bytes, not parsed);
+3. the signature frame: the signer must be trusted by the caller, the signature over the manifest
+   must verify, and only then is the manifest parsed and checked (schema, limits, the recipients
+   the device chose against the age header and our keys, then the caller's ``check_manifest``);
+4. every following frame must be exactly the next one the manifest announces, with the length it
+   announces; revisions are verified (hash, device signature, content) and kept in memory;
+   attachments are streamed into files with generated names in ``spool_dir`` and hashed;
+5. the END frame, then nothing: and pyrage must report the age stream complete and authentic.
+
+Only then is an :class:`OpenedBundle` returned. On any failure every spooled file is deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyrage
+
+from fieldkit.bundle import errors
+from fieldkit.bundle.agefile import (
+    MAX_HEADER_BYTES,
+    max_file_size,
+    parse_header,
+    parse_identity,
+    recipient_of,
+)
+from fieldkit.bundle.container import (
+    ATTACHMENT_FRAME_BYTES,
+    BUNDLE_MAGIC,
+    FORMAT_VERSION,
+    PUBLIC_KEY_BYTES,
+    SIGNATURE_BYTES,
+    SIGNATURE_FRAME_BYTES,
+    FrameParser,
+    FrameType,
+    data_frame_count,
+    data_frame_sizes,
+)
+from fieldkit.bundle.errors import BundleError, InvalidRequestError, Kind
+from fieldkit.bundle.limits import DEFAULT_LIMITS, Limits
+from fieldkit.bundle.manifest import (
+    AttachmentEntry,
+    Manifest,
+    RevisionEntry,
+    check_revision,
+    parse_manifest,
+    signed_message,
+)
+from fieldkit.bundle.schema import NewerFormatError, SchemaError, SizeLimitError
+from fieldkit.crypto.identity import PublicIdentity
+from fieldkit.domain.records import RevisionEnvelope, revision_signing_message, sha256_hex
+from fieldkit.files import OWNER_ONLY_FILE
+from fieldkit.i18n import _
+
+IsTrusted = Callable[[str, bytes], bool]
+"""``(key_id, public_key) -> bool``: is this device key enrolled and not revoked?"""
+CheckManifest = Callable[[Manifest], None]
+"""Called once the manifest verified, before the rest is read; raise a BundleError to refuse."""
+SPOOL_PREFIX = "attachment-"
+_READ_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class VerifiedRevision:
+    record_id: str
+    number: int
+    sha256: str
+    content: bytes
+    """The canonical JSON exactly as the device sealed it."""
+    signature: bytes
+
+    def envelope(self) -> RevisionEnvelope:
+        return RevisionEnvelope.from_json(json.loads(self.content))
+
+
+@dataclass(frozen=True)
+class SpooledAttachment:
+    sha256: str
+    size: int
+    path: Path
+    """A file in the caller's spool folder, with a generated name; verified against sha256."""
+
+
+@dataclass(frozen=True)
+class OpenedBundle:
+    manifest: Manifest
+    manifest_sha256: str
+    device: PublicIdentity
+    revisions: tuple[VerifiedRevision, ...]
+    attachments: tuple[SpooledAttachment, ...]
+    plaintext_bytes: int
+    ciphertext_bytes: int
+    ciphertext_sha256: str
+
+    def discard(self) -> None:
+        """Delete the spooled attachment files."""
+        for attachment in self.attachments:
+            attachment.path.unlink(missing_ok=True)
+
+
+def open_bundle(
+    untrusted: BinaryIO,
+    identities: Sequence[str],
+    is_trusted: IsTrusted,
+    spool_dir: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    check_manifest: CheckManifest | None = None,
+) -> OpenedBundle:
+    """Decrypt and verify a whole bundle; raise a :class:`BundleError` if anything is wrong.
+
+    ``identities`` are age X25519 secret keys (HQ's ingest key, or the escrow key). ``spool_dir``
+    must exist and be private; attachments are written there under generated names and nothing
+    else is written anywhere. The caller deletes the spooled files after ingest.
+    """
+    if not identities:
+        raise InvalidRequestError(_("No headquarters key was given to open the bundle with."))
+    _check_spool_dir(spool_dir)
+    try:
+        age_identities = [parse_identity(text) for text in identities]
+    except SchemaError as error:
+        raise InvalidRequestError(error.detail) from None
+    ciphertext = _Ciphertext(untrusted, max_file_size(limits.max_total_bytes), limits)
+    handler = _BundleHandler(
+        limits=limits,
+        is_trusted=is_trusted,
+        our_recipients={recipient_of(i) for i in age_identities},
+        header_bytes=ciphertext.header_bytes,
+        spool_dir=spool_dir,
+        check_manifest=check_manifest,
+    )
+    parser = FrameParser(BUNDLE_MAGIC, handler)
+    sink = _Sink(parser)
+    try:
+        pyrage.decrypt_io(ciphertext, sink, age_identities)
+        parser.close()
+        manifest, device = handler.result()
+    except BaseException as raised:
+        handler.discard()
+        raise _translate(raised, sink.error or ciphertext.error, ciphertext) from None
+    return OpenedBundle(
+        manifest=manifest,
+        manifest_sha256=sha256_hex(handler.manifest_bytes),
+        device=device,
+        revisions=tuple(handler.revisions),
+        attachments=tuple(handler.attachments),
+        plaintext_bytes=sink.count,
+        ciphertext_bytes=ciphertext.count,
+        ciphertext_sha256=ciphertext.digest.hexdigest(),
+    )
+
+
+def _check_spool_dir(spool_dir: Path) -> None:
+    """The spool folder receives decrypted attachments: it must exist and be private."""
+    if not spool_dir.is_dir():
+        raise InvalidRequestError(_("The spool folder for opened bundles does not exist."))
+    if os.name == "posix" and spool_dir.stat().st_mode & 0o077:
+        raise InvalidRequestError(
+            _("The spool folder for opened bundles must be readable by its owner only.")
+        )
+
+
+def _translate(raised: BaseException, ours: BaseException | None, ct: _Ciphertext) -> BaseException:
+    """The error to show for a failed open; errors of our own I/O pass through unchanged."""
+    error = ours or raised
+    if isinstance(error, BundleError):
+        return error
+    if isinstance(error, SchemaError):
+        return errors.from_invalid(Kind.BUNDLE, error)
+    if ours is not None or not isinstance(raised, pyrage.DecryptError | OSError):
+        return error  # a local disk or device error, an interrupt, or the caller's own exception
+    if isinstance(raised, pyrage.DecryptError):
+        if "no matching keys" in str(raised).lower():
+            return errors.not_recognised(Kind.BUNDLE)
+        try:
+            parse_header(ct.header_bytes())
+        except SchemaError:
+            return errors.not_recognised(Kind.BUNDLE)
+    return errors.damaged(Kind.BUNDLE, _("it is truncated, or its encrypted bytes were altered"))
+
+
+class _Ciphertext:
+    """Reads the untrusted stream for pyrage: counts, caps, hashes, keeps the age header."""
+
+    def __init__(self, source: BinaryIO, cap: int, limits: Limits) -> None:
+        self._source = source
+        self._cap = cap
+        self._limits = limits
+        self._prefix = bytearray()
+        self.digest = hashlib.sha256()
+        self.count = 0
+        self.error: BaseException | None = None
+
+    def header_bytes(self) -> bytes:
+        return bytes(self._prefix)
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data = self._source.read(size if size >= 0 else _READ_SIZE)
+            if not data:
+                return b""
+            self.count += len(data)
+            if self.count > self._cap:
+                raise SizeLimitError(_("the size of the bundle"), self._limits.max_total_bytes)
+            if len(self._prefix) < MAX_HEADER_BYTES:
+                self._prefix += data[: MAX_HEADER_BYTES - len(self._prefix)]
+            self.digest.update(data)
+            return bytes(data)
+        except BaseException as error:
+            self.error = error
+            raise
+
+
+class _Sink:
+    """Receives plaintext from pyrage and feeds it to the parser; keeps the first error."""
+
+    def __init__(self, parser: FrameParser) -> None:
+        self._parser = parser
+        self.count = 0
+        self.error: BaseException | None = None
+
+    def write(self, data: bytes) -> int:
+        if self.error is not None:
+            raise self.error
+        try:
+            self._parser.feed(data)
+        except BaseException as error:
+            self.error = error
+            raise
+        self.count += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class _Step:
+    frame_type: FrameType
+    length: int
+    revision: RevisionEntry | None = None
+    attachment: AttachmentEntry | None = None
+    last_data: bool = False
+
+
+class _BundleHandler:
+    """Knows which frame must come next; verifies each one; spools attachments."""
+
+    def __init__(
+        self,
+        *,
+        limits: Limits,
+        is_trusted: IsTrusted,
+        our_recipients: set[str],
+        header_bytes: Callable[[], bytes],
+        spool_dir: Path,
+        check_manifest: CheckManifest | None,
+    ) -> None:
+        self._limits = limits
+        self._is_trusted = is_trusted
+        self._our_recipients = our_recipients
+        self._header_bytes = header_bytes
+        self._spool_dir = spool_dir
+        self._check_manifest = check_manifest
+        self._plan: Iterator[_Step] | None = None
+        self._step: _Step | None = None
+        self._manifest: Manifest | None = None
+        self._device: PublicIdentity | None = None
+        self._file: BinaryIO | None = None
+        self._file_path: Path | None = None
+        self._digest = hashlib.sha256()
+        self._created: list[Path] = []
+        self._ended = False
+        self.manifest_bytes = b""
+        self.revisions: list[VerifiedRevision] = []
+        self.attachments: list[SpooledAttachment] = []
+
+    # -- FrameHandler -------------------------------------------------------------------------
+
+    def version(self, version: int) -> None:
+        if version > FORMAT_VERSION:
+            raise NewerFormatError(version)
+        if version != FORMAT_VERSION:
+            raise SchemaError(_("the container has an unknown format version"))
+
+    def begin(self, frame_type: int, length: int) -> bool:
+        if self._plan is None:
+            return self._begin_signed_part(frame_type, length)
+        step = next(self._plan, None)
+        if step is None:
+            raise SchemaError(_("there are bytes after the end"))
+        if frame_type != step.frame_type:
+            raise SchemaError(_("an item is missing, extra or out of order"))
+        if length != step.length:
+            raise SchemaError(_("an item's size does not match the manifest"))
+        self._step = step
+        return step.frame_type != FrameType.DATA
+
+    def payload(self, data: bytes) -> None:
+        step = self._step
+        if self._plan is None:
+            self._take_signed_part(data)
+        elif step is not None and step.revision is not None:
+            self._take_revision(step.revision, data)
+        elif step is not None and step.attachment is not None:
+            if step.frame_type == FrameType.ATTACHMENT:
+                self._take_attachment_header(step.attachment, data)
+        elif step is not None and step.frame_type == FrameType.END:
+            self._ended = True
+
+    def chunk(self, data: memoryview) -> None:
+        if self._file is None:  # pragma: no cover - the plan opens a file before DATA frames
+            raise SchemaError(_("an item is missing, extra or out of order"))
+        self._digest.update(data)
+        self._file.write(data)
+
+    def end(self) -> None:
+        step = self._step
+        if step is not None and step.attachment is not None and step.last_data:
+            self._finish_attachment(step.attachment)
+
+    # -- the signed part ------------------------------------------------------------------------
+
+    def _begin_signed_part(self, frame_type: int, length: int) -> bool:
+        if not self.manifest_bytes:
+            if frame_type != FrameType.MANIFEST:
+                raise SchemaError(_("it does not start with a manifest"))
+            if length > self._limits.max_manifest_bytes:
+                raise SizeLimitError(_("the manifest"), self._limits.max_manifest_bytes)
+            if length < 2:
+                raise SchemaError(_("the manifest is empty"))
+            return True
+        if frame_type != FrameType.SIGNATURE or length != SIGNATURE_FRAME_BYTES:
+            raise SchemaError(_("the manifest is not followed by its signature"))
+        return True
+
+    def _take_signed_part(self, data: bytes) -> None:
+        if not self.manifest_bytes:
+            self.manifest_bytes = data
+            return
+        public_key, signature = data[:PUBLIC_KEY_BYTES], data[PUBLIC_KEY_BYTES:]
+        device = PublicIdentity(public_key)
+        # Signature first: without the private key nobody learns whether a key is enrolled.
+        if not device.verify(signature, signed_message(self.manifest_bytes)):
+            raise SchemaError(_("the manifest's signature does not verify"))
+        if not self._is_trusted(device.key_id, public_key):
+            raise errors.untrusted_device(device.key_id)
+        manifest = parse_manifest(self.manifest_bytes, self._limits)
+        if manifest.device_public_key != public_key:
+            raise SchemaError(_("the manifest names another device than its signer"))
+        if not self._our_recipients.intersection(manifest.recipients):
+            raise SchemaError(_("it was re-encrypted to keys its device did not choose"))
+        header = parse_header(self._header_bytes())
+        if header.x25519_stanzas != len(manifest.recipients):
+            raise SchemaError(_("it was re-encrypted to keys its device did not choose"))
+        if self._check_manifest is not None:
+            self._check_manifest(manifest)
+        self._manifest, self._device = manifest, device
+        self._plan = _plan(manifest)
+
+    # -- revisions and attachments ------------------------------------------------------------
+
+    def _take_revision(self, entry: RevisionEntry, data: bytes) -> None:
+        if self._manifest is None or self._device is None:  # pragma: no cover - plan order
+            raise SchemaError(_("an item is missing, extra or out of order"))
+        signature, content = data[:SIGNATURE_BYTES], data[SIGNATURE_BYTES:]
+        if sha256_hex(content) != entry.sha256:
+            raise SchemaError(_("a revision does not match its hash in the manifest"))
+        if not self._device.verify(signature, revision_signing_message(content)):
+            raise SchemaError(_("a revision's signature does not verify"))
+        check_revision(content, entry, self._manifest.device_key_id, self._limits)
+        self.revisions.append(
+            VerifiedRevision(entry.record_id, entry.number, entry.sha256, content, signature)
+        )
+
+    def _take_attachment_header(self, entry: AttachmentEntry, data: bytes) -> None:
+        expected = bytes.fromhex(entry.sha256) + entry.size.to_bytes(8, "big")
+        if data != expected:
+            raise SchemaError(_("an attachment does not match its manifest entry"))
+        self._open_spool_file()
+        if entry.size == 0:
+            self._finish_attachment(entry)
+
+    def _open_spool_file(self) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+        path = self._spool_dir / f"{SPOOL_PREFIX}{secrets.token_hex(16)}"
+        fd = os.open(path, flags, OWNER_ONLY_FILE)
+        self._created.append(path)
+        self._file = os.fdopen(fd, "wb")
+        self._file_path = path
+        self._digest = hashlib.sha256()
+
+    def _finish_attachment(self, entry: AttachmentEntry) -> None:
+        if self._file is None or self._file_path is None:  # pragma: no cover - plan order
+            raise SchemaError(_("an item is missing, extra or out of order"))
+        self._file.close()
+        self._file = None
+        if self._digest.hexdigest() != entry.sha256:
+            raise SchemaError(_("an attachment does not match its hash in the manifest"))
+        self.attachments.append(SpooledAttachment(entry.sha256, entry.size, self._file_path))
+
+    # -- outcome --------------------------------------------------------------------------------
+
+    def result(self) -> tuple[Manifest, PublicIdentity]:
+        if not self._ended or self._manifest is None or self._device is None:
+            raise SchemaError(_("it ends before its last item"))
+        return self._manifest, self._device
+
+    def discard(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+        for path in self._created:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        self._created.clear()
+        self.revisions.clear()
+        self.attachments.clear()
+
+
+def _plan(manifest: Manifest) -> Iterator[_Step]:
+    """Every frame that must follow the signature, in order, with its exact length."""
+    for revision in manifest.revisions:
+        yield _Step(FrameType.REVISION, SIGNATURE_BYTES + revision.size, revision=revision)
+    for attachment in manifest.attachments:
+        yield _Step(FrameType.ATTACHMENT, ATTACHMENT_FRAME_BYTES, attachment=attachment)
+        count = data_frame_count(attachment.size)
+        for index, size in enumerate(data_frame_sizes(attachment.size), start=1):
+            yield _Step(FrameType.DATA, size, attachment=attachment, last_data=index == count)
+    yield _Step(FrameType.END, 0)

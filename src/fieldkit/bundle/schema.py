@@ -1,0 +1,271 @@
+"""Strict JSON for untrusted input: one parse, exact schemas, no surprises.
+
+The standard library's parser is lenient: it takes the last of duplicate keys, accepts NaN and
+floats, lone UTF-16 surrogates and any nesting until the interpreter's recursion limit. Here a
+document must be UTF-8, free of duplicate keys, floats, NaN and lone surrogates, nested at most
+``max_depth`` deep and, where asked, byte-identical to its RFC 8785 canonical form (so that one
+value has one encoding and a signature over the bytes is a signature over the value).
+
+Checks raise :class:`SchemaError` with a translated detail that names a field, never its content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+from fieldkit.domain.records import canonical_json
+from fieldkit.i18n import _
+
+
+class SchemaError(ValueError):
+    """A value breaks the schema; ``detail`` is translated and names the field."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+HEX32 = re.compile(r"[0-9a-f]{32}\Z")
+HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+HEX128 = re.compile(r"[0-9a-f]{128}\Z")
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_SAFE_INT = 2**53 - 1
+MAX_TEXT_CHARS = 200
+MAX_URL_CHARS = 2048
+_ALLOWED_FORMAT_CHARS = frozenset("\u200c\u200d")  # ZWNJ, ZWJ: needed by Persian and Indic text
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise SchemaError(_("a JSON object repeats a key"))
+        result[key] = value
+    return result
+
+
+def _reject_float(_text: str) -> NoReturn:
+    raise SchemaError(_("a number is not a whole number"))
+
+
+def _reject_constant(_text: str) -> NoReturn:
+    raise SchemaError(_("a number is not finite"))
+
+
+def load_json(untrusted: bytes, *, max_depth: int, canonical: bool) -> Any:
+    """Parse ``untrusted`` strictly; with ``canonical``, also require RFC 8785 form."""
+    try:
+        text = untrusted.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SchemaError(_("the text is not valid UTF-8")) from None
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_reject_duplicates,
+            parse_float=_reject_float,
+            parse_constant=_reject_constant,
+        )
+    except RecursionError:
+        raise SchemaError(_("the JSON is nested too deeply")) from None
+    except SchemaError:
+        raise
+    except ValueError:  # JSONDecodeError, and integers beyond the interpreter's digit limit
+        raise SchemaError(_("the text is not valid JSON")) from None
+    outside_bmp_order = check_tree(value, max_depth)
+    if canonical and not is_canonical(value, untrusted, outside_bmp_order):
+        raise SchemaError(_("the JSON is not in canonical form"))
+    return value
+
+
+def is_canonical(value: Any, encoded: bytes, outside_bmp_order: bool = True) -> bool:
+    """True if ``encoded`` is the RFC 8785 form of ``value`` (no floats, checked ints).
+
+    For such values, the standard library's compact, sorted, non-ASCII-escaping encoder writes
+    exactly what RFC 8785 writes (same string escapes, same integers), except that it sorts
+    keys by code point where RFC 8785 sorts by UTF-16 code unit; the two orders differ only for
+    keys with characters from U+E000 up. So the fast encoder decides, and rfc8785 is asked only
+    when such a key exists or the fast encoding differs.
+    """
+    if not outside_bmp_order:
+        try:
+            fast = json.dumps(
+                value, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8")
+        except (UnicodeEncodeError, ValueError):
+            return False
+        if fast == encoded:
+            return True
+    try:
+        return canonical_json(value) == encoded
+    except Exception:  # rfc8785 raises its own types for values it cannot represent
+        return False
+
+
+def check_tree(value: Any, max_depth: int) -> bool:
+    """Depth, string and integer checks over a parsed tree, without recursion.
+
+    Returns True if some object key holds a character from U+E000 up (see :func:`is_canonical`).
+    """
+    high_key = False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            children: Any = item.values()
+            for key in item:
+                _check_string(key)
+                high_key = high_key or (not key.isascii() and max(key) >= "\ue000")
+        elif kind is list:
+            children = item
+        else:
+            _check_scalar(item)
+            continue
+        if depth > max_depth:
+            raise SchemaError(_("the JSON is nested too deeply"))
+        for child in children:
+            child_kind = type(child)
+            if child_kind is dict or child_kind is list:
+                stack.append((child, depth + 1))
+            else:
+                _check_scalar(child)
+    return high_key
+
+
+def _check_scalar(item: Any) -> None:
+    if type(item) is str:
+        _check_string(item)
+    elif type(item) is int and not -MAX_SAFE_INT <= item <= MAX_SAFE_INT:
+        raise SchemaError(_("a number is too large"))
+
+
+def _check_string(text: str) -> None:
+    if not text.isascii() and SURROGATE.search(text):
+        raise SchemaError(_("a string holds an unpaired surrogate"))
+
+
+# -- field checks -------------------------------------------------------------------------------
+
+
+def obj(value: Any, keys: set[str], where: str) -> dict[str, Any]:
+    """A JSON object with exactly ``keys``."""
+    if not isinstance(value, dict):
+        raise SchemaError(_("{field} must be a JSON object").format(field=where))
+    if set(value) != keys:
+        raise SchemaError(_("{field} has missing or unknown members").format(field=where))
+    return value
+
+
+def header(value: Any, kind: str, where: str) -> int:
+    """The ``kind`` and ``v`` members; returns the version without judging it."""
+    if not isinstance(value, Mapping) or value.get("kind") != kind:
+        raise SchemaError(_("{field} is of the wrong kind").format(field=where))
+    version = value.get("v")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SchemaError(_("{field} has no valid format version").format(field=where))
+    return version
+
+
+def integer(value: Any, low: int, high: int, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise SchemaError(
+            _("{field} must be a whole number from {low} to {high}").format(
+                field=where, low=low, high=high
+            )
+        )
+    return value
+
+
+def hex_string(value: Any, pattern: re.Pattern[str], where: str) -> str:
+    if not isinstance(value, str) or not pattern.match(value):
+        raise SchemaError(
+            _("{field} must be lowercase hexadecimal of the right length").format(field=where)
+        )
+    return value
+
+
+def optional_hex(value: Any, pattern: re.Pattern[str], where: str) -> str | None:
+    return None if value is None else hex_string(value, pattern, where)
+
+
+def timestamp(value: Any, where: str) -> str:
+    """``2026-11-25T10:42:00Z``: UTC, whole seconds, a real date."""
+    if not isinstance(value, str) or not TIMESTAMP.match(value):
+        raise SchemaError(
+            _("{field} must be a UTC time like 2026-11-25T10:42:00Z").format(field=where)
+        )
+    try:
+        dt.datetime.fromisoformat(value[:-1])
+    except ValueError:
+        raise SchemaError(_("{field} is not a real date and time").format(field=where)) from None
+    return value
+
+
+def display_text(value: Any, where: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """A name shown to people: one line, no control or invisible formatting characters."""
+    if not isinstance(value, str) or not 1 <= len(value) <= max_chars or not value.strip():
+        raise SchemaError(
+            _("{field} must be text of 1 to {n} characters").format(field=where, n=max_chars)
+        )
+    if value.isascii() and value.isprintable():
+        return value
+    for char in value:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") or (
+            category == "Cf" and char not in _ALLOWED_FORMAT_CHARS
+        ):
+            raise SchemaError(
+                _("{field} holds a control or invisible character").format(field=where)
+            )
+    return value
+
+
+def url(value: Any, where: str) -> str:
+    """An http(s) address without credentials, white space or control characters."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_URL_CHARS:
+        raise SchemaError(_("{field} must be a web address").format(field=where))
+    if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in value):
+        raise SchemaError(_("{field} must be a web address").format(field=where))
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        raise SchemaError(_("{field} must be a web address").format(field=where)) from None
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or not port_ok
+    ):
+        raise SchemaError(
+            _("{field} must be an http or https address without a user name").format(field=where)
+        )
+    return value
+
+
+class SizeLimitError(SchemaError):
+    """A size or count beyond a limit; ``what`` is translated."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.limit = limit
+
+
+class NewerFormatError(SchemaError):
+    """A format version above the one this code writes."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(_("format version {v}").format(v=version))
+        self.version = version
+
+
+class ForeignFormatError(SchemaError):
+    """Not a file of the expected kind at all (wrong magic, wrong kind)."""

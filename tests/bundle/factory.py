@@ -1,0 +1,207 @@
+"""Factories for bundle tests: keys, sealed revisions, bundles, and raw frame surgery."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyrage
+
+from fieldkit.bundle import (
+    DEFAULT_LIMITS,
+    AttachmentSource,
+    BundleInfo,
+    Limits,
+    OpenedBundle,
+    SealedRevision,
+    open_bundle,
+    write_bundle,
+)
+from fieldkit.bundle.agefile import new_identity, parse_identity, parse_recipient
+from fieldkit.bundle.manifest import signed_message
+from fieldkit.crypto.identity import SigningKey
+from fieldkit.domain.records import (
+    RevisionEnvelope,
+    canonical_json,
+    new_record_id,
+    revision_signing_message,
+    sha256_hex,
+)
+
+FRAME = struct.Struct(">BQ")
+MAGIC = b"FKBUNDLE\x01"
+MANIFEST, SIGNATURE, REVISION, ATTACHMENT, DATA, END = 1, 2, 3, 4, 5, 0xFF
+
+
+@dataclass
+class Keys:
+    device: SigningKey = field(default_factory=SigningKey.generate)
+    hq_signing: SigningKey = field(default_factory=SigningKey.generate)
+    hq: tuple[str, str] = field(default_factory=new_identity)
+    escrow: tuple[str, str] = field(default_factory=new_identity)
+    device_age: tuple[str, str] = field(default_factory=new_identity)
+    other: tuple[str, str] = field(default_factory=new_identity)
+
+    @property
+    def recipients(self) -> list[str]:
+        return [self.hq[1], self.escrow[1]]
+
+    def trusts_device(self, key_id: str, public_key: bytes) -> bool:
+        return public_key == self.device.public.public_key and key_id == self.device.key_id
+
+
+def sealed(
+    device: SigningKey,
+    *,
+    record_id: str | None = None,
+    number: int = 1,
+    previous: str | None = None,
+    data: dict[str, Any] | None = None,
+    attachments: Sequence[str] = (),
+    device_field: str | None = None,
+) -> SealedRevision:
+    record_id = record_id or new_record_id()
+    envelope = RevisionEnvelope(
+        record_id=record_id,
+        number=number,
+        form_id="illicit-market-observation",
+        form_version="1",
+        data=data if data is not None else {"narrative": f"test {record_id} {number}"},
+        attachments=tuple(sorted(attachments)),
+        previous=previous,
+        sealed_at="2026-03-14T10:00:00Z",
+        device=device_field or device.key_id,
+    )
+    content = envelope.canonical()
+    return SealedRevision(
+        record_id,
+        number,
+        sha256_hex(content),
+        content,
+        device.sign(revision_signing_message(content)),
+    )
+
+
+def source(data: bytes, piece: int = 300_000) -> AttachmentSource:
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(data), piece):
+            yield data[i : i + piece]
+
+    return AttachmentSource(sha256_hex(data), len(data), chunks)
+
+
+def standard_items(keys: Keys, attachments: Sequence[bytes]) -> list[SealedRevision]:
+    """Two revisions of one record, the first referring to every attachment."""
+    hashes = [sha256_hex(a) for a in attachments]
+    first = sealed(keys.device, attachments=hashes)
+    second = sealed(
+        keys.device, record_id=first.record_id, number=2, previous=first.sha256, attachments=hashes
+    )
+    return [first, second]
+
+
+def make_bundle(
+    keys: Keys,
+    revisions: Sequence[SealedRevision],
+    attachments: Sequence[bytes] = (),
+    *,
+    sequence: int = 1,
+    previous: str | None = None,
+    recipients: Sequence[str] | None = None,
+    device: SigningKey | None = None,
+    limits: Limits | None = None,
+) -> tuple[bytes, BundleInfo]:
+    out = io.BytesIO()
+    info = write_bundle(
+        out,
+        device_key=device or keys.device,
+        sequence=sequence,
+        previous=previous,
+        recipients=list(recipients) if recipients is not None else keys.recipients,
+        revisions=revisions,
+        attachments=[source(a) for a in attachments],
+        limits=limits or DEFAULT_LIMITS,
+    )
+    return out.getvalue(), info
+
+
+def open_bytes(
+    data: bytes,
+    keys: Keys,
+    spool: Path,
+    *,
+    identities: Sequence[str] | None = None,
+    trusted: Callable[[str, bytes], bool] | None = None,
+    limits: Limits | None = None,
+) -> OpenedBundle:
+    spool.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return open_bundle(
+        io.BytesIO(data),
+        list(identities) if identities is not None else [keys.hq[0]],
+        trusted or keys.trusts_device,
+        spool,
+        limits or DEFAULT_LIMITS,
+    )
+
+
+# -- frame surgery: decrypt with HQ's key, edit the plaintext, encrypt to the same keys ---------
+
+
+def decrypt(data: bytes, identity: str) -> bytes:
+    plaintext: bytes = pyrage.decrypt(data, [parse_identity(identity)])
+    return plaintext
+
+
+def encrypt(plaintext: bytes, recipients: Sequence[str]) -> bytes:
+    encrypted: bytes = pyrage.encrypt(
+        plaintext, [parse_recipient(r, "recipient") for r in recipients]
+    )
+    return encrypted
+
+
+def split(plaintext: bytes) -> list[tuple[int, bytes]]:
+    assert plaintext.startswith(MAGIC)
+    frames: list[tuple[int, bytes]] = []
+    pos = len(MAGIC)
+    while pos < len(plaintext):
+        kind, length = FRAME.unpack_from(plaintext, pos)
+        pos += FRAME.size
+        frames.append((kind, plaintext[pos : pos + length]))
+        pos += length
+    assert pos == len(plaintext)
+    return frames
+
+
+def join(frames: Sequence[tuple[int, bytes]], magic: bytes = MAGIC) -> bytes:
+    return magic + b"".join(FRAME.pack(kind, len(payload)) + payload for kind, payload in frames)
+
+
+def frame(kind: int, payload: bytes) -> bytes:
+    return FRAME.pack(kind, len(payload)) + payload
+
+
+def resign(
+    frames: list[tuple[int, bytes]],
+    signer: SigningKey,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    raw: bytes | None = None,
+) -> list[tuple[int, bytes]]:
+    """Replace the manifest (edited, or ``raw`` bytes) and sign it with ``signer``."""
+    assert frames[0][0] == MANIFEST and frames[1][0] == SIGNATURE
+    if raw is None:
+        manifest = json.loads(frames[0][1])
+        if edit is not None:
+            edit(manifest)
+        raw = canonical_json(manifest)
+    signature = signer.public.public_key + signer.sign(signed_message(raw))
+    return [(MANIFEST, raw), (SIGNATURE, signature), *frames[2:]]
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())

@@ -1,0 +1,190 @@
+"""Units: the frame parser, the age header reader, size arithmetic, strict JSON."""
+
+from __future__ import annotations
+
+import pyrage
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fieldkit.bundle import schema
+from fieldkit.bundle.agefile import (
+    identity_from_key_file,
+    new_identity,
+    parse_header,
+    parse_recipient,
+    payload_size,
+)
+from fieldkit.bundle.container import FrameParser
+from fieldkit.bundle.schema import ForeignFormatError, SchemaError
+from tests.bundle.factory import frame
+
+
+class Recorder:
+    def __init__(self, buffered: set[int]) -> None:
+        self.buffered = buffered
+        self.events: list[tuple[str, object]] = []
+        self._streamed = bytearray()
+
+    def version(self, version: int) -> None:
+        self.events.append(("version", version))
+
+    def begin(self, frame_type: int, length: int) -> bool:
+        self.events.append(("begin", (frame_type, length)))
+        return frame_type in self.buffered
+
+    def payload(self, data: bytes) -> None:
+        self.events.append(("payload", data))
+
+    def chunk(self, data: memoryview) -> None:
+        self._streamed += data
+
+    def end(self) -> None:
+        if self._streamed:
+            self.events.append(("streamed", bytes(self._streamed)))
+            self._streamed.clear()
+        self.events.append(("end", None))
+
+
+FRAMES = st.lists(st.tuples(st.sampled_from([1, 2, 5]), st.binary(max_size=300)), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(frames=FRAMES, cuts=st.lists(st.integers(1, 50), max_size=40))
+def test_feeding_in_any_pieces_gives_the_same_frames(
+    frames: list[tuple[int, bytes]], cuts: list[int]
+) -> None:
+    data = b"TESTMAGI\x07" + b"".join(frame(k, p) for k, p in frames) + frame(0xFF, b"")
+    whole, pieces = Recorder({1, 2, 0xFF}), Recorder({1, 2, 0xFF})
+    parser = FrameParser(b"TESTMAGI", whole)
+    parser.feed(data)
+    parser.close()
+    parser = FrameParser(b"TESTMAGI", pieces)
+    pos = 0
+    for cut in cuts:
+        parser.feed(data[pos : pos + cut])
+        pos += cut
+    parser.feed(data[pos:])
+    parser.close()
+    assert whole.events == pieces.events
+    assert whole.events[0] == ("version", 7)
+    assert parser.frames == len(frames) + 1
+
+
+def test_parser_refuses_wrong_magic_missing_end_and_trailing_bytes() -> None:
+    with pytest.raises(ForeignFormatError):
+        FrameParser(b"TESTMAGI", Recorder(set())).feed(b"OTHERMAG\x01")
+    parser = FrameParser(b"TESTMAGI", Recorder({1}))
+    parser.feed(b"TESTMAGI\x01" + frame(1, b"x"))
+    with pytest.raises(SchemaError):
+        parser.close()
+    parser = FrameParser(b"TESTMAGI", Recorder({0xFF}))
+    parser.feed(b"TESTMAGI\x01" + frame(0xFF, b""))
+    with pytest.raises(SchemaError):
+        parser.feed(b"\x00")
+
+
+def test_age_header_counts_x25519_stanzas_and_its_length() -> None:
+    recipients = [new_identity()[1] for _ in range(3)]
+    for _ in range(20):  # rage adds random "grease" stanzas now and then
+        data = pyrage.encrypt(b"hello", [parse_recipient(r, "r") for r in recipients])
+        header = parse_header(data)
+        assert header.x25519_stanzas == 3
+        assert data[header.length - 48 : header.length].startswith(b"--- ")
+        assert len(data) == header.length + payload_size(5)
+
+
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 131072, 200_000])
+def test_payload_size_matches_age(size: int) -> None:
+    recipient = new_identity()[1]
+    data = pyrage.encrypt(b"x" * size, [parse_recipient(recipient, "r")])
+    assert len(data) == parse_header(data).length + payload_size(size)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"age-encryption.org/v2\n-> X25519 AAAA\n\n--- " + b"A" * 43 + b"\n",
+        b"age-encryption.org/v1\n--- " + b"A" * 43 + b"\n",
+        b"age-encryption.org/v1\n-> X25519 short\n\n--- " + b"A" * 43 + b"\n",
+        b"age-encryption.org/v1\n-> X25519 " + b"A" * 43 + b"\n" + b"A" * 64 + b"\n",
+        b"age-encryption.org/v1\n-> \n\n--- " + b"A" * 43 + b"\n",
+        b"age-encryption.org/v1\n-> x\n" + b"!" * 10 + b"\n--- " + b"A" * 43 + b"\n",
+        b"age-encryption.org/v1\n-> x\n\n--- " + b"A" * 42 + b"B\n",
+        b"age-encryption.org/v1\n-> x\n\n",
+    ],
+)
+def test_malformed_age_headers_are_refused(header: bytes) -> None:
+    with pytest.raises(SchemaError):
+        parse_header(header)
+
+
+def test_identity_key_files() -> None:
+    identity, _recipient = new_identity()
+    assert identity_from_key_file(f"# created: now\n# public key: x\n{identity}\n") == identity
+    with pytest.raises(SchemaError):
+        identity_from_key_file(f"{identity}\n{identity}\n")
+    with pytest.raises(SchemaError):
+        identity_from_key_file("AGE-SECRET-KEY-1NOPE\n")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"a":1,"a":1}', b'{"a":1.0}', b'{"a":Infinity}', b'"\\udfff"', b"\xc3\x28", b"[1,]"],
+)
+def test_strict_json_refuses(data: bytes) -> None:
+    with pytest.raises(SchemaError):
+        schema.load_json(data, max_depth=8, canonical=False)
+
+
+def test_strict_json_canonical_and_depth() -> None:
+    assert schema.load_json(b'{"a":[1,{"b":null}]}', max_depth=3, canonical=True) == {
+        "a": [1, {"b": None}]
+    }
+    with pytest.raises(SchemaError):
+        schema.load_json(b'{"a":[1,{"b":null}]}', max_depth=2, canonical=True)
+    with pytest.raises(SchemaError):
+        schema.load_json(b'{"b":1,"a":2}', max_depth=3, canonical=True)
+    with pytest.raises(SchemaError):
+        schema.load_json(b'{"a": 2}', max_depth=3, canonical=True)
+
+
+JSON_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | JSON_TEXT,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(JSON_TEXT, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=JSON_VALUES)
+def test_the_fast_canonical_check_agrees_with_rfc8785(value: object) -> None:
+    import json
+
+    from fieldkit.domain.records import canonical_json
+
+    encoded = canonical_json(value)
+    high = schema.check_tree(value, max_depth=64)
+    assert schema.is_canonical(value, encoded, high)
+    assert schema.load_json(encoded, max_depth=64, canonical=True) == value
+    loose = json.dumps(value, indent=1).encode()
+    if loose != encoded:
+        assert not schema.is_canonical(value, loose, high)
+    ascii_escaped = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    if ascii_escaped != encoded:
+        assert not schema.is_canonical(value, ascii_escaped, high)
+
+
+def test_key_order_follows_utf16_code_units_as_rfc8785_says() -> None:
+    from fieldkit.domain.records import canonical_json
+
+    value = {"\uffff": 1, "\U0001f600": 2, "a": 3}
+    encoded = canonical_json(value)
+    assert encoded.index("\U0001f600".encode()) < encoded.index("\uffff".encode())
+    assert schema.load_json(encoded, max_depth=4, canonical=True) == value
+    code_point_order = '{"a":3,"\uffff":1,"\U0001f600":2}'.encode()
+    with pytest.raises(SchemaError):
+        schema.load_json(code_point_order, max_depth=4, canonical=True)

@@ -1,0 +1,248 @@
+"""security.md test 9: export is durable and verified; a kill at any point leaves no bundle or a
+complete, valid one; temporary files are never taken for bundles and are cleaned up next time."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fieldkit.bundle import (
+    ExportVerificationError,
+    SourceChangedError,
+    export_bundle_file,
+    find_bundle_files,
+    is_bundle_file_name,
+)
+from fieldkit.bundle import writer as bundle_writer
+from fieldkit.bundle.writer import verify_bundle_file
+from fieldkit.files import TEMP_PREFIX
+from tests.bundle.export_child import generated, generated_sha256
+from tests.bundle.factory import Keys, files_under, open_bytes, sealed, source
+
+CHILD = Path(__file__).with_name("export_child.py")
+ROOT = Path(__file__).resolve().parents[2]
+ATTACHMENT_SIZE = 24 * 1024 * 1024 + 123
+
+
+@pytest.fixture
+def setup(keys: Keys, tmp_path: Path) -> Path:
+    revision = sealed(keys.device)
+    setup_file = tmp_path / "setup.json"
+    setup_file.write_text(
+        json.dumps(
+            {
+                "device": keys.device.private_bytes().hex(),
+                "record_id": revision.record_id,
+                "revision_sha256": revision.sha256,
+                "revision_content": revision.content.hex(),
+                "revision_signature": revision.signature.hex(),
+                "attachment_size": ATTACHMENT_SIZE,
+                "attachment_sha256": generated_sha256(ATTACHMENT_SIZE),
+                "recipients": keys.recipients,
+            }
+        )
+    )
+    return setup_file
+
+
+def _spawn(folder: Path, setup_file: Path, point: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), str(folder), str(setup_file), point],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def _check_folder(folder: Path, keys: Keys, tmp_path: Path) -> list[Path]:
+    """Every bundle-named file opens completely; everything else is a temporary file."""
+    bundles = find_bundle_files(folder)
+    for path in bundles:
+        opened = open_bytes(path.read_bytes(), keys, tmp_path / "spool")
+        assert len(opened.revisions) == 1
+        assert [a.size for a in opened.attachments] == [ATTACHMENT_SIZE]
+        opened.discard()
+    others = [p for p in folder.iterdir() if p not in bundles]
+    assert all(p.name.startswith(TEMP_PREFIX) for p in others), others
+    return bundles
+
+
+@pytest.mark.parametrize(
+    "point",
+    ["mid-write:0", "mid-write:12000000", "before-rename", "before-dir-fsync", "before-verify"],
+)
+def test_a_kill_at_each_step_leaves_no_bundle_or_a_valid_one(
+    keys: Keys, setup: Path, tmp_path: Path, point: str
+) -> None:
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    child = _spawn(folder, setup, point)
+    _out, err = child.communicate(timeout=300)
+    assert child.returncode == -signal.SIGKILL, err
+
+    bundles = _check_folder(folder, keys, tmp_path)
+    if point.startswith("mid-write") or point == "before-rename":
+        assert bundles == []
+        assert any(p.name.startswith(TEMP_PREFIX) for p in folder.iterdir())
+    else:  # renamed already: the bundle is complete (and, after before-verify, still valid)
+        assert len(bundles) == 1
+
+    # The next export cleans up the leftovers and adds exactly one bundle.
+    again = export_bundle_file(
+        folder,
+        device_key=keys.device,
+        sequence=1,
+        previous=None,
+        recipients=keys.recipients,
+        revisions=[sealed(keys.device)],
+        attachments=[source(b"x")],
+    )
+    assert not any(p.name.startswith(TEMP_PREFIX) for p in folder.iterdir())
+    assert again.path in find_bundle_files(folder)
+    assert len(find_bundle_files(folder)) == len(bundles) + 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_kill_at_a_random_moment_leaves_no_bundle_or_a_valid_one(
+    keys: Keys, setup: Path, tmp_path: Path, seed: int
+) -> None:
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    child = _spawn(folder, setup, "none")
+    assert child.stdout is not None
+    lines_before_kill = random.Random(seed).randint(0, 7)
+    for _ in range(lines_before_kill):
+        if not child.stdout.readline():
+            break
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=300)
+    bundles = _check_folder(folder, keys, tmp_path)
+    assert len(bundles) <= 1
+
+
+def test_export_completes_and_the_file_opens(keys: Keys, setup: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    child = _spawn(folder, setup, "none")
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0, err
+    path = Path(out.strip().splitlines()[-1].removeprefix("done "))
+    assert _check_folder(folder, keys, tmp_path) == [path]
+    assert [p.name for p in folder.iterdir()] == [path.name]
+
+
+def test_bundle_file_names_are_random_and_temporaries_never_match(
+    keys: Keys, tmp_path: Path
+) -> None:
+    names = {bundle_writer.new_bundle_file_name() for _ in range(50)}
+    assert len(names) == 50
+    assert all(is_bundle_file_name(n) for n in names)
+    for name in (
+        f"{TEMP_PREFIX}0123456789abcdef",
+        f"{TEMP_PREFIX}{'a' * 32}.fkb",
+        "A" * 32 + ".fkb",
+        "a" * 31 + ".fkb",
+        "a" * 32 + ".fkb.part",
+        "../" + "a" * 32 + ".fkb",
+    ):
+        assert not is_bundle_file_name(name), name
+    (tmp_path / f"{TEMP_PREFIX}{'a' * 32}.fkb").write_bytes(b"half")
+    (tmp_path / ("b" * 32 + ".fkb")).mkdir()
+    assert find_bundle_files(tmp_path) == []
+
+
+def test_export_leaves_nothing_when_an_attachment_does_not_match(
+    keys: Keys, tmp_path: Path
+) -> None:
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    liar = bundle_writer.AttachmentSource("ab" * 32, 10, lambda: [b"0123456789"])
+    with pytest.raises(SourceChangedError):
+        export_bundle_file(
+            folder,
+            device_key=keys.device,
+            sequence=1,
+            previous=None,
+            recipients=keys.recipients,
+            revisions=[],
+            attachments=[liar],
+        )
+    assert files_under(folder) == []
+
+
+def test_a_bundle_that_reads_back_wrong_is_removed(
+    keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    real_verify = verify_bundle_file
+
+    def corrupting_verify(path: Path, info: bundle_writer.BundleInfo) -> None:
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 1  # the medium returned a flipped bit
+        path.write_bytes(bytes(data))
+        real_verify(path, info)
+
+    monkeypatch.setattr(bundle_writer, "verify_bundle_file", corrupting_verify)
+    with pytest.raises(ExportVerificationError):
+        export_bundle_file(
+            folder,
+            device_key=keys.device,
+            sequence=1,
+            previous=None,
+            recipients=keys.recipients,
+            revisions=[sealed(keys.device)],
+            attachments=[],
+        )
+    assert files_under(folder) == []
+
+
+def test_verify_checks_size_hash_and_header(keys: Keys, tmp_path: Path) -> None:
+    exported = export_bundle_file(
+        tmp_path,
+        device_key=keys.device,
+        sequence=1,
+        previous=None,
+        recipients=keys.recipients,
+        revisions=[sealed(keys.device)],
+        attachments=[source(b"".join(generated(100_000)))],
+    )
+    verify_bundle_file(exported.path, exported.info)
+    info = exported.info
+    with pytest.raises(ExportVerificationError):  # one recipient fewer than the header holds
+        verify_bundle_file(
+            exported.path,
+            bundle_writer.BundleInfo(**{**vars(info), "recipients": info.recipients[:1]}),
+        )
+    with pytest.raises(ExportVerificationError):  # a plaintext size the file cannot hold
+        verify_bundle_file(
+            exported.path,
+            bundle_writer.BundleInfo(**{**vars(info), "plaintext_bytes": info.plaintext_bytes + 1}),
+        )
+    exported.path.write_bytes(exported.path.read_bytes()[:-1])
+    with pytest.raises(ExportVerificationError):
+        verify_bundle_file(exported.path, info)
+
+
+def test_export_to_a_missing_folder_is_a_clear_error(keys: Keys, tmp_path: Path) -> None:
+    from fieldkit.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        export_bundle_file(
+            tmp_path / "not-mounted",
+            device_key=keys.device,
+            sequence=1,
+            previous=None,
+            recipients=keys.recipients,
+            revisions=[],
+            attachments=[],
+        )
+    assert not (tmp_path / "not-mounted").exists()
