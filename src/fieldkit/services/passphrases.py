@@ -1,7 +1,6 @@
-"""Passphrase strength, and remembering a passphrase in the operating system's keyring.
+"""Remembering a passphrase in the operating system's keyring (strength lives in the domain).
 
-Strength is judged by zxcvbn (dictionary words, keyboard patterns, dates, repeats), with a minimum
-length. Remembering is opt-in, per vault, and refused on any keyring that stores secrets in a
+Remembering is opt-in, per vault, and refused on any keyring that stores secrets in a
 plain or home-made file (``keyrings.alt``) or that does not store them at all.
 """
 
@@ -9,66 +8,38 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
-from fieldkit.errors import FieldkitError, InvalidInputError
-from fieldkit.i18n import N_, _
+from fieldkit.domain.passphrases import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    MIN_SCORE,
+    SCORE_LABELS,
+    Strength,
+    check_new_passphrase,
+    strength,
+)
+from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 log = logging.getLogger(__name__)
 
-MIN_LENGTH = 12
-MIN_SCORE = 3  # zxcvbn: 0 (guessable) to 4 (very unguessable)
-MAX_LENGTH = 1024
 KEYRING_SERVICE = "fieldkit"
 
-SCORE_LABELS = (N_("very weak"), N_("weak"), N_("fair"), N_("strong"), N_("very strong"))
-
-
-@dataclass(frozen=True)
-class Strength:
-    score: int  # 0..4
-    acceptable: bool
-    advice: str  # translated, empty when acceptable
-
-    @property
-    def label(self) -> str:
-        return _(SCORE_LABELS[self.score])
-
-
-def strength(passphrase: str, context: tuple[str, ...] = ()) -> Strength:
-    from zxcvbn import zxcvbn
-
-    if len(passphrase) < MIN_LENGTH:
-        score = 0 if len(passphrase) < 8 else 1
-        return Strength(
-            score,
-            False,
-            _("Use at least {n} characters; several unrelated words are easy to remember.").format(
-                n=MIN_LENGTH
-            ),
-        )
-    result = zxcvbn(passphrase[:100], user_inputs=list(context))
-    score = int(result["score"])
-    if score < MIN_SCORE:
-        return Strength(
-            score,
-            False,
-            _("This passphrase is too easy to guess. Add more unrelated words."),
-        )
-    return Strength(score, True, "")
-
-
-def check_new_passphrase(passphrase: str, confirmation: str | None = None) -> None:
-    if confirmation is not None and passphrase != confirmation:
-        raise InvalidInputError(_("The two passphrases differ. Type the same passphrase twice."))
-    if len(passphrase) > MAX_LENGTH:
-        raise InvalidInputError(
-            _("The passphrase is longer than {n} characters.").format(n=MAX_LENGTH)
-        )
-    verdict = strength(passphrase)
-    if not verdict.acceptable:
-        raise InvalidInputError(verdict.advice)
+__all__ = [
+    "MAX_LENGTH",
+    "MIN_LENGTH",
+    "MIN_SCORE",
+    "SCORE_LABELS",
+    "KeyringUnavailableError",
+    "Strength",
+    "check_new_passphrase",
+    "forget",
+    "keyring_available",
+    "recall",
+    "remember",
+    "strength",
+]
 
 
 # -- remembering on this device ------------------------------------------------------------------
