@@ -11,6 +11,7 @@ import importlib
 
 SUITES = {
     "vault": "benchmarks.bench_vault",
+    "gui": "benchmarks.bench_gui",
 }
 
 

@@ -1,0 +1,255 @@
+"""Render the desktop app's main screens offscreen to PNG files: ``render_screens.py OUTDIR``.
+
+English: welcome, create vault, unlock (after a wrong passphrase), the record list with about 30
+sample records, the form picker, settings, the record editor and the record viewer. French and
+Arabic: the record list. Everything happens in a throwaway vault under a temporary home folder,
+with a fast key derivation: nothing touches the user's own vault, settings or keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HOME = Path(tempfile.mkdtemp(prefix="fieldkit-screens-"))
+os.environ.update(
+    {
+        "HOME": str(HOME),
+        "XDG_DATA_HOME": str(HOME / "data"),
+        "XDG_CONFIG_HOME": str(HOME / "config"),
+        "XDG_STATE_HOME": str(HOME / "state"),
+        "XDG_CACHE_HOME": str(HOME / "cache"),
+        "FIELDKIT_TEST_FAST_KDF": "1",  # a throwaway vault: derivation speed is not shown
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import json  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any, TypeVar  # noqa: E402
+
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QSize  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from fieldkit.app import Desktop, build  # noqa: E402
+from fieldkit.domain.records import RecordStatus  # noqa: E402
+from fieldkit.errors import InvalidInputError  # noqa: E402
+from fieldkit.gui.forms.editor import RecordEditor  # noqa: E402
+from fieldkit.i18n import set_language  # noqa: E402
+from fieldkit.services import preferences, records, vaults  # noqa: E402
+from fieldkit.vault.store import Vault  # noqa: E402
+
+PASSPHRASE = "quartz lantern meadow oxide 31"  # noqa: S105 - a throwaway vault
+SIZE = QSize(1200, 760)
+DATA = ROOT / "tests" / "data" / "records"
+PLACES = {
+    "MLI": [("Kayes", "Kéniéba"), ("Sikasso", "Kadiolo"), ("Mopti", "Bandiagara")],
+    "BFA": [("Est", "Gourma"), ("Sahel", "Séno"), ("Cascades", "Comoé")],
+    "NER": [("Tillabéri", "Téra"), ("Agadez", "Arlit"), ("Diffa", "Mainé-Soroa")],
+}
+MOTIVES = ("economic", "political", "criminal", "unknown")
+MARKETS = (  # (markets, activity stages) of illicit-market observations
+    (
+        ["non_renewable_resource_crimes", "extortion_protection_racketeering"],
+        ["checkpoint_taxation"],
+    ),
+    (["fauna_crimes"], ["transport"]),
+    (["excisable_goods"], ["transport", "checkpoint_taxation"]),
+    (["arms_trafficking"], ["sale"]),
+    (["synthetic_drug_trade"], ["storage"]),
+    (["flora_crimes"], ["extraction_production"]),
+    (["human_smuggling"], ["payment_laundering"]),
+)
+
+
+T = TypeVar("T")
+
+
+def need(value: T | None) -> T:
+    if value is None:
+        raise RuntimeError("the screen is not there")
+    return value
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    deadline = QDeadlineTimer(int(seconds * 1000))
+    while not condition():
+        if deadline.hasExpired():
+            raise TimeoutError("the screen did not settle")
+        QCoreApplication.processEvents()
+        QCoreApplication.sendPostedEvents()
+
+
+def settle(ms: int = 150) -> None:
+    deadline = QDeadlineTimer(ms)
+    while not deadline.hasExpired():
+        QCoreApplication.processEvents()
+
+
+def save(widget: QWidget, out: Path, name: str) -> None:
+    settle()
+    path = out / f"{name}.png"
+    if not widget.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    print(path)
+
+
+def sample(name: str) -> dict[str, Any]:
+    answers: dict[str, Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
+    answers.pop("attachments", None)
+    return answers
+
+
+def variants(i: int, answers: dict[str, Any]) -> dict[str, Any]:
+    """The sample record moved to another place, month and (for attacks) motive."""
+    country = list(PLACES)[i % len(PLACES)]
+    admin1, admin2 = PLACES[country][(i // 3) % 3]
+    day = f"2026-{1 + i % 10:02d}-{1 + (i * 7) % 27:02d}"
+    changed = dict(answers, country=country, admin1=admin1, admin2=admin2, date_start=day)
+    changed.pop("date_end", None)
+    if "motive" in changed:
+        changed["motive"] = MOTIVES[i % len(MOTIVES)]
+    if "market" in changed:
+        changed["market"], changed["activity_stage"] = MARKETS[i % len(MARKETS)]
+    return changed
+
+
+def fill(vault: Vault) -> None:
+    """About 30 records of both shipped forms, in every status."""
+    sealed: list[str] = []
+    for i in range(30):
+        form = "attack-on-activist" if i % 3 == 0 else "illicit-market-observation"
+        base = sample(f"{form}.valid.json")
+        try:
+            record_id = records.create(vault, form, variants(i, base))
+        except InvalidInputError:
+            record_id = records.create(vault, form, base)
+        if i % 4 != 1:
+            try:
+                records.finalize(vault, record_id)
+                sealed.append(record_id)
+            except InvalidInputError:
+                pass
+    heads = [records.detail(vault, r).revisions[-1].sha256 for r in sealed]
+    with vault.write() as session:
+        records.mark_status(
+            session, heads[:8], RecordStatus.EXPORTED, exported_at="2026-11-20T09:00:00Z"
+        )
+        records.mark_status(
+            session,
+            heads[:4],
+            RecordStatus.ACKNOWLEDGED,
+            acknowledged_at="2026-11-22T15:30:00Z",
+        )
+    records.start_amendment(vault, sealed[-1])
+
+
+def desktop(folder: Path, language: str) -> Desktop:
+    set_language(language)
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        raise RuntimeError("no QApplication")
+    shell = build(app, folder, preferences.load())
+    shell.window.resize(SIZE)
+    shell.window.show()
+    return shell
+
+
+def unlocked(folder: Path, language: str) -> Desktop:
+    shell = desktop(folder, language)
+    shell.session.open(vaults.unlock_vault(folder, PASSPHRASE))
+    workspace = need(shell.window.workspace)
+    wait_until(lambda: bool(workspace.offered_forms()) and not workspace.records.model.loading)
+    return shell
+
+
+def close(shell: Desktop) -> None:
+    shell.window.lock()
+    shell.window.close()
+    shell.window.deleteLater()
+    settle(50)
+
+
+def render(out: Path) -> None:
+    folder = HOME / "vault"
+    app = QApplication([sys.argv[0]])
+    app.setApplicationName("fieldkit")
+
+    shell = desktop(folder, "en")
+    shell.window.start()
+    save(shell.window, out, "welcome")
+    page = shell.window.show_create()
+    page.passphrase.setText(PASSPHRASE)
+    page.confirmation.setText(PASSPHRASE)
+    page.device_name.setText("Laptop 3, Bamako office")
+    wait_until(lambda: page.meter.verdict is not None)
+    save(shell.window, out, "create-vault")
+    page.submit()
+    wait_until(lambda: shell.session.is_open)
+    fill(shell.session.vault)
+    close(shell)
+
+    shell = desktop(folder, "en")
+    shell.window.start()
+    unlock = shell.window.show_unlock()
+    unlock.passphrase.setText("not my passphrase")
+    unlock.submit()
+    wait_until(lambda: unlock.waiting_seconds > 0)
+    save(shell.window, out, "unlock")
+    close(shell)
+
+    for language in ("en", "fr", "ar"):
+        shell = unlocked(folder, language)
+        save(shell.window, out, f"records-{language}")
+        if language == "en":
+            screens_of_the_workspace(shell, out)
+        close(shell)
+
+
+def screens_of_the_workspace(shell: Desktop, out: Path) -> None:
+    workspace = need(shell.window.workspace)
+    picker = workspace.new_record()
+    save(picker, out, "new-record")
+    picker.reject()
+    settings = need(shell.window.open_settings())
+    wait_until(lambda: "Checking" not in settings.remember_note.text())
+    save(settings, out, "settings")
+    settings.reject()
+    model = workspace.records.model
+    sealed = next(
+        item
+        for row in range(model.rowCount())
+        if (item := model.item(row)) is not None and item.status == "final" and not item.has_draft
+    )
+    workspace.open_record(sealed.id)
+    save(shell.window, out, "viewer")
+    workspace.close_document()
+    picker = workspace.new_record()
+    titles = [picker.forms.item(i).text() for i in range(picker.forms.count())]
+    picker.forms.setCurrentRow(titles.index("Attack on an activist"))
+    picker.accept()
+    wait_until(lambda: workspace.editor is not None)
+    save(shell.window, out, "editor")
+    editor = workspace.editor
+    workspace.close_document()
+    if isinstance(editor, RecordEditor):  # leave the list as it was for the other languages
+        records.discard_draft(shell.session.vault, editor.record_id)
+
+
+def main() -> int:
+    if len(sys.argv) != 2:
+        print("usage: render_screens.py OUTDIR", file=sys.stderr)
+        return 2
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    render(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

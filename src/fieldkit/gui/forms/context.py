@@ -1,0 +1,90 @@
+"""What every widget of a rendered form shares: the form, the language, the vault, the mode.
+
+Also the small helpers that turn answer paths (``victims[2].victim_sex``) into words a person
+reads: the field's label and the repeat instance it sits in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, Sensitivity, localized
+from fieldkit.i18n import _
+from fieldkit.vault.store import Vault
+
+SEARCHABLE_CHOICES = 15
+"""Single-choice lists longer than this get a combo box that filters as the user types."""
+RADIO_CHOICES = 5
+"""Single-choice lists of at most this many choices are shown as radio buttons."""
+CHECKBOX_CHOICES = 12
+"""Multiple-choice lists of at most this many choices are a column of check boxes."""
+
+_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """What an input gives when its text cannot be read yet (``"12°30'"`` in a position)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    form: FormDefinition
+    language: str
+    vault: Vault | None
+    read_only: bool = False
+
+    @property
+    def fallbacks(self) -> tuple[str, ...]:
+        return tuple(self.form.languages)
+
+    def text(self, text: dict[str, str]) -> str:
+        """A form text in the chosen language, else in the form's languages."""
+        return localized(text, self.language, self.fallbacks)
+
+    def label(self, field: FieldDef) -> str:
+        return self.form.label(field, self.language)
+
+    def hint(self, field: FieldDef) -> str:
+        return self.text(field.hint)
+
+    def choices(self, field: FieldDef) -> list[tuple[str, str]]:
+        """Each choice as (stored code, label in the chosen language), in the form's order."""
+        choice_list = self.form.choice_list_for(field)
+        return [
+            (choice_list.stored_code(choice.code), self.text(choice.label) or choice.code)
+            for choice in choice_list.choices
+        ]
+
+    def is_identifying(self, field: FieldDef) -> bool:
+        return field.sensitivity is Sensitivity.IDENTIFYING
+
+
+def join(scope_path: str, name: str) -> str:
+    """The path of field ``name`` in the scope at ``scope_path`` (as the domain writes paths)."""
+    return f"{scope_path}.{name}" if scope_path else name
+
+
+def instance_title(label: str, number: int) -> str:
+    return _("{section} {n}").format(section=label, n=number)
+
+
+def describe_path(ctx: RenderContext, path: str) -> tuple[str, str]:
+    """The label of the field a problem path names, and the repeat instance(s) it sits in."""
+    segments = path.split(".") if path and path != "/" else []
+    instances: list[str] = []
+    label = ""
+    fields = ctx.form.fields_by_name()
+    for segment in segments:
+        match = _SEGMENT.match(segment)
+        if match is None:
+            return segment, " · ".join(instances)
+        name, number = match.group(1), match.group(2)
+        field = fields.get(name)
+        label = ctx.label(field) if field is not None else name
+        if number is not None and field is not None and field.type is FieldType.REPEAT:
+            instances.append(instance_title(label, int(number)))
+    return label or ctx.form.localized_title(ctx.language), " · ".join(instances)

@@ -1,0 +1,76 @@
+"""Masking identifying answers until the user reveals them.
+
+Text and numbers are typed and shown as password dots; attachments hide their thumbnails; any
+other identifying input (a choice, a date, a position, a long text) is covered by a row of dots
+while it holds an answer. :class:`MaskedContent` holds the input and the cover; the row's
+:class:`RevealButton` switches between them. Masking again (by the button, ``clear()``, closing
+or locking) hides everything that was revealed.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QStackedWidget, QToolButton, QWidget
+
+from fieldkit.gui.forms.fields_base import FieldInput
+from fieldkit.i18n import _
+
+DOTS = "●" * 8
+
+
+class RevealButton(QToolButton):
+    """A per-field toggle: checked means revealed."""
+
+    def __init__(self, field_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._field_label = field_label
+        self.setCheckable(True)
+        self.setToolTip(_("Identifying answer: hidden until you reveal it."))
+        self.toggled.connect(self._retitle)
+        self._retitle(False)
+
+    def _retitle(self, revealed: bool) -> None:
+        self.setText(_("Hide") if revealed else _("Reveal"))
+        template = _("Hide {field}") if revealed else _("Reveal {field}")
+        self.setAccessibleName(template.format(field=self._field_label))
+
+    def set_revealed_quietly(self, revealed: bool) -> None:
+        was = self.blockSignals(True)
+        self.setChecked(revealed)
+        self.blockSignals(was)
+        self._retitle(revealed)
+
+
+class MaskedContent(QStackedWidget):
+    """An input that masks itself, or an input with a cover of dots shown while masked."""
+
+    def __init__(self, field_input: FieldInput, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.input = field_input
+        self.addWidget(field_input)
+        self.cover: QLabel | None = None
+        if not field_input.MASKS_ITSELF:
+            self.cover = QLabel(
+                _("{dots}  (identifying: press Reveal to see or change it)").format(dots=DOTS),
+                self,
+            )
+            self.cover.setTextFormat(Qt.TextFormat.PlainText)
+            self.cover.setAccessibleName(_("Hidden identifying answer"))
+            self.addWidget(self.cover)
+        self.revealed = False
+        self.set_revealed(False)
+
+    def set_revealed(self, revealed: bool) -> None:
+        self.revealed = revealed
+        if self.input.MASKS_ITSELF:
+            self.input.set_revealed(revealed)
+            self.setCurrentWidget(self.input)
+        elif revealed or self.cover is None or not self.input.has_content():
+            # An empty answer has nothing to hide: the user can fill it in at once.
+            self.setCurrentWidget(self.input)
+        else:
+            self.setCurrentWidget(self.cover)
+
+    @property
+    def covered(self) -> bool:
+        return self.cover is not None and self.currentWidget() is self.cover

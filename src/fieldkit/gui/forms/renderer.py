@@ -1,0 +1,202 @@
+"""The form renderer: a scrollable form built from a form definition.
+
+After every change the renderer gathers the answers (each normalised by the domain), runs
+``validation.check`` on them and applies the outcome: fields, groups and repeat entries whose
+path is not relevant are hidden, and problems are shown beside their fields (required ones only
+once the field was touched, or after an attempt to finalize).
+
+Hidden answers: what the user typed in a field that became irrelevant stays in its (hidden)
+widget and in the draft, so that an accidental change of the controlling answer loses nothing;
+the domain clears it when the record is sealed. Answers the domain cannot read yet stay in their
+widgets, with their message, and are left out of :meth:`FormRenderer.answers`.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from fieldkit.domain import validation
+from fieldkit.domain.forms import FormDefinition
+from fieldkit.domain.validation import Outcome, Problem
+from fieldkit.gui.forms.builder import build_nodes
+from fieldkit.gui.forms.context import RenderContext, describe_path
+from fieldkit.gui.forms.field_row import FieldRow
+from fieldkit.gui.forms.fields_base import FieldInput
+from fieldkit.gui.forms.node import FormNode, RenderState
+from fieldkit.i18n import is_right_to_left
+from fieldkit.vault.store import Vault
+
+
+class FormRenderer(QScrollArea):
+    changed = Signal()
+    """The user changed an answer (relevance and messages are already updated)."""
+
+    def __init__(
+        self,
+        form: FormDefinition,
+        language: str,
+        vault: Vault | None,
+        *,
+        read_only: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = RenderContext(form, language, vault, read_only)
+        self._show_all = False
+        self._state = RenderState(show_errors=not read_only)
+        self._unreadable: list[Problem] = []
+        self._outcome: Outcome = Outcome({}, [])
+        if is_right_to_left(language):
+            self.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        description = self.ctx.text(form.description)
+        if description:
+            intro = QLabel(description, body)
+            intro.setTextFormat(Qt.TextFormat.PlainText)
+            intro.setWordWrap(True)
+            layout.addWidget(intro)
+        self.nodes: list[FormNode] = build_nodes(self.ctx, form.fields, body, 0)
+        for node in self.nodes:
+            layout.addWidget(node)
+            node.edited.connect(self._edited)
+            node.structure_changed.connect(self.update_tab_order)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.refresh()
+        self.update_tab_order()
+
+    @property
+    def form(self) -> FormDefinition:
+        return self.ctx.form
+
+    # -- answers ---------------------------------------------------------------------------------
+
+    def set_data(self, data: dict[str, Any] | None) -> None:
+        """Show stored answers (a draft or a sealed revision); not counted as edits."""
+        scope = data if isinstance(data, dict) else {}
+        for node in self.nodes:
+            node.load(scope)
+        self._show_all = False
+        self.refresh()
+        self.update_tab_order()
+
+    def answers(self) -> tuple[dict[str, Any], list[Problem]]:
+        """The readable answers, normalised, and a problem for each answer that is not."""
+        data: dict[str, Any] = {}
+        unreadable: list[Problem] = []
+        for node in self.nodes:
+            node.collect(data, "", unreadable)
+        return data, unreadable
+
+    def data(self) -> dict[str, Any]:
+        return self.answers()[0]
+
+    # -- the domain's verdict --------------------------------------------------------------------
+
+    def refresh(self) -> Outcome:
+        data, unreadable = self.answers()
+        outcome = validation.check(self.form, data, language=self.ctx.language)
+        # Unreadable typing in a field that is not relevant now does not stand in the way: it is
+        # hidden, left out of the draft, and would be cleared when sealing.
+        unreadable = [p for p in unreadable if not _within(p.path, outcome.irrelevant)]
+        refused = {p.path for p in unreadable}
+        by_path: dict[str, list[Problem]] = {}
+        for problem in [*unreadable, *(p for p in outcome.problems if p.path not in refused)]:
+            by_path.setdefault(problem.path, []).append(problem)
+        state = RenderState(
+            irrelevant=outcome.irrelevant,
+            problems=by_path,
+            show_all=self._show_all,
+            show_errors=not self.ctx.read_only,
+        )
+        for node in self.nodes:
+            node.apply(state, "")
+        self._state, self._outcome, self._unreadable = state, outcome, unreadable
+        return outcome
+
+    def problems(self) -> list[Problem]:
+        """Every problem of the current answers, in the order of the form."""
+        refused = {p.path for p in self._unreadable}
+        found = [*self._unreadable, *(p for p in self._outcome.problems if p.path not in refused)]
+        order = {path: index for index, path in enumerate(self._state.nodes)}
+        return sorted(found, key=lambda p: order.get(p.path, len(order)))
+
+    def show_all_problems(self) -> list[Problem]:
+        """Show every problem beside its field, also untouched ones; return them."""
+        self._show_all = True
+        self.refresh()
+        return self.problems()
+
+    def describe(self, problem: Problem) -> tuple[str, str]:
+        """The field label and the repeat entry of a problem."""
+        return describe_path(self.ctx, problem.path)
+
+    # -- finding and focusing ----------------------------------------------------------------
+
+    def node_at(self, path: str) -> FormNode | None:
+        return self._state.nodes.get(path)
+
+    def row_at(self, path: str) -> FieldRow | None:
+        node = self.node_at(path)
+        return node if isinstance(node, FieldRow) else None
+
+    def input_at(self, path: str) -> FieldInput | None:
+        row = self.row_at(path)
+        return None if row is None else row.input
+
+    def focus_path(self, path: str) -> bool:
+        """Move the keyboard focus to the field a problem names (revealing it if masked)."""
+        node = self.node_at(path)
+        if node is None or not node.focus_input():
+            return False
+        focused = self.window().focusWidget() or node
+        self.ensureWidgetVisible(focused if node.isAncestorOf(focused) else node)
+        return True
+
+    def update_tab_order(self) -> None:
+        """Tab follows the form: each field's widgets in document order, entries included."""
+        chain = [widget for node in self.nodes for widget in node.focus_chain()]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    # -- masking and wiping ----------------------------------------------------------------------
+
+    def mask_all(self) -> None:
+        for node in self.nodes:
+            node.mask_identifying()
+
+    def clear(self) -> None:
+        """Wipe every answer, message and preview from the widgets, and mask again."""
+        for node in self.nodes:
+            node.wipe()
+        self._show_all = False
+        self._unreadable = []
+        self._outcome = Outcome({}, [])
+        self._state = RenderState(show_errors=not self.ctx.read_only)
+
+    # -- reacting --------------------------------------------------------------------------------
+
+    def _edited(self) -> None:
+        self.refresh()
+        self.changed.emit()
+
+
+_STEP = re.compile(r"[.\[]")
+
+
+def _within(path: str, irrelevant: set[str]) -> bool:
+    """Whether ``path`` or a group, repeat or entry around it is not relevant."""
+    if not irrelevant:
+        return False
+    return path in irrelevant or any(
+        path[: match.start()] in irrelevant for match in _STEP.finditer(path)
+    )

@@ -1,0 +1,106 @@
+"""Changing the vault's passphrase: the old one, the new one twice, a live strength meter.
+
+The work (two key derivations and an atomic rewrite of the key file) runs in the task runner. A
+passphrase remembered in the keyring is replaced by the new one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QVBoxLayout, QWidget
+
+from fieldkit.gui.busy import BusyIndicator
+from fieldkit.gui.errors import user_message
+from fieldkit.gui.fields import error_label, passphrase_field
+from fieldkit.gui.session import VaultSession
+from fieldkit.gui.strength import StrengthMeter
+from fieldkit.gui.tasks import TaskRunner
+from fieldkit.i18n import _
+
+if TYPE_CHECKING:
+    from fieldkit.vault.store import Vault
+
+
+def _change(folder: Path, vault: Vault, old: str, new: str, confirmation: str) -> None:
+    from fieldkit.services import passphrases, vaults
+
+    passphrases.check_new_passphrase(new, confirmation)
+    vaults.change_passphrase(folder, old, new, vault=vault)
+    if passphrases.recall(folder) is not None:
+        passphrases.remember(folder, new)
+
+
+class ChangePassphraseDialog(QDialog):
+    def __init__(
+        self, session: VaultSession, runner: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._runner = runner
+        self.setWindowTitle(_("Change the passphrase"))
+        self.setAccessibleName(_("Change the passphrase"))
+        self.old = passphrase_field(_("Current passphrase"))
+        self.new = passphrase_field(_("New passphrase"))
+        self.confirmation = passphrase_field(_("New passphrase again"))
+        self.meter = StrengthMeter(runner)
+        self.new.textChanged.connect(self.meter.set_passphrase)
+        form = QFormLayout()
+        form.addRow(_("Current passphrase:"), self.old)
+        form.addRow(_("New passphrase:"), self.new)
+        form.addRow(_("New passphrase again:"), self.confirmation)
+        form.addRow("", self.meter)
+        self.error = error_label(_("Error"))
+        self.busy = BusyIndicator()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText(_("Change the passphrase"))
+        self.ok.setAccessibleName(_("Change the passphrase"))
+        self.ok.setDefault(True)
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setText(_("Cancel"))
+        cancel.setAccessibleName(_("Cancel"))
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(460)
+        self.old.setFocus()
+
+    def submit(self) -> None:
+        if not self.ok.isEnabled() or not self._session.is_open:
+            return
+        folder, vault = self._session.folder, self._session.vault
+        old, new, again = self.old.text(), self.new.text(), self.confirmation.text()
+        self._set_working(True)
+        self._runner.run(
+            "change passphrase",
+            lambda: _change(folder, vault, old, new, again),
+            lambda _none: self._done(),
+            self._failed,
+            owner=self,
+        )
+
+    def _done(self) -> None:
+        self._set_working(False)
+        self.accept()
+
+    def _failed(self, error: BaseException) -> None:
+        self._set_working(False)
+        self.error.setText(user_message(error))
+        self.error.show()
+
+    def _set_working(self, working: bool) -> None:
+        for widget in (self.old, self.new, self.confirmation, self.buttons):
+            widget.setEnabled(not working)
+        if working:
+            self.error.hide()
+            self.busy.start(_("Changing the passphrase…"))
+        else:
+            self.busy.stop()

@@ -1,0 +1,65 @@
+"""The record list's view: whole-row selection, Enter or a double click opens the record."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from fieldkit.gui.records_model import RecordTableModel
+from fieldkit.gui.status_delegate import StatusBadgeDelegate
+from fieldkit.i18n import _
+
+
+class RecordTableView(QTableView):
+    open_requested = Signal(int)
+    """The row to open."""
+
+    def __init__(self, model: RecordTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setAccessibleName(_("Records"))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTabKeyNavigation(False)  # Tab leaves the list, arrows move in it
+        self.setWordWrap(False)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setSortingEnabled(False)  # newest first, as the service returns them
+        self.verticalHeader().hide()
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(RecordTableModel.TITLE, QHeaderView.ResizeMode.Stretch)
+        em = self.fontMetrics().horizontalAdvance("M")
+        for column, width in (
+            (RecordTableModel.FORM, 16),
+            (RecordTableModel.DATE, 8),
+            (RecordTableModel.PLACE, 14),
+            (RecordTableModel.STATUS, 11),
+        ):
+            self.setColumnWidth(column, width * em)
+        self.setItemDelegateForColumn(RecordTableModel.STATUS, StatusBadgeDelegate(self))
+        self.doubleClicked.connect(self._open_index)
+
+    def fit_form_column(self, titles: list[str]) -> None:
+        """Wide enough for the longest form title (measured once, not row by row)."""
+        metrics = self.fontMetrics()
+        widest = max((metrics.horizontalAdvance(t) for t in titles), default=0)
+        limit = metrics.horizontalAdvance("M") * 24
+        self.setColumnWidth(RecordTableModel.FORM, min(widest + 24, limit) or limit // 2)
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_requested.emit(index.row())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._open_index(self.currentIndex())
+            event.accept()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,205 @@
+"""Settings: language, auto-lock time, remembering the passphrase on this device, and the way to
+change the passphrase.
+
+Language and auto-lock time are non-secret preferences (``services.preferences``). Remembering
+uses the system keyring, and only a safe one: where there is none, the box is disabled and says
+why. Turning it on asks for the passphrase once more, checked against the vault in the task
+runner, so that a typo is not remembered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldkit.gui.busy import BusyIndicator
+from fieldkit.gui.errors import user_message
+from fieldkit.gui.fields import error_label, passphrase_field
+from fieldkit.gui.language import LanguageCombo
+from fieldkit.gui.passphrase_dialog import ChangePassphraseDialog
+from fieldkit.gui.session import VaultSession
+from fieldkit.gui.tasks import TaskRunner
+from fieldkit.i18n import _, ngettext
+from fieldkit.services import passphrases, preferences, vaults
+from fieldkit.services.preferences import AUTO_LOCK_CHOICES, Preferences
+
+
+def _keyring_state(folder: Path) -> tuple[bool, bool]:
+    """(a safe keyring exists, a passphrase is remembered for this vault)."""
+    available = passphrases.keyring_available()
+    return available, available and passphrases.recall(folder) is not None
+
+
+def _remember(folder: Path, passphrase: str) -> None:
+    vaults.unlock_vault(folder, passphrase).close()  # refuses a wrong passphrase
+    passphrases.remember(folder, passphrase)
+
+
+class SettingsDialog(QDialog):
+    applied = Signal(object)
+    """The saved :class:`Preferences`."""
+
+    def __init__(
+        self,
+        session: VaultSession,
+        runner: TaskRunner,
+        current: Preferences,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._runner = runner
+        self._current = current
+        self._remembered = False
+        self.setWindowTitle(_("Settings"))
+        self.setAccessibleName(_("Settings"))
+        self.language = LanguageCombo()
+        self.auto_lock = QComboBox()
+        self.auto_lock.setAccessibleName(_("Lock after this much idle time"))
+        for minutes in AUTO_LOCK_CHOICES:
+            label = ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
+            self.auto_lock.addItem(label, minutes)
+        self.auto_lock.setCurrentIndex(max(0, self.auto_lock.findData(current.auto_lock_minutes)))
+        self.remember = QCheckBox(_("Remember the passphrase on this device"))
+        self.remember.setAccessibleName(_("Remember the passphrase on this device"))
+        self.remember.setEnabled(False)
+        self.remember_note = QLabel(_("Checking this device's keyring…"))
+        self.remember_note.setWordWrap(True)
+        self.remember_passphrase = passphrase_field(_("Passphrase to remember"))
+        self.remember_passphrase.setPlaceholderText(_("Type the passphrase to remember it"))
+        self.remember_passphrase.hide()
+        self.remember.toggled.connect(self._remember_toggled)
+        self.change_passphrase = QPushButton(_("Change the passphrase…"))
+        self.change_passphrase.setAccessibleName(_("Change the passphrase"))
+        self.change_passphrase.clicked.connect(self.open_passphrase_dialog)
+        form = QFormLayout()
+        form.addRow(_("Language:"), self.language)
+        form.addRow("", QLabel(_("The window is rebuilt in the new language when you save.")))
+        form.addRow(_("Lock after idle:"), self.auto_lock)
+        form.addRow("", self.remember)
+        form.addRow("", self.remember_note)
+        form.addRow("", self.remember_passphrase)
+        form.addRow(_("Passphrase:"), self.change_passphrase)
+        self.error = error_label(_("Error"))
+        self.busy = BusyIndicator()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        save.setText(_("Save"))
+        save.setAccessibleName(_("Save"))
+        save.setDefault(True)
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setText(_("Cancel"))
+        cancel.setAccessibleName(_("Cancel"))
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.buttons)
+        self.passphrase_dialog: ChangePassphraseDialog | None = None
+        self.setMinimumWidth(480)
+        folder = session.folder
+        runner.run("keyring state", lambda: _keyring_state(folder), self._keyring_known, owner=self)
+
+    def _keyring_known(self, state: tuple[bool, bool]) -> None:
+        available, remembered = state
+        self._remembered = remembered
+        self.remember.blockSignals(True)
+        self.remember.setChecked(remembered)
+        self.remember.blockSignals(False)
+        self.remember.setEnabled(available)
+        if available:
+            self.remember_note.setText(
+                _(
+                    "fieldkit then unlocks without asking when it starts. Anyone who can log in "
+                    "to this computer as you can then open the vault."
+                )
+            )
+        else:
+            self.remember_note.setText(
+                _(
+                    "Not available: this device has no secure keyring, so fieldkit keeps asking "
+                    "for the passphrase."
+                )
+            )
+
+    def _remember_toggled(self, on: bool) -> None:
+        self.remember_passphrase.setVisible(on and not self._remembered)
+        if self.remember_passphrase.isVisible():
+            self.remember_passphrase.setFocus()
+
+    def open_passphrase_dialog(self) -> ChangePassphraseDialog:
+        dialog = ChangePassphraseDialog(self._session, self._runner, self)
+        self.passphrase_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def chosen(self) -> Preferences:
+        return self._current.with_changes(
+            language=self.language.language(), auto_lock_minutes=int(self.auto_lock.currentData())
+        )
+
+    def submit(self) -> None:
+        if not self._session.is_open:
+            self.reject()
+            return
+        chosen = self.chosen()
+        preferences.save(chosen)
+        folder = self._session.folder
+        if self.remember.isChecked() and not self._remembered:
+            passphrase = self.remember_passphrase.text()
+            self._set_working(True)
+            self._runner.run(
+                "remember passphrase",
+                lambda: _remember(folder, passphrase),
+                lambda _none: self._finish(chosen),
+                self._failed,
+                owner=self,
+            )
+            return
+        if self._remembered and not self.remember.isChecked():
+            self._set_working(True)
+            self._runner.run(
+                "forget passphrase",
+                lambda: passphrases.forget(folder),
+                lambda _none: self._finish(chosen),
+                self._failed,
+                owner=self,
+            )
+            return
+        self._finish(chosen)
+
+    def _finish(self, chosen: Preferences) -> None:
+        self._set_working(False)
+        self.remember_passphrase.clear()
+        self.accept()
+        self.applied.emit(chosen)
+
+    def _failed(self, error: BaseException) -> None:
+        self._set_working(False)
+        self.error.setText(user_message(error))
+        self.error.show()
+
+    def _set_working(self, working: bool) -> None:
+        for widget in (self.language, self.auto_lock, self.remember, self.buttons):
+            widget.setEnabled(not working)
+        if working:
+            self.error.hide()
+            self.busy.start(_("Checking the passphrase…"))
+        else:
+            self.busy.stop()

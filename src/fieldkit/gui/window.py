@@ -1,0 +1,280 @@
+"""The main window: which page shows (welcome, create, unlock, workspace), the actions and their
+shortcuts, the window title, and locking.
+
+Lock (Ctrl+Shift+L, the toolbar, or auto-lock after idle) saves pending typing in an open editor,
+wipes every view and model, closes editors and dialogs, lets running tasks end and drops their
+results, clears the clipboard if it holds the app's content, closes the vault (engine disposed,
+key references dropped) and shows the unlock page. The title never names more than a form.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QStackedWidget, QToolBar, QWidget
+
+from fieldkit.gui.clipboard import ClipboardGuard
+from fieldkit.gui.create_vault import CreateVaultPage
+from fieldkit.gui.editors import Documents
+from fieldkit.gui.errors import log_failure, show_error
+from fieldkit.gui.idle import IdleWatcher
+from fieldkit.gui.panic import PANIC_KEYS, PanicKey
+from fieldkit.gui.session import VaultSession
+from fieldkit.gui.tasks import TaskRunner
+from fieldkit.gui.unlock import UnlockPage
+from fieldkit.gui.welcome import WelcomePage
+from fieldkit.i18n import _, current_language, is_right_to_left, set_language
+from fieldkit.services import preferences
+from fieldkit.services.preferences import Preferences
+
+if TYPE_CHECKING:
+    from fieldkit.gui.settings_dialog import SettingsDialog
+    from fieldkit.gui.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "fieldkit"
+LOCK_WAIT_MS = 10_000
+"""How long a lock waits for running tasks (a save, a query) before closing the vault."""
+
+
+def apply_layout_direction() -> None:
+    QApplication.setLayoutDirection(
+        Qt.LayoutDirection.RightToLeft if is_right_to_left() else Qt.LayoutDirection.LeftToRight
+    )
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        session: VaultSession,
+        runner: TaskRunner,
+        idle: IdleWatcher,
+        clipboard: ClipboardGuard,
+        documents: Documents,
+        prefs: Preferences,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.runner = runner
+        self.idle = idle
+        self.clipboard = clipboard
+        self.documents = documents
+        self.prefs = prefs
+        self.mode = ""
+        self.page: QWidget | None = None
+        self.workspace: Workspace | None = None
+        self.settings: SettingsDialog | None = None
+        self._stack = QStackedWidget()
+        self.setCentralWidget(self._stack)
+        self.setWindowTitle(APP_TITLE)
+        self.resize(1100, 720)
+        session.opened.connect(self._unlocked)
+        idle.timed_out.connect(self._idle_lock)
+        idle.set_minutes(prefs.auto_lock_minutes)
+        runner.failed.connect(lambda _name, error: show_error(self, error))
+        self._build_actions()
+        app = QApplication.instance()
+        if app is not None:
+            PanicKey(app, self).pressed.connect(self.lock)
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def _action(self, text: str, shortcut: str, slot: object) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_action = self._action(_("New record…"), "Ctrl+N", self.new_record)
+        self.find_action = self._action(_("Search records"), "Ctrl+F", self.focus_search)
+        self.settings_action = self._action(_("Settings…"), "Ctrl+,", self.open_settings)
+        self.lock_action = self._action(_("Lock now"), PANIC_KEYS, self.lock)
+        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action = self._action(_("Quit"), "Ctrl+Q", self.close)
+        menu = self.menuBar()
+        menu.clear()
+        records_menu = menu.addMenu(_("&Records"))
+        records_menu.addAction(self.new_action)
+        records_menu.addAction(self.find_action)
+        records_menu.addSeparator()
+        records_menu.addAction(self.quit_action)
+        vault_menu = menu.addMenu(_("&Vault"))
+        vault_menu.addAction(self.lock_action)
+        vault_menu.addAction(self.settings_action)
+        self.toolbar = QToolBar(_("Main toolbar"))
+        self.toolbar.setObjectName("main-toolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setAccessibleName(_("Main toolbar"))
+        for action in (self.new_action, self.find_action, self.settings_action, self.lock_action):
+            self.toolbar.addAction(action)
+        self.addToolBar(self.toolbar)
+        self._enable_actions()
+
+    def _enable_actions(self) -> None:
+        unlocked = self.mode == "workspace"
+        for action in (self.new_action, self.find_action, self.settings_action, self.lock_action):
+            action.setEnabled(unlocked)
+        self.toolbar.setVisible(unlocked)
+        self.menuBar().setVisible(unlocked)
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """The first page: unlock (trying a remembered passphrase) or, with no vault, welcome."""
+        from fieldkit.vault.keyfile import key_path  # what vaults.vault_exists checks, but light
+
+        if key_path(self.session.folder).exists():
+            self.show_unlock().try_remembered()
+        else:
+            self.show_welcome()
+
+    def _show(self, mode: str, page: QWidget) -> None:
+        old, self.page = self.page, page
+        self.mode = mode
+        self._stack.addWidget(page)
+        self._stack.setCurrentWidget(page)
+        if old is not None and old is not page:
+            self._stack.removeWidget(old)
+            old.deleteLater()
+        self._enable_actions()
+        self.set_form_title("")
+        page.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_welcome(self) -> WelcomePage:
+        page = WelcomePage()
+        page.start_requested.connect(self.show_create)
+        page.language_chosen.connect(self.change_language)
+        self._show("welcome", page)
+        return page
+
+    def show_create(self) -> CreateVaultPage:
+        page = CreateVaultPage(self.session, self.runner)
+        page.back_requested.connect(self.show_welcome)
+        page.language_chosen.connect(self.change_language)
+        self._show("create", page)
+        return page
+
+    def show_unlock(self) -> UnlockPage:
+        page = UnlockPage(self.session, self.runner)
+        self._show("unlock", page)
+        return page
+
+    def _unlocked(self) -> None:
+        from fieldkit.gui.workspace import Workspace
+
+        workspace = Workspace(self.session, self.runner, self.documents)
+        workspace.title_changed.connect(self.set_form_title)
+        self.workspace = workspace
+        self._show("workspace", workspace)
+        self.clipboard.watch()
+        self.idle.start()
+        workspace.start()
+
+    def set_form_title(self, form_title: str) -> None:
+        """``fieldkit``, or ``fieldkit — <form name>`` while a record is open; nothing more."""
+        self.setWindowTitle(f"{APP_TITLE} — {form_title}" if form_title else APP_TITLE)
+
+    # -- workspace actions ----------------------------------------------------------------------
+
+    def new_record(self) -> None:
+        if self.workspace is not None and self.session.is_open:
+            self.workspace.new_record()
+
+    def focus_search(self) -> None:
+        if self.workspace is not None:
+            self.workspace.close_document()
+            self.workspace.records.focus_search()
+
+    def open_settings(self) -> SettingsDialog | None:
+        if not self.session.is_open:
+            return None
+        from fieldkit.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.session, self.runner, self.prefs, self)
+        dialog.applied.connect(self.apply_preferences)
+        dialog.finished.connect(dialog.deleteLater)
+        self.settings = dialog
+        dialog.open()
+        return dialog
+
+    def apply_preferences(self, prefs: Preferences) -> None:
+        self.prefs = prefs
+        self.idle.set_minutes(prefs.auto_lock_minutes)
+        if prefs.language and prefs.language != current_language():
+            self._switch_language(prefs.language)
+
+    def change_language(self, code: str) -> None:
+        """Chosen before a vault exists: save it and rebuild the page in that language."""
+        self.prefs = self.prefs.with_changes(language=code)
+        preferences.save(self.prefs)
+        self._switch_language(code)
+
+    def _switch_language(self, code: str) -> None:
+        set_language(code)
+        apply_layout_direction()
+        self.setLayoutDirection(QApplication.layoutDirection())
+        for toolbar in self.findChildren(QToolBar):
+            self.removeToolBar(toolbar)
+            toolbar.deleteLater()
+        for action in self.actions():
+            self.removeAction(action)
+        self._build_actions()
+        if self.mode == "workspace" and self.session.is_open:
+            if self.workspace is not None:
+                self.workspace.close_document()
+            self._unlocked()
+        elif self.mode == "create":
+            self.show_create()
+        elif self.mode == "unlock":
+            self.show_unlock()
+        else:
+            self.show_welcome()
+        log.info("language switched to %s", code)
+
+    # -- locking --------------------------------------------------------------------------------
+
+    def _idle_lock(self) -> None:
+        log.info("auto-lock after idle")
+        self.lock()
+
+    def lock(self) -> None:
+        if not self.session.is_open:
+            return
+        self.idle.stop()
+        # Each step runs whatever the one before did: the vault must end up closed.
+        if self.workspace is not None:
+            self._step("wipe views", self.workspace.clear)  # saves pending typing first
+        self._step("close dialogs", self._close_dialogs)
+        self.runner.cancel_all()
+        if not self.runner.wait(LOCK_WAIT_MS):
+            log.warning("lock: a task was still running after %d ms", LOCK_WAIT_MS)
+        self._step("clear clipboard", self.clipboard.clear_if_ours)
+        self.session.close()
+        self.workspace = None
+        self.show_unlock()
+
+    @staticmethod
+    def _step(name: str, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception as error:  # logged by type; locking goes on
+            log_failure(f"lock: {name}", error)
+
+    def _close_dialogs(self) -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible():
+                widget.reject()
+        self.settings = None
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.lock()
+        event.accept()

@@ -1,0 +1,85 @@
+"""Opening the editor and the viewer on a vault, sealing through the confirmation, and files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QAbstractButton, QMessageBox
+
+from fieldkit.gui.forms.editor import SEAL_QUESTION, RecordEditor
+from fieldkit.gui.forms.fields_attachment import AttachmentInput
+from fieldkit.gui.forms.viewer import RecordViewer
+from fieldkit.services import records
+from fieldkit.vault.store import Vault
+from tests.gui.forms_support.driver import FormDriver
+
+WAIT_MS = 10_000
+
+
+def open_editor(
+    qtbot: Any, vault: Vault, record_id: str, language: str = "en"
+) -> tuple[RecordEditor, FormDriver]:
+    editor = RecordEditor(vault, record_id, language)
+    qtbot.addWidget(editor)
+    editor.resize(1000, 800)
+    editor.show()
+    qtbot.waitExposed(editor)
+    assert editor.renderer is not None
+    return editor, FormDriver(qtbot, editor.renderer)
+
+
+def new_record(
+    qtbot: Any, vault: Vault, form_id: str, language: str = "en"
+) -> tuple[RecordEditor, FormDriver]:
+    return open_editor(qtbot, vault, records.create(vault, form_id, {}), language)
+
+
+def open_viewer(qtbot: Any, vault: Vault, record_id: str, language: str = "en") -> RecordViewer:
+    viewer = RecordViewer(vault, record_id, language)
+    qtbot.addWidget(viewer)
+    viewer.resize(1000, 800)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    return viewer
+
+
+def button(box: QMessageBox, text: str) -> QAbstractButton:
+    found = [b for b in box.buttons() if b.text().replace("&", "") == text]
+    assert found, f"no button {text!r} in {[b.text() for b in box.buttons()]}"
+    return found[0]
+
+
+def seal(qtbot: Any, editor: RecordEditor) -> None:
+    """Press Finalize, read the confirmation and press Seal; wait for ``finalized``."""
+    with qtbot.waitSignal(editor.finalized, timeout=WAIT_MS) as blocker:
+        qtbot.mouseClick(editor.finalize_button, Qt.MouseButton.LeftButton)
+        box = editor.pending_dialog
+        assert isinstance(box, QMessageBox), "no confirmation (problems left?)"
+        assert box.text() == SEAL_QUESTION
+        qtbot.mouseClick(button(box, "Seal"), Qt.MouseButton.LeftButton)
+    assert blocker.args == [editor.record_id]
+
+
+def png_bytes(width: int = 40, height: int = 30, colour: str = "#3366cc") -> bytes:
+    """A PNG made in memory."""
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor(colour))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    assert image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+def attach(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch, field_input: Any, paths: list[Path]
+) -> None:
+    """Press "Add files…" with the file dialog answering ``paths``."""
+    assert isinstance(field_input, AttachmentInput)
+    monkeypatch.setattr(field_input, "choose_files", lambda: [str(p) for p in paths])
+    qtbot.mouseClick(field_input.add_button, Qt.MouseButton.LeftButton)

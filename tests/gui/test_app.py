@@ -1,0 +1,98 @@
+"""The composition root and the platform check that runs before Qt is loaded."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fieldkit.app import BENCH_MARKER, BENCH_MARKER_ENV, parse_args
+from fieldkit.gui.display import XCB_LIBRARIES, display_problem, missing_xcb_packages
+
+
+def test_no_display_at_all_is_said_plainly() -> None:
+    problem = display_problem({}, platform="linux")
+    assert problem is not None
+    assert "DISPLAY" in problem and "fieldkit-cli" in problem
+
+
+def test_missing_xcb_libraries_name_the_exact_apt_command() -> None:
+    missing = {"libxcb-cursor.so.0", "libxkbcommon-x11.so.0"}
+    problem = display_problem(
+        {"DISPLAY": ":0"}, platform="linux", loadable=lambda name: name not in missing
+    )
+    assert problem is not None
+    assert problem.endswith("sudo apt-get install libxcb-cursor0 libxkbcommon-x11-0")
+    assert "\n" not in problem
+
+
+def test_nothing_to_say_when_qt_can_show_a_window() -> None:
+    assert display_problem({"DISPLAY": ":0"}, platform="linux", loadable=lambda _n: True) is None
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, platform="linux") is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, platform="linux") is None
+    assert display_problem({}, platform="win32") is None
+    assert display_problem({}, platform="darwin") is None
+
+
+def test_every_library_names_its_package() -> None:
+    assert missing_xcb_packages(lambda _n: False) == [pkg for _so, pkg in XCB_LIBRARIES]
+    assert missing_xcb_packages(lambda _n: True) == []
+
+
+def test_arguments() -> None:
+    args = parse_args(["--vault", "/tmp/v", "--lang", "ar"])
+    assert args.vault == "/tmp/v" and args.lang == "ar"
+    assert parse_args([]).vault is None
+
+
+def _run_app(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fieldkit.app", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_fieldkit_vault_dir_starts_the_window_and_logs_privately(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **{BENCH_MARKER_ENV: "1"})
+    folder = tmp_path / "vault"
+    done = _run_app("--vault", str(folder), env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert BENCH_MARKER in done.stdout
+    assert "Traceback" not in done.stderr
+    log_file = Path(env["XDG_STATE_HOME"]) / "fieldkit" / "log" / "fieldkit.log"
+    assert log_file.exists()
+    assert log_file.stat().st_mode & 0o077 == 0
+    assert "started" in log_file.read_text()
+    assert not folder.exists()  # showing the welcome page creates nothing
+
+
+def test_without_a_display_the_app_says_so_and_exits_1(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    done = _run_app("--vault", str(tmp_path / "v"), env=env)
+    assert done.returncode == 1
+    assert "graphical desktop" in done.stderr
+    assert "qt.qpa" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_void_calls_and_emits_never_use_up_none_or_true(qtbot: object) -> None:
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None or True per call, and this loop
+    would free them and abort the interpreter: the PySide6 in use must not be such a build."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QLabel
+
+    class Emitter(QObject):
+        ping = Signal()
+
+    label, emitter = QLabel(), Emitter()
+    for _ in range(20_000):
+        label.setText("x")
+        emitter.ping.emit()
+    assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 100

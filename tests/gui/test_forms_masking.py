@@ -1,0 +1,64 @@
+"""Identifying answers in the editor: typed as dots, covered when they hold an answer, revealed
+per field, and masked again on close and on clear."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
+
+from fieldkit.services import records
+from fieldkit.vault.store import Vault
+from tests.gui.forms_support.editing import WAIT_MS, new_record, open_editor
+
+
+def test_identifying_text_is_typed_as_dots_and_revealed_per_field(qtbot: Any, vault: Vault) -> None:
+    editor, d = new_record(qtbot, vault, "all-types")
+    witness = d.row("witness_name")
+    line = d.line_edit("witness_name")
+    assert line.echoMode() == QLineEdit.EchoMode.Password
+    assert d.line_edit("subject").echoMode() == QLineEdit.EchoMode.Normal  # not identifying
+    d.type("witness_name", "Witness Alpha")
+    assert line.displayText() != "Witness Alpha"
+    assert witness.reveal is not None
+    assert witness.reveal.accessibleName() == "Reveal Witness name"
+    qtbot.mouseClick(witness.reveal, Qt.MouseButton.LeftButton)
+    assert line.echoMode() == QLineEdit.EchoMode.Normal
+    assert line.displayText() == "Witness Alpha"
+    assert witness.reveal.accessibleName() == "Hide Witness name"
+    with qtbot.waitSignal(editor.closed, timeout=WAIT_MS):
+        qtbot.mouseClick(editor.close_button, Qt.MouseButton.LeftButton)
+    assert line.echoMode() == QLineEdit.EchoMode.Password
+    draft = records.detail(vault, editor.record_id).draft
+    assert draft is not None and draft["witness_name"] == "Witness Alpha"
+
+
+def test_identifying_choices_are_covered_once_they_hold_an_answer(qtbot: Any, vault: Vault) -> None:
+    editor, d = new_record(qtbot, vault, "attack-on-activist")
+    consent = d.row("victims[1].consent_given")
+    assert consent.content is not None
+    assert not consent.content.covered  # nothing to hide yet: it can be answered at once
+    d.choose("victims[1].consent_given", "yes")
+    d.type("victims[1].consent_date", "2026-09-20")
+    editor.flush()
+
+    again, d2 = open_editor(qtbot, vault, editor.record_id)
+    consent = d2.row("victims[1].consent_given")
+    date = d2.row("victims[1].consent_date")
+    assert consent.content is not None and consent.content.covered
+    assert date.content is not None and date.content.covered
+    assert consent.content.cover is not None and consent.content.cover.isVisible()
+    assert not consent.input.isVisible()
+    assert consent.reveal is not None
+    qtbot.mouseClick(consent.reveal, Qt.MouseButton.LeftButton)
+    assert consent.input.isVisible()
+    assert consent.input.raw_value() == "fieldkit-yes-no:1:yes"
+    assert date.content.covered  # each field is revealed on its own
+    again.clear()
+    assert not consent.content.revealed
+    assert consent.input.raw_value() is None

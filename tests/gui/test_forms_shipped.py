@@ -1,0 +1,181 @@
+"""Both shipped forms filled entirely through the widgets, sealed, and read back."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldkit.domain import validation
+from fieldkit.services import records
+from fieldkit.vault.store import Vault
+from tests.conftest import DATA
+from tests.gui.forms_support.answers import in_form_order
+from tests.gui.forms_support.editing import attach, new_record, png_bytes, seal
+
+
+def _answers(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((DATA / "records" / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _without(answers: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in answers.items() if k not in names}
+
+
+def test_attack_on_activist_through_the_widgets(qtbot: Any, vault: Vault) -> None:
+    answers = _answers("attack-on-activist.valid.json")
+    editor, d = new_record(qtbot, vault, "attack-on-activist")
+    form = d.form
+
+    # Time: an end date before the start date is refused beside the field, then corrected.
+    d.type("date_start", answers["date_start"])
+    d.type("date_end", "2026-09-10")
+    assert "cannot be before the first day" in d.error("date_end")
+    assert d.row("date_end").error.isVisible()
+    d.retype("date_end", "2026-09-15")
+    assert d.error("date_end") == ""
+    assert not d.row("date_end").error.isVisible()
+    answers["date_end"] = "2026-09-15"
+    d.choose("time_precision", answers["time_precision"])
+
+    # Location: choosing "other" reveals its "specify" field; another choice hides it again.
+    d.fill({k: answers[k] for k in ("country", "admin1", "admin2", "place_name", "coordinates")})
+    d.choose("geo_precision", answers["geo_precision"])
+    assert not d.shown("location_type_other")
+    d.choose("location_type", "other")
+    assert d.shown("location_type_other")
+    d.type("location_type_other", "Footpath to the river")
+    d.choose("location_type", answers["location_type"])
+    assert not d.shown("location_type_other")
+
+    d.choose("main_act", answers["main_act"])
+
+    # Victims: the first entry is there already (min_count 1); the second is added.
+    first, second = answers["victims"]
+    d.fill({"victims": [first]})
+    d.add_entry("victims")
+    assert len(d.repeat("victims").instances) == 2
+    assert d.repeat("victims").instances[1].title() == "Victims 2"
+    before_act = {k: second[k] for k in list(second)[: list(second).index("act_type")]}
+    d.fill(before_act, "victims[2]")
+    assert not d.shown("victims[2].act_subtype")
+    d.choose("victims[2].act_type", "other_harmful_act")
+    assert d.shown("victims[2].act_subtype")
+    assert not d.shown("victims[1].act_subtype")  # victim 1's act is a killing
+    d.fill(_without(second, *before_act, "act_type"), "victims[2]")
+
+    handled = {
+        "date_start", "date_end", "time_precision", "country", "admin1", "admin2", "place_name",
+        "coordinates", "geo_precision", "location_type", "main_act", "victims",
+    }  # fmt: skip
+    d.fill(_without(answers, *handled))  # perpetrators, information and the rest
+
+    seal(qtbot, editor)
+    detail = records.detail(vault, editor.record_id)
+    assert detail.draft is None
+    assert [r.number for r in detail.revisions] == [1]
+    expected = in_form_order(form, validation.check(form, answers).data)
+    assert detail.sealed == expected
+    sealed = detail.sealed
+    assert sealed is not None
+    assert "location_type_other" not in sealed
+    assert sealed["country"] == "iso3166-alpha3:2023:BFA"
+    harmful = form.choice_lists["sdg16101-other-harmful-act"]
+    assert sealed["victims"][1]["act_subtype"] == [
+        f"sdg16101-other-harmful-act:{harmful.version}:assault",
+        f"sdg16101-other-harmful-act:{harmful.version}:death_threat",
+    ]
+    assert "act_subtype" not in sealed["victims"][0]
+    assert len(sealed["perpetrators"]) == 2
+    assert len(sealed["information"]) == 3
+    assert sealed["narrative"] == answers["narrative"]
+
+
+def test_illicit_market_observation_through_the_widgets(
+    qtbot: Any, vault: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = _answers("illicit-market-observation.valid.json")
+    del answers["attachments"]
+    editor, d = new_record(qtbot, vault, "illicit-market-observation")
+    form = d.form
+
+    order = list(answers)
+    d.fill({k: answers[k] for k in order[: order.index("market")]})
+
+    # Markets: ticking "other" reveals its "specify" field; unticking hides it again.
+    assert not d.shown("market_other")
+    d.tick("market", "other")
+    assert d.shown("market_other")
+    d.type("market_other", "Charcoal export")
+    d.tick("market", "other")
+    assert not d.shown("market_other")
+    d.fill({"market": answers["market"]})
+
+    # Quantities are asked once a commodity is ticked.
+    assert not d.shown("amounts")
+    d.fill({"commodity": answers["commodity"]})
+    assert d.shown("amounts")
+    d.fill(
+        {k: answers[k] for k in order[order.index("activity_stage") : order.index("persons_seen")]}
+    )
+
+    # Persons exploited: the group appears once "yes" is chosen.
+    assert not d.shown("exploitation")
+    d.choose("persons_seen", "yes")
+    assert d.shown("exploitation")
+    d.fill(
+        {
+            k: answers[k]
+            for k in order[order.index("persons_exploited") : order.index("arms_observed")]
+        }
+    )
+
+    # Arms: more traced than seized is refused beside the field, then corrected.
+    d.type("arms_observed", "7")
+    d.type("arms_seized", "0")
+    d.type("arms_traced", "2")
+    assert "exceed the number of arms seized" in d.error("arms_traced")
+    d.retype("arms_traced", "0")
+    assert d.error("arms_traced") == ""
+
+    d.fill(_without(answers, *order[: order.index("actors")]))
+
+    photo = tmp_path / "IMG_0412.png"
+    photo.write_bytes(png_bytes())
+    attach(qtbot, monkeypatch, d.input("attachments"), [photo])
+
+    seal(qtbot, editor)
+    detail = records.detail(vault, editor.record_id)
+    sealed = detail.sealed
+    assert sealed is not None
+    ref = {
+        "sha256": hashlib.sha256(photo.read_bytes()).hexdigest(),
+        "name": "IMG_0412.png",
+        "media_type": "image/png",
+        "size": photo.stat().st_size,
+    }
+    assert sealed == in_form_order(
+        form, validation.check(form, {**answers, "attachments": [ref]}).data
+    )
+    assert "market_other" not in sealed
+    # Ticked choices are stored in the order of the form's list, whatever the order of ticking.
+    assert sealed["market"] == [
+        "gitoc-market:2023:extortion_protection_racketeering",
+        "gitoc-market:2023:non_renewable_resource_crimes",
+    ]
+    assert sealed["route_transit"] == ["iso3166-alpha3:2023:SEN"]
+    assert sealed["amounts"][0] == {
+        "amount_commodity": form.choice_lists["fieldkit-commodity"].stored_code("gold"),
+        "quantity": 2.5,
+        "unit": form.choice_lists["fieldkit-quantity-unit"].stored_code("kg"),
+    }
+    assert sealed["arms_traced"] == 0
+    assert len(sealed["exploited_groups"]) == 3

@@ -1,0 +1,118 @@
+"""Settings: auto-lock time, the keyring box, changing the passphrase, the language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from fieldkit.gui.passphrase_dialog import ChangePassphraseDialog
+from fieldkit.gui.settings_dialog import SettingsDialog
+from fieldkit.i18n import current_language
+from fieldkit.services import preferences, vaults
+from fieldkit.vault.keyfile import WrongPassphraseError
+from tests.conftest import PASSPHRASE
+from tests.gui.conftest import WAIT_MS, MemoryKeyring, Shell
+
+NEW_PASSPHRASE = "harbour lantern quietly orbit 77"
+
+
+def _settings(qtbot: Any, shell: Shell) -> SettingsDialog:
+    """Open the settings by their shortcut, Ctrl+,."""
+    previous = shell.window.settings
+    shell.window.activateWindow()
+    qtbot.waitUntil(shell.window.isActiveWindow, timeout=WAIT_MS)
+    QTest.keyClick(shell.window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    dialog = shell.window.settings
+    assert isinstance(dialog, SettingsDialog) and dialog is not previous
+    qtbot.waitUntil(lambda: "Checking" not in dialog.remember_note.text(), timeout=WAIT_MS)
+    return dialog
+
+
+def test_auto_lock_time_is_saved_and_applied(qtbot: Any, unlocked: Shell) -> None:
+    dialog = _settings(qtbot, unlocked)
+    assert dialog.auto_lock.currentData() == 5
+    dialog.auto_lock.setCurrentIndex(dialog.auto_lock.findData(15))
+    with qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
+        dialog.submit()
+    assert preferences.load().auto_lock_minutes == 15
+    assert unlocked.idle.interval_ms == 15 * 60_000
+    assert unlocked.session.is_open
+
+
+def test_without_a_safe_keyring_remembering_is_disabled_with_the_reason(
+    qtbot: Any, unlocked: Shell
+) -> None:
+    dialog = _settings(qtbot, unlocked)  # the test keyring is keyring's "fail" backend
+    assert not dialog.remember.isEnabled()
+    assert "no secure keyring" in dialog.remember_note.text()
+
+
+def test_changing_the_passphrase(qtbot: Any, unlocked: Shell) -> None:
+    dialog = _settings(qtbot, unlocked)
+    dialog.change_passphrase.click()
+    change = dialog.passphrase_dialog
+    assert isinstance(change, ChangePassphraseDialog)
+    change.old.setText("wrong old passphrase here")
+    change.new.setText(NEW_PASSPHRASE)
+    change.confirmation.setText(NEW_PASSPHRASE)
+    change.ok.click()
+    qtbot.waitUntil(lambda: change.error.isVisibleTo(change), timeout=WAIT_MS)
+    assert "not correct" in change.error.text()
+    change.old.setText(PASSPHRASE)
+    change.confirmation.setText(NEW_PASSPHRASE + "!")
+    change.ok.click()
+    qtbot.waitUntil(lambda: "differ" in change.error.text(), timeout=WAIT_MS)
+    change.confirmation.setText(NEW_PASSPHRASE)
+    with qtbot.waitSignal(change.accepted, timeout=WAIT_MS):
+        change.ok.click()
+        assert change.busy.isVisibleTo(change)
+    assert unlocked.session.is_open  # the open vault carries on
+    vaults.unlock_vault(unlocked.session.folder, NEW_PASSPHRASE).close()
+    try:
+        vaults.unlock_vault(unlocked.session.folder, PASSPHRASE)
+    except WrongPassphraseError:
+        pass
+    else:
+        raise AssertionError("the old passphrase still opens the vault")
+
+
+def test_choosing_arabic_rebuilds_the_window_right_to_left(qtbot: Any, unlocked: Shell) -> None:
+    window = unlocked.window
+    old_workspace = window.workspace
+    dialog = _settings(qtbot, unlocked)
+    dialog.language.setCurrentIndex(dialog.language.findData("ar"))
+    with qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
+        dialog.submit()
+    assert current_language() == "ar"
+    assert preferences.load().language == "ar"
+    assert QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    assert window.workspace is not None and window.workspace is not old_workspace
+    assert window.workspace.isRightToLeft()
+    assert unlocked.session.is_open
+
+
+def test_remembering_needs_the_right_passphrase_and_forgetting_works(
+    qtbot: Any, unlocked: Shell, memory_keyring: MemoryKeyring
+) -> None:
+    dialog = _settings(qtbot, unlocked)
+    assert dialog.remember.isEnabled() and not dialog.remember.isChecked()
+    dialog.remember.setChecked(True)
+    assert dialog.remember_passphrase.isVisibleTo(dialog)
+    dialog.remember_passphrase.setText("a wrong passphrase typed here")
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.error.isVisibleTo(dialog), timeout=WAIT_MS)
+    assert "not correct" in dialog.error.text()
+    assert memory_keyring.secrets == {}
+    dialog.remember_passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
+        dialog.submit()
+    assert list(memory_keyring.secrets.values()) == [PASSPHRASE]
+    dialog = _settings(qtbot, unlocked)
+    assert dialog.remember.isChecked()
+    dialog.remember.setChecked(False)
+    with qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
+        dialog.submit()
+    assert memory_keyring.secrets == {}

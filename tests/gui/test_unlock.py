@@ -1,0 +1,143 @@
+"""The unlock screen: wrong then right, the growing wait, failed attempts in the audit log, a
+responsive window during key derivation, keyboard use, and a remembered passphrase."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+from sqlmodel import select
+
+from fieldkit.gui.session import retry_delay
+from fieldkit.gui.unlock import UnlockPage
+from fieldkit.services import passphrases, vaults
+from fieldkit.vault.models import AuditRow
+from tests.conftest import PASSPHRASE
+from tests.gui.conftest import WAIT_MS, MemoryKeyring, ShellFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_countdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(UnlockPage, "TICK_MS", 5)
+
+
+def _unlock_page(shell: Any) -> UnlockPage:
+    page = shell.window.page
+    assert isinstance(page, UnlockPage)
+    return page
+
+
+def test_the_delay_doubles_and_stops_at_a_minute() -> None:
+    assert [retry_delay(n) for n in range(0, 9)] == [0, 1, 2, 4, 8, 16, 32, 60, 60]
+    assert retry_delay(50) == 60
+
+
+def test_wrong_then_right_waits_longer_each_time_and_audits_the_failures(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path
+) -> None:
+    shell = make_shell(vault_folder)
+    page = _unlock_page(shell)
+    qtbot.waitUntil(lambda: not page.working, timeout=WAIT_MS)  # the keyring was asked
+    seen: list[tuple[int, bool, str, bool]] = []
+
+    def at_wait_start(seconds: int) -> None:
+        page.submit()  # refused while waiting
+        seen.append((seconds, page.unlock.isEnabled(), page.countdown.text(), page.working))
+
+    page.wait_started.connect(at_wait_start)
+    for _attempt in range(3):
+        with qtbot.waitSignal(page.wait_started, timeout=WAIT_MS):
+            page.passphrase.setText("not the passphrase at all")
+            page.unlock.click()
+        assert "not correct" in page.error.text()
+        qtbot.waitUntil(page.unlock.isEnabled, timeout=WAIT_MS)
+        assert page.waiting_seconds == 0 and not page.countdown.isVisibleTo(page)
+    assert [s[0] for s in seen] == [1, 2, 4]
+    assert not any(enabled for _s, enabled, _t, _w in seen)
+    assert not any(working for _s, _e, _t, working in seen)
+    assert seen[1][2] == "You can try again in 2 seconds."
+    assert shell.session.failed_attempts == 3
+    with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
+        page.passphrase.setText(PASSPHRASE)
+        page.unlock.click()
+    assert shell.session.failed_attempts == 0
+    with shell.session.vault.read() as session:
+        rows = session.exec(select(AuditRow).where(AuditRow.action == "failed_unlocks")).all()
+    assert [json.loads(r.detail) for r in rows] == [{"count": 3}]
+
+
+def test_the_window_stays_responsive_while_the_key_is_derived(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Derivation is held until the main thread's timer has fired three times: it can only
+    finish if the event loop keeps running meanwhile."""
+    real_unlock = vaults.unlock_vault
+    ticks: list[int] = []
+    enough_ticks = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def slow_unlock(folder: Path, passphrase: str, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        assert enough_ticks.wait(WAIT_MS / 1000), "the main thread's timer did not fire"
+        return real_unlock(folder, passphrase, **kwargs)
+
+    monkeypatch.setattr(vaults, "unlock_vault", slow_unlock)
+    shell = make_shell(vault_folder)
+    page = _unlock_page(shell)
+    qtbot.waitUntil(lambda: not page.working, timeout=WAIT_MS)
+    timer = QTimer()
+    timer.setInterval(10)
+
+    def tick() -> None:
+        ticks.append(1)
+        if len(ticks) >= 3:
+            enough_ticks.set()
+
+    timer.timeout.connect(tick)
+    with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
+        page.passphrase.setText(PASSPHRASE)
+        page.unlock.click()
+        assert page.working and page.busy.isVisibleTo(page)
+        timer.start()
+    timer.stop()
+    assert len(ticks) >= 3
+    assert threads and threads[0] is not threading.main_thread()
+
+
+def test_keyboard_only_unlock(qtbot: Any, make_shell: ShellFactory, vault_folder: Path) -> None:
+    shell = make_shell(vault_folder)
+    page = _unlock_page(shell)
+    qtbot.waitUntil(lambda: not page.working, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.passphrase, timeout=WAIT_MS)
+    qtbot.keyClicks(page.passphrase, PASSPHRASE)
+    with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
+        qtbot.keyClick(page.passphrase, Qt.Key.Key_Return)
+    assert shell.window.mode == "workspace"
+
+
+def test_a_remembered_passphrase_unlocks_at_start_but_not_after_a_lock(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path, memory_keyring: MemoryKeyring
+) -> None:
+    passphrases.remember(vault_folder, PASSPHRASE)
+    shell = make_shell(vault_folder)
+    qtbot.waitUntil(lambda: shell.session.is_open, timeout=WAIT_MS)
+    shell.window.lock()
+    page = _unlock_page(shell)
+    assert not page.working  # a lock is never undone by the keyring
+    assert not shell.session.is_open
+
+
+def test_a_stale_remembered_passphrase_asks_without_a_wait(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path, memory_keyring: MemoryKeyring
+) -> None:
+    passphrases.remember(vault_folder, "an old passphrase that changed since")
+    shell = make_shell(vault_folder)
+    page = _unlock_page(shell)
+    qtbot.waitUntil(lambda: not page.working, timeout=WAIT_MS)
+    assert "no longer opens" in page.error.text()
+    assert page.unlock.isEnabled() and shell.session.failed_attempts == 0
