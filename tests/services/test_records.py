@@ -290,3 +290,20 @@ def test_a_reference_to_a_missing_attachment_cannot_be_sealed(vault: Any) -> Non
     ghost = {"sha256": "a" * 64, "name": "ghost.png", "media_type": "image/png", "size": 3}
     with pytest.raises(InvalidInputError, match="not stored"):
         records.create(vault, "all-types", all_types_answers(files=[ghost]), final=True)
+
+
+def test_lists_follow_the_reader_s_language(vault: Any) -> None:
+    answers = json.loads((DATA / "records" / "illicit-market-observation.valid.json").read_text())
+    answers.pop("attachments")
+    record_id = records.create(vault, "illicit-market-observation", answers, final=True)
+    titles = {
+        language: records.list_items(vault, RecordFilter(), language=language)[0].title
+        for language in ("en", "fr", "ar")
+    }
+    places = {
+        language: records.detail(vault, record_id, language).item.place for language in ("en", "fr")
+    }
+    assert titles["en"].startswith("Non-renewable resource crimes")
+    assert titles["fr"] != titles["en"] and titles["ar"] not in (titles["en"], titles["fr"])
+    assert places == {"en": "Kayes, Mali", "fr": "Kayes, Mali"}
+    assert records.list_items(vault, RecordFilter(search="renouvelables"))[0].id == record_id

@@ -32,7 +32,7 @@ from fieldkit.domain.records import (
     utc_timestamp,
 )
 from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError
-from fieldkit.i18n import _, ngettext
+from fieldkit.i18n import _, current_language, ngettext
 from fieldkit.services import attachments as attachment_service
 from fieldkit.services import forms as form_service
 from fieldkit.services.datafiles import JsonLines
@@ -96,20 +96,24 @@ class RecordItem:
     revision_count: int
 
     @classmethod
-    def of(cls, row: RecordRow) -> RecordItem:
-        return cls.from_list_row(row, has_draft=row.draft is not None)
+    def of(cls, row: RecordRow, language: str | None = None) -> RecordItem:
+        return cls.from_list_row(row, language, has_draft=row.draft is not None)
 
     @classmethod
-    def from_list_row(cls, row: Any, has_draft: bool | None = None) -> RecordItem:
-        """From a row of ``repo.LIST_COLUMNS`` with ``has_draft``."""
+    def from_list_row(
+        cls, row: Any, language: str | None = None, has_draft: bool | None = None
+    ) -> RecordItem:
+        """From a row of ``repo.LIST_COLUMNS`` with ``has_draft``; texts in ``language`` (by
+        default the language fieldkit speaks now)."""
+        language = language or current_language()
         return cls(
             id=row.id,
             form_id=row.form_id,
             form_version=row.form_version,
             status=row.status,
-            title=row.title,
+            title=in_language(row.title, language),
             event_date=row.event_date,
-            place=row.place,
+            place=in_language(row.place, language),
             created_at=row.created_at,
             updated_at=row.updated_at,
             has_draft=bool(row.has_draft if has_draft is None else has_draft),
@@ -182,9 +186,34 @@ def _draft_text(data: Any) -> str:
     return encoded
 
 
-def _summary_values(form: FormDefinition, data: dict[str, Any], language: str) -> dict[str, str]:
-    summary = summarize(form, data, language)
-    return {"title": summary.title, "event_date": summary.date, "place": summary.place}
+def _summary_values(form: FormDefinition, data: dict[str, Any]) -> dict[str, str]:
+    """What a record list shows, in every language of the form (titles and places are made of
+    choice labels, which each language has), so that a list follows the user's language."""
+    summaries = {language: summarize(form, data, language) for language in form.languages}
+    default = summaries[form.languages[0]]
+    return {
+        "title": json.dumps({k: s.title for k, s in summaries.items()}, ensure_ascii=False),
+        "event_date": default.date,
+        "place": json.dumps({k: s.place for k, s in summaries.items()}, ensure_ascii=False),
+    }
+
+
+def in_language(stored: str, language: str) -> str:
+    """A list text in ``language``, else in the first language it was stored in."""
+    try:
+        texts = json.loads(stored)
+    except ValueError:
+        return stored
+    if not isinstance(texts, dict) or not texts:
+        return stored
+    return str(texts.get(language) or next(iter(texts.values())))
+
+
+def _search_title(title: str) -> str:
+    try:
+        return " ".join(dict.fromkeys(json.loads(title).values()))
+    except (ValueError, AttributeError):
+        return title
 
 
 @dataclass
@@ -324,9 +353,11 @@ def _prepare(
         "draft": draft,
         "revision_count": 1 if sealed else 0,
         "head_sha256": sealed.revision["sha256"] if sealed else None,
-        **_summary_values(form, shown, language),
+        **_summary_values(form, shown),
     }
-    return _NewRecord(row, (str(row["title"]), searchable_text(form, shown, language)), sealed)
+    return _NewRecord(
+        row, (_search_title(str(row["title"])), searchable_text(form, shown, language)), sealed
+    )
 
 
 # -- use cases ------------------------------------------------------------------------------------
@@ -438,10 +469,13 @@ def save_draft(
         row.draft = _draft_text(data)
         row.updated_at = utc_timestamp()
         if row.revision_count == 0:
-            for key, value in _summary_values(form, outcome.data, language).items():
+            for key, value in _summary_values(form, outcome.data).items():
                 setattr(row, key, value)
             repo.set_search_text(
-                session, row, row.title, searchable_text(form, outcome.data, language)
+                session,
+                row,
+                _search_title(row.title),
+                searchable_text(form, outcome.data, language),
             )
         session.add(row)
         return outcome
@@ -461,10 +495,12 @@ def _seal_onto(
     row.status = RecordStatus.FINAL.value
     row.draft = None
     row.updated_at = utc_timestamp()
-    for name, value in _summary_values(form, cleaned, language).items():
+    for name, value in _summary_values(form, cleaned).items():
         setattr(row, name, value)
     session.add(row)
-    repo.set_search_text(session, row, row.title, searchable_text(form, cleaned, language))
+    repo.set_search_text(
+        session, row, _search_title(row.title), searchable_text(form, cleaned, language)
+    )
     audit.append_many(session, [sealed.audit_entry])
     return _revision_info(RevisionRow.model_validate(sealed.revision), signature_valid=True)
 
@@ -541,11 +577,15 @@ def discard_draft(vault: Vault, record_id: str) -> bool:
 
 
 def list_items(
-    vault: Vault, filters: RecordFilter, limit: int | None = None, offset: int = 0
+    vault: Vault,
+    filters: RecordFilter,
+    limit: int | None = None,
+    offset: int = 0,
+    language: str | None = None,
 ) -> list[RecordItem]:
     with vault.read() as session:
         rows = repo.list_records(session, filters, limit, offset)
-        return [RecordItem.from_list_row(row) for row in rows]
+        return [RecordItem.from_list_row(row, language) for row in rows]
 
 
 def count(vault: Vault, filters: RecordFilter) -> int:
@@ -580,7 +620,7 @@ def _revision_info(row: RevisionRow, *, signature_valid: bool) -> RevisionInfo:
     )
 
 
-def detail(vault: Vault, record_id: str) -> RecordDetail:
+def detail(vault: Vault, record_id: str, language: str | None = None) -> RecordDetail:
     with vault.read() as session:
         row = resolve(session, record_id)
         revisions = repo.revisions(session, row.id)
@@ -592,7 +632,7 @@ def detail(vault: Vault, record_id: str) -> RecordDetail:
     if revisions and revisions[-1].content is not None:
         sealed = RevisionEnvelope.from_json(json.loads(revisions[-1].content)).data
     return RecordDetail(
-        item=RecordItem.of(row),
+        item=RecordItem.of(row, language),
         draft=json.loads(row.draft) if row.draft is not None else None,
         sealed=sealed,
         revisions=[
