@@ -19,6 +19,7 @@ from fieldkit import files
 from fieldkit.bundle import AttachmentSource, SealedRevision, export_bundle_file
 from fieldkit.bundle import writer as bundle_writer
 from fieldkit.crypto.identity import SigningKey
+from tests.bundle.factory import form_source
 
 CHUNK = 1024 * 1024
 
@@ -80,6 +81,7 @@ def main(folder: Path, setup_file: Path, point: str) -> None:
         previous=None,
         recipients=setup["recipients"],
         revisions=[revision],
+        forms=[form_source()],
         attachments=[attachment],
         progress=progress,
     )

@@ -1,4 +1,4 @@
-"""Factories for bundle tests: keys, sealed revisions, bundles, and raw frame surgery."""
+"""Factories for bundle tests: keys, forms, sealed revisions, bundles, and raw frame surgery."""
 
 from __future__ import annotations
 
@@ -16,15 +16,18 @@ from fieldkit.bundle import (
     DEFAULT_LIMITS,
     AttachmentSource,
     BundleInfo,
+    FormSource,
     Limits,
     OpenedBundle,
     SealedRevision,
+    form_bytes,
     open_bundle,
     write_bundle,
 )
 from fieldkit.bundle.agefile import new_identity, parse_identity, parse_recipient
 from fieldkit.bundle.manifest import signed_message
 from fieldkit.crypto.identity import SigningKey
+from fieldkit.domain.forms import FormDefinition
 from fieldkit.domain.records import (
     RevisionEnvelope,
     canonical_json,
@@ -35,7 +38,28 @@ from fieldkit.domain.records import (
 
 FRAME = struct.Struct(">BQ")
 MAGIC = b"FKBUNDLE\x01"
-MANIFEST, SIGNATURE, REVISION, ATTACHMENT, DATA, END = 1, 2, 3, 4, 5, 0xFF
+MANIFEST, SIGNATURE, REVISION, ATTACHMENT, DATA, FORM, END = 1, 2, 3, 4, 5, 7, 0xFF
+
+TEST_FORM = FormDefinition.model_validate(
+    {
+        "id": "test-observation",
+        "version": "1",
+        "title": {"en": "TEST observation"},
+        "languages": ["en"],
+        "fields": [
+            {"name": "narrative", "type": "long_text", "label": {"en": "Narrative"}},
+            {"name": "weight", "type": "decimal", "label": {"en": "Weight"}},
+            {"name": "position", "type": "geopoint", "label": {"en": "Position"}},
+            {
+                "name": "photos",
+                "type": "attachment",
+                "label": {"en": "Photos"},
+                "sensitivity": "identifying",
+            },
+        ],
+    }
+)
+"""A small form every test revision names unless told otherwise."""
 
 
 @dataclass
@@ -55,6 +79,24 @@ class Keys:
         return public_key == self.device.public.public_key and key_id == self.device.key_id
 
 
+def form_source(form: FormDefinition = TEST_FORM) -> FormSource:
+    """A form as a device's vault hands it to the bundle writer."""
+    definition = form_bytes(form)
+    return FormSource(form.id, form.version, sha256_hex(definition), definition)
+
+
+def forms_for(
+    revisions: Sequence[SealedRevision], known: Sequence[FormDefinition] = (TEST_FORM,)
+) -> list[FormSource]:
+    """The form sources of the forms ``revisions`` name, taken from ``known``."""
+    by_key = {(f.id, f.version): f for f in known}
+    named = set()
+    for revision in revisions:
+        form = json.loads(revision.content)["form"]
+        named.add((form["id"], form["version"]))
+    return [form_source(by_key[key]) for key in sorted(named) if key in by_key]
+
+
 def sealed(
     device: SigningKey,
     *,
@@ -64,17 +106,19 @@ def sealed(
     data: dict[str, Any] | None = None,
     attachments: Sequence[str] = (),
     device_field: str | None = None,
+    form: FormDefinition = TEST_FORM,
+    sealed_at: str = "2026-03-14T10:00:00Z",
 ) -> SealedRevision:
     record_id = record_id or new_record_id()
     envelope = RevisionEnvelope(
         record_id=record_id,
         number=number,
-        form_id="illicit-market-observation",
-        form_version="1",
+        form_id=form.id,
+        form_version=form.version,
         data=data if data is not None else {"narrative": f"test {record_id} {number}"},
         attachments=tuple(sorted(attachments)),
         previous=previous,
-        sealed_at="2026-03-14T10:00:00Z",
+        sealed_at=sealed_at,
         device=device_field or device.key_id,
     )
     content = envelope.canonical()
@@ -115,7 +159,9 @@ def make_bundle(
     recipients: Sequence[str] | None = None,
     device: SigningKey | None = None,
     limits: Limits | None = None,
+    forms: Sequence[FormSource] | None = None,
 ) -> tuple[bytes, BundleInfo]:
+    """A bundle of ``revisions``; ``forms`` defaults to the test forms they name."""
     out = io.BytesIO()
     info = write_bundle(
         out,
@@ -125,6 +171,7 @@ def make_bundle(
         recipients=list(recipients) if recipients is not None else keys.recipients,
         revisions=revisions,
         attachments=[source(a) for a in attachments],
+        forms=forms_for(revisions) if forms is None else forms,
         limits=limits or DEFAULT_LIMITS,
     )
     return out.getvalue(), info

@@ -23,7 +23,7 @@ from fieldkit.bundle import writer as bundle_writer
 from fieldkit.bundle.writer import verify_bundle_file
 from fieldkit.files import TEMP_PREFIX
 from tests.bundle.export_child import generated, generated_sha256
-from tests.bundle.factory import Keys, files_under, open_bytes, sealed, source
+from tests.bundle.factory import Keys, files_under, form_source, open_bytes, sealed, source
 
 CHILD = Path(__file__).with_name("export_child.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +103,7 @@ def test_a_kill_at_each_step_leaves_no_bundle_or_a_valid_one(
         previous=None,
         recipients=keys.recipients,
         revisions=[sealed(keys.device)],
+        forms=[form_source()],
         attachments=[source(b"x")],
     )
     assert not any(p.name.startswith(TEMP_PREFIX) for p in folder.iterdir())
@@ -200,6 +201,7 @@ def test_a_bundle_that_reads_back_wrong_is_removed(
             previous=None,
             recipients=keys.recipients,
             revisions=[sealed(keys.device)],
+            forms=[form_source()],
             attachments=[],
         )
     assert files_under(folder) == []
@@ -213,6 +215,7 @@ def test_verify_checks_size_hash_and_header(keys: Keys, tmp_path: Path) -> None:
         previous=None,
         recipients=keys.recipients,
         revisions=[sealed(keys.device)],
+        forms=[form_source()],
         attachments=[source(b"".join(generated(100_000)))],
     )
     verify_bundle_file(exported.path, exported.info)

@@ -59,6 +59,15 @@ def test_the_frozen_bundle_opens(expected: dict[str, object], tmp_path: Path) ->
     envelope = opened.revisions[1].envelope()
     assert envelope.number == 2 and envelope.previous == opened.revisions[0].sha256
     assert envelope.data["narrative"] == "TEST: amended: levy doubled."
+    assert envelope.data["position"] == {"lat": 12.5042, "lon": -1.25}
+    assert [{"id": f.form_id, "version": f.version, "sha256": f.sha256} for f in opened.forms] == (
+        expected["forms"]
+    )
+    (form,) = opened.forms
+    assert hashlib.sha256(form.content).hexdigest() == form.sha256
+    assert form.definition.is_identifying("photos")
+    assert not form.definition.is_identifying("narrative")
+    assert opened.form_for(envelope.form_id, envelope.form_version) is form
     (attachment,) = opened.attachments
     assert attachment.sha256 == expected["attachment_sha256"]
     assert attachment.path.read_bytes().startswith(b"TEST attachment")

@@ -29,6 +29,7 @@ from fieldkit.crypto.identity import SigningKey
 from fieldkit.domain.records import canonical_json, revision_signing_message, sha256_hex
 from tests.bundle.factory import (
     END,
+    FORM,
     FRAME,
     MAGIC,
     MANIFEST,
@@ -38,6 +39,7 @@ from tests.bundle.factory import (
     decrypt,
     encrypt,
     files_under,
+    form_source,
     frame,
     make_bundle,
     open_bytes,
@@ -73,6 +75,7 @@ def _manifest(
         "previous": None,
         "recipients": keys.recipients,
         "revisions": revisions or [],
+        "forms": [],
         "attachments": [],
     }
     manifest.update(members)
@@ -198,10 +201,18 @@ def _with_revision(keys: Keys, content: bytes, signer: SigningKey | None = None)
         "sha256": sha256_hex(content),
         "size": len(content),
     }
-    manifest = canonical_json(_manifest(keys, [entry]))
+    form = form_source()
+    form_entry = {
+        "id": form.form_id,
+        "version": form.version,
+        "sha256": form.sha256,
+        "size": len(form.definition),
+    }
+    manifest = canonical_json(_manifest(keys, [entry], forms=[form_entry]))
     return (
         _signed(keys, manifest)
         + frame(REVISION, signer.sign(revision_signing_message(content)) + content)
+        + frame(FORM, form.definition)
         + frame(END, b"")
     )
 

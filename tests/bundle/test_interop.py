@@ -10,7 +10,7 @@ import pytest
 
 from fieldkit.bundle import export_bundle_file, open_bundle
 from fieldkit.bundle.agefile import identity_from_key_file
-from tests.bundle.factory import Keys, sealed, source, split
+from tests.bundle.factory import Keys, form_source, sealed, source, split
 
 AGE = shutil.which("age")
 needs_age = pytest.mark.skipif(
@@ -35,6 +35,7 @@ def test_the_age_tool_decrypts_a_bundle_with_the_hq_identity_file(
         previous=None,
         recipients=keys.recipients,
         revisions=[revision],
+        forms=[form_source()],
         attachments=[source(b"attachment")],
     )
     result = subprocess.run(
@@ -66,6 +67,7 @@ def test_a_file_the_age_tool_encrypts_is_read_by_fieldkit(keys: Keys, tmp_path: 
         previous=None,
         recipients=keys.recipients,
         revisions=[revision],
+        forms=[form_source()],
         attachments=[],
     )
     plaintext = subprocess.run(

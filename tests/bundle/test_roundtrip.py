@@ -26,6 +26,7 @@ from tests.bundle.factory import (
     Keys,
     decrypt,
     files_under,
+    forms_for,
     make_bundle,
     open_bytes,
     sealed,
@@ -128,6 +129,7 @@ def test_manifest_is_canonical_json_with_the_documented_members(keys: Keys) -> N
         "previous",
         "recipients",
         "revisions",
+        "forms",
         "attachments",
     }
     assert manifest["kind"] == "fieldkit/bundle-manifest" and manifest["v"] == 1
@@ -147,6 +149,8 @@ def _write(keys: Keys, **kwargs: object) -> None:
         "attachments": [],
     }
     arguments.update(kwargs)
+    if "forms" not in arguments:
+        arguments["forms"] = forms_for(arguments["revisions"])  # type: ignore[arg-type]
     write_bundle(io.BytesIO(), **arguments)  # type: ignore[arg-type]
 
 

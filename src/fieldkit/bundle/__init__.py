@@ -24,14 +24,16 @@ from fieldkit.bundle.errors import (
     SourceChangedError,
     UntrustedSignerError,
 )
+from fieldkit.bundle.forms import VerifiedForm, form_bytes
 from fieldkit.bundle.limits import DEFAULT_LIMITS, Limits
-from fieldkit.bundle.manifest import AttachmentEntry, Manifest, RevisionEntry
+from fieldkit.bundle.manifest import AttachmentEntry, FormEntry, Manifest, RevisionEntry
 from fieldkit.bundle.reader import OpenedBundle, SpooledAttachment, VerifiedRevision, open_bundle
 from fieldkit.bundle.receipts import Receipt, make_receipt, new_receipt_file_name, read_receipt
 from fieldkit.bundle.writer import (
     AttachmentSource,
     BundleInfo,
     ExportedBundle,
+    FormSource,
     SealedRevision,
     export_bundle_file,
     find_bundle_files,
@@ -51,6 +53,8 @@ __all__ = [
     "Enrolment",
     "ExportVerificationError",
     "ExportedBundle",
+    "FormEntry",
+    "FormSource",
     "InvalidRequestError",
     "LimitExceededError",
     "Limits",
@@ -64,9 +68,11 @@ __all__ = [
     "SourceChangedError",
     "SpooledAttachment",
     "UntrustedSignerError",
+    "VerifiedForm",
     "VerifiedRevision",
     "export_bundle_file",
     "find_bundle_files",
+    "form_bytes",
     "identity_from_key_file",
     "is_bundle_file_name",
     "make_device_identity_file",

@@ -39,6 +39,7 @@ class FrameType(IntEnum):
     ATTACHMENT = 0x04
     DATA = 0x05
     RECEIPT = 0x06
+    FORM = 0x07
     END = 0xFF
 
 

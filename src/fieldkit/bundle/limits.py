@@ -23,6 +23,12 @@ class Limits:
     """Canonical JSON of one revision."""
     max_revisions_total_bytes: int = 256 * MIB
     """All revisions of a bundle together: the reader holds them in memory until ingest."""
+    max_forms: int = 100
+    """Form definitions in one bundle (the forms its revisions use)."""
+    max_form_bytes: int = 4 * MIB
+    """Canonical JSON of one form definition."""
+    max_forms_total_bytes: int = 16 * MIB
+    """All form definitions of a bundle together: the reader holds them in memory."""
     max_attachments: int = 10_000
     max_attachment_bytes: int = 4 * GIB
     max_total_bytes: int = 16 * GIB

@@ -1,8 +1,9 @@
 """The bundle manifest: what a bundle holds, signed by the device that wrote it.
 
-The manifest is the first frame of a bundle. It lists every revision and attachment with its
-SHA-256 and size, in the order the frames follow, and binds the device's key, the bundle's place
-in the device's chain of bundles, and the age recipients the device encrypted to. The device
+The manifest is the first frame of a bundle. It lists every revision, form definition and
+attachment with its SHA-256 and size, in the order the frames follow, and binds the device's key,
+the bundle's place in the device's chain of bundles, and the age recipients the device encrypted
+to. The device
 signs ``MANIFEST_DOMAIN + manifest`` with its Ed25519 key; the manifest is parsed only after that
 signature has been verified with a key the caller trusts.
 """
@@ -44,6 +45,7 @@ _MANIFEST_KEYS = {
     "previous",
     "recipients",
     "revisions",
+    "forms",
     "attachments",
 }
 _REVISION_KEYS = {
@@ -69,6 +71,20 @@ class RevisionEntry:
 
 
 @dataclass(frozen=True)
+class FormEntry:
+    """A form definition the bundle carries: one the revisions name, by id and version."""
+
+    form_id: str
+    version: str
+    sha256: str
+    size: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.form_id, self.version)
+
+
+@dataclass(frozen=True)
 class AttachmentEntry:
     sha256: str
     size: int
@@ -86,6 +102,8 @@ class Manifest:
     recipients: tuple[str, ...]
     revisions: tuple[RevisionEntry, ...]
     attachments: tuple[AttachmentEntry, ...]
+    forms: tuple[FormEntry, ...] = ()
+    """Sorted by (id, version): exactly the forms the revisions name."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +119,10 @@ class Manifest:
                 {"record": r.record_id, "revision": r.number, "sha256": r.sha256, "size": r.size}
                 for r in self.revisions
             ],
+            "forms": [
+                {"id": f.form_id, "version": f.version, "sha256": f.sha256, "size": f.size}
+                for f in self.forms
+            ],
             "attachments": [{"sha256": a.sha256, "size": a.size} for a in self.attachments],
         }
 
@@ -108,8 +130,14 @@ class Manifest:
         return canonical_json(self.to_json())
 
     def frame_count(self) -> int:
-        """Frames after the magic: manifest, signature, revisions, attachments and data, end."""
-        return 3 + len(self.revisions) + sum(1 + data_frame_count(a.size) for a in self.attachments)
+        """Frames after the magic: manifest, signature, revisions, forms, attachments and data,
+        end."""
+        return (
+            3
+            + len(self.revisions)
+            + len(self.forms)
+            + sum(1 + data_frame_count(a.size) for a in self.attachments)
+        )
 
     def plaintext_bytes(self, manifest_bytes: int) -> int:
         """Exact size of the inner plaintext, given the manifest's encoded size."""
@@ -122,6 +150,7 @@ class Manifest:
             + header
             + SIGNATURE_FRAME_BYTES
             + sum(header + SIGNATURE_BYTES + r.size for r in self.revisions)
+            + sum(header + f.size for f in self.forms)
             + sum(attachment_frames_bytes(a.size) for a in self.attachments)
             + header
         )
@@ -159,6 +188,7 @@ def parse_manifest(untrusted: bytes, limits: Limits) -> Manifest:
         recipients=_recipients(value["recipients"], limits),
         revisions=_revisions(value["revisions"], limits),
         attachments=_attachments(value["attachments"], limits),
+        forms=_forms(value["forms"], limits),
     )
     check_totals(manifest, len(untrusted), limits)
     return manifest
@@ -204,6 +234,33 @@ def _revisions(value: Any, limits: Limits) -> tuple[RevisionEntry, ...]:
     return tuple(entries)
 
 
+def _forms(value: Any, limits: Limits) -> tuple[FormEntry, ...]:
+    if not isinstance(value, list):
+        raise SchemaError(_("{field} must be a list").format(field="forms"))
+    if len(value) > limits.max_forms:
+        raise SizeLimitError(_("the number of forms"), limits.max_forms)
+    entries: list[FormEntry] = []
+    for item in value:
+        item = schema.obj(item, {"id", "version", "sha256", "size"}, "forms[]")
+        size = schema.integer(item["size"], 2, schema.MAX_SAFE_INT, "forms[].size")
+        if size > limits.max_form_bytes:
+            raise SizeLimitError(_("the size of a form"), limits.max_form_bytes)
+        entries.append(
+            FormEntry(
+                form_id=schema.display_text(item["id"], "forms[].id"),
+                version=schema.display_text(item["version"], "forms[].version"),
+                sha256=schema.hex_string(item["sha256"], HEX64, "forms[].sha256"),
+                size=size,
+            )
+        )
+    keys = [e.key for e in entries]
+    if keys != sorted(set(keys)):
+        raise SchemaError(_("the forms must be sorted by id and version, each listed once"))
+    if len({e.sha256 for e in entries}) != len(entries):
+        raise SchemaError(_("a form is listed twice"))
+    return tuple(entries)
+
+
 def _attachments(value: Any, limits: Limits) -> tuple[AttachmentEntry, ...]:
     if not isinstance(value, list):
         raise SchemaError(_("{field} must be a list").format(field="attachments"))
@@ -228,6 +285,8 @@ def check_totals(manifest: Manifest, manifest_bytes: int, limits: Limits) -> Non
         raise SizeLimitError(
             _("the size of all revisions together"), limits.max_revisions_total_bytes
         )
+    if sum(f.size for f in manifest.forms) > limits.max_forms_total_bytes:
+        raise SizeLimitError(_("the size of all forms together"), limits.max_forms_total_bytes)
     if manifest.frame_count() > limits.max_frames:
         raise SizeLimitError(_("the number of items"), limits.max_frames)
     if manifest.plaintext_bytes(manifest_bytes) > limits.max_total_bytes:
@@ -236,12 +295,16 @@ def check_totals(manifest: Manifest, manifest_bytes: int, limits: Limits) -> Non
 
 def check_revision(
     content: bytes, entry: RevisionEntry, device_key_id: str, limits: Limits
-) -> None:
-    """Check that ``content`` is a sealed fieldkit revision matching its manifest entry.
+) -> tuple[str, str]:
+    """Check that ``content`` is a sealed fieldkit revision matching its manifest entry; return
+    the (id, version) of the form it names.
 
-    The answers inside (``data``) are checked against their form by HQ, not here.
+    The answers inside (``data``) are checked against their form by HQ, not here. They may hold
+    numbers with fractions (decimals, coordinates).
     """
-    value = schema.load_json(content, max_depth=limits.max_json_depth, canonical=True)
+    value = schema.load_json(
+        content, max_depth=limits.max_json_depth, canonical=True, fractions=True
+    )
     version = schema.header(value, REVISION_KIND, _("a revision"))
     if version > REVISION_FORMAT:
         raise NewerFormatError(version)
@@ -251,8 +314,10 @@ def check_revision(
     if value["device"] != device_key_id:
         raise SchemaError(_("a revision was sealed by another device"))
     form = schema.obj(value["form"], {"id", "version"}, "form")
-    schema.display_text(form["id"], "form.id")
-    schema.display_text(form["version"], "form.version")
+    form_key = (
+        schema.display_text(form["id"], "form.id"),
+        schema.display_text(form["version"], "form.version"),
+    )
     if not isinstance(value["data"], dict):
         raise SchemaError(_("{field} must be a JSON object").format(field="data"))
     hashes = value["attachments"]
@@ -264,3 +329,4 @@ def check_revision(
     if (previous is None) != (entry.number == 1):
         raise SchemaError(_("a revision's link to the one before it is wrong"))
     schema.timestamp(value["sealed_at"], "sealed_at")
+    return form_key

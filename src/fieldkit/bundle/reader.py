@@ -9,9 +9,14 @@ checks every frame as it arrives:
    must verify, and only then is the manifest parsed and checked (schema, limits, the recipients
    the device chose against the age header and our keys, then the caller's ``check_manifest``);
 4. every following frame must be exactly the next one the manifest announces, with the length it
-   announces; revisions are verified (hash, device signature, content) and kept in memory;
-   attachments are streamed into files with generated names in ``spool_dir`` and hashed;
+   announces; revisions are verified (hash, device signature, content) and kept in memory; the
+   form definitions they name follow, checked and parsed; attachments are streamed into files
+   with generated names in ``spool_dir`` and hashed;
 5. the END frame, then nothing: and pyrage must report the age stream complete and authentic.
+
+Revision signatures are verified on worker threads while the stream goes on (``cryptography``
+releases the GIL during Ed25519 verification, so this uses several cores); every result is
+collected at the END frame, before anything is returned.
 
 Only then is an :class:`OpenedBundle` returned. On any failure every spooled file is deleted.
 """
@@ -24,6 +29,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -51,9 +57,11 @@ from fieldkit.bundle.container import (
     data_frame_sizes,
 )
 from fieldkit.bundle.errors import BundleError, InvalidRequestError, Kind
+from fieldkit.bundle.forms import VerifiedForm, check_form
 from fieldkit.bundle.limits import DEFAULT_LIMITS, Limits
 from fieldkit.bundle.manifest import (
     AttachmentEntry,
+    FormEntry,
     Manifest,
     RevisionEntry,
     check_revision,
@@ -72,6 +80,9 @@ CheckManifest = Callable[[Manifest], None]
 """Called once the manifest verified, before the rest is read; raise a BundleError to refuse."""
 SPOOL_PREFIX = "attachment-"
 _READ_SIZE = 64 * 1024
+PARALLEL_FROM = 256
+"""Bundles with at least this many revisions have their signatures verified on threads."""
+_SIGNATURE_BATCH = 128
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,16 @@ class OpenedBundle:
     plaintext_bytes: int
     ciphertext_bytes: int
     ciphertext_sha256: str
+    forms: tuple[VerifiedForm, ...] = ()
+    """The form definitions the revisions name, sorted by (id, version); each revision's form
+    is among them."""
+
+    def form_for(self, form_id: str, version: str) -> VerifiedForm:
+        """The bundle's definition of form ``form_id`` version ``version`` (KeyError if absent)."""
+        for form in self.forms:
+            if form.key == (form_id, version):
+                return form
+        raise KeyError((form_id, version))
 
     def discard(self) -> None:
         """Delete the spooled attachment files."""
@@ -157,6 +178,7 @@ def open_bundle(
         device=device,
         revisions=tuple(handler.revisions),
         attachments=tuple(handler.attachments),
+        forms=tuple(handler.forms),
         plaintext_bytes=sink.count,
         ciphertext_bytes=ciphertext.count,
         ciphertext_sha256=ciphertext.digest.hexdigest(),
@@ -252,8 +274,70 @@ class _Step:
     frame_type: FrameType
     length: int
     revision: RevisionEntry | None = None
+    form: FormEntry | None = None
     attachment: AttachmentEntry | None = None
     last_data: bool = False
+
+
+def _verify_batch(device: PublicIdentity, batch: list[tuple[bytes, bytes]]) -> bool:
+    return all(
+        device.verify(signature, revision_signing_message(content)) for signature, content in batch
+    )
+
+
+class _SignatureChecks:
+    """Verifies revision signatures, on worker threads for large bundles.
+
+    ``add`` queues a revision; ``finish`` waits for every result and raises if one failed;
+    ``close`` stops the workers (on success or failure).
+    """
+
+    def __init__(self, device: PublicIdentity, revisions: int) -> None:
+        self._device = device
+        workers = min(4, os.cpu_count() or 1)
+        self._executor = (
+            ThreadPoolExecutor(workers, thread_name_prefix="fieldkit-verify")
+            if revisions >= PARALLEL_FROM and workers > 1
+            else None
+        )
+        self._batch: list[tuple[bytes, bytes]] = []
+        self._futures: list[Future[bool]] = []
+
+    def add(self, signature: bytes, content: bytes) -> None:
+        if self._executor is None:
+            if not self._device.verify(signature, revision_signing_message(content)):
+                raise _bad_revision_signature()
+            return
+        self._batch.append((signature, content))
+        if len(self._batch) >= _SIGNATURE_BATCH:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self._executor is None or not self._batch:
+            return
+        self._futures.append(self._executor.submit(_verify_batch, self._device, self._batch))
+        self._batch = []
+        while self._futures and self._futures[0].done():  # fail early, keep the list short
+            if not self._futures.pop(0).result():
+                raise _bad_revision_signature()
+
+    def finish(self) -> None:
+        self._submit()
+        for future in self._futures:
+            if not future.result():
+                raise _bad_revision_signature()
+        self._futures.clear()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        self._batch = []
+        self._futures.clear()
+
+
+def _bad_revision_signature() -> SchemaError:
+    return SchemaError(_("a revision's signature does not verify"))
 
 
 class _BundleHandler:
@@ -279,6 +363,9 @@ class _BundleHandler:
         self._step: _Step | None = None
         self._manifest: Manifest | None = None
         self._device: PublicIdentity | None = None
+        self._signatures: _SignatureChecks | None = None
+        self._forms_named: set[tuple[str, str]] = set()
+        self._forms_checked = False
         self._file: BinaryIO | None = None
         self._file_path: Path | None = None
         self._digest = hashlib.sha256()
@@ -286,6 +373,7 @@ class _BundleHandler:
         self._ended = False
         self.manifest_bytes = b""
         self.revisions: list[VerifiedRevision] = []
+        self.forms: list[VerifiedForm] = []
         self.attachments: list[SpooledAttachment] = []
 
     # -- FrameHandler -------------------------------------------------------------------------
@@ -306,6 +394,8 @@ class _BundleHandler:
             raise SchemaError(_("an item is missing, extra or out of order"))
         if length != step.length:
             raise SchemaError(_("an item's size does not match the manifest"))
+        if step.frame_type != FrameType.REVISION and not self._forms_checked:
+            self._check_forms_named()
         self._step = step
         return step.frame_type != FrameType.DATA
 
@@ -315,10 +405,14 @@ class _BundleHandler:
             self._take_signed_part(data)
         elif step is not None and step.revision is not None:
             self._take_revision(step.revision, data)
+        elif step is not None and step.form is not None:
+            self.forms.append(check_form(data, step.form, self._limits))
         elif step is not None and step.attachment is not None:
             if step.frame_type == FrameType.ATTACHMENT:
                 self._take_attachment_header(step.attachment, data)
         elif step is not None and step.frame_type == FrameType.END:
+            if self._signatures is not None:
+                self._signatures.finish()
             self._ended = True
 
     def chunk(self, data: memoryview) -> None:
@@ -369,22 +463,35 @@ class _BundleHandler:
         if self._check_manifest is not None:
             self._check_manifest(manifest)
         self._manifest, self._device = manifest, device
+        self._signatures = _SignatureChecks(device, len(manifest.revisions))
         self._plan = _plan(manifest)
 
     # -- revisions and attachments ------------------------------------------------------------
 
     def _take_revision(self, entry: RevisionEntry, data: bytes) -> None:
-        if self._manifest is None or self._device is None:  # pragma: no cover - plan order
+        if self._manifest is None or self._signatures is None:  # pragma: no cover - plan order
             raise SchemaError(_("an item is missing, extra or out of order"))
         signature, content = data[:SIGNATURE_BYTES], data[SIGNATURE_BYTES:]
         if sha256_hex(content) != entry.sha256:
             raise SchemaError(_("a revision does not match its hash in the manifest"))
-        if not self._device.verify(signature, revision_signing_message(content)):
-            raise SchemaError(_("a revision's signature does not verify"))
-        check_revision(content, entry, self._manifest.device_key_id, self._limits)
+        # The content is bound to the verified manifest by its hash: parsing it is safe while
+        # its own signature is still being verified.
+        self._signatures.add(signature, content)
+        form = check_revision(content, entry, self._manifest.device_key_id, self._limits)
+        if form not in {f.key for f in self._manifest.forms}:
+            raise SchemaError(_("a revision names a form that is not in the bundle"))
+        self._forms_named.add(form)
         self.revisions.append(
             VerifiedRevision(entry.record_id, entry.number, entry.sha256, content, signature)
         )
+
+    def _check_forms_named(self) -> None:
+        """After the last revision: the bundle carries exactly the forms its revisions name."""
+        if self._manifest is None:  # pragma: no cover - plan order
+            raise SchemaError(_("an item is missing, extra or out of order"))
+        if self._forms_named != {f.key for f in self._manifest.forms}:
+            raise SchemaError(_("the bundle carries a form that none of its revisions uses"))
+        self._forms_checked = True
 
     def _take_attachment_header(self, entry: AttachmentEntry, data: bytes) -> None:
         expected = bytes.fromhex(entry.sha256) + entry.size.to_bytes(8, "big")
@@ -418,9 +525,13 @@ class _BundleHandler:
     def result(self) -> tuple[Manifest, PublicIdentity]:
         if not self._ended or self._manifest is None or self._device is None:
             raise SchemaError(_("it ends before its last item"))
+        if self._signatures is not None:
+            self._signatures.close()
         return self._manifest, self._device
 
     def discard(self) -> None:
+        if self._signatures is not None:
+            self._signatures.close()
         if self._file is not None:
             with contextlib.suppress(OSError):
                 self._file.close()
@@ -430,6 +541,7 @@ class _BundleHandler:
                 path.unlink(missing_ok=True)
         self._created.clear()
         self.revisions.clear()
+        self.forms.clear()
         self.attachments.clear()
 
 
@@ -437,6 +549,8 @@ def _plan(manifest: Manifest) -> Iterator[_Step]:
     """Every frame that must follow the signature, in order, with its exact length."""
     for revision in manifest.revisions:
         yield _Step(FrameType.REVISION, SIGNATURE_BYTES + revision.size, revision=revision)
+    for form in manifest.forms:
+        yield _Step(FrameType.FORM, form.size, form=form)
     for attachment in manifest.attachments:
         yield _Step(FrameType.ATTACHMENT, ATTACHMENT_FRAME_BYTES, attachment=attachment)
         count = data_frame_count(attachment.size)

@@ -2,9 +2,11 @@
 
 The standard library's parser is lenient: it takes the last of duplicate keys, accepts NaN and
 floats, lone UTF-16 surrogates and any nesting until the interpreter's recursion limit. Here a
-document must be UTF-8, free of duplicate keys, floats, NaN and lone surrogates, nested at most
+document must be UTF-8, free of duplicate keys, NaN and lone surrogates, nested at most
 ``max_depth`` deep and, where asked, byte-identical to its RFC 8785 canonical form (so that one
-value has one encoding and a signature over the bytes is a signature over the value).
+value has one encoding and a signature over the bytes is a signature over the value). Numbers
+with a fraction or an exponent are refused, except in documents that carry answers (revisions
+and form definitions: decimals, coordinates), which ask for them with ``fractions=True``.
 
 Checks raise :class:`SchemaError` with a translated detail that names a field, never its content.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -59,17 +62,38 @@ def _reject_constant(_text: str) -> NoReturn:
     raise SchemaError(_("a number is not finite"))
 
 
-def load_json(untrusted: bytes, *, max_depth: int, canonical: bool) -> Any:
-    """Parse ``untrusted`` strictly; with ``canonical``, also require RFC 8785 form."""
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise SchemaError(_("a number is not finite"))
+    return value
+
+
+def load_json(untrusted: bytes, *, max_depth: int, canonical: bool, fractions: bool = False) -> Any:
+    """Parse ``untrusted`` strictly; with ``canonical``, also require RFC 8785 form.
+
+    With ``fractions``, finite numbers with a fraction or an exponent are accepted (as floats);
+    in canonical form they must then be written as RFC 8785 writes them (ECMAScript's shortest
+    round-trip form: ``12.5``, ``1e-7``, never ``1.0`` or ``1E2``).
+    """
     try:
         text = untrusted.decode("utf-8")
     except UnicodeDecodeError:
         raise SchemaError(_("the text is not valid UTF-8")) from None
+    seen_float = False
+
+    def take_float(number: str) -> float:
+        nonlocal seen_float
+        if not fractions:
+            _reject_float(number)
+        seen_float = True
+        return _finite_float(number)
+
     try:
         value = json.loads(
             text,
             object_pairs_hook=_reject_duplicates,
-            parse_float=_reject_float,
+            parse_float=take_float,
             parse_constant=_reject_constant,
         )
     except RecursionError:
@@ -79,19 +103,23 @@ def load_json(untrusted: bytes, *, max_depth: int, canonical: bool) -> Any:
     except ValueError:  # JSONDecodeError, and integers beyond the interpreter's digit limit
         raise SchemaError(_("the text is not valid JSON")) from None
     outside_bmp_order = check_tree(value, max_depth)
-    if canonical and not is_canonical(value, untrusted, outside_bmp_order):
+    # The fast check writes floats as Python does (1e+16, 1e-07), not as RFC 8785 does: with
+    # floats in the document, only rfc8785 itself decides.
+    if canonical and not is_canonical(value, untrusted, outside_bmp_order or seen_float):
         raise SchemaError(_("the JSON is not in canonical form"))
     return value
 
 
 def is_canonical(value: Any, encoded: bytes, outside_bmp_order: bool = True) -> bool:
-    """True if ``encoded`` is the RFC 8785 form of ``value`` (no floats, checked ints).
+    """True if ``encoded`` is the RFC 8785 form of ``value`` (checked ints).
 
-    For such values, the standard library's compact, sorted, non-ASCII-escaping encoder writes
-    exactly what RFC 8785 writes (same string escapes, same integers), except that it sorts
-    keys by code point where RFC 8785 sorts by UTF-16 code unit; the two orders differ only for
-    keys with characters from U+E000 up. So the fast encoder decides, and rfc8785 is asked only
-    when such a key exists or the fast encoding differs.
+    ``outside_bmp_order`` False promises that no key holds a character from U+E000 up and that
+    no number is a float. For such values, the standard library's compact, sorted,
+    non-ASCII-escaping encoder writes exactly what RFC 8785 writes (same string escapes, same
+    integers), except that it sorts keys by code point where RFC 8785 sorts by UTF-16 code unit;
+    the two orders differ only for keys with characters from U+E000 up. So the fast encoder
+    decides, and rfc8785 is asked only when such a key or a float exists or the fast encoding
+    differs.
     """
     if not outside_bmp_order:
         try:

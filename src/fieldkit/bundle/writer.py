@@ -1,9 +1,10 @@
 """Writing bundles on the device: streamed, with flat memory whatever the attachments' sizes.
 
 The manifest comes first and lists every hash and size, so the caller gives them up front
-(revisions and attachments are stored by hash). The writer checks every revision before it writes
-a byte, and checks every attachment's bytes against the declared hash and size while it streams
-them; on any mismatch it stops, and :func:`export_bundle_file` leaves no bundle behind.
+(revisions, forms and attachments are stored by hash). The writer checks every revision and form
+before it writes a byte, and checks every attachment's bytes against the declared hash and size
+while it streams them; on any mismatch it stops, and :func:`export_bundle_file` leaves no bundle
+behind.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from fieldkit.bundle.container import (
     frame_header,
 )
 from fieldkit.bundle.errors import InvalidRequestError, Kind, SourceChangedError
+from fieldkit.bundle.forms import check_form
 from fieldkit.bundle.limits import DEFAULT_LIMITS, MIB, Limits
 from fieldkit.bundle.manifest import (
     AttachmentEntry,
+    FormEntry,
     Manifest,
     RevisionEntry,
     check_revision,
@@ -63,6 +66,17 @@ class SealedRevision:
     sha256: str
     content: bytes
     signature: bytes
+
+
+@dataclass(frozen=True)
+class FormSource:
+    """A form definition the revisions use, as the vault stores it: its canonical JSON
+    (``canonical_json(form.model_dump(mode="json"))``) and that JSON's SHA-256."""
+
+    form_id: str
+    version: str
+    sha256: str
+    definition: bytes
 
 
 @dataclass(frozen=True)
@@ -121,12 +135,18 @@ def build_manifest(
     recipients: Sequence[str],
     revisions: Sequence[SealedRevision],
     attachments: Sequence[AttachmentSource],
+    forms: Sequence[FormSource] = (),
     limits: Limits = DEFAULT_LIMITS,
     bundle_id: str | None = None,
     created: str | None = None,
 ) -> tuple[Manifest, bytes]:
-    """The manifest and its canonical bytes, after checking everything HQ will check."""
+    """The manifest and its canonical bytes, after checking everything HQ will check.
+
+    ``forms`` must be exactly the forms the revisions name (in any order; the manifest sorts
+    them by id and version).
+    """
     rev_entries: list[RevisionEntry] = []
+    named: set[tuple[str, str]] = set()
     for rev in revisions:
         entry = RevisionEntry(rev.record_id, rev.number, rev.sha256, len(rev.content))
         if sha256_hex(rev.content) != rev.sha256:
@@ -136,12 +156,13 @@ def build_manifest(
                 _("A revision's signature does not verify with this device's key.")
             )
         try:
-            check_revision(rev.content, entry, device_key.key_id, limits)
+            named.add(check_revision(rev.content, entry, device_key.key_id, limits))
         except SizeLimitError as error:
             raise errors.from_invalid(Kind.BUNDLE, error) from None
         except SchemaError as error:
             raise _invalid_request(error) from None
         rev_entries.append(entry)
+    form_entries = _form_entries(forms, named, limits)
     manifest = Manifest(
         bundle_id=bundle_id or secrets.token_hex(16),
         created=created or utc_timestamp(),
@@ -152,6 +173,7 @@ def build_manifest(
         recipients=tuple(recipients),
         revisions=tuple(rev_entries),
         attachments=tuple(AttachmentEntry(a.sha256, a.size) for a in attachments),
+        forms=form_entries,
     )
     encoded = manifest.canonical()
     if len(encoded) > limits.max_manifest_bytes:
@@ -165,6 +187,35 @@ def build_manifest(
     return manifest, encoded
 
 
+def _form_entries(
+    forms: Sequence[FormSource], named: set[tuple[str, str]], limits: Limits
+) -> tuple[FormEntry, ...]:
+    """Manifest entries for ``forms``, checked as HQ will check them, sorted."""
+    entries: dict[tuple[str, str], FormEntry] = {}
+    for form in forms:
+        entry = FormEntry(form.form_id, form.version, form.sha256, len(form.definition))
+        if sha256_hex(form.definition) != form.sha256:
+            raise _source_changed()
+        if entry.key in entries:
+            raise InvalidRequestError(_("The bundle cannot be written: a form is given twice."))
+        if entry.size > limits.max_form_bytes:
+            raise errors.limit_exceeded(Kind.BUNDLE, _("the size of a form"), limits.max_form_bytes)
+        try:
+            check_form(form.definition, entry, limits)
+        except SchemaError as error:
+            raise _invalid_request(error) from None
+        entries[entry.key] = entry
+    if set(entries) - named:
+        raise InvalidRequestError(
+            _("The bundle cannot be written: a form is given that no revision uses.")
+        )
+    if named - set(entries):
+        raise InvalidRequestError(
+            _("The bundle cannot be written: a revision's form definition is missing.")
+        )
+    return tuple(entries[key] for key in sorted(entries))
+
+
 def write_bundle(
     out: BinaryIO,
     *,
@@ -174,6 +225,7 @@ def write_bundle(
     recipients: Sequence[str],
     revisions: Sequence[SealedRevision],
     attachments: Sequence[AttachmentSource],
+    forms: Sequence[FormSource] = (),
     limits: Limits = DEFAULT_LIMITS,
     progress: ProgressCallback | None = None,
     bundle_id: str | None = None,
@@ -181,9 +233,10 @@ def write_bundle(
 ) -> BundleInfo:
     """Encrypt a bundle to ``recipients`` into ``out``.
 
-    ``revisions`` and ``attachments`` are read twice (for the manifest, then for the content):
-    pass sequences, not one-shot iterators. On an exception, what was written to ``out`` is
-    garbage and must be discarded (:func:`export_bundle_file` does).
+    ``forms`` are the definitions of the forms the revisions name (exactly those). ``revisions``,
+    ``forms`` and ``attachments`` are read twice (for the manifest, then for the content): pass
+    sequences, not one-shot iterators. On an exception, what was written to ``out`` is garbage
+    and must be discarded (:func:`export_bundle_file` does).
     """
     manifest, encoded = build_manifest(
         device_key=device_key,
@@ -192,6 +245,7 @@ def write_bundle(
         recipients=recipients,
         revisions=revisions,
         attachments=attachments,
+        forms=forms,
         limits=limits,
         bundle_id=bundle_id,
         created=created,
@@ -199,7 +253,7 @@ def write_bundle(
     signature = device_key.sign(signed_message(encoded))
     total = manifest.plaintext_bytes(len(encoded))
     pieces = _plaintext(
-        manifest, encoded, device_key.public.public_key + signature, revisions, attachments
+        manifest, encoded, device_key.public.public_key + signature, revisions, forms, attachments
     )
     source = _PullReader(pieces, total, progress)
     sink = _HashingWriter(out)
@@ -237,6 +291,7 @@ def export_bundle_file(
     recipients: Sequence[str],
     revisions: Sequence[SealedRevision],
     attachments: Sequence[AttachmentSource],
+    forms: Sequence[FormSource] = (),
     limits: Limits = DEFAULT_LIMITS,
     progress: ProgressCallback | None = None,
     bundle_id: str | None = None,
@@ -260,6 +315,7 @@ def export_bundle_file(
             recipients=recipients,
             revisions=revisions,
             attachments=attachments,
+            forms=forms,
             limits=limits,
             progress=progress,
             bundle_id=bundle_id,
@@ -339,6 +395,7 @@ def _plaintext(
     encoded: bytes,
     signature_payload: bytes,
     revisions: Sequence[SealedRevision],
+    forms: Sequence[FormSource],
     attachments: Sequence[AttachmentSource],
 ) -> Iterator[bytes | memoryview]:
     yield BUNDLE_MAGIC + bytes([FORMAT_VERSION])
@@ -352,6 +409,12 @@ def _plaintext(
             raise _source_changed()
         yield frame_header(FrameType.REVISION, len(rev.signature) + entry.size) + rev.signature
         yield rev.content
+    by_key = {(f.form_id, f.version): f for f in forms}
+    for form_entry in manifest.forms:
+        form = by_key.get(form_entry.key)
+        if form is None or sha256_hex(form.definition) != form_entry.sha256:
+            raise _source_changed()
+        yield frame_header(FrameType.FORM, form_entry.size) + form.definition
     for attachment, source in zip(manifest.attachments, attachments, strict=True):
         header = bytes.fromhex(attachment.sha256) + attachment.size.to_bytes(8, "big")
         yield frame_header(FrameType.ATTACHMENT, len(header)) + header

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from fieldkit.bundle import (
     AttachmentSource,
+    FormSource,
     SealedRevision,
+    form_bytes,
     make_device_identity_file,
     make_enrolment,
     make_receipt,
@@ -31,6 +33,7 @@ from fieldkit.bundle.agefile import (
     recipient_of,
 )
 from fieldkit.crypto.identity import SigningKey
+from fieldkit.domain.forms import FormDefinition
 from fieldkit.domain.records import RevisionEnvelope, revision_signing_message, sha256_hex
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +43,24 @@ BUNDLE_ID = "0123456789abcdef0123456789abcdef"
 RECEIPT_ID = "fedcba9876543210fedcba9876543210"
 CREATED = "2026-03-14T12:00:00Z"
 ATTACHMENT = b"TEST attachment: a photo of a checkpoint would go here.\n"
+FORM = FormDefinition.model_validate(
+    {
+        "id": "test-observation",
+        "version": "1",
+        "title": {"en": "TEST observation"},
+        "languages": ["en"],
+        "fields": [
+            {"name": "narrative", "type": "long_text", "label": {"en": "Narrative"}},
+            {"name": "position", "type": "geopoint", "label": {"en": "Position"}},
+            {
+                "name": "photos",
+                "type": "attachment",
+                "label": {"en": "Photos"},
+                "sensitivity": "identifying",
+            },
+        ],
+    }
+)
 
 
 def _age_key(path: Path, new: bool) -> str:
@@ -70,8 +91,8 @@ def _revision(
     envelope = RevisionEnvelope(
         record_id=RECORD_ID,
         number=number,
-        form_id="illicit-market-observation",
-        form_version="1",
+        form_id=FORM.id,
+        form_version=FORM.version,
         data=data,
         attachments=attachments,
         previous=previous,
@@ -114,9 +135,15 @@ def main(new_keys: bool) -> None:
         device,
         2,
         first.sha256,
-        {"narrative": "TEST: amended: levy doubled.", "photos": [ref]},
+        {
+            "narrative": "TEST: amended: levy doubled.",
+            "photos": [ref],
+            "position": {"lat": 12.5042, "lon": -1.25},
+        },
         (attachment_sha,),
     )
+    definition = form_bytes(FORM)
+    form = FormSource(FORM.id, FORM.version, sha256_hex(definition), definition)
     out = io.BytesIO()
     info = write_bundle(
         out,
@@ -126,6 +153,7 @@ def main(new_keys: bool) -> None:
         recipients=[hq_recipient],
         revisions=[first, second],
         attachments=[AttachmentSource(attachment_sha, len(ATTACHMENT), lambda: [ATTACHMENT])],
+        forms=[form],
         bundle_id=BUNDLE_ID,
         created=CREATED,
     )
@@ -169,6 +197,7 @@ def main(new_keys: bool) -> None:
             {"record": r.record_id, "revision": r.number, "sha256": r.sha256}
             for r in (first, second)
         ],
+        "forms": [{"id": form.form_id, "version": form.version, "sha256": form.sha256}],
         "attachment_sha256": attachment_sha,
         "attachment_size": len(ATTACHMENT),
         "receipt_id": RECEIPT_ID,
