@@ -9,7 +9,7 @@ from fieldkit.cli.output import emit_json, pairs, table
 from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
 from fieldkit.services import attachments as attachment_service
-from fieldkit.services import passphrases, vaults
+from fieldkit.services import passphrases, receipts, vaults
 from fieldkit.vault import audit, repo
 
 
@@ -34,12 +34,6 @@ def register(commands: Any) -> None:
         handler=cmd_passphrase_forget
     )
 
-    p = commands.add_parser("identity", help=_("the device's signing identity"))
-    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    show = sub.add_parser("show", help=_("the device key id and fingerprint"))
-    show.add_argument("--json", action="store_true", help=_("print JSON"))
-    show.set_defaults(handler=cmd_identity_show)
-
     p = commands.add_parser("audit", help=_("the audit log"))
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub.add_parser("verify", help=_("check the audit log's hash chain")).set_defaults(
@@ -50,7 +44,7 @@ def register(commands: Any) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub.add_parser("show", help=_("show the settings")).set_defaults(handler=cmd_settings_show)
     setter = sub.add_parser("set", help=_("change a setting"))
-    setter.add_argument("key", choices=["attachment-max-mib", "device-name"])
+    setter.add_argument("key", choices=["attachment-max-mib", "device-name", "purge-acknowledged"])
     setter.add_argument("value")
     setter.set_defaults(handler=cmd_settings_set)
 
@@ -141,30 +135,6 @@ def cmd_passphrase_forget(ctx: Context) -> int:
     return 0
 
 
-def cmd_identity_show(ctx: Context) -> int:
-    identity = vaults.device_identity(ctx.vault())
-    if ctx.args.json:
-        emit_json(
-            {
-                "key_id": identity.key_id,
-                "fingerprint": identity.fingerprint,
-                "public_key": identity.public_key.hex(),
-                "created_at": identity.created_at,
-                "device_name": identity.device_name,
-                "age_recipient": identity.age_recipient,
-            }
-        )
-        return 0
-    pairs(
-        [
-            (_("Device key id"), identity.key_id),
-            (_("Fingerprint"), identity.fingerprint),
-            (_("Created"), identity.created_at),
-        ]
-    )
-    return 0
-
-
 def cmd_audit_verify(ctx: Context) -> int:
     with ctx.vault().read() as session:
         report = audit.verify(session)
@@ -183,7 +153,14 @@ def cmd_settings_show(ctx: Context) -> int:
     with vault.read() as session:
         limit = attachment_service.max_bytes(session)
         name = repo.get_setting(session, vaults.SETTING_DEVICE_NAME, "")
-    pairs([("attachment-max-mib", limit // (1024 * 1024)), ("device-name", name or "-")])
+        purge = receipts.purge_enabled(session)
+    pairs(
+        [
+            ("attachment-max-mib", limit // (1024 * 1024)),
+            ("device-name", name or "-"),
+            ("purge-acknowledged", "on" if purge else "off"),
+        ]
+    )
     return 0
 
 
@@ -196,6 +173,10 @@ def cmd_settings_set(ctx: Context) -> int:
         except ValueError:
             raise InvalidInputError(_("attachment-max-mib takes a whole number of MiB.")) from None
         attachment_service.set_max_bytes(vault, mib * 1024 * 1024)
+    elif key == "purge-acknowledged":
+        if value not in ("on", "off"):
+            raise InvalidInputError(_("purge-acknowledged takes on or off."))
+        receipts.set_purge(vault, value == "on")
     else:
         with vault.write() as session:
             repo.set_setting(session, vaults.SETTING_DEVICE_NAME, value.strip()[:80])

@@ -18,7 +18,7 @@ log = logging.getLogger("fieldkit.cli")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from fieldkit.cli import commands_forms, commands_records, commands_vault
+    from fieldkit.cli import commands_bundles, commands_forms, commands_records, commands_vault
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_vault.register(commands)
     commands_forms.register(commands)
     commands_records.register(commands)
+    commands_bundles.register(commands)
     return parser
 
 

@@ -143,6 +143,7 @@ class BundleRow(SQLModel, table=True):
     attachments: int
     size: int
     hq_key_id: str
+    state: str = "written"  # "reserved" from just before the file is written until it is verified
     acknowledged_at: str | None = None
 
 

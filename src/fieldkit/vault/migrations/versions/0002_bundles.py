@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("attachments", sa.Integer(), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("hq_key_id", sa.String(), nullable=False),
+        sa.Column("state", sa.String(), nullable=False),
         sa.Column("acknowledged_at", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("bundle_id"),

@@ -1,0 +1,136 @@
+"""Commands that carry records to headquarters: identity export, enrol, export, receipts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from fieldkit.cli.context import Context
+from fieldkit.cli.output import emit_json, pairs
+from fieldkit.i18n import _, ngettext
+from fieldkit.services import enrolment, exporting, receipts, vaults
+
+PROGRESS_FROM_BYTES = 8 * 1024 * 1024
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("identity", help=_("the device's signing identity"))
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    show = sub.add_parser("show", help=_("the device key id and fingerprint"))
+    show.add_argument("--json", action="store_true", help=_("print JSON"))
+    show.set_defaults(handler=cmd_identity_show)
+    exporter = sub.add_parser("export", help=_("write the device's public identity for HQ"))
+    exporter.add_argument("--out", type=Path, required=True, metavar="FILE")
+    exporter.set_defaults(handler=cmd_identity_export)
+
+    p = commands.add_parser("enroll", help=_("verify and pin an HQ enrolment file"))
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument(
+        "--replace", action="store_true", help=_("move this device to another headquarters")
+    )
+    p.set_defaults(handler=cmd_enroll)
+
+    p = commands.add_parser(
+        "export", help=_("bundle every sealed revision not yet acknowledged; print the path")
+    )
+    p.add_argument("--to", type=Path, required=True, metavar="DIR", dest="folder")
+    p.set_defaults(handler=cmd_export)
+
+    p = commands.add_parser("receipt", help=_("receipts from headquarters"))
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    importer = sub.add_parser("import", help=_("verify a receipt; mark revisions acknowledged"))
+    importer.add_argument("file", type=Path, metavar="FILE")
+    importer.set_defaults(handler=cmd_receipt_import)
+
+
+def cmd_identity_show(ctx: Context) -> int:
+    identity = vaults.device_identity(ctx.vault())
+    if ctx.args.json:
+        emit_json(
+            {
+                "key_id": identity.key_id,
+                "fingerprint": identity.fingerprint,
+                "public_key": identity.public_key.hex(),
+                "created_at": identity.created_at,
+                "device_name": identity.device_name,
+                "age_recipient": identity.age_recipient,
+            }
+        )
+        return 0
+    pairs(
+        [
+            (_("Device key id"), identity.key_id),
+            (_("Fingerprint"), identity.fingerprint),
+            (_("Created"), identity.created_at),
+        ]
+    )
+    return 0
+
+
+def cmd_identity_export(ctx: Context) -> int:
+    path = enrolment.export_identity(ctx.vault(), ctx.args.out)
+    print(_("Device identity written to {path}").format(path=path))
+    return 0
+
+
+def cmd_enroll(ctx: Context) -> int:
+    enrolled = enrolment.enroll(ctx.vault(), ctx.args.file, replace=ctx.args.replace)
+    pairs(
+        [
+            (_("Headquarters"), enrolled.hq_name),
+            (_("HQ fingerprint"), enrolled.fingerprint),
+            (_("Bundles are encrypted to"), ", ".join(enrolled.recipients)),
+        ]
+    )
+    print(_("Compare the fingerprint with the one your headquarters gave you by another channel."))
+    return 0
+
+
+class _Progress:
+    """Progress on stderr, for large bundles written from a terminal."""
+
+    def __init__(self) -> None:
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < PROGRESS_FROM_BYTES or not sys.stderr.isatty():
+            return
+        percent = done * 100 // max(total, 1)
+        if percent != self.shown:
+            self.shown = percent
+            end = "\n" if done >= total else ""
+            print(f"\r{_('Writing the bundle')}: {percent}%", end=end, file=sys.stderr, flush=True)
+
+
+def cmd_export(ctx: Context) -> int:
+    result = exporting.export(ctx.vault(), ctx.args.folder, progress=_Progress())
+    print(result.path)
+    summary = ngettext(
+        "{n} revision in bundle {seq}.", "{n} revisions in bundle {seq}.", result.revisions
+    ).format(n=result.revisions, seq=result.sequence)
+    print(summary, file=sys.stderr)
+    return 0
+
+
+def cmd_receipt_import(ctx: Context) -> int:
+    result = receipts.import_receipt(ctx.vault(), ctx.args.file)
+    if result.already_imported:
+        print(_("This receipt was already imported; nothing changed."))
+        return 0
+    print(
+        ngettext(
+            "{n} revision acknowledged by headquarters (bundle {seq}).",
+            "{n} revisions acknowledged by headquarters (bundle {seq}).",
+            result.acknowledged,
+        ).format(n=result.acknowledged, seq=result.sequence)
+    )
+    if result.purged_records:
+        print(
+            ngettext(
+                "The content of {n} record was removed from this device.",
+                "The content of {n} records was removed from this device.",
+                result.purged_records,
+            ).format(n=result.purged_records)
+        )
+    return 0

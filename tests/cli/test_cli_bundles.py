@@ -1,0 +1,103 @@
+"""fieldkit-cli: identity export, enrol, export, receipt import, and the purge setting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyrage
+import pytest
+
+from fieldkit.bundle import make_enrolment, make_receipt, open_bundle, read_device_identity_file
+from fieldkit.crypto.identity import SigningKey
+from tests.cli.conftest import Run
+from tests.conftest import DATA, all_types_answers, write_json
+
+
+@pytest.fixture
+def hq(tmp_path: Path) -> tuple[SigningKey, object, Path]:
+    signing, ingest = SigningKey.generate(), pyrage.x25519.Identity.generate()
+    enrolment = tmp_path / "enrolment.fke"
+    enrolment.write_bytes(
+        make_enrolment(
+            hq_key=signing, hq_name="Mission HQ", ingest_recipient=str(ingest.to_public())
+        )
+    )
+    return signing, ingest, enrolment
+
+
+def test_identity_export(run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "device.json"
+    assert "Device identity written" in run("identity", "export", "--out", str(out))
+    identity = read_device_identity_file(out.read_bytes())
+    assert identity.key_id == json.loads(run("identity", "show", "--json"))["key_id"]
+    run("identity", "export", "--out", str(tmp_path / "no" / "such" / "x.json"), code=1)
+
+
+def test_enrol_export_and_receipt(
+    run: Run, hq: tuple[SigningKey, object, Path], tmp_path: Path
+) -> None:
+    signing, ingest, enrolment = hq
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    run("export", "--to", str(stick), code=1)
+    assert "not enrolled" in run.err
+    shown = run("enroll", str(enrolment))
+    assert signing.public.fingerprint in shown and "Mission HQ" in shown
+    run("export", "--to", str(stick), code=1)
+    assert "Nothing to export" in run.err
+    answers = write_json(tmp_path / "a.json", all_types_answers())
+    run("record", "new", "all-types", "--data", str(answers), "--final")
+    run("record", "new", "all-types", "--data", str(answers), "--final")
+    path = Path(run("export", "--to", str(stick)).strip())
+    assert path.parent == stick and path.suffix == ".fkb"
+    assert "2 revisions in bundle 1." in run.err
+    assert (
+        json.loads(run("record", "list", "--json", "--status", "exported"))[0]["status"]
+        == "exported"
+    )
+
+    spool = tmp_path / "spool"
+    spool.mkdir(mode=0o700)
+    with path.open("rb") as handle:
+        opened = open_bundle(handle, [str(ingest)], lambda key_id, public: True, spool)
+    identity = json.loads(run("identity", "show", "--json"))
+    receipt = tmp_path / "r.fkr"
+    receipt.write_bytes(
+        make_receipt(
+            hq_key=signing,
+            device_recipient=identity["age_recipient"],
+            bundle_id=opened.manifest.bundle_id,
+            manifest_sha256=opened.manifest_sha256,
+            device_key_id=identity["key_id"],
+            sequence=opened.manifest.sequence,
+            accepted=[r.sha256 for r in opened.revisions],
+            known=[],
+        )
+    )
+    assert "2 revisions acknowledged by headquarters (bundle 1)." in run(
+        "receipt", "import", str(receipt)
+    )
+    assert "already imported" in run("receipt", "import", str(receipt))
+    assert len(json.loads(run("record", "list", "--json", "--status", "acknowledged"))) == 2
+    garbage = tmp_path / "garbage.fkr"
+    garbage.write_bytes(b"not a receipt")
+    run("receipt", "import", str(garbage), code=1)
+
+
+def test_purge_setting(run: Run) -> None:
+    assert "purge-acknowledged  off" in run("settings", "show")
+    run("settings", "set", "purge-acknowledged", "on")
+    assert "purge-acknowledged  on" in run("settings", "show")
+    run("settings", "set", "purge-acknowledged", "maybe", code=1)
+
+
+def test_enrolling_with_a_tampered_file_is_refused(
+    run: Run, hq: tuple[SigningKey, object, Path]
+) -> None:
+    _signing, _ingest, enrolment = hq
+    document = json.loads(enrolment.read_bytes())
+    document["body"]["ingest_recipient"] = str(pyrage.x25519.Identity.generate().to_public())
+    enrolment.write_text(json.dumps(document))
+    run("enroll", str(enrolment), code=1)
+    assert DATA.exists()
