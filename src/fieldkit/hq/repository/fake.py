@@ -1,0 +1,283 @@
+"""An in-memory repository for unit tests: the same contract as the real ones, no database.
+
+``store_bundle`` checks everything first and only then changes its dictionaries, so that it too
+stores everything or nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Collection, Iterator
+from dataclasses import replace
+
+from fieldkit.bundle import DeviceIdentityFile
+from fieldkit.hq.errors import ConflictError, NotFoundError, RepositoryError
+from fieldkit.hq.repository.base import (
+    Alarm,
+    BundleBatch,
+    Device,
+    IssuedReceipt,
+    NewAlarm,
+    RecordSummary,
+    Repository,
+    StoredBundle,
+    StoredForm,
+    StoredRevision,
+    StoreOutcome,
+    check_chain,
+    check_conflicts,
+    missing_between,
+    outcome,
+)
+from fieldkit.i18n import _
+
+
+class FakeRepository(Repository):
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._devices: dict[str, Device] = {}
+        self._bundles: dict[str, StoredBundle] = {}
+        self._bundle_revisions: int = 0
+        self._forms: dict[str, StoredForm] = {}
+        self._sealed: dict[int, bytes] = {}
+        self._revisions: dict[str, StoredRevision] = {}
+        self._identifying: dict[str, tuple[int, int]] = {}
+        self._attachments: dict[str, int] = {}
+        self._alarms: list[Alarm] = []
+        self._receipts: dict[str, IssuedReceipt] = {}
+
+    def close(self) -> None:
+        pass
+
+    # -- devices -----------------------------------------------------------------------------------
+
+    def add_device(self, identity: DeviceIdentityFile, registered_at: str) -> tuple[Device, bool]:
+        with self._lock:
+            existing = self._devices.get(identity.key_id)
+            if existing is not None:
+                if (existing.public_key, existing.age_recipient) != (
+                    identity.public_key,
+                    identity.age_recipient,
+                ):
+                    raise _other_identity()
+                return existing, False
+            device = Device.from_identity(identity, registered_at)
+            self._devices[device.key_id] = device
+            return device, True
+
+    def device(self, key_id: str) -> Device | None:
+        return self._devices.get(key_id)
+
+    def devices(self) -> list[Device]:
+        return sorted(self._devices.values(), key=lambda d: (d.registered_at, d.key_id))
+
+    def revoke_device(self, key_id: str, from_sequence: int, revoked_at: str) -> Device:
+        with self._lock:
+            device = self._devices.get(key_id)
+            if device is None:
+                raise _no_device(key_id)
+            if device.revoked_from is not None and device.revoked_from <= from_sequence:
+                return device
+            revoked = replace(device, revoked_from=from_sequence, revoked_at=revoked_at)
+            self._devices[key_id] = revoked
+            return revoked
+
+    # -- bundles -----------------------------------------------------------------------------------
+
+    def bundle(self, manifest_sha256: str) -> StoredBundle | None:
+        return self._bundles.get(manifest_sha256)
+
+    def bundle_at(self, device_key_id: str, sequence: int) -> StoredBundle | None:
+        for stored in self._bundles.values():
+            if stored.device_key_id == device_key_id and stored.sequence == sequence:
+                return stored
+        return None
+
+    def last_sequence(self, device_key_id: str) -> int:
+        return max(
+            (b.sequence for b in self._bundles.values() if b.device_key_id == device_key_id),
+            default=0,
+        )
+
+    def missing_sequences(self, device_key_id: str) -> list[int]:
+        return missing_between(
+            [b.sequence for b in self._bundles.values() if b.device_key_id == device_key_id]
+        )
+
+    def known_revisions(self, hashes: Collection[str]) -> set[str]:
+        return {h for h in hashes if h in self._revisions}
+
+    def store_bundle(self, batch: BundleBatch) -> StoreOutcome:
+        with self._lock:
+            if batch.device_key_id not in self._devices:
+                raise RepositoryError(_("The bundle's device is not registered; nothing stored."))
+            check_chain(
+                batch,
+                self.bundle_at(batch.device_key_id, batch.sequence),
+                self.bundle_at(batch.device_key_id, batch.sequence - 1),
+                self.bundle_at(batch.device_key_id, batch.sequence + 1),
+            )
+            stored_numbers = {(r.record_id, r.number): r.sha256 for r in self._revisions.values()}
+            new = check_conflicts(
+                batch, stored_numbers, self.known_revisions(batch.revision_hashes)
+            )
+            forms = {f.sha256 for f in batch.forms} | set(self._forms)
+            links = [r.link_id for r in new]
+            if len(set(links)) != len(links) or set(links) & set(self._identifying):
+                raise RepositoryError(_("A link id is used twice; nothing was stored."))
+            if any(r.form_sha256 not in forms for r in new):
+                raise RepositoryError(_("A revision's form is missing; nothing was stored."))
+            if any(not 0 <= r.batch < len(batch.sealed) for r in new):
+                raise RepositoryError(_("A revision's sealed batch is missing; nothing stored."))
+            # Every check passed: from here on nothing can fail.
+            first_batch = max(self._sealed, default=0) + 1
+            for offset, sealed in enumerate(batch.sealed):
+                self._sealed[first_batch + offset] = sealed.ciphertext
+            for form in batch.forms:
+                self._forms.setdefault(
+                    form.sha256,
+                    StoredForm(form.sha256, form.form_id, form.version, form.definition),
+                )
+            seq = max((r.seq for r in self._revisions.values()), default=0)
+            for revision in new:
+                seq += 1
+                batch_id = first_batch + revision.batch
+                self._revisions[revision.sha256] = StoredRevision(
+                    seq=seq,
+                    sha256=revision.sha256,
+                    record_id=revision.record_id,
+                    number=revision.number,
+                    device_key_id=revision.device_key_id,
+                    form_sha256=revision.form_sha256,
+                    form_id=revision.form_id,
+                    form_version=revision.form_version,
+                    sealed_at=revision.sealed_at,
+                    previous=revision.previous,
+                    answers=copy.deepcopy(revision.answers),
+                    attachments=revision.attachments,
+                    link_id=revision.link_id,
+                    batch_id=batch_id,
+                    position=revision.position,
+                )
+                self._identifying[revision.link_id] = (batch_id, revision.position)
+            for attachment in batch.attachments:
+                self._attachments.setdefault(attachment.sha256, attachment.size)
+            result = outcome(batch, [r.sha256 for r in new])
+            self._bundles[batch.manifest_sha256] = StoredBundle(
+                manifest_sha256=batch.manifest_sha256,
+                bundle_id=batch.bundle_id,
+                device_key_id=batch.device_key_id,
+                sequence=batch.sequence,
+                previous=batch.previous,
+                created=batch.created,
+                ingested_at=batch.ingested_at,
+                ciphertext_sha256=batch.ciphertext_sha256,
+                revisions=len(batch.revision_hashes),
+                attachments=batch.attachment_count,
+                accepted=result.accepted,
+                known=result.known,
+            )
+            self._bundle_revisions += len(batch.revision_hashes)
+            for alarm in batch.alarms:
+                self._add_alarm(alarm, batch.ingested_at)
+            return result
+
+    # -- alarms ------------------------------------------------------------------------------------
+
+    def add_alarm(self, alarm: NewAlarm, raised_at: str) -> None:
+        with self._lock:
+            self._add_alarm(alarm, raised_at)
+
+    def _add_alarm(self, alarm: NewAlarm, raised_at: str) -> None:
+        self._alarms.append(
+            Alarm(
+                id=len(self._alarms) + 1,
+                kind=alarm.kind,
+                device_key_id=alarm.device_key_id,
+                sequence=alarm.sequence,
+                manifest_sha256=alarm.manifest_sha256,
+                detail=dict(alarm.detail),
+                raised_at=raised_at,
+            )
+        )
+
+    def alarms(self, device_key_id: str | None = None) -> list[Alarm]:
+        return [a for a in self._alarms if device_key_id in (None, a.device_key_id)]
+
+    # -- records -----------------------------------------------------------------------------------
+
+    def forms(self) -> list[StoredForm]:
+        return sorted(self._forms.values(), key=lambda f: (f.form_id, f.version, f.sha256))
+
+    def form(self, sha256: str) -> StoredForm | None:
+        return self._forms.get(sha256)
+
+    def iter_revisions(
+        self, *, form_id: str | None = None, latest_only: bool = False
+    ) -> Iterator[StoredRevision]:
+        revisions = sorted(self._revisions.values(), key=lambda r: r.seq)
+        latest: dict[str, int] = {}
+        for revision in revisions:
+            latest[revision.record_id] = max(latest.get(revision.record_id, 0), revision.number)
+        for revision in revisions:
+            if form_id is not None and revision.form_id != form_id:
+                continue
+            if latest_only and revision.number != latest[revision.record_id]:
+                continue
+            yield replace(revision, answers=copy.deepcopy(revision.answers))
+
+    def records(self, form_id: str | None = None) -> list[RecordSummary]:
+        counts: dict[str, int] = {}
+        for revision in self._revisions.values():
+            counts[revision.record_id] = counts.get(revision.record_id, 0) + 1
+        return [
+            RecordSummary(r.record_id, counts[r.record_id], r)
+            for r in self.iter_revisions(form_id=form_id, latest_only=True)
+        ]
+
+    def sealed_batch(self, batch_id: int) -> bytes:
+        try:
+            return self._sealed[batch_id]
+        except KeyError:
+            raise NotFoundError(_("A sealed batch is missing from the repository.")) from None
+
+    # -- receipts ----------------------------------------------------------------------------------
+
+    def add_receipt(self, receipt: IssuedReceipt) -> None:
+        with self._lock:
+            if receipt.manifest_sha256 not in self._bundles:
+                raise RepositoryError(_("A receipt for a bundle that is not stored."))
+            self._receipts[receipt.receipt_id] = receipt
+
+    def receipts(self, manifest_sha256: str | None = None) -> list[IssuedReceipt]:
+        return [r for r in self._receipts.values() if manifest_sha256 in (None, r.manifest_sha256)]
+
+    # -- inspection --------------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "devices": len(self._devices),
+            "bundles": len(self._bundles),
+            "bundle_revisions": self._bundle_revisions,
+            "forms": len(self._forms),
+            "sealed_batches": len(self._sealed),
+            "revisions": len(self._revisions),
+            "identifying": len(self._identifying),
+            "attachments": len(self._attachments),
+            "alarms": len(self._alarms),
+            "receipts": len(self._receipts),
+        }
+
+
+def _no_device(key_id: str) -> NotFoundError:
+    return NotFoundError(_("No device with key id {key_id} is registered.").format(key_id=key_id))
+
+
+def _other_identity() -> ConflictError:
+    return ConflictError(
+        _(
+            "A device with this key id is registered with another key or receipt key; nothing "
+            "was changed."
+        )
+    )

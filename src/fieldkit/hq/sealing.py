@@ -1,0 +1,188 @@
+"""Encryption at rest to HQ's own age recipients (the ingest key and, if any, the escrow key).
+
+What a database dump or a copied HQ folder must not reveal in clear is stored as age files,
+readable with HQ's identity (or the escrow identity), with pyrage or the standard ``age`` tool:
+
+- **sealed batches**: the identifying answers of revisions and each revision's original signed
+  content and signature (which hold the identifying answers too). They are sealed in batches of
+  up to :data:`BATCH_ENTRIES` revisions or :data:`BATCH_BYTES` of plaintext, so that ingest pays
+  one X25519 operation per batch rather than per revision; the repository keeps, for each
+  revision, a random link id pointing at its batch and position.
+- **attachments**: each one a streamed age file named by its verified SHA-256.
+
+A batch's plaintext is JSON::
+
+    {"kind": "fieldkit/hq-sealed-batch", "v": 1,
+     "entries": [{"link": 32 hex, "revision": 64 hex, "identifying": {...answers...},
+                  "content": "<the revision's canonical JSON>", "signature": 128 hex}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyrage
+
+from fieldkit.bundle.agefile import parse_identity, parse_recipient
+from fieldkit.files import atomic_writer, make_private_dir
+from fieldkit.hq.errors import ConflictError
+from fieldkit.i18n import _
+
+BATCH_KIND = "fieldkit/hq-sealed-batch"
+BATCH_VERSION = 1
+BATCH_ENTRIES = 256
+BATCH_BYTES = 1024 * 1024
+ATTACHMENT_SUFFIX = ".age"
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def seal(plaintext: bytes, recipients: Sequence[str]) -> bytes:
+    encrypted: bytes = pyrage.encrypt(
+        plaintext, [parse_recipient(r, "recipient") for r in recipients]
+    )
+    return encrypted
+
+
+def unseal(ciphertext: bytes, identity: str) -> bytes:
+    try:
+        plaintext: bytes = pyrage.decrypt(ciphertext, [parse_identity(identity)])
+    except pyrage.DecryptError:
+        raise ConflictError(
+            _("Stored data could not be decrypted with this headquarters' key (damaged?).")
+        ) from None
+    return plaintext
+
+
+@dataclass(frozen=True)
+class SealedEntry:
+    link: str
+    revision: str
+    identifying: dict[str, Any]
+    content: bytes
+    signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "link": self.link,
+            "revision": self.revision,
+            "identifying": self.identifying,
+            "content": self.content.decode("utf-8"),
+            "signature": self.signature.hex(),
+        }
+
+
+@dataclass(frozen=True)
+class SealedBatch:
+    ciphertext: bytes
+    links: tuple[str, ...]
+    """The link id of each entry, in order (an entry's position is its index)."""
+
+
+@dataclass
+class BatchBuilder:
+    """Groups entries into sealed batches as they come."""
+
+    recipients: Sequence[str]
+    max_entries: int = BATCH_ENTRIES
+    max_bytes: int = BATCH_BYTES
+    batches: list[SealedBatch] = field(default_factory=list)
+    _entries: list[dict[str, Any]] = field(default_factory=list)
+    _links: list[str] = field(default_factory=list)
+    _bytes: int = 0
+
+    def add(self, entry: SealedEntry) -> tuple[int, int]:
+        """Queue ``entry``; return (batch index, position) it will have."""
+        if self._entries and (
+            len(self._entries) >= self.max_entries
+            or self._bytes + len(entry.content) > self.max_bytes
+        ):
+            self.flush()
+        self._entries.append(entry.to_json())
+        self._links.append(entry.link)
+        self._bytes += len(entry.content)
+        return len(self.batches), len(self._entries) - 1
+
+    def flush(self) -> None:
+        if not self._entries:
+            return
+        document = {"kind": BATCH_KIND, "v": BATCH_VERSION, "entries": self._entries}
+        plaintext = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        self.batches.append(SealedBatch(seal(plaintext, self.recipients), tuple(self._links)))
+        self._entries, self._links, self._bytes = [], [], 0
+
+    def finish(self) -> list[SealedBatch]:
+        self.flush()
+        return self.batches
+
+
+def open_batch(ciphertext: bytes, identity: str) -> list[SealedEntry]:
+    value = json.loads(unseal(ciphertext, identity))
+    if not isinstance(value, dict) or value.get("kind") != BATCH_KIND:
+        raise ConflictError(_("A sealed batch in the repository is damaged."))
+    return [
+        SealedEntry(
+            link=item["link"],
+            revision=item["revision"],
+            identifying=item["identifying"],
+            content=item["content"].encode("utf-8"),
+            signature=bytes.fromhex(item["signature"]),
+        )
+        for item in value["entries"]
+    ]
+
+
+class SealedReader:
+    """Opens sealed batches on demand, keeping the last few decrypted (exports read in order)."""
+
+    def __init__(self, identity: str, fetch: Callable[[int], bytes], cache_size: int = 16) -> None:
+        self._identity = identity
+        self._fetch = fetch
+        self._cache: OrderedDict[int, list[SealedEntry]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def entry(self, batch_id: int, position: int) -> SealedEntry:
+        entries = self._cache.get(batch_id)
+        if entries is None:
+            entries = open_batch(self._fetch(batch_id), self._identity)
+            self._cache[batch_id] = entries
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(batch_id)
+        return entries[position]
+
+
+# -- attachments ---------------------------------------------------------------------------------
+
+
+def attachment_path(folder: Path, sha256: str) -> Path:
+    """Where an attachment is kept: named by its verified SHA-256, never by a bundle's words."""
+    if not _SHA256.match(sha256):
+        raise ValueError("not a SHA-256")
+    return folder / sha256[:2] / f"{sha256}{ATTACHMENT_SUFFIX}"
+
+
+def store_attachment(
+    spooled: Path, sha256: str, folder: Path, recipients: Sequence[str]
+) -> Path | None:
+    """Encrypt a verified spooled attachment into ``folder``, streamed; return its path, or None
+    if HQ already holds it. Written atomically (temporary name, fsync, rename)."""
+    target = attachment_path(folder, sha256)
+    if target.exists():
+        return None
+    make_private_dir(target.parent)
+    age_recipients = [parse_recipient(r, "recipient") for r in recipients]
+    with spooled.open("rb") as source, atomic_writer(target) as out:
+        pyrage.encrypt_io(source, out, age_recipients)
+    return target
+
+
+def read_attachment(folder: Path, sha256: str, identity: str) -> Iterator[bytes]:
+    """The decrypted bytes of a stored attachment (for tests and tools; held in memory)."""
+    yield unseal(attachment_path(folder, sha256).read_bytes(), identity)
