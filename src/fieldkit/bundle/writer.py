@@ -29,6 +29,7 @@ from fieldkit.bundle.container import (
     data_frame_sizes,
     frame_header,
 )
+from fieldkit.bundle.digest import ThreadedSha256
 from fieldkit.bundle.errors import InvalidRequestError, Kind, SourceChangedError
 from fieldkit.bundle.forms import check_form
 from fieldkit.bundle.limits import DEFAULT_LIMITS, MIB, Limits
@@ -261,9 +262,11 @@ def write_bundle(
     try:
         pyrage.encrypt_io(source, sink, age_recipients)
     except BaseException:
+        sink.digest.close()
         if source.error is not None:
             raise source.error from None
         raise
+    ciphertext_sha256 = sink.digest.hexdigest()
     if source.error is not None:  # pragma: no cover - pyrage reported success after a failure
         raise source.error
     if source.done != total:
@@ -278,7 +281,7 @@ def write_bundle(
         attachments=len(manifest.attachments),
         plaintext_bytes=total,
         ciphertext_bytes=sink.count,
-        ciphertext_sha256=sink.digest.hexdigest(),
+        ciphertext_sha256=ciphertext_sha256,
     )
 
 
@@ -423,25 +426,29 @@ def _plaintext(
 
 
 def _data_frames(entry: AttachmentEntry, source: AttachmentSource) -> Iterator[bytes | memoryview]:
-    digest = hashlib.sha256()
-    sizes = data_frame_sizes(entry.size)
-    left_in_frame = 0
-    for piece in source.open_chunks():
-        view = memoryview(piece)
-        while view:
-            if left_in_frame == 0:
-                next_size = next(sizes, None)
-                if next_size is None:  # more bytes than declared
-                    raise _source_changed()
-                yield frame_header(FrameType.DATA, next_size)
-                left_in_frame = next_size
-            part = view[:left_in_frame]
-            view = view[len(part) :]
-            left_in_frame -= len(part)
-            digest.update(part)
-            yield part
-    if left_in_frame or next(sizes, None) is not None or digest.hexdigest() != entry.sha256:
-        raise _source_changed()
+    digest = ThreadedSha256()
+    try:
+        sizes = data_frame_sizes(entry.size)
+        left_in_frame = 0
+        for chunk in source.open_chunks():
+            piece = chunk if isinstance(chunk, bytes) else bytes(chunk)
+            digest.update(piece)
+            view = memoryview(piece)
+            while view:
+                if left_in_frame == 0:
+                    next_size = next(sizes, None)
+                    if next_size is None:  # more bytes than declared
+                        raise _source_changed()
+                    yield frame_header(FrameType.DATA, next_size)
+                    left_in_frame = next_size
+                part = view[:left_in_frame]
+                view = view[len(part) :]
+                left_in_frame -= len(part)
+                yield part
+        if left_in_frame or next(sizes, None) is not None or digest.hexdigest() != entry.sha256:
+            raise _source_changed()
+    finally:
+        digest.close()
 
 
 class _PullReader:
@@ -492,12 +499,12 @@ class _HashingWriter:
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
-        self.digest = hashlib.sha256()
+        self.digest = ThreadedSha256()
         self.count = 0
 
     def write(self, data: bytes) -> int:
         written = self._out.write(data)
-        self.digest.update(memoryview(data)[:written])
+        self.digest.update(data if written == len(data) else memoryview(data)[:written])
         self.count += written
         return written
 
