@@ -12,6 +12,7 @@ import importlib
 SUITES = {
     "vault": "benchmarks.bench_vault",
     "gui": "benchmarks.bench_gui",
+    "bundle": "benchmarks.bench_bundle",
 }
 
 
