@@ -9,7 +9,6 @@ behind.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import secrets
@@ -340,17 +339,21 @@ def verify_bundle_file(path: Path, info: BundleInfo) -> None:
     hash to what it wrote, the age header is well formed with one X25519 stanza per recipient,
     and the file's size is what an age file of this plaintext size must be.
     """
-    digest = hashlib.sha256()
+    digest = ThreadedSha256()  # hashing overlaps with reading the medium
     size = 0
     prefix = bytearray()
-    with path.open("rb") as handle:
-        _drop_cached_pages(handle.fileno())
-        while chunk := handle.read(READ_BACK_CHUNK):
-            if len(prefix) < READ_BACK_CHUNK:
-                prefix += chunk[: READ_BACK_CHUNK - len(prefix)]
-            digest.update(chunk)
-            size += len(chunk)
-    if size != info.ciphertext_bytes or digest.hexdigest() != info.ciphertext_sha256:
+    try:
+        with path.open("rb") as handle:
+            _drop_cached_pages(handle.fileno())
+            while chunk := handle.read(READ_BACK_CHUNK):
+                if len(prefix) < READ_BACK_CHUNK:
+                    prefix += chunk[: READ_BACK_CHUNK - len(prefix)]
+                digest.update(chunk)
+                size += len(chunk)
+        read_back = digest.hexdigest()
+    finally:
+        digest.close()
+    if size != info.ciphertext_bytes or read_back != info.ciphertext_sha256:
         raise _read_back_failed()
     try:
         header = parse_header(bytes(prefix))
