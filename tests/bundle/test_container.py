@@ -159,6 +159,41 @@ JSON_VALUES = st.recursive(
 )
 
 
+JSON_NUMBERS = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [1e-4, 9.999e-5, 1e-7, 1e16, 1e16 - 2, 1e21, 123.456, 0.1, -0.0, 5e-324, 1.7976931348623157e308]
+)
+JSON_WITH_FLOATS = st.recursive(
+    st.none() | st.integers(-(2**53) + 1, 2**53 - 1) | JSON_TEXT | JSON_NUMBERS,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(JSON_TEXT, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=JSON_WITH_FLOATS)
+def test_the_fast_canonical_check_agrees_with_rfc8785_on_floats(value: object) -> None:
+    import json
+
+    from fieldkit.domain.records import canonical_json
+
+    encoded = canonical_json(value)
+    try:
+        parsed = schema.load_json(encoded, max_depth=64, canonical=True, fractions=True)
+    except SchemaError as error:  # whole numbers beyond 2**53 are refused, as they must be
+        assert "too large" in str(error)
+        return
+    assert canonical_json(parsed) == encoded
+    needs_rfc8785 = schema.check_tree(parsed, max_depth=64)
+    assert schema.is_canonical(parsed, encoded, needs_rfc8785)
+    python_form = json.dumps(parsed, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if python_form.encode() != encoded:
+        assert not schema.is_canonical(parsed, python_form.encode(), needs_rfc8785)
+        with pytest.raises(SchemaError):
+            schema.load_json(python_form.encode(), max_depth=64, canonical=True, fractions=True)
+
+
 @settings(max_examples=400, deadline=None)
 @given(value=JSON_VALUES)
 def test_the_fast_canonical_check_agrees_with_rfc8785(value: object) -> None:

@@ -80,13 +80,10 @@ def load_json(untrusted: bytes, *, max_depth: int, canonical: bool, fractions: b
         text = untrusted.decode("utf-8")
     except UnicodeDecodeError:
         raise SchemaError(_("the text is not valid UTF-8")) from None
-    seen_float = False
 
     def take_float(number: str) -> float:
-        nonlocal seen_float
         if not fractions:
             _reject_float(number)
-        seen_float = True
         return _finite_float(number)
 
     try:
@@ -102,26 +99,24 @@ def load_json(untrusted: bytes, *, max_depth: int, canonical: bool, fractions: b
         raise
     except ValueError:  # JSONDecodeError, and integers beyond the interpreter's digit limit
         raise SchemaError(_("the text is not valid JSON")) from None
-    outside_bmp_order = check_tree(value, max_depth)
-    # The fast check writes floats as Python does (1e+16, 1e-07), not as RFC 8785 does: with
-    # floats in the document, only rfc8785 itself decides.
-    if canonical and not is_canonical(value, untrusted, outside_bmp_order or seen_float):
+    needs_rfc8785 = check_tree(value, max_depth)
+    if canonical and not is_canonical(value, untrusted, needs_rfc8785):
         raise SchemaError(_("the JSON is not in canonical form"))
     return value
 
 
-def is_canonical(value: Any, encoded: bytes, outside_bmp_order: bool = True) -> bool:
+def is_canonical(value: Any, encoded: bytes, needs_rfc8785: bool = True) -> bool:
     """True if ``encoded`` is the RFC 8785 form of ``value`` (checked ints).
 
-    ``outside_bmp_order`` False promises that no key holds a character from U+E000 up and that
-    no number is a float. For such values, the standard library's compact, sorted,
-    non-ASCII-escaping encoder writes exactly what RFC 8785 writes (same string escapes, same
-    integers), except that it sorts keys by code point where RFC 8785 sorts by UTF-16 code unit;
-    the two orders differ only for keys with characters from U+E000 up. So the fast encoder
-    decides, and rfc8785 is asked only when such a key or a float exists or the fast encoding
-    differs.
+    ``needs_rfc8785`` False (see :func:`check_tree`) promises that no key holds a character from
+    U+E000 up and that every float is one whose Python ``repr`` is what RFC 8785 writes. For such
+    values, the standard library's compact, sorted, non-ASCII-escaping encoder writes exactly
+    what RFC 8785 writes (same string escapes, same integers, same numbers), except that it
+    sorts keys by code point where RFC 8785 sorts by UTF-16 code unit; the two orders differ
+    only for keys with characters from U+E000 up. So the fast encoder decides, and rfc8785 is
+    asked only when such a key or another float exists or the fast encoding differs.
     """
-    if not outside_bmp_order:
+    if not needs_rfc8785:
         try:
             fast = json.dumps(
                 value, ensure_ascii=False, sort_keys=True, separators=(",", ":")
@@ -139,7 +134,8 @@ def is_canonical(value: Any, encoded: bytes, outside_bmp_order: bool = True) -> 
 def check_tree(value: Any, max_depth: int) -> bool:
     """Depth, string and integer checks over a parsed tree, without recursion.
 
-    Returns True if some object key holds a character from U+E000 up (see :func:`is_canonical`).
+    Returns True if the fast canonical check of :func:`is_canonical` cannot decide: some object
+    key holds a character from U+E000 up, or some float is not :func:`_repr_is_ecmascript`.
     """
     high_key = False
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -154,7 +150,7 @@ def check_tree(value: Any, max_depth: int) -> bool:
         elif kind is list:
             children = item
         else:
-            _check_scalar(item)
+            high_key = _check_scalar(item) or high_key
             continue
         if depth > max_depth:
             raise SchemaError(_("the JSON is nested too deeply"))
@@ -162,16 +158,32 @@ def check_tree(value: Any, max_depth: int) -> bool:
             child_kind = type(child)
             if child_kind is dict or child_kind is list:
                 stack.append((child, depth + 1))
-            else:
-                _check_scalar(child)
+            elif _check_scalar(child):
+                high_key = True
     return high_key
 
 
-def _check_scalar(item: Any) -> None:
-    if type(item) is str:
+def _check_scalar(item: Any) -> bool:
+    """Check a string or number; True for a float that only rfc8785 can judge."""
+    kind = type(item)
+    if kind is str:
         _check_string(item)
-    elif type(item) is int and not -MAX_SAFE_INT <= item <= MAX_SAFE_INT:
+    elif kind is int and not -MAX_SAFE_INT <= item <= MAX_SAFE_INT:
         raise SchemaError(_("a number is too large"))
+    elif kind is float:
+        return not _repr_is_ecmascript(item)
+    return False
+
+
+def _repr_is_ecmascript(number: float) -> bool:
+    """True if Python's ``repr`` of ``number`` is exactly RFC 8785's (ECMAScript's) form.
+
+    Both write the shortest digits that round-trip. They differ in layout only: Python writes
+    exponents from 1e16 up and below 1e-4 (``1e+16``, ``1e-05``) where ECMAScript writes them
+    from 1e21 up and below 1e-6 (``1e+21``, ``0.00001``), and Python keeps ``.0`` on whole
+    numbers. In between, for numbers with a fraction, the two are identical.
+    """
+    return not number.is_integer() and 1e-4 <= abs(number) < 1e16
 
 
 def _check_string(text: str) -> None:
