@@ -13,6 +13,7 @@ SUITES = {
     "vault": "benchmarks.bench_vault",
     "gui": "benchmarks.bench_gui",
     "bundle": "benchmarks.bench_bundle",
+    "hq": "benchmarks.bench_hq",
 }
 
 

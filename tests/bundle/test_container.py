@@ -223,3 +223,39 @@ def test_key_order_follows_utf16_code_units_as_rfc8785_says() -> None:
     code_point_order = '{"a":3,"\uffff":1,"\U0001f600":2}'.encode()
     with pytest.raises(SchemaError):
         schema.load_json(code_point_order, max_depth=4, canonical=True)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES)
+def test_depth_of_the_containers_is_the_depth_of_the_tree(value: object) -> None:
+    assert schema.tree_depth(value, 100) == _depth(value)
+    assert schema.tree_depth([[value]], 1) == 2  # stops once past the limit
+
+
+def test_brackets_in_strings_do_not_count_and_deep_text_is_refused() -> None:
+    assert schema.load_json(rb'{"a":"[[[[[[\"}"}', max_depth=1, canonical=True) == {"a": '[[[[[["}'}
+    with pytest.raises(SchemaError, match="nested too deeply"):
+        schema.load_json(b"[" * 200_000 + b"]" * 200_000, max_depth=32, canonical=False)
+    with pytest.raises(SchemaError, match="surrogate"):
+        schema.load_json(b'{"a":"\\ud800"}', max_depth=4, canonical=False)
+    paired = schema.load_json(b'{"a":"\\ud83d\\ude00"}', max_depth=4, canonical=False)
+    assert paired == {"a": "\U0001f600"}
+    with pytest.raises(SchemaError, match="canonical"):
+        schema.load_json(b'{"a":"\\ud83d\\ude00"}', max_depth=4, canonical=True)
+    with pytest.raises(SchemaError, match="too large"):
+        schema.load_json(b'{"a":9007199254740992}', max_depth=4, canonical=True)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(st.characters(exclude_categories=["Cs"]), max_size=20))
+def test_high_characters_are_found_from_their_utf8_lead_bytes(text: str) -> None:
+    expected = any(c >= "\ue000" for c in text)
+    assert schema._has_high_character(text.encode()) is expected

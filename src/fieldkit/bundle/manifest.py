@@ -295,9 +295,9 @@ def check_totals(manifest: Manifest, manifest_bytes: int, limits: Limits) -> Non
 
 def check_revision(
     content: bytes, entry: RevisionEntry, device_key_id: str, limits: Limits
-) -> tuple[str, str]:
+) -> tuple[tuple[str, str], dict[str, Any]]:
     """Check that ``content`` is a sealed fieldkit revision matching its manifest entry; return
-    the (id, version) of the form it names.
+    the (id, version) of the form it names, and the parsed revision.
 
     The answers inside (``data``) are checked against their form by HQ, not here. They may hold
     numbers with fractions (decimals, coordinates).
@@ -329,4 +329,4 @@ def check_revision(
     if (previous is None) != (entry.number == 1):
         raise SchemaError(_("a revision's link to the one before it is wrong"))
     schema.timestamp(value["sealed_at"], "sealed_at")
-    return form_key
+    return form_key, value

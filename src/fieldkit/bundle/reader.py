@@ -30,7 +30,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -93,8 +93,12 @@ class VerifiedRevision:
     content: bytes
     """The canonical JSON exactly as the device sealed it."""
     signature: bytes
+    parsed: RevisionEnvelope | None = field(default=None, compare=False, repr=False)
+    """The content as the reader parsed and checked it (so that HQ does not parse it again)."""
 
     def envelope(self) -> RevisionEnvelope:
+        if self.parsed is not None:
+            return self.parsed
         return RevisionEnvelope.from_json(json.loads(self.content))
 
 
@@ -477,12 +481,19 @@ class _BundleHandler:
         # The content is bound to the verified manifest by its hash: parsing it is safe while
         # its own signature is still being verified.
         self._signatures.add(signature, content)
-        form = check_revision(content, entry, self._manifest.device_key_id, self._limits)
+        form, value = check_revision(content, entry, self._manifest.device_key_id, self._limits)
         if form not in {f.key for f in self._manifest.forms}:
             raise SchemaError(_("a revision names a form that is not in the bundle"))
         self._forms_named.add(form)
         self.revisions.append(
-            VerifiedRevision(entry.record_id, entry.number, entry.sha256, content, signature)
+            VerifiedRevision(
+                entry.record_id,
+                entry.number,
+                entry.sha256,
+                content,
+                signature,
+                RevisionEnvelope.from_json(value),
+            )
         )
 
     def _check_forms_named(self) -> None:

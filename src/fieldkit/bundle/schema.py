@@ -75,22 +75,47 @@ def load_json(untrusted: bytes, *, max_depth: int, canonical: bool, fractions: b
     With ``fractions``, finite numbers with a fraction or an exponent are accepted (as floats);
     in canonical form they must then be written as RFC 8785 writes them (ECMAScript's shortest
     round-trip form: ``12.5``, ``1e-7``, never ``1.0`` or ``1E2``).
+
+    The checks run during parsing (integer range, floats, duplicate keys; the parser's own
+    recursion limit stops absurd nesting), then over the containers only (nesting depth), so
+    that a revision's many answers are not walked again one by one in Python;
+    :func:`check_tree` walks every string only when the text escapes a surrogate.
     """
     try:
         text = untrusted.decode("utf-8")
     except UnicodeDecodeError:
         raise SchemaError(_("the text is not valid UTF-8")) from None
+    needs_rfc8785 = False
 
     def take_float(number: str) -> float:
+        nonlocal needs_rfc8785
         if not fractions:
             _reject_float(number)
-        return _finite_float(number)
+        value = _finite_float(number)
+        needs_rfc8785 = needs_rfc8785 or not _repr_is_ecmascript(value)
+        return value
 
+    def take_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal needs_rfc8785
+        result = _reject_duplicates(pairs)
+        for key in result:
+            if not key.isascii() and max(key) >= "\ue000":
+                needs_rfc8785 = True
+        return result
+
+    if canonical:
+        # A repeated key cannot survive the canonical comparison below (the parsed object keeps
+        # one of them), so the parser builds plain dicts; a key from U+E000 up shows in the text.
+        hook = None
+        needs_rfc8785 = _has_high_character(untrusted)
+    else:
+        hook = take_object
     try:
         value = json.loads(
             text,
-            object_pairs_hook=_reject_duplicates,
+            object_pairs_hook=hook,
             parse_float=take_float,
+            parse_int=_safe_int,
             parse_constant=_reject_constant,
         )
     except RecursionError:
@@ -99,9 +124,50 @@ def load_json(untrusted: bytes, *, max_depth: int, canonical: bool, fractions: b
         raise
     except ValueError:  # JSONDecodeError, and integers beyond the interpreter's digit limit
         raise SchemaError(_("the text is not valid JSON")) from None
-    needs_rfc8785 = check_tree(value, max_depth)
+    if tree_depth(value, max_depth) > max_depth:
+        raise SchemaError(_("the JSON is nested too deeply"))
+    if _SURROGATE_ESCAPE.search(text):  # only an escape can make a lone surrogate
+        check_tree(value, max_depth)
     if canonical and not is_canonical(value, untrusted, needs_rfc8785):
         raise SchemaError(_("the JSON is not in canonical form"))
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_HIGH_LEAD_BYTES = (b"\xee", b"\xef", b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
+
+
+def _has_high_character(utf8: bytes) -> bool:
+    """Whether valid UTF-8 holds a character from U+E000 up: exactly those start with one of
+    these lead bytes (U+E000-U+FFFF with 0xEE or 0xEF, the rest with 0xF0-0xF4)."""
+    return any(lead in utf8 for lead in _HIGH_LEAD_BYTES)
+
+
+def tree_depth(value: Any, limit: int) -> int:
+    """How deeply ``value``'s arrays and objects nest (a scalar: 0); stops once past ``limit``.
+
+    Only containers are visited: a revision's many scalar answers cost one type check each."""
+    if type(value) is not dict and type(value) is not list:
+        return 0
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+        for child in item.values() if type(item) is dict else item:
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append((child, depth + 1))
+    return deepest
+
+
+def _safe_int(number: str) -> int:
+    value = int(number)
+    if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+        raise SchemaError(_("a number is too large"))
     return value
 
 

@@ -156,7 +156,7 @@ def build_manifest(
                 _("A revision's signature does not verify with this device's key.")
             )
         try:
-            named.add(check_revision(rev.content, entry, device_key.key_id, limits))
+            named.add(check_revision(rev.content, entry, device_key.key_id, limits)[0])
         except SizeLimitError as error:
             raise errors.from_invalid(Kind.BUNDLE, error) from None
         except SchemaError as error:
