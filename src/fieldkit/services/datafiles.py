@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from fieldkit.console import read_small_file as read_small_file  # shared with fieldkit-hq
 from fieldkit.errors import InvalidInputError, NotFoundError
 from fieldkit.i18n import _
 
@@ -101,25 +102,3 @@ def read_json_lines(untrusted_path: Path) -> Iterator[tuple[int, Any]]:
                 continue
             where = _("{name}, line {n}").format(name=untrusted_path.name, n=number)
             yield number, parse_json(line, where)
-
-
-def read_small_file(untrusted_path: Path, limit: int) -> bytes:
-    """The bytes of a small file (a key, an enrolment, a receipt), refused beyond ``limit``."""
-    try:
-        with untrusted_path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise NotFoundError(_("{path}: no such file.").format(path=untrusted_path)) from None
-    except IsADirectoryError:
-        raise InvalidInputError(
-            _("{path}: is a folder, not a file.").format(path=untrusted_path)
-        ) from None
-    except OSError as exc:
-        raise InvalidInputError(
-            _("{path}: cannot be read ({reason}).").format(path=untrusted_path, reason=exc.strerror)
-        ) from None
-    if len(data) > limit:
-        raise InvalidInputError(
-            _("{name}: too large for this kind of file.").format(name=untrusted_path.name)
-        )
-    return data
