@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from fieldkit.cli.context import Context
 from fieldkit.cli.output import clean, emit_json, pairs, table
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition
 from fieldkit.domain.records import RecordStatus
+from fieldkit.domain.values import AnswerError, normalize
 from fieldkit.i18n import _
 from fieldkit.services import records
 from fieldkit.services.datafiles import read_json_lines, read_json_object
@@ -161,20 +163,36 @@ def _masked(form: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _shown(form: FormDefinition, f: FieldDef, value: Any, language: str) -> str:
+def _raw(value: Any) -> str:
+    """An answer as it was given (a draft keeps what the user typed, read or not)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _shown(form: FormDefinition, f: FieldDef, value: Any, language: str) -> str | None:
+    """One answer for people; None when there is nothing to show.
+
+    A sealed answer is stored normalised; a draft's answer is what the user typed (a position
+    as "12.8420, -11.2360", DMS or MGRS, a number as text). Both go through the domain's
+    normalisation; what it cannot read is shown as it was typed."""
     if value == MASK:
         return MASK
+    try:
+        stored = normalize(form, f, value)
+    except AnswerError:
+        return _raw(value)
+    if stored is None:
+        return None
     if f.type is FieldType.SELECT_ONE:
-        return form.choice_label(f, value, language)
+        return form.choice_label(f, stored, language)
     if f.type is FieldType.SELECT_MULTIPLE:
-        return ", ".join(form.choice_label(f, v, language) for v in value)
+        return ", ".join(form.choice_label(f, v, language) for v in stored)
     if f.type is FieldType.GEOPOINT:
-        precision = value.get("precision_m")
+        precision = stored.get("precision_m")
         suffix = _(" (±{m} m)").format(m=precision) if precision is not None else ""
-        return f"{value['lat']}, {value['lon']}{suffix}"
+        return f"{stored['lat']}, {stored['lon']}{suffix}"
     if f.type is FieldType.ATTACHMENT:
-        return ", ".join(f"{ref['name']} ({ref['size']} B, {ref['sha256'][:12]})" for ref in value)
-    return str(value)
+        return ", ".join(f"{ref['name']} ({ref['size']} B, {ref['sha256'][:12]})" for ref in stored)
+    return str(stored)
 
 
 def _print_answers(
@@ -185,11 +203,20 @@ def _print_answers(
             print(f"{indent}{clean(form.label(f, language))}")
             _print_answers(form, f.fields, data, language, indent + "  ")
         elif f.type is FieldType.REPEAT:
-            for number, item in enumerate(data.get(f.name) or [], start=1):
+            items = data.get(f.name) or []
+            if not isinstance(items, list):  # a draft may hold anything a data file gave
+                print(f"{indent}{clean(form.label(f, language))}: {clean(_raw(items))}")
+                continue
+            for number, item in enumerate(items, start=1):
                 print(f"{indent}{clean(form.label(f, language))} {number}")
-                _print_answers(form, f.fields, item, language, indent + "  ")
+                if isinstance(item, dict):
+                    _print_answers(form, f.fields, item, language, indent + "  ")
+                else:
+                    print(f"{indent}  {clean(_raw(item))}")
         elif f.type is not FieldType.NOTE and data.get(f.name) is not None:
             value = _shown(form, f, data[f.name], language)
+            if value is None:
+                continue
             lines = (
                 clean(value) if "\n" not in value else value.replace("\n", "\n" + indent + "    ")
             )
