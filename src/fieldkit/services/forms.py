@@ -208,9 +208,15 @@ def current(session: Session, form_id: str) -> FormDefinition:
 
 
 def version(session: Session, form_id: str, form_version: str) -> FormDefinition:
-    digest = session.exec(
-        select(FormRow.sha256).where(FormRow.form_id == form_id, FormRow.version == form_version)
-    ).first()
+    digest = (
+        session.connection()
+        .execute(
+            select(FormRow.sha256).where(
+                FormRow.form_id == form_id, FormRow.version == form_version
+            )
+        )
+        .scalar()
+    )
     if digest is None:
         raise NotFoundError(
             _("Form '{id}' version {version} is not in this vault.").format(

@@ -35,6 +35,7 @@ from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError
 from fieldkit.i18n import _, current_language, ngettext
 from fieldkit.services import attachments as attachment_service
 from fieldkit.services import forms as form_service
+from fieldkit.services import vaults as vault_service
 from fieldkit.services.datafiles import JsonLines
 from fieldkit.vault import attachments as attachment_store
 from fieldkit.vault import audit, repo
@@ -270,13 +271,6 @@ def _require_attachments(session: Session, form: FormDefinition, data: dict[str,
             )
 
 
-def _signing_key(session: Session) -> SigningKey:
-    row = repo.active_identity(session)
-    if row is None:
-        raise ConflictError(_("This vault has no device key; it is damaged."))
-    return SigningKey.from_private_bytes(row.private_key)
-
-
 def _next_num(session: Session) -> int:
     highest: int | None = session.exec(select(func.max(RecordRow.num))).one()
     return (highest or 0) + 1
@@ -381,7 +375,7 @@ def create(
             name = field_name or _first_attachment_field(form)
             ref = attachment_service.store_file(session, path)
             answers[name] = [*(answers.get(name) or []), ref]
-        key = _signing_key(session) if final else None
+        key = vault_service.signing_key(vault, session) if final else None
         if final:
             _require_attachments(session, form, answers)
         record = _prepare(form, answers, seal_with=key, language=language, clock=clock)
@@ -412,7 +406,7 @@ def import_lines(
     """Import one record per JSON line, all or nothing; an error names its line."""
     with vault.write() as session:
         form = form_service.current(session, form_id)
-        key = _signing_key(session) if final else None
+        key = vault_service.signing_key(vault, session) if final else None
         batch: list[_NewRecord] = []
         count = 0
         for number, data in lines:
@@ -482,24 +476,31 @@ def save_draft(
 
 
 def _seal_onto(
-    session: Session, row: RecordRow, data: Any, language: str, clock: Clock
+    session: Session, row: RecordRow, data: Any, language: str, clock: Clock, key: SigningKey
 ) -> RevisionInfo:
     form = _record_form(session, row)
     cleaned = _check_or_raise(form, data, language, clock)
     _require_attachments(session, form, cleaned)
-    key = _signing_key(session)
     sealed = _seal(form, row.id, row.revision_count + 1, row.head_sha256, cleaned, key)
-    session.execute(insert(RevisionRow), [sealed.revision])
-    row.revision_count += 1
-    row.head_sha256 = sealed.revision["sha256"]
-    row.status = RecordStatus.FINAL.value
-    row.draft = None
-    row.updated_at = utc_timestamp()
-    for name, value in _summary_values(form, cleaned).items():
-        setattr(row, name, value)
-    session.add(row)
+    summary = _summary_values(form, cleaned)
+    # Core statements on the session's connection: for one insert and one update by key, the
+    # ORM's unit of work adds nothing but time. ``row`` is not changed (nor flushed) after this.
+    connection = session.connection()
+    connection.execute(insert(RevisionRow), [sealed.revision])
+    connection.execute(
+        update(RecordRow)
+        .where(col(RecordRow.num) == row.num)
+        .values(
+            revision_count=row.revision_count + 1,
+            head_sha256=sealed.revision["sha256"],
+            status=RecordStatus.FINAL.value,
+            draft=None,
+            updated_at=utc_timestamp(),
+            **summary,
+        )
+    )
     repo.set_search_text(
-        session, row, _search_title(row.title), searchable_text(form, cleaned, language)
+        session, row, _search_title(summary["title"]), searchable_text(form, cleaned, language)
     )
     audit.append_many(session, [sealed.audit_entry])
     return _revision_info(RevisionRow.model_validate(sealed.revision), signature_valid=True)
@@ -517,7 +518,8 @@ def finalize(
                     "Record {id} has nothing to finalize: it is sealed and not being amended."
                 ).format(id=row.id[:12])
             )
-        return _seal_onto(session, row, json.loads(row.draft), language, clock)
+        key = vault_service.signing_key(vault, session)
+        return _seal_onto(session, row, json.loads(row.draft), language, clock, key)
 
 
 def amend(
@@ -537,7 +539,9 @@ def amend(
                     id=row.id[:12]
                 )
             )
-        return _seal_onto(session, row, data, language, clock)
+        return _seal_onto(
+            session, row, data, language, clock, vault_service.signing_key(vault, session)
+        )
 
 
 def start_amendment(vault: Vault, record_id: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyrage
+from sqlmodel import Session
 
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.domain.records import utc_timestamp
@@ -160,12 +161,21 @@ def device_identity(vault: Vault) -> DeviceIdentity:
     )
 
 
-def signing_key(vault: Vault) -> SigningKey:
-    with vault.read() as session:
-        row = repo.active_identity(session)
-    if row is None:
-        raise ConflictError(_("This vault has no device key; it is damaged."))
-    return SigningKey.from_private_bytes(row.private_key)
+def signing_key(vault: Vault, session: Session | None = None) -> SigningKey:
+    """The device's signing key. It is read from the database (in ``session`` if given) once per
+    unlock; the open vault keeps it until it is locked."""
+
+    def load() -> SigningKey:
+        if session is not None:
+            row = repo.active_identity(session)
+        else:
+            with vault.read() as reading:
+                row = repo.active_identity(reading)
+        if row is None:
+            raise ConflictError(_("This vault has no device key; it is damaged."))
+        return SigningKey.from_private_bytes(row.private_key)
+
+    return vault.signing_key(load)
 
 
 def kdf_description(folder: Path) -> dict[str, int]:

@@ -20,6 +20,7 @@ from fieldkit.i18n import _
 from fieldkit.vault.models import AuditRow, RevisionRow
 
 GENESIS = "0" * 64
+_HEAD = select(AuditRow.seq, AuditRow.hash).order_by(col(AuditRow.seq).desc()).limit(1)
 
 
 class Action:
@@ -63,11 +64,12 @@ def append(
 def append_many(
     session: Session, entries: list[tuple[str, str | None, dict[str, Any] | None]]
 ) -> None:
-    """Append entries in order, chained to the end of the log (the caller holds the write lock)."""
-    last = session.exec(
-        select(AuditRow.seq, AuditRow.hash).order_by(col(AuditRow.seq).desc()).limit(1)
-    ).first()
-    seq, previous = (last[0], last[1]) if last else (0, GENESIS)
+    """Append entries in order, chained to the end of the log (the caller holds the write lock,
+    so the head read here is the head the entries follow). Core statements on the session's
+    connection: the chain head is one row read by primary key, and the ORM adds only time."""
+    connection = session.connection()
+    last = connection.execute(_HEAD).first()
+    seq, previous = (int(last[0]), str(last[1])) if last else (0, GENESIS)
     at = utc_timestamp()
     rows = []
     for action, subject, detail in entries:
@@ -86,7 +88,7 @@ def append_many(
             }
         )
         previous = digest
-    session.execute(insert(AuditRow), rows)
+    connection.execute(insert(AuditRow), rows)
 
 
 @dataclass

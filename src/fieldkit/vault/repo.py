@@ -72,18 +72,15 @@ def set_search_text(session: Session, record: RecordRow, title: str, body: str) 
     """Index a record for full-text search (the index lives in the encrypted database).
 
     Unchanged text is left alone: rewriting an FTS5 entry costs several page writes."""
-    current = (
-        session.connection()
-        .execute(text("SELECT title, body FROM record_fts WHERE rowid = :n"), {"n": record.num})
-        .first()
-    )
+    connection = session.connection()
+    current = connection.exec_driver_sql(
+        "SELECT title, body FROM record_fts WHERE rowid = ?", (record.num,)
+    ).first()
     if current is not None and tuple(current) == (title, body):
         return
-    session.exec(text("DELETE FROM record_fts WHERE rowid = :n").bindparams(n=record.num))  # type: ignore[call-overload]
-    session.exec(  # type: ignore[call-overload]
-        text("INSERT INTO record_fts(rowid, title, body) VALUES (:n, :title, :body)").bindparams(
-            n=record.num, title=title, body=body
-        )
+    connection.exec_driver_sql("DELETE FROM record_fts WHERE rowid = ?", (record.num,))
+    connection.exec_driver_sql(
+        "INSERT INTO record_fts(rowid, title, body) VALUES (?, ?, ?)", (record.num, title, body)
     )
 
 

@@ -1,15 +1,21 @@
-"""An unlocked vault: the engine and short sessions, one per unit of work."""
+"""An unlocked vault: the engine and short sessions, one per unit of work.
+
+The open vault also keeps the device's signing key once it was first needed, so that sealing a
+record does not read and parse it from the database every time. Closing the vault (on lock) drops
+it with the engine and the database key.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
+from fieldkit.crypto.identity import SigningKey
 from fieldkit.vault.engine import create_vault_engine, database_path
 
 WRITE_OPTION = "fieldkit_write"
@@ -33,6 +39,7 @@ class Vault:
         )
         event.listen(self._engine, "begin", _begin)
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+        self._signing_key: SigningKey | None = None
 
     @property
     def engine(self) -> Engine:
@@ -57,8 +64,22 @@ class Vault:
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
 
+    def signing_key(self, load: Callable[[], SigningKey]) -> SigningKey:
+        """The device's signing key: ``load()`` gives it the first time, then it is kept until
+        :meth:`close`. (A vault has one active identity; a key rotation must call
+        :meth:`forget_signing_key`.)"""
+        if self._engine is None:
+            raise RuntimeError("the vault is locked")
+        if self._signing_key is None:
+            self._signing_key = load()
+        return self._signing_key
+
+    def forget_signing_key(self) -> None:
+        self._signing_key = None
+
     def close(self) -> None:
-        """Dispose of every connection; the key goes with them."""
+        """Dispose of every connection; the database key and the signing key go with them."""
+        self._signing_key = None
         if self._engine is not None:
             self._engine.dispose()
         self._engine = None
