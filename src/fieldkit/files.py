@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -64,11 +65,17 @@ def atomic_write_bytes(destination: Path, data: bytes, mode: int = OWNER_ONLY_FI
         handle.write(data)
 
 
-def remove_stale_temporaries(folder: Path) -> int:
-    """Delete temporary files left by an interrupted atomic write; return how many."""
+def remove_stale_temporaries(folder: Path, older_than_s: float = 0.0) -> int:
+    """Delete temporary files left by an interrupted atomic write; return how many.
+
+    With ``older_than_s``, only files last written that many seconds ago or earlier: a write in
+    progress in another process (a passphrase change while an unlock runs) keeps its file."""
     removed = 0
+    cutoff = time.time() - older_than_s
     for leftover in folder.glob(f"{TEMP_PREFIX}*"):
         with contextlib.suppress(OSError):
+            if older_than_s and leftover.stat().st_mtime > cutoff:
+                continue
             leftover.unlink()
             removed += 1
     return removed

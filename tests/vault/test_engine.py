@@ -40,12 +40,40 @@ def test_key_pragma_is_the_first_statement_on_every_connection(
         vault.close()
     assert len(traces) >= 3
     for statements in traces:
-        assert statements[0].startswith("PRAGMA key")
+        # Exactly one key pragma, first, with the vault's key: the sqlite+pysqlcipher dialect
+        # would send a second, empty "PRAGMA key" after a custom creator.
+        keyed = [s for s in statements if s.lstrip().upper().startswith("PRAGMA KEY")]
+        assert keyed == [f"PRAGMA key = \"x'{KEY.hex()}'\""], keyed
+        assert statements[0] == keyed[0]
         assert statements[1] == "SELECT count(*) FROM sqlite_master"
         assert statements[2] == "PRAGMA cipher_version"
         assert statements[3 : 3 + len(engine_module.PRAGMAS_AFTER_KEY)] == list(
             engine_module.PRAGMAS_AFTER_KEY
         )
+
+
+def test_the_engine_is_plain_sqlite_over_the_sqlcipher3_module(tmp_path: Path) -> None:
+    """security.md's dialect traps: a plain ``sqlite://`` URL whose DB-API module is sqlcipher3,
+    with a queue pool (``sqlite+pysqlcipher`` would mean a singleton-per-thread pool and its own
+    key handling)."""
+    from sqlalchemy.pool import QueuePool
+
+    engine = create_vault_engine(tmp_path / "t.db", KEY)
+    try:
+        assert engine.url.drivername == "sqlite"
+        assert "pysqlcipher" not in engine.url.drivername
+        assert engine.dialect.name == "sqlite"
+        assert "pysqlcipher" not in type(engine.dialect).__module__
+        assert engine.dialect.dbapi is sqlcipher3.dbapi2
+        assert isinstance(engine.pool, QueuePool)
+        raw = engine.raw_connection()
+        try:
+            assert isinstance(raw.driver_connection, sqlcipher3.dbapi2.Connection)
+            assert not isinstance(raw.driver_connection, sqlite3.Connection)
+        finally:
+            raw.close()
+    finally:
+        engine.dispose()
 
 
 def test_pragmas_are_in_effect(tmp_path: Path) -> None:

@@ -2,8 +2,9 @@
 
 Creation builds the database under a temporary name and writes the key file last: a vault folder
 with a key file is complete; a crash during creation leaves only leftovers that the next
-``init`` removes. A wrong passphrase fails before the database is touched, so every vault file
-stays byte-identical.
+``init`` removes. A passphrase change killed midway may leave a temporary key file; the next
+successful unlock removes it. A wrong passphrase fails before the database is touched, so every
+vault file stays byte-identical.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 CREATING_SUFFIX = ".creating"
 SETTING_DEVICE_NAME = "device_name"
+STALE_TEMPORARY_S = 60.0
+"""A temporary file in the vault folder this old is a leftover, not a write in progress."""
 
 
 def vault_exists(folder: Path) -> bool:
@@ -109,6 +112,11 @@ def unlock_vault(folder: Path, passphrase: str, *, failed_attempts: int = 0) -> 
     except BaseException:
         vault.close()
         raise
+    # A passphrase change killed midway leaves its temporary key file: a second wrapped copy of
+    # the database key. The key file just opened the vault, so the leftover is of no use.
+    removed = remove_stale_temporaries(folder, older_than_s=STALE_TEMPORARY_S)
+    if removed:
+        log.info("removed %d stale temporary file(s) from the vault folder", removed)
     return vault
 
 
