@@ -21,7 +21,7 @@ from typing import Any
 
 from fieldkit.bundle import DeviceIdentityFile
 from fieldkit.crypto.identity import fingerprint_of
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ConflictError, FieldkitError, NotFoundError
 from fieldkit.i18n import _
 
 TABLES = (
@@ -329,7 +329,8 @@ class Repository(ABC):
 
     @abstractmethod
     def add_alarm(self, alarm: NewAlarm, raised_at: str) -> None:
-        """Record an alarm on its own (for a rejected bundle, nothing else is stored)."""
+        """Record an alarm on its own (for a rejected bundle, nothing else is stored). The
+        alarm's device must be registered, else :class:`~fieldkit.hq.errors.RepositoryError`."""
 
     @abstractmethod
     def alarms(self, device_key_id: str | None = None) -> list[Alarm]:
@@ -360,10 +361,13 @@ class Repository(ABC):
     # -- receipts ----------------------------------------------------------------------------------
 
     @abstractmethod
-    def add_receipt(self, receipt: IssuedReceipt) -> None: ...
+    def add_receipt(self, receipt: IssuedReceipt) -> None:
+        """Record an issued receipt. A receipt for a bundle that is not stored, or a receipt id
+        used already, is a :class:`~fieldkit.hq.errors.RepositoryError`."""
 
     @abstractmethod
-    def receipts(self, manifest_sha256: str | None = None) -> list[IssuedReceipt]: ...
+    def receipts(self, manifest_sha256: str | None = None) -> list[IssuedReceipt]:
+        """Receipts, by issue time (then receipt id)."""
 
     # -- inspection --------------------------------------------------------------------------------
 
@@ -419,3 +423,16 @@ def check_chain(
         raise BundleRefusedError(AlarmKind.CHAIN, before.manifest_sha256)
     if after is not None and after.previous != batch.manifest_sha256:
         raise BundleRefusedError(AlarmKind.CHAIN, after.manifest_sha256)
+
+
+def no_device_error(key_id: str) -> NotFoundError:
+    return NotFoundError(_("No device with key id {key_id} is registered.").format(key_id=key_id))
+
+
+def other_identity_error() -> ConflictError:
+    return ConflictError(
+        _(
+            "A device with this key id is registered with another key or receipt key; nothing "
+            "was changed."
+        )
+    )

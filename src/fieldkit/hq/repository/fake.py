@@ -1,7 +1,9 @@
 """An in-memory repository for unit tests: the same contract as the real ones, no database.
 
 ``store_bundle`` checks everything first and only then changes its dictionaries, so that it too
-stores everything or nothing.
+stores everything or nothing. It refuses what the SQL backend's constraints refuse (unknown
+devices and forms, a link id, revision hash or record and number used twice, a receipt id used
+twice), with :class:`~fieldkit.hq.errors.RepositoryError`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import replace
 
 from fieldkit.bundle import DeviceIdentityFile
-from fieldkit.hq.errors import ConflictError, NotFoundError, RepositoryError
+from fieldkit.hq.errors import NotFoundError, RepositoryError
 from fieldkit.hq.repository.base import (
     Alarm,
     BundleBatch,
@@ -28,6 +30,8 @@ from fieldkit.hq.repository.base import (
     check_chain,
     check_conflicts,
     missing_between,
+    no_device_error,
+    other_identity_error,
     outcome,
 )
 from fieldkit.i18n import _
@@ -60,8 +64,10 @@ class FakeRepository(Repository):
                     identity.public_key,
                     identity.age_recipient,
                 ):
-                    raise _other_identity()
+                    raise other_identity_error()
                 return existing, False
+            if any(d.public_key == identity.public_key for d in self._devices.values()):
+                raise other_identity_error()
             device = Device.from_identity(identity, registered_at)
             self._devices[device.key_id] = device
             return device, True
@@ -76,7 +82,7 @@ class FakeRepository(Repository):
         with self._lock:
             device = self._devices.get(key_id)
             if device is None:
-                raise _no_device(key_id)
+                raise no_device_error(key_id)
             if device.revoked_from is not None and device.revoked_from <= from_sequence:
                 return device
             revoked = replace(device, revoked_from=from_sequence, revoked_at=revoked_at)
@@ -126,8 +132,16 @@ class FakeRepository(Repository):
             links = [r.link_id for r in new]
             if len(set(links)) != len(links) or set(links) & set(self._identifying):
                 raise RepositoryError(_("A link id is used twice; nothing was stored."))
+            numbers = {(r.record_id, r.number) for r in new}
+            if len({r.sha256 for r in new}) != len(new) or len(numbers) != len(new):
+                raise RepositoryError(_("A revision is in the bundle twice; nothing was stored."))
             if any(r.form_sha256 not in forms for r in new):
                 raise RepositoryError(_("A revision's form is missing; nothing was stored."))
+            devices = {r.device_key_id for r in new} | {a.device_key_id for a in batch.alarms}
+            if not devices <= set(self._devices):
+                raise RepositoryError(_("A revision's device is not registered; nothing stored."))
+            for form in batch.forms:
+                _check_text(form.definition)
             if any(not 0 <= r.batch < len(batch.sealed) for r in new):
                 raise RepositoryError(_("A revision's sealed batch is missing; nothing stored."))
             # Every check passed: from here on nothing can fail.
@@ -187,6 +201,8 @@ class FakeRepository(Repository):
 
     def add_alarm(self, alarm: NewAlarm, raised_at: str) -> None:
         with self._lock:
+            if alarm.device_key_id not in self._devices:
+                raise _no_alarm_device()
             self._add_alarm(alarm, raised_at)
 
     def _add_alarm(self, alarm: NewAlarm, raised_at: str) -> None:
@@ -248,10 +264,15 @@ class FakeRepository(Repository):
         with self._lock:
             if receipt.manifest_sha256 not in self._bundles:
                 raise RepositoryError(_("A receipt for a bundle that is not stored."))
+            if receipt.receipt_id in self._receipts:
+                raise RepositoryError(_("A receipt id is used twice; nothing was stored."))
             self._receipts[receipt.receipt_id] = receipt
 
     def receipts(self, manifest_sha256: str | None = None) -> list[IssuedReceipt]:
-        return [r for r in self._receipts.values() if manifest_sha256 in (None, r.manifest_sha256)]
+        return sorted(
+            (r for r in self._receipts.values() if manifest_sha256 in (None, r.manifest_sha256)),
+            key=lambda r: (r.issued, r.receipt_id),
+        )
 
     # -- inspection --------------------------------------------------------------------------------
 
@@ -270,14 +291,15 @@ class FakeRepository(Repository):
         }
 
 
-def _no_device(key_id: str) -> NotFoundError:
-    return NotFoundError(_("No device with key id {key_id} is registered.").format(key_id=key_id))
+def _no_alarm_device() -> RepositoryError:
+    return RepositoryError(_("The alarm's device is not registered; nothing stored."))
 
 
-def _other_identity() -> ConflictError:
-    return ConflictError(
-        _(
-            "A device with this key id is registered with another key or receipt key; nothing "
-            "was changed."
-        )
-    )
+def _check_text(definition: bytes) -> None:
+    """The SQL backend keeps form definitions as text."""
+    try:
+        definition.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RepositoryError(
+            _("A form definition is not UTF-8 text; nothing was stored.")
+        ) from None

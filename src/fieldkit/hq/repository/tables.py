@@ -11,7 +11,6 @@ entry in a ``sealed_batches`` row, an age file encrypted to HQ's own keys.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData(
     naming_convention={
@@ -22,7 +21,10 @@ metadata = sa.MetaData(
     }
 )
 
-JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+JSON_TYPE = sa.JSON()
+"""``json`` on PostgreSQL, not ``jsonb``: jsonb refuses the escape ``\\u0000``, which a sealed
+revision's answers may hold (the bundle format allows any string but an unpaired surrogate).
+No query of the repository looks inside these columns."""
 HASH = sa.String(64)
 ID = sa.String(32)
 TIME = sa.String(20)
