@@ -9,7 +9,9 @@ device's vault, services, CLI or GUI. Its pieces:
   attachments);
 - ``answers``: splitting identifying answers from the rest, per the form's sensitivity labels;
 - ``repository``: one interface, three backends (SQLite, PostgreSQL, an in-memory fake);
-- ``ingest``: verify, store and answer with receipts; replay, fork and gap handling;
-- ``export``: CSV, GeoJSON and JSON Lines that honour sensitivity labels;
-- ``cli``: the ``fieldkit-hq`` command.
+- ``ingest``: verify, store and answer with receipts; replay, fork and gap handling (with
+  ``batches``, what a bundle adds, and ``receipting``, the receipt of a stored bundle);
+- ``export``: CSV, GeoJSON and JSON Lines that honour sensitivity labels (with ``records``,
+  records read back with their own form version, laid out as columns);
+- ``cli``: the ``fieldkit-hq`` command (operator guide: ``docs/hq.md``).
 """
