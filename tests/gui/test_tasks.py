@@ -92,3 +92,45 @@ def test_callbacks_of_a_deleted_owner_are_not_called(qtbot: Any, runner: TaskRun
     qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
     assert delivered == []
     assert discarded == [1]
+
+
+def test_progress_reaches_the_main_thread_throttled_and_always_ends_at_the_total(
+    qtbot: Any, runner: TaskRunner
+) -> None:
+    heard: list[tuple[int, int, threading.Thread]] = []
+    results: list[str] = []
+
+    def work(report: Any) -> str:
+        for done in range(1, 100_001):
+            report(done, 100_000)
+        return "written"
+
+    runner.run_with_progress(
+        "export",
+        work,
+        lambda done, total: heard.append((done, total, threading.current_thread())),
+        results.append,
+    )
+    qtbot.waitUntil(lambda: results == ["written"], timeout=5000)
+    assert 1 <= len(heard) < 1000  # 100,000 reports, throttled to a few signals
+    assert heard[-1][:2] == (100_000, 100_000)
+    assert all(thread is threading.main_thread() for _d, _t, thread in heard)
+    assert [done for done, _t, _th in heard] == sorted(done for done, _t, _th in heard)
+
+
+def test_progress_of_a_deleted_owner_is_not_delivered(qtbot: Any, runner: TaskRunner) -> None:
+    import shiboken6
+
+    release = threading.Event()
+    owner = QObject()
+    heard: list[int] = []
+
+    def work(report: Any) -> None:
+        release.wait(5)
+        report(1, 1)
+
+    runner.run_with_progress("slow", work, lambda done, _total: heard.append(done), owner=owner)
+    shiboken6.delete(owner)
+    release.set()
+    qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+    assert heard == []

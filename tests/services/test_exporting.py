@@ -125,6 +125,25 @@ def test_enrolment_pins_hq_and_shows_its_fingerprint(vault: Any, hq: HQ, tmp_pat
     )
 
 
+def test_an_enrolment_file_swapped_after_its_fingerprint_was_compared_is_refused(
+    vault: Any, hq: HQ, tmp_path: Path
+) -> None:
+    compared = enrolment.inspect_enrolment(hq.enrolment_file)
+    other = HQ(SigningKey.generate(), pyrage.x25519.Identity.generate(), tmp_path)
+    hq.enrolment_file.write_bytes(other.enrolment_file.read_bytes())
+    with pytest.raises(ConflictError, match="changed after you compared"):
+        enrolment.enroll(vault, hq.enrolment_file, expected_key_id=compared.signing_key_id)
+    assert enrolment.current(vault) is None
+    pinned = enrolment.enroll(vault, hq.enrolment_file, expected_key_id=other.signing.key_id)
+    assert pinned.hq_key_id == other.signing.key_id
+
+
+def test_the_purge_policy_is_off_until_set(vault: Any) -> None:
+    assert receipts.purge_policy(vault) is False
+    receipts.set_purge(vault, True)
+    assert receipts.purge_policy(vault) is True
+
+
 def test_a_tampered_enrolment_file_is_refused(vault: Any, hq: HQ) -> None:
     from fieldkit.bundle import BundleError
 

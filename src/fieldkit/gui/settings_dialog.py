@@ -1,14 +1,16 @@
-"""Settings: language, auto-lock time, remembering the passphrase on this device, and the way to
-change the passphrase.
+"""Settings: language, auto-lock time, remembering the passphrase on this device, the way to
+change the passphrase, and the purge policy for what headquarters has acknowledged.
 
 Language and auto-lock time are non-secret preferences (``services.preferences``). Remembering
 uses the system keyring, and only a safe one: where there is none, the box is disabled and says
 why. Turning it on asks for the passphrase once more, checked against the vault in the task
-runner, so that a typo is not remembered.
+runner, so that a typo is not remembered. The purge policy is kept in the vault itself (it is a
+rule about the vault's content), read and written in the task runner.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -32,7 +34,7 @@ from fieldkit.gui.passphrase_dialog import ChangePassphraseDialog
 from fieldkit.gui.session import VaultSession
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _, ngettext
-from fieldkit.services import passphrases, preferences, vaults
+from fieldkit.services import passphrases, preferences, receipts, vaults
 from fieldkit.services.preferences import AUTO_LOCK_CHOICES, Preferences
 
 
@@ -40,6 +42,11 @@ def _keyring_state(folder: Path) -> tuple[bool, bool]:
     """(a safe keyring exists, a passphrase is remembered for this vault)."""
     available = passphrases.keyring_available()
     return available, available and passphrases.recall(folder) is not None
+
+
+def _run_all(steps: list[Callable[[], object]]) -> None:
+    for step in steps:
+        step()
 
 
 def _remember(folder: Path, passphrase: str) -> None:
@@ -63,6 +70,9 @@ class SettingsDialog(QDialog):
         self._runner = runner
         self._current = current
         self._remembered = False
+        self._keyring_available = False
+        self._purge: bool | None = None
+        """The purge policy in the vault, once read."""
         self.setWindowTitle(_("Settings"))
         self.setAccessibleName(_("Settings"))
         self.language = LanguageCombo()
@@ -92,6 +102,24 @@ class SettingsDialog(QDialog):
         form.addRow("", self.remember_note)
         form.addRow("", self.remember_passphrase)
         form.addRow(_("Passphrase:"), self.change_passphrase)
+        self.purge = QCheckBox(_("Remove the content of records headquarters has acknowledged"))
+        self.purge.setAccessibleName(
+            _("Remove the content of records headquarters has acknowledged from this device")
+        )
+        self.purge.setEnabled(False)
+        self.purge_note = QLabel(
+            _(
+                "When you import a receipt, the answers, attachments and search text of every "
+                "record headquarters holds entirely leave this device. Their ids, revision "
+                "hashes and signatures stay, so the list still shows them (without title, date "
+                "or place) and the audit log still checks out. A record being amended, or with a "
+                "revision headquarters has not acknowledged, is kept whole. Removed content "
+                "cannot be brought back on this device."
+            )
+        )
+        self.purge_note.setWordWrap(True)
+        form.addRow(_("After a receipt:"), self.purge)
+        form.addRow("", self.purge_note)
         self.error = error_label(_("Error"))
         self.busy = BusyIndicator()
         self.buttons = QDialogButtonBox(
@@ -112,13 +140,24 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
         self.passphrase_dialog: ChangePassphraseDialog | None = None
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(560)
         folder = session.folder
         runner.run("keyring state", lambda: _keyring_state(folder), self._keyring_known, owner=self)
+        if session.is_open:
+            vault = session.vault
+            runner.run(
+                "purge policy", lambda: receipts.purge_policy(vault), self._purge_known, owner=self
+            )
+
+    def _purge_known(self, enabled: bool) -> None:
+        self._purge = enabled
+        self.purge.setChecked(enabled)
+        self.purge.setEnabled(not self.busy.isVisible())
 
     def _keyring_known(self, state: tuple[bool, bool]) -> None:
         available, remembered = state
         self._remembered = remembered
+        self._keyring_available = available
         self.remember.blockSignals(True)
         self.remember.setChecked(remembered)
         self.remember.blockSignals(False)
@@ -160,29 +199,29 @@ class SettingsDialog(QDialog):
             return
         chosen = self.chosen()
         preferences.save(chosen)
-        folder = self._session.folder
+        folder, vault = self._session.folder, self._session.vault
+        steps: list[Callable[[], object]] = []
+        if self._purge is not None and self.purge.isChecked() != self._purge:
+            purge = self.purge.isChecked()
+            steps.append(lambda: receipts.set_purge(vault, purge))
+        checking = False
         if self.remember.isChecked() and not self._remembered:
             passphrase = self.remember_passphrase.text()
-            self._set_working(True)
-            self._runner.run(
-                "remember passphrase",
-                lambda: _remember(folder, passphrase),
-                lambda _none: self._finish(chosen),
-                self._failed,
-                owner=self,
-            )
+            steps.append(lambda: _remember(folder, passphrase))
+            checking = True
+        elif self._remembered and not self.remember.isChecked():
+            steps.append(lambda: passphrases.forget(folder))
+        if not steps:
+            self._finish(chosen)
             return
-        if self._remembered and not self.remember.isChecked():
-            self._set_working(True)
-            self._runner.run(
-                "forget passphrase",
-                lambda: passphrases.forget(folder),
-                lambda _none: self._finish(chosen),
-                self._failed,
-                owner=self,
-            )
-            return
-        self._finish(chosen)
+        self._set_working(True, checking)
+        self._runner.run(
+            "save settings",
+            lambda: _run_all(steps),
+            lambda _none: self._finish(chosen),
+            self._failed,
+            owner=self,
+        )
 
     def _finish(self, chosen: Preferences) -> None:
         self._set_working(False)
@@ -195,11 +234,13 @@ class SettingsDialog(QDialog):
         self.error.setText(user_message(error))
         self.error.show()
 
-    def _set_working(self, working: bool) -> None:
-        for widget in (self.language, self.auto_lock, self.remember, self.buttons):
+    def _set_working(self, working: bool, checking: bool = False) -> None:
+        for widget in (self.language, self.auto_lock, self.buttons):
             widget.setEnabled(not working)
+        self.remember.setEnabled(not working and self._keyring_available)
+        self.purge.setEnabled(not working and self._purge is not None)
         if working:
             self.error.hide()
-            self.busy.start(_("Checking the passphrase…"))
+            self.busy.start(_("Checking the passphrase…") if checking else _("Saving…"))
         else:
             self.busy.stop()

@@ -4,12 +4,18 @@ A task is a plain callable run on a ``QThreadPool`` worker. Its result or its ex
 to the main thread by a queued signal, and only there are the callbacks called: no widget is ever
 touched from a worker. ``cancel_all`` (used when the vault locks) drops queued tasks and makes
 every result still in flight be ignored, so a late page of records never reaches a cleared view.
+
+A task started with ``run_with_progress`` gets a progress callback to call from its worker. The
+callback passes ``(done, total)`` on to the main thread by the same queued signals, at most every
+``PROGRESS_INTERVAL_S`` seconds and always for the last step, so that a fast loop cannot flood the
+event queue.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +29,10 @@ log = logging.getLogger(__name__)
 
 Done = Callable[[Any], None]
 Failed = Callable[[BaseException], None]
+Progress = Callable[[int, int], None]
+"""``(done, total)``: called from the worker by the task, and on the main thread for the owner."""
+
+PROGRESS_INTERVAL_S = 0.05
 
 
 class _Relay(QObject):
@@ -30,6 +40,26 @@ class _Relay(QObject):
 
     finished = Signal(int, object)
     failed = Signal(int, object)
+    progressed = Signal(int, object, object)
+    """(task id, done, total); objects, because byte counts outgrow a C++ int."""
+
+
+class _Throttle:
+    """The progress callback a task calls on its worker: at most one signal per interval."""
+
+    def __init__(self, task_id: int, relay: _Relay, interval: float) -> None:
+        self._task_id = task_id
+        self._relay = relay
+        self._interval = interval
+        self._last: float | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        final = done >= total
+        if not final and self._last is not None and now - self._last < self._interval:
+            return
+        self._last = now
+        self._relay.progressed.emit(self._task_id, done, total)
 
 
 class _Job(QRunnable):
@@ -59,6 +89,7 @@ class _Pending:
     on_error: Failed | None
     owner: QObject | None
     discard: Done | None
+    on_progress: Progress | None = None
 
     def deliverable(self) -> bool:
         """False once the widget the callbacks belong to is deleted."""
@@ -82,6 +113,7 @@ class TaskRunner(QObject):
         self._relay = _Relay(self)
         self._relay.finished.connect(self._on_finished)
         self._relay.failed.connect(self._on_failed)
+        self._relay.progressed.connect(self._on_progress)
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
         self._orphans: dict[int, Done] = {}
@@ -106,12 +138,31 @@ class TaskRunner(QObject):
         vault that nobody takes is closed there).
         """
         task_id = next(self._ids)
+        self._start(task_id, work, _Pending(name, on_done, on_error, owner, discard))
+        return task_id
+
+    def run_with_progress(
+        self,
+        name: str,
+        work: Callable[[Progress], Any],
+        on_progress: Progress,
+        on_done: Done | None = None,
+        on_error: Failed | None = None,
+        owner: QObject | None = None,
+    ) -> int:
+        """Like ``run``; ``work`` is given a progress callback, ``on_progress`` hears it."""
+        task_id = next(self._ids)
+        report = _Throttle(task_id, self._relay, PROGRESS_INTERVAL_S)
+        pending = _Pending(name, on_done, on_error, owner, None, on_progress)
+        self._start(task_id, lambda: work(report), pending)
+        return task_id
+
+    def _start(self, task_id: int, work: Callable[[], Any], pending: _Pending) -> None:
         was_busy = self.busy
-        self._pending[task_id] = _Pending(name, on_done, on_error, owner, discard)
+        self._pending[task_id] = pending
         self._pool.start(_Job(task_id, work, self._relay))
         if not was_busy:
             self.busy_changed.emit(True)
-        return task_id
 
     def cancel_all(self) -> None:
         """Forget every task: queued ones never start, running ones report to nobody."""
@@ -133,6 +184,13 @@ class TaskRunner(QObject):
         if pending is not None and not self._pending:
             self.busy_changed.emit(False)
         return pending
+
+    @Slot(int, object, object)
+    def _on_progress(self, task_id: int, done: int, total: int) -> None:
+        pending = self._pending.get(task_id)
+        if pending is None or pending.on_progress is None or not pending.deliverable():
+            return
+        pending.on_progress(int(done), int(total))
 
     @Slot(int, object)
     def _on_finished(self, task_id: int, result: Any) -> None:

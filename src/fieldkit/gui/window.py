@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QStackedWidget, QToolBar, QWidget
 
+from fieldkit.gui.bundle_actions import BundleActions
 from fieldkit.gui.clipboard import ClipboardGuard
 from fieldkit.gui.create_vault import CreateVaultPage
 from fieldkit.gui.editors import Documents
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.page: QWidget | None = None
         self.workspace: Workspace | None = None
         self.settings: SettingsDialog | None = None
+        self.bundles: BundleActions | None = None
         self._stack = QStackedWidget()
         self.setCentralWidget(self._stack)
         self.setWindowTitle(APP_TITLE)
@@ -99,6 +101,11 @@ class MainWindow(QMainWindow):
         self.lock_action = self._action(_("Lock now"), PANIC_KEYS, self.lock)
         self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action = self._action(_("Quit"), "Ctrl+Q", self.close)
+        if self.bundles is not None:
+            self.bundles.deleteLater()
+        bundles = BundleActions(self, self.session, self.runner, self._close_document)
+        bundles.records_changed.connect(self.refresh_records)
+        self.bundles = bundles
         menu = self.menuBar()
         menu.clear()
         records_menu = menu.addMenu(_("&Records"))
@@ -109,19 +116,34 @@ class MainWindow(QMainWindow):
         vault_menu = menu.addMenu(_("&Vault"))
         vault_menu.addAction(self.lock_action)
         vault_menu.addAction(self.settings_action)
+        bundles.fill_menu(menu.addMenu(_("&Headquarters")))
         self.toolbar = QToolBar(_("Main toolbar"))
         self.toolbar.setObjectName("main-toolbar")
         self.toolbar.setMovable(False)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.toolbar.setAccessibleName(_("Main toolbar"))
-        for action in (self.new_action, self.find_action, self.settings_action, self.lock_action):
+        for action in (
+            self.new_action,
+            self.find_action,
+            bundles.export_action,
+            bundles.receipt_action,
+            self.settings_action,
+            self.lock_action,
+        ):
             self.toolbar.addAction(action)
         self.addToolBar(self.toolbar)
         self._enable_actions()
 
     def _enable_actions(self) -> None:
         unlocked = self.mode == "workspace"
-        for action in (self.new_action, self.find_action, self.settings_action, self.lock_action):
+        bundle_actions = self.bundles.actions() if self.bundles is not None else []
+        for action in (
+            self.new_action,
+            self.find_action,
+            self.settings_action,
+            self.lock_action,
+            *bundle_actions,
+        ):
             action.setEnabled(unlocked)
         self.toolbar.setVisible(unlocked)
         self.menuBar().setVisible(unlocked)
@@ -193,6 +215,15 @@ class MainWindow(QMainWindow):
         if self.workspace is not None:
             self.workspace.close_document()
             self.workspace.records.focus_search()
+
+    def _close_document(self) -> None:
+        """Save pending typing and close the open record (before work on the whole vault)."""
+        if self.workspace is not None:
+            self.workspace.close_document()
+
+    def refresh_records(self) -> None:
+        if self.workspace is not None and self.session.is_open:
+            self.workspace.records.refresh()
 
     def open_settings(self) -> SettingsDialog | None:
         if not self.session.is_open:
@@ -274,6 +305,8 @@ class MainWindow(QMainWindow):
             if isinstance(widget, QDialog) and widget.isVisible():
                 widget.reject()
         self.settings = None
+        if self.bundles is not None:
+            self.bundles.forget()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.lock()

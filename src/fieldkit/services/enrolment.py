@@ -68,10 +68,27 @@ def current(vault: Vault) -> EnrolledHQ | None:
     return None if row is None else _view(row)
 
 
-def enroll(vault: Vault, untrusted_path: Path, *, replace: bool = False) -> EnrolledHQ:
-    """Pin the headquarters of an enrolment file. Enrolling with another HQ needs ``replace``."""
+def enroll(
+    vault: Vault,
+    untrusted_path: Path,
+    *,
+    replace: bool = False,
+    expected_key_id: str | None = None,
+) -> EnrolledHQ:
+    """Pin the headquarters of an enrolment file. Enrolling with another HQ needs ``replace``.
+
+    ``expected_key_id`` is the HQ key whose fingerprint the user compared (from
+    :func:`inspect_enrolment`): a file that was swapped meanwhile is refused, not pinned.
+    """
     data = read_small_file(untrusted_path, MAX_ENROLMENT_BYTES)
     enrolment = read_enrolment(data)
+    if expected_key_id is not None and enrolment.signing_key_id != expected_key_id:
+        raise ConflictError(
+            _(
+                "The enrolment file changed after you compared its fingerprint. Choose it again "
+                "and compare the fingerprint once more."
+            )
+        )
     with vault.write() as session:
         existing = active_row(session)
         if existing is not None and existing.hq_key_id == enrolment.signing_key_id:

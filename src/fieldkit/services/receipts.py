@@ -53,6 +53,12 @@ def purge_enabled(session: Session) -> bool:
     return bool(repo.get_setting(session, SETTING_PURGE, False))
 
 
+def purge_policy(vault: Vault) -> bool:
+    """Whether importing a receipt removes the content of what headquarters holds."""
+    with vault.read() as session:
+        return purge_enabled(session)
+
+
 def set_purge(vault: Vault, enabled: bool) -> None:
     with vault.write() as session:
         repo.set_setting(session, SETTING_PURGE, enabled)
