@@ -1,9 +1,13 @@
 """Render the desktop app's main screens offscreen to PNG files: ``render_screens.py OUTDIR``.
 
 English: welcome, create vault, unlock (after a wrong passphrase), the record list with about 30
-sample records, the form picker, settings, the record editor and the record viewer. French and
-Arabic: the record list. Everything happens in a throwaway vault under a temporary home folder,
-with a fast key derivation: nothing touches the user's own vault, settings or keyring.
+sample records, the form picker, settings, the record editor (also at a position and at a repeat
+entry with hidden identifying answers), the problems before sealing, the record viewer and a
+revision history; then the way to headquarters: export refused before enrolment, enrolment, the
+Headquarters dialog, export to a stick, and a receipt. French and Arabic: the record list;
+Arabic: the export dialog. Everything happens in a throwaway vault under a temporary home folder,
+with a fast key derivation and a headquarters made on the spot: nothing touches the user's own
+vault, settings or keyring, and the "USB stick" is a temporary folder.
 """
 
 from __future__ import annotations
@@ -33,15 +37,19 @@ import json  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
 
-from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QSize  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QPoint, QSize  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget  # noqa: E402
 
 from fieldkit.app import Desktop, build  # noqa: E402
+from fieldkit.bundle import make_enrolment, make_receipt, open_bundle  # noqa: E402
+from fieldkit.bundle.agefile import new_identity  # noqa: E402
+from fieldkit.crypto.identity import SigningKey  # noqa: E402
 from fieldkit.domain.records import RecordStatus  # noqa: E402
 from fieldkit.errors import InvalidInputError  # noqa: E402
 from fieldkit.gui.forms.editor import RecordEditor  # noqa: E402
 from fieldkit.i18n import set_language  # noqa: E402
-from fieldkit.services import preferences, records, vaults  # noqa: E402
+from fieldkit.services import drives, preferences, records, vaults  # noqa: E402
 from fieldkit.vault.store import Vault  # noqa: E402
 
 PASSPHRASE = "quartz lantern meadow oxide 31"  # noqa: S105 - a throwaway vault
@@ -210,6 +218,20 @@ def render(out: Path) -> None:
             screens_of_the_workspace(shell, out)
         close(shell)
 
+    stick = HOME / "media" / "KINGSTON"
+    stick.mkdir(parents=True)
+    the_stick = [drives.Drive(stick, "KINGSTON", 14_600_000_000, 15_500_000_000)]
+    drives.removable_drives = lambda *_args: the_stick  # the "stick" is a folder
+    shell = unlocked(folder, "en")
+    screens_of_headquarters(shell, out, stick)
+    close(shell)
+    shell = unlocked(folder, "ar")
+    export = need(need(shell.window.bundles).open_export())
+    wait_until(lambda: export.drives.count() > 0 and export.summary.text() != "")
+    save(export, out, "export-ar")
+    export.reject()
+    close(shell)
+
 
 def screens_of_the_workspace(shell: Desktop, out: Path) -> None:
     workspace = need(shell.window.workspace)
@@ -239,6 +261,140 @@ def screens_of_the_workspace(shell: Desktop, out: Path) -> None:
     workspace.close_document()
     if isinstance(editor, RecordEditor):  # leave the list as it was for the other languages
         records.discard_draft(shell.session.vault, editor.record_id)
+    screens_of_recording(shell, out)
+
+
+def scroll_to(renderer: Any, path: str) -> None:
+    """Scroll the form so that the field or group at ``path`` is at the top."""
+    node = need(renderer.node_at(path))
+    top = node.mapTo(renderer.widget(), QPoint(0, 0)).y()
+    renderer.verticalScrollBar().setValue(top - 2 * renderer.fontMetrics().height())
+
+
+def screens_of_recording(shell: Desktop, out: Path) -> None:
+    """The editor at a position and at a repeat group, the problems before sealing, history."""
+    workspace = need(shell.window.workspace)
+    vault = shell.session.vault
+    answers = sample("attack-on-activist.valid.json")
+    answers["coordinates"] = "12°10'44\"N 0°21'54\"E"
+    victim = answers["victims"][0]
+    victim.update(victim_name="Name given by the family", consent_by="victim")
+    draft = records.create(vault, "attack-on-activist", answers)
+    workspace.open_record(draft)
+    editor = workspace.editor
+    if not isinstance(editor, RecordEditor):
+        raise RuntimeError("the editor is not there")
+    renderer = need(editor.renderer)
+    position = need(renderer.input_at("coordinates"))
+    line = need(position.findChild(QLineEdit))
+    line.clear()
+    QTest.keyClicks(line, "12°10'44\"N 0°21'54\"E")  # typed: the other notations appear
+    scroll_to(renderer, "place_name")
+    wait_until(lambda: "Saving" not in editor.status.text())
+    save(shell.window, out, "editor-position")
+    renderer.show_all_problems()
+    scroll_to(renderer, "victims[1].victim_pseudonym")
+    save(shell.window, out, "editor-victims")
+    workspace.close_document()
+    records.discard_draft(vault, draft)
+
+    empty = records.create(vault, "attack-on-activist", {})
+    workspace.open_record(empty)
+    editor = need(workspace.editor)
+    if isinstance(editor, RecordEditor):
+        editor.request_finalize()
+        save(need(editor.pending_dialog), out, "problems")
+    workspace.close_document()
+    records.discard_draft(vault, empty)
+
+    sealed = records.create(vault, "attack-on-activist", sample("attack-on-activist.valid.json"))
+    records.finalize(vault, sealed)
+    corrected = records.start_amendment(vault, sealed)
+    records.amend(vault, sealed, dict(corrected, admin2="Fada N'Gourma"))
+    workspace.open_record(sealed)
+    viewer = need(workspace.viewer)
+    tabs = getattr(viewer, "tabs", None)
+    if tabs is not None:
+        tabs.setCurrentIndex(1)
+    save(shell.window, out, "history")
+    workspace.close_document()
+
+
+class Headquarters:
+    """A headquarters made for the screenshots: its keys and its signed enrolment file."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.signing = SigningKey.generate()
+        self.identity, recipient = new_identity()
+        self.enrolment = folder / "enrolment.fke"
+        self.enrolment.write_bytes(
+            make_enrolment(
+                hq_key=self.signing,
+                hq_name="Mission HQ, Bamako",
+                ingest_recipient=recipient,
+                address="https://hq.mission.example",
+            )
+        )
+        self.folder = folder
+
+    def receipt(self, vault: Vault, bundle: Path) -> Path:
+        spool = self.folder / "spool"
+        spool.mkdir(mode=0o700, exist_ok=True)
+        with bundle.open("rb") as handle:
+            opened = open_bundle(handle, [self.identity], lambda _k, _p: True, spool)
+        device = vaults.device_identity(vault)
+        path = self.folder / "receipt-1.fkr"
+        path.write_bytes(
+            make_receipt(
+                hq_key=self.signing,
+                device_recipient=device.age_recipient,
+                bundle_id=opened.manifest.bundle_id,
+                manifest_sha256=opened.manifest_sha256,
+                device_key_id=device.key_id,
+                sequence=opened.manifest.sequence,
+                accepted=[revision.sha256 for revision in opened.revisions],
+                known=[],
+            )
+        )
+        return path
+
+
+def screens_of_headquarters(shell: Desktop, out: Path, stick: Path) -> None:
+    bundles = need(shell.window.bundles)
+    export = need(bundles.open_export())
+    wait_until(lambda: export.drives.count() > 0 and "Counting" not in export.summary.text())
+    save(export, out, "export-not-enrolled")
+    export.reject()
+    hq = Headquarters(HOME / "hq")
+    enrol = need(bundles.open_enrolment())
+    enrol.load(hq.enrolment)
+    wait_until(lambda: not enrol.working and enrol.fingerprint.text() != "")
+    enrol.choose.setFocus()
+    save(enrol, out, "enrol")
+    enrol.confirm_match()
+    wait_until(lambda: enrol.outcome.isVisible())
+    enrol.accept()
+    dialog = need(bundles.open_headquarters())
+    wait_until(lambda: dialog.loaded)
+    save(dialog, out, "headquarters")
+    dialog.reject()
+    export = need(bundles.open_export())
+    wait_until(lambda: export.drives.count() > 0 and export.export.isEnabled())
+    save(export, out, "export")
+    export.start_export()
+    wait_until(lambda: export.outcome.isVisible() or export.error.isVisible())
+    save(export, out, "export-done")
+    export.reject()
+    bundle = next(stick.glob("*.fkb"))
+    receipt = need(bundles.open_receipt())
+    receipt.load(hq.receipt(shell.session.vault, bundle))
+    wait_until(lambda: receipt.outcome.isVisible() or receipt.error.isVisible())
+    save(receipt, out, "receipt")
+    receipt.reject()
+    workspace = need(shell.window.workspace)
+    wait_until(lambda: not workspace.records.model.loading and not shell.runner.busy)
+    save(shell.window, out, "records-after-receipt")
 
 
 def main() -> int:
