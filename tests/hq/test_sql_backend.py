@@ -1,4 +1,4 @@
-"""What only the SQL backends promise: addresses, SQLite's settings and files, streaming, speed."""
+"""What only the SQL backends promise: addresses, SQLite settings, streaming, big bundles."""
 
 from __future__ import annotations
 
@@ -170,15 +170,14 @@ def test_postgresql_streams_through_a_server_side_cursor(postgres_url: str) -> N
         repository.close()
 
 
-def test_ingest_of_10000_revisions_is_fast_on_sqlite(sqlite_repository: SqlRepository) -> None:
+def test_two_bundles_of_10000_revisions_are_stored_whole_on_sqlite(
+    sqlite_repository: SqlRepository,
+) -> None:
+    """Large bundles go in whole (their rate is a benchmark: ``python -m benchmarks hq``)."""
     chain = _registered(sqlite_repository)
-    rates = []
-    for _ in range(2):
+    for stored in (10_000, 20_000):
         made = chain.next(chain.records(10_000, answers={"narrative": "TEST " * 40, "n": 3}))
-        started = time.perf_counter()
         result = sqlite_repository.store_bundle(made)
-        rates.append(10_000 / (time.perf_counter() - started))
         chain.stored_ok(made)
         assert len(result.accepted) == 10_000
-    assert max(rates) > 5_000, rates
-    assert sqlite_repository.counts()["revisions"] == 20_000
+        assert sqlite_repository.counts()["revisions"] == stored
