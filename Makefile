@@ -16,7 +16,8 @@ help: ## Show this help
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "fieldkit needs Python 3.11 or newer; install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv) and run make again." >&2; exit 1; fi
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/pip || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "Could not create a virtual environment with $(PYTHON); on Debian/Ubuntu: sudo apt-get install python3-venv" >&2; exit 1; }; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
@@ -24,10 +25,10 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## Create or update the virtual environment in .venv
 
 system-deps-run:
-	@scripts/system-deps run
+	@scripts/system-deps run $(PYTHON)
 
 system-deps-test:
-	@scripts/system-deps test
+	@scripts/system-deps test $(PYTHON)
 
 run: system-deps-run $(STAMP) ## Set everything up and start the desktop app on the default local vault
 	$(BIN)/fieldkit
