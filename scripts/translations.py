@@ -26,6 +26,8 @@ LOCALE = SOURCE / "locale"
 TEMPLATE = LOCALE / "fieldkit.pot"
 LANGUAGES = ("fr", "ar")
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+COUNT = "{n}"
+"""The placeholder that plural messages give their count in."""
 
 
 def template() -> Catalog:
@@ -86,8 +88,12 @@ def missing(catalog: Catalog) -> list[str]:
         if not all(strings) or message.fuzzy:
             problems.append(f"untranslated: {ids[0]!r}")
             continue
-        for translated in strings:
-            for placeholder in _placeholders(ids[-1]):
+        for index, translated in enumerate(strings):
+            wanted = _placeholders(ids[-1])
+            if index < len(strings) - 1:
+                # Languages with a form for zero, one or two (Arabic) may say the number in words.
+                wanted -= {COUNT}
+            for placeholder in sorted(wanted):
                 if placeholder not in translated:
                     problems.append(f"{placeholder} missing from the translation of {ids[0]!r}")
     return problems
