@@ -107,3 +107,60 @@ def test_upgrading_gives_an_existing_device_its_age_identity(tmp_path: Path) -> 
         migrate.upgrade(vault.engine)
     finally:
         vault.close()
+
+
+def test_upgrading_records_the_audit_head_of_an_existing_log(tmp_path: Path) -> None:
+    """A vault made before 0003 gets its chain head from its log, so that it verifies, and a
+    tail cut off after the upgrade is found."""
+    from fieldkit.vault import audit
+
+    vault = Vault(tmp_path, KEY, database=tmp_path / "m.db")
+    try:
+        migrate.upgrade(vault.engine, "0002")
+        with vault.write() as session:
+            audit.append_many(session, [(audit.Action.PASSPHRASE_CHANGED, None, None)] * 3)
+            session.connection().exec_driver_sql(
+                "DELETE FROM setting WHERE key = ?", (audit.HEAD_SETTING,)
+            )  # as 0002 code left it: no head
+        migrate.upgrade(vault.engine)
+        with vault.read() as session:
+            value = (
+                session.connection()
+                .exec_driver_sql("SELECT value FROM setting WHERE key = ?", (audit.HEAD_SETTING,))
+                .scalar()
+            )
+            last = (
+                session.connection()
+                .exec_driver_sql("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+                .one()
+            )
+            assert value == audit.head_value(last[0], last[1])
+            assert audit.verify(session).ok
+        migrate.downgrade(vault.engine, "0002")
+        with vault.read() as session:
+            assert (
+                session.connection()
+                .exec_driver_sql(
+                    "SELECT count(*) FROM setting WHERE key = ?", (audit.HEAD_SETTING,)
+                )
+                .scalar()
+                == 0
+            )
+        migrate.upgrade(vault.engine)
+    finally:
+        vault.close()
+
+
+def test_upgrading_an_empty_log_records_no_head(tmp_path: Path) -> None:
+    from fieldkit.vault import audit
+
+    vault = Vault(tmp_path, KEY, database=tmp_path / "m.db")
+    try:
+        migrate.upgrade(vault.engine)
+        with vault.read() as session:
+            assert audit.verify(session).ok
+            assert (
+                session.connection().exec_driver_sql("SELECT count(*) FROM setting").scalar() == 0
+            )
+    finally:
+        vault.close()

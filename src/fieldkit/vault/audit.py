@@ -2,24 +2,50 @@
 
 Each entry's hash covers its sequence number, time, action, subject, detail and the previous
 entry's hash, as canonical JSON. ``verify`` recomputes the chain: an edited, deleted or reordered
-entry breaks it. A deleted tail is found by cross-checking sealed revisions, each of which must
-have its entry. Details name ids and counts, never record content.
+entry breaks it. Details name ids and counts, never record content.
+
+A chain alone cannot show that entries were cut off its end. Two checks find that:
+
+* Every append also records the chain head (the last entry's number and hash) in the setting
+  ``audit_head``, in the same transaction. A log that ends before the recorded head lost its tail,
+  whatever the lost entries were (a passphrase change, failed unlocks, a discarded draft).
+* Rows that audited actions create are cross-checked against the log: each record has its
+  ``record_created`` entry, each sealed revision its ``record_finalized`` or ``record_amended``,
+  each installed form version, written bundle, imported receipt, enrolment and device key its
+  entry, and purged content its ``purged`` entry.
+
+Someone who holds the database key can rewrite the head, the rows and the whole chain alike: the
+log shows tampering by anyone without the key, or by software that edits rows but not the head.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from fieldkit.domain.records import canonical_json, sha256_hex, utc_timestamp
-from fieldkit.i18n import _
-from fieldkit.vault.models import AuditRow, RevisionRow
+from fieldkit.i18n import _, ngettext
+from fieldkit.vault.models import (
+    AuditRow,
+    BundleRow,
+    EnrolmentRow,
+    FormRow,
+    IdentityRow,
+    ReceiptRow,
+    RecordRow,
+    RevisionRow,
+    SettingRow,
+)
 
 GENESIS = "0" * 64
+HEAD_SETTING = "audit_head"
+"""The setting that records the chain head: ``{"seq": n, "hash": "<hex>"}`` of the last entry."""
 _HEAD = select(AuditRow.seq, AuditRow.hash).order_by(col(AuditRow.seq).desc()).limit(1)
 
 
@@ -55,6 +81,11 @@ def entry_hash(
     return sha256_hex(canonical_json(body))
 
 
+def head_value(seq: int, digest: str) -> str:
+    """The stored form of the chain head."""
+    return json.dumps({"seq": seq, "hash": digest}, sort_keys=True, separators=(",", ":"))
+
+
 def append(
     session: Session, action: str, subject: str | None = None, detail: dict[str, Any] | None = None
 ) -> None:
@@ -65,8 +96,11 @@ def append_many(
     session: Session, entries: list[tuple[str, str | None, dict[str, Any] | None]]
 ) -> None:
     """Append entries in order, chained to the end of the log (the caller holds the write lock,
-    so the head read here is the head the entries follow). Core statements on the session's
-    connection: the chain head is one row read by primary key, and the ORM adds only time."""
+    so the head read here is the head the entries follow), and record the new head in the same
+    transaction. Core statements on the session's connection: the chain head is one row read by
+    primary key, and the ORM adds only time."""
+    if not entries:
+        return
     connection = session.connection()
     last = connection.execute(_HEAD).first()
     seq, previous = (int(last[0]), str(last[1])) if last else (0, GENESIS)
@@ -89,6 +123,12 @@ def append_many(
         )
         previous = digest
     connection.execute(insert(AuditRow), rows)
+    head = head_value(seq, previous)
+    connection.execute(
+        sqlite_insert(SettingRow)
+        .values(key=HEAD_SETTING, value=head)
+        .on_conflict_do_update(index_elements=["key"], set_={"value": head})
+    )
 
 
 @dataclass
@@ -101,11 +141,60 @@ class AuditReport:
         return not self.problems
 
 
+@dataclass
+class _Seen:
+    """What the log says happened, for the cross-checks."""
+
+    created: set[str] = field(default_factory=set)
+    sealed: set[tuple[str, int]] = field(default_factory=set)
+    forms: set[tuple[str, str]] = field(default_factory=set)
+    exported: set[int] = field(default_factory=set)
+    receipts: Counter[int] = field(default_factory=Counter)
+    enrolled: set[str] = field(default_factory=set)
+    device_keys: set[str] = field(default_factory=set)
+    purges: int = 0
+
+    def note(self, action: str, subject: str | None, detail: Any) -> None:
+        if not isinstance(detail, dict):
+            detail = {}
+        if action == Action.RECORD_CREATED and subject:
+            self.created.add(subject)
+        elif action in SEALING_ACTIONS and subject:
+            self.sealed.add((subject, _number(detail.get("revision"))))
+        elif action == Action.FORM_INSTALLED and subject:
+            self.forms.add((subject, str(detail.get("version"))))
+        elif action == Action.EXPORTED:
+            self.exported.add(_number(detail.get("sequence")))
+        elif action == Action.RECEIPT_IMPORTED:
+            self.receipts[_number(detail.get("sequence"))] += 1
+        elif action == Action.ENROLLED and subject:
+            self.enrolled.add(subject)
+        elif action == Action.VAULT_CREATED:
+            self.device_keys.add(str(detail.get("key_id")))
+        elif action == Action.PURGED:
+            self.purges += 1
+
+
+def _number(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _detail(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
 def verify(session: Session) -> AuditReport:
     report = AuditReport()
     previous = GENESIS
     expected_seq = 1
-    sealed: set[tuple[str, int]] = set()
+    last_seq = 0
+    seen = _Seen()
     for row in session.exec(select(AuditRow).order_by(col(AuditRow.seq))):
         report.entries += 1
         if row.seq != expected_seq:
@@ -128,19 +217,105 @@ def verify(session: Session) -> AuditReport:
             report.problems.append(
                 _("entry {seq}: its content was changed after it was written").format(seq=row.seq)
             )
-        if row.action in SEALING_ACTIONS and row.subject:
-            try:
-                number = int(json.loads(row.detail).get("revision", 0))
-            except (ValueError, TypeError, AttributeError):
-                number = 0
-            sealed.add((row.subject, number))
+        seen.note(row.action, row.subject, _detail(row.detail))
         previous = row.hash
         expected_seq = row.seq + 1
-    for record_id, number in session.exec(select(RevisionRow.record_id, RevisionRow.number)):
-        if (record_id, number) not in sealed:
-            report.problems.append(
+        last_seq = row.seq
+    report.problems.extend(_check_head(session, report.entries, last_seq, previous))
+    report.problems.extend(_cross_check(session, seen))
+    return report
+
+
+def _check_head(session: Session, entries: int, last_seq: int, last_hash: str) -> list[str]:
+    """The log must end where the last append said it ends."""
+    row = session.get(SettingRow, HEAD_SETTING)
+    if row is None:
+        if entries:
+            return [_("the recorded end of the log is missing; the log cannot be checked whole")]
+        return []
+    head = _detail(row.value)
+    if not isinstance(head, dict):
+        return [_("the recorded end of the log is damaged")]
+    head_seq = _number(head.get("seq"))
+    if last_seq < head_seq:
+        missing = head_seq - last_seq
+        return [
+            ngettext(
+                "the log ends at entry {last}, but entry {head} was written: "
+                "{n} entry is missing from its end",
+                "the log ends at entry {last}, but entry {head} was written: "
+                "{n} entries are missing from its end",
+                missing,
+            ).format(last=last_seq, head=head_seq, n=missing)
+        ]
+    if last_seq > head_seq or head.get("hash") != last_hash:
+        return [
+            _("entry {seq}: it is not the entry recorded as the end of the log").format(
+                seq=last_seq
+            )
+        ]
+    return []
+
+
+def _cross_check(session: Session, seen: _Seen) -> list[str]:
+    """Rows that audited actions create must each have their entry."""
+    problems: list[str] = []
+    for record_id in session.exec(select(RecordRow.id).order_by(col(RecordRow.num))).all():
+        if record_id not in seen.created:
+            problems.append(
+                _("record {record} has no audit entry for its creation").format(record=record_id)
+            )
+    revisions = session.exec(
+        select(
+            RevisionRow.record_id,
+            RevisionRow.number,
+            RevisionRow.bundle_seq,
+            col(RevisionRow.content).is_(None),
+        )
+    ).all()
+    for record_id, number, _bundle, _purged in revisions:
+        if (record_id, number) not in seen.sealed:
+            problems.append(
                 _("revision {n} of record {record} has no audit entry").format(
                     n=number, record=record_id
                 )
             )
-    return report
+    for form_id, version in session.exec(select(FormRow.form_id, FormRow.version)).all():
+        if (form_id, version) not in seen.forms:
+            problems.append(
+                _("form '{id}' version {version} has no audit entry for its installation").format(
+                    id=form_id, version=version
+                )
+            )
+    bundles = {
+        bundle_id: seq
+        for seq, bundle_id in session.exec(
+            select(BundleRow.seq, BundleRow.bundle_id).where(BundleRow.state == "written")
+        ).all()
+    }
+    exported = set(bundles.values()) | {b for _r, _n, b, _p in revisions if b is not None}
+    for seq in sorted(exported - seen.exported):
+        problems.append(_("bundle {seq} has no audit entry for its export").format(seq=seq))
+    receipts: Counter[int] = Counter()
+    for bundle_id in session.exec(select(ReceiptRow.bundle_id)).all():
+        receipts[bundles.get(bundle_id, 0)] += 1
+    for seq, count in sorted(receipts.items()):
+        if count > seen.receipts[seq]:
+            problems.append(
+                _("a receipt for bundle {seq} has no audit entry for its import").format(seq=seq)
+            )
+    for hq_key_id in session.exec(select(EnrolmentRow.hq_key_id)).all():
+        if hq_key_id not in seen.enrolled:
+            problems.append(
+                _("the enrolment with headquarters key {key} has no audit entry").format(
+                    key=hq_key_id[:16]
+                )
+            )
+    for key_id in session.exec(select(IdentityRow.key_id)).all():
+        if key_id not in seen.device_keys:
+            problems.append(
+                _("device key {key} has no audit entry for its creation").format(key=key_id[:16])
+            )
+    if not seen.purges and any(purged for _r, _n, _b, purged in revisions):
+        problems.append(_("the purged content of records has no audit entry for the purge"))
+    return problems
