@@ -559,7 +559,7 @@ def test_a_vocabulary_fills_a_list_missing_from_the_choices_sheet(tmp_path: Path
     assert load_form(conversion.to_yaml(), "x.yaml", resolve) == conversion.form
     with pytest.raises(XLSFormError) as caught:
         convert_xlsform(path)  # without the vocabulary the list is missing
-    assert "choices sheet" in str(caught.value)
+    assert "no 'choices' sheet" in str(caught.value)
 
 
 def test_the_header_comment_cannot_be_broken_by_sheet_content(tmp_path: Path) -> None:

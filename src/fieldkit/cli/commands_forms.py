@@ -62,8 +62,11 @@ def cmd_validate(ctx: Context) -> int:
         form, dropped = form_service.validate_file(ctx.args.file)
     except FormError as exc:
         if len(exc.problems) > 1:
+            # Every problem on stdout, one per line (as `audit verify` lists its findings); the
+            # one line on stderr says that the form cannot be used.
             for line in exc.lines():
-                print(clean(line), file=sys.stderr)
+                print(clean(line))
+            sys.stdout.flush()
             raise InvalidInputError(
                 _("{name}: {n} problems; the form cannot be used.").format(
                     name=ctx.args.file.name, n=len(exc.problems)

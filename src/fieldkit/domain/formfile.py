@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from fieldkit.domain import expressions
+from fieldkit.domain import expressions, modelerrors
 from fieldkit.domain.forms import FIELD_CONTEXT, ChoiceList, FieldDef, FieldType, FormDefinition
 from fieldkit.domain.validation import default_value
 from fieldkit.domain.values import AnswerError, normalize
@@ -37,13 +37,15 @@ class FormProblem:
     field: str | None = None
     attribute: str | None = None
     column: int | None = None
+    attribute_named: bool = False
+    """The message names the attribute itself, so the line does not repeat it."""
 
     def describe(self, source_name: str) -> str:
         where = source_name + (f":{self.line}" if self.line else "")
         parts = [where]
         if self.field:
             parts.append(_("field '{name}'").format(name=self.field))
-        if self.attribute:
+        if self.attribute and not self.attribute_named:
             parts.append(self.attribute)
         text = ", ".join(parts[1:])
         head = f"{parts[0]}: {text}: " if text else f"{parts[0]}: "
@@ -238,23 +240,32 @@ def _file_location(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ..
 def _pydantic_problems(
     exc: ValidationError, data: Any, lines: dict[Path_, int]
 ) -> list[FormProblem]:
+    """Pydantic's errors as problems in fieldkit's words (see :mod:`modelerrors`), each at the
+    line, field and attribute it is about."""
     field_lines = _field_lines(data, lines)
     problems = []
-    for error in exc.errors(include_url=False):
-        loc = _file_location(data, tuple(error["loc"]))
+    for described in modelerrors.describe(exc.errors(include_url=False), data, _file_location):
+        loc = described.loc
         # The attribute is the last named part of the location, if it names one.
         last = loc[-1] if loc else None
         attribute = (
             last if isinstance(last, str) and last not in ("fields", "choice_lists") else None
         )
-        message = str(error["msg"]).removeprefix("Value error, ")
         field_name = _field_path(data, loc)
         line = _line_for(lines, loc)
-        named = (error.get("ctx") or {}).get(FIELD_CONTEXT)
+        named = (described.error.get("ctx") or {}).get(FIELD_CONTEXT)
         if isinstance(named, str):
             field_name, attribute = named, None
             line = field_lines.get(named) or line
-        problems.append(FormProblem(message, line=line, field=field_name, attribute=attribute))
+        problems.append(
+            FormProblem(
+                described.message,
+                line=line,
+                field=field_name,
+                attribute=attribute,
+                attribute_named=attribute is not None and attribute == described.attribute,
+            )
+        )
     return problems
 
 

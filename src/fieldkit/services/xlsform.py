@@ -56,6 +56,7 @@ from fieldkit.domain.forms import (
 )
 from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
+from fieldkit.services import xlsform_messages
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Largest XLSForm file read from disk."""
@@ -394,9 +395,16 @@ def _unreadable(source_name: str, exc: BaseException) -> XLSFormError:
 
 
 def _pyxform_error(
-    source_name: str, exc: Exception, row_of: Callable[[str, int], int | None] | None
+    source_name: str,
+    exc: Exception,
+    row_of: Callable[[str, int], int | None] | None,
+    *,
+    header_row: Callable[[str], int | None] | None = None,
+    first_select: int | None = None,
+    choice_row: Callable[[str, str], int | None] | None = None,
 ) -> XLSFormError:
-    """pyxform's message, with its row turned into the row the user sees."""
+    """pyxform's error in fieldkit's words (see :mod:`xlsform_messages`), at the sheet, the row
+    the user sees and the column that pyxform gives or implies."""
     message = _one_line(str(exc))
     match = _PYXFORM_ROW.match(message)
     context = getattr(exc, "context", None) or {}
@@ -407,19 +415,24 @@ def _pyxform_error(
     row: int | None = None
     if match:
         message = message[match.end() :]
+    explained = xlsform_messages.explain(_short(message, 400))
+    sheet = explained.sheet or sheet
+    column = explained.column or column
+    if match and not explained.header:
         pyxform_row = int(match.group(1))
         sheet = sheet or SURVEY
         row = row_of(str(sheet), pyxform_row - 2) if row_of else pyxform_row
         if row is None:
             row = pyxform_row
-    elif message.startswith("Duplicate column header"):
-        row = 1
-    reason = _("{message} Correct the XLSForm and import it again.").format(
-        message=_short(message, 400)
-    )
+    elif explained.header:
+        row = (header_row(str(sheet)) if header_row and sheet else None) or 1
+    elif explained.at_first_select:
+        row = first_select
+    elif explained.choice is not None and choice_row is not None:
+        row = choice_row(*explained.choice)
     return XLSFormError(
         source_name,
-        reason,
+        explained.reason,
         sheet=str(sheet) if sheet else None,
         row=row,
         column=str(column) if column else None,
@@ -1009,7 +1022,15 @@ class _Converter:
                 warnings=[],
             )
         except PyXFormError as exc:
-            raise _pyxform_error(self.source_name, exc, self.row_of) from None
+            selects = [r.row for r in self.rows.values() if r.kind.list_name]
+            raise _pyxform_error(
+                self.source_name,
+                exc,
+                self.row_of,
+                header_row=self.header_row,
+                first_select=selects[0] if selects else None,
+                choice_row=lambda list_name, code: self.choice_rows.get((list_name, code)),
+            ) from None
         except Exception as exc:  # only pyxform's parser runs in this block
             raise _unreadable(self.source_name, exc) from None
         if not isinstance(parsed, dict):
