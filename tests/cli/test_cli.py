@@ -69,6 +69,14 @@ def test_vault_option_beats_the_environment(run: Run, tmp_path: Path) -> None:
     assert json.loads(run("--vault", str(other), "status", "--json"))["vault"] == str(other)
 
 
+def test_init_where_no_folder_can_be_made_names_the_folder(run: Run, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")
+    run("--vault", str(blocker / "sub"), "init", code=1)
+    assert f"Cannot create the vault folder {blocker / 'sub'}: a part of the path" in run.err
+    assert "unexpected" not in run.err and "NotADirectoryError" not in run.err
+
+
 def test_forms_list_validate_and_install(run: Run, tmp_path: Path) -> None:
     forms = {f["id"]: f for f in json.loads(run("forms", "list", "--json"))}
     assert {"illicit-market-observation", "attack-on-activist", "all-types"} <= set(forms)
@@ -88,6 +96,30 @@ def test_forms_list_validate_and_install(run: Run, tmp_path: Path) -> None:
     assert "already installed" in run("forms", "install", str(DATA / "forms" / "all-types.yaml"))
     run("forms", "validate", str(tmp_path / "nothing.yaml"), code=1)
     run("forms", "validate", str(tmp_path), code=1)
+
+
+FIVE_PROBLEMS = """\
+fieldkit_form: 1
+id: Bad Id
+title: {en: Five problems}
+languages: [en]
+fields:
+  - {name: a, type: txt, label: {en: A}}
+  - {name: b, type: integer, label: {en: B}, colour: red}
+  - {name: d, type: text, label: {en: D}, required: [1]}
+"""
+
+
+def test_forms_validate_lists_every_problem_on_stdout(run: Run, tmp_path: Path) -> None:
+    five = tmp_path / "five.yaml"
+    five.write_text(FIVE_PROBLEMS)
+    out = run("forms", "validate", str(five), code=1)  # the runner checks: one line on stderr
+    lines = out.splitlines()
+    assert len(lines) == 5, lines
+    assert all(line.startswith("five.yaml:") for line in lines)
+    assert any("'version' is missing" in line for line in lines)
+    assert any("field 'b': 'colour'" in line for line in lines)
+    assert run.err == "fieldkit-cli: five.yaml: 5 problems; the form cannot be used.\n"
 
 
 def test_record_lifecycle(run: Run, tmp_path: Path) -> None:
@@ -132,6 +164,39 @@ def test_record_new_final_and_validation_errors(run: Run, tmp_path: Path) -> Non
     run("record", "new", "no-such-form", code=1)
     assert "No form 'no-such-form'" in run.err
     assert json.loads(run("status", "--json"))["records"] == {}
+
+
+def test_a_draft_naming_an_attachment_not_in_the_vault_is_refused(run: Run, tmp_path: Path) -> None:
+    ghost = {"sha256": "b" * 64, "name": "ghost.png", "media_type": "image/png", "size": 3}
+    answers = write_json(tmp_path / "a.json", all_types_answers(files=[ghost]))
+    run("record", "new", "all-types", "--data", str(answers), code=1)
+    assert "files: the attachment bbbbbbbbbbbb is not stored in this vault" in run.err
+    assert json.loads(run("record", "list", "--json")) == []
+
+
+NINE_PROBLEMS = {"count": -5, "people": [{"age": 200 + i} for i in range(7)]}
+NINE_LINES = [
+    "subject (required): is required",
+    "count (constraint): Must not be negative.",
+    *[f"people[{i}].age (constraint): Too old." for i in range(1, 8)],
+]
+
+
+def test_finalize_new_final_and_amend_list_every_problem(run: Run, tmp_path: Path) -> None:
+    bad = write_json(tmp_path / "bad.json", NINE_PROBLEMS)
+    draft = run("record", "new", "all-types", "--data", str(bad)).strip()
+    assert run("record", "finalize", draft, code=1).splitlines() == NINE_LINES
+    assert "and 4 more" in run.err  # the one line on stderr (the runner checks there is one)
+    assert run(
+        "record", "new", "all-types", "--data", str(bad), "--final", code=1
+    ).splitlines() == (NINE_LINES)
+    good = write_json(tmp_path / "good.json", all_types_answers())
+    sealed = run("record", "new", "all-types", "--data", str(good), "--final").strip()
+    assert run("record", "amend", sealed, "--data", str(bad), code=1).splitlines() == NINE_LINES
+    lines = tmp_path / "bad.jsonl"
+    lines.write_text(json.dumps(all_types_answers()) + "\n" + json.dumps(NINE_PROBLEMS) + "\n")
+    listed = run("record", "import", "all-types", str(lines), "--final", code=1).splitlines()
+    assert listed == [f"line 2: {line}" for line in NINE_LINES]
 
 
 def test_record_import_list_and_search(run: Run, tmp_path: Path) -> None:
@@ -218,6 +283,19 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     run("record", "new", code=2)
     run("frobnicate", code=2)
     assert "fieldkit-cli" in run("--help")
+
+
+@pytest.mark.parametrize("bad", ["notadate", "2026-13-45", "2026-02-30", "26-01-01", "2026/01"])
+@pytest.mark.parametrize("option", ["--from", "--to"])
+def test_record_list_refuses_a_date_that_is_not_one(run: Run, option: str, bad: str) -> None:
+    run("record", "list", option, bad, code=2)
+    assert "is not a date; give YYYY, YYYY-MM or YYYY-MM-DD" in run.err
+    assert "No records match" not in run.err
+
+
+def test_record_list_takes_years_months_and_days(run: Run, tmp_path: Path) -> None:
+    for date in ("2026", "2026-03", "2024-02-29"):
+        assert "No records match." in run("record", "list", "--from", date, "--to", date)
 
 
 def test_unknown_record(run: Run) -> None:

@@ -488,3 +488,32 @@ def test_search_text_leaves_out_positions_and_unknown_fields() -> None:
 def test_search_text_of_an_unknown_choice_is_the_code() -> None:
     text = searchable_text(FORM, {"colour": "blue"}, "en")
     assert text == "Market watch\nblue"
+
+
+def test_attachment_refs_name_the_path_of_each_reference() -> None:
+    from fieldkit.domain.records import attachment_refs
+
+    form = form_from_data(
+        {
+            "fieldkit_form": 1,
+            "id": "refs",
+            "version": "1",
+            "title": {"en": "Refs"},
+            "languages": ["en"],
+            "fields": [
+                {"name": "files", "type": "attachment", "label": {"en": "Files"}},
+                {
+                    "name": "people",
+                    "type": "repeat",
+                    "fields": [{"name": "photo", "type": "attachment", "label": {"en": "Photo"}}],
+                },
+            ],
+        },
+        "refs.yaml",
+    )
+    data = {
+        "files": [{"sha256": "1" * 64}, "not a reference"],
+        "people": [{}, {"photo": [{"sha256": "2" * 64}, {"sha256": 5}]}, "junk"],
+    }
+    assert attachment_refs(form, data) == [("files", "1" * 64), ("people[2].photo", "2" * 64)]
+    assert attachment_refs(form, "not answers") == []

@@ -75,6 +75,7 @@ CANARIES = {
     "colour_other": "CANARY-colour-aa10",
 }
 ATTACHMENT_CANARY = b"CANARY-attachment-bytes-6c44"
+NEW_PASSPHRASE = "CANARY-new-passphrase ember walrus 9c2e"
 
 
 def _scan(folder: Path, needles: list[bytes]) -> list[str]:
@@ -136,16 +137,25 @@ def test_canaries_never_appear_in_clear(tmp_path: Path) -> None:
     cli("record", "amend", record_id, "--data", str(data_file))
     cli("record", "list", "--search", "CANARY")
     cli("status")
+    env["FIELDKIT_NEW_PASSPHRASE"] = NEW_PASSPHRASE
+    cli("passphrase", "change")
+    env["FIELDKIT_PASSPHRASE"] = NEW_PASSPHRASE
+    del env["FIELDKIT_NEW_PASSPHRASE"]
+    cli("record", "list", "--search", "CANARY")
     cli("audit", "verify")
     data_file.unlink()
     attachment.unlink()
 
-    needles = [c.encode() for c in CANARIES.values()] + [ATTACHMENT_CANARY]
-    needles += [c.encode("utf-16-le") for c in CANARIES.values()]
+    # The passphrases themselves are needles too: neither the old nor the new one may be
+    # written anywhere (the key file holds only what Argon2id derived from them).
+    secrets = [*CANARIES.values(), PASSPHRASE, NEW_PASSPHRASE]
+    needles = [c.encode() for c in secrets] + [ATTACHMENT_CANARY]
+    needles += [c.encode("utf-16-le") for c in secrets]
     for folder in (vault_dir, temp, home, tmp_path / "inbox"):
         assert _scan(folder, needles) == []
+    assert any(home.rglob("*.log")), "the CLI log file was written and scanned"
     for log in logs:
-        assert not any(c in log for c in CANARIES.values())
+        assert not any(c in log for c in secrets)
     assert list(temp.iterdir()) == []
 
 
@@ -155,4 +165,9 @@ def test_canaries_never_reach_the_log(vault: Any, caplog: pytest.LogCaptureFixtu
     records.finalize(vault, record_id)
     with pytest.raises(records.ValidationFailedError):
         records.amend(vault, record_id, {"subject": CANARIES["subject"], "count": "x"})
-    assert not any(c in caplog.text for c in CANARIES.values())
+    vaults.change_passphrase(vault.folder, PASSPHRASE, NEW_PASSPHRASE, vault)
+    with pytest.raises(WrongPassphraseError):
+        vaults.unlock_vault(vault.folder, PASSPHRASE)
+    vaults.unlock_vault(vault.folder, NEW_PASSPHRASE, failed_attempts=1).close()
+    secrets = [*CANARIES.values(), PASSPHRASE, NEW_PASSPHRASE]
+    assert not any(c in caplog.text for c in secrets)

@@ -292,6 +292,40 @@ def test_a_reference_to_a_missing_attachment_cannot_be_sealed(vault: Any) -> Non
         records.create(vault, "all-types", all_types_answers(files=[ghost]), final=True)
 
 
+GHOST = {"sha256": "a" * 64, "name": "ghost.png", "media_type": "image/png", "size": 3}
+NOT_STORED = "files: the attachment aaaaaaaaaaaa is not stored in this vault"
+
+
+def test_a_draft_cannot_name_an_attachment_not_in_the_vault(vault: Any) -> None:
+    with pytest.raises(InvalidInputError, match=NOT_STORED):
+        records.create(vault, "all-types", all_types_answers(files=[GHOST]))
+    assert records.count(vault, RecordFilter()) == 0
+
+
+def test_saving_a_draft_refuses_an_attachment_not_in_the_vault(vault: Any, tmp_path: Path) -> None:
+    from fieldkit.services import attachments as attachment_service
+
+    record_id = records.create(vault, "all-types", {"subject": "Draft"})
+    with pytest.raises(InvalidInputError, match=NOT_STORED):
+        records.save_draft(vault, record_id, {"subject": "Changed", "files": [GHOST]})
+    assert records.detail(vault, record_id).draft == {"subject": "Draft"}
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)
+    stored = attachment_service.add_file(vault, photo)
+    records.save_draft(vault, record_id, all_types_answers(files=[stored]))
+    assert records.finalize(vault, record_id).number == 1
+
+
+def test_importing_drafts_refuses_an_attachment_not_in_the_vault(
+    vault: Any, tmp_path: Path
+) -> None:
+    lines = tmp_path / "drafts.jsonl"
+    lines.write_text(json.dumps({"subject": "fine"}) + "\n" + json.dumps({"files": [GHOST]}) + "\n")
+    with pytest.raises(InvalidInputError, match=f"line 2: {NOT_STORED}"):
+        records.import_lines(vault, "all-types", read_json_lines(lines))
+    assert records.count(vault, RecordFilter()) == 0
+
+
 def test_lists_follow_the_reader_s_language(vault: Any) -> None:
     answers = json.loads((DATA / "records" / "illicit-market-observation.valid.json").read_text())
     answers.pop("attachments")

@@ -45,6 +45,20 @@ def test_create_refuses_an_existing_vault_and_weak_passphrases(vault_dir: Path) 
         vaults.create_vault(vault_dir, PASSPHRASE)
 
 
+def test_a_folder_that_cannot_be_made_is_named_with_the_reason(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"not a folder")
+    with pytest.raises(InvalidInputError) as caught:
+        vaults.create_vault(blocker / "sub", PASSPHRASE)
+    message = caught.value.user_message
+    assert message.startswith(f"Cannot create the vault folder {blocker / 'sub'}:")
+    assert "a part of the path is a file, not a folder" in message
+    with pytest.raises(InvalidInputError, match="it is a file, not a folder"):
+        vaults.create_vault(blocker, PASSPHRASE)
+    assert blocker.read_bytes() == b"not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
 def test_a_database_without_its_key_file_is_not_overwritten(vault_dir: Path) -> None:
     vaults.create_vault(vault_dir, PASSPHRASE).close()
     (vault_dir / "vault.key").rename(vault_dir.parent / "vault.key.moved")

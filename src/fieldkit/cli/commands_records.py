@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
 import json
+import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,27 @@ def _positive(value: str) -> int:
     return number
 
 
+_DATE_BOUND = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def _date_bound(value: str) -> str:
+    """A date to filter on: YYYY, YYYY-MM or YYYY-MM-DD, and a real one (not 2026-13-45)."""
+    match = _DATE_BOUND.fullmatch(value.strip())
+    if match:
+        year, month, day = (int(part) if part else 1 for part in match.groups())
+        try:
+            dt.date(year, month, day)
+        except ValueError:
+            match = None
+    if not match:
+        raise argparse.ArgumentTypeError(
+            _(
+                "'{value}' is not a date; give YYYY, YYYY-MM or YYYY-MM-DD, such as 2026-03-14"
+            ).format(value=value[:40])
+        )
+    return value.strip()
+
+
 def register(commands: Any) -> None:
     p = commands.add_parser("record", help=_("create, find, show, seal and amend records"))
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -68,9 +94,19 @@ def register(commands: Any) -> None:
     lister.add_argument("--status", choices=[s.value for s in RecordStatus])
     lister.add_argument("--search", metavar="TEXT", help=_("words to find anywhere in a record"))
     lister.add_argument(
-        "--from", dest="date_from", metavar="DATE", help=_("event on or after DATE")
+        "--from",
+        dest="date_from",
+        type=_date_bound,
+        metavar="DATE",
+        help=_("event on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)"),
     )
-    lister.add_argument("--to", dest="date_to", metavar="DATE", help=_("event on or before DATE"))
+    lister.add_argument(
+        "--to",
+        dest="date_to",
+        type=_date_bound,
+        metavar="DATE",
+        help=_("event on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)"),
+    )
     lister.add_argument("--limit", type=_positive, metavar="N")
     lister.add_argument("--json", action="store_true", help=_("print JSON"))
     lister.set_defaults(handler=cmd_list)
@@ -91,16 +127,29 @@ def register(commands: Any) -> None:
     amend.set_defaults(handler=cmd_amend)
 
 
+@contextlib.contextmanager
+def _every_problem_listed() -> Iterator[None]:
+    """The one-line error shows at most a few problems; list every one on stdout before it."""
+    try:
+        yield
+    except records.ValidationFailedError as exc:
+        for line in exc.lines():
+            print(clean(line))
+        sys.stdout.flush()
+        raise
+
+
 def cmd_new(ctx: Context) -> int:
     data = read_json_object(ctx.args.data) if ctx.args.data else {}
-    record_id = records.create(
-        ctx.vault(),
-        ctx.args.form_id,
-        data,
-        attachments=ctx.args.attach,
-        final=ctx.args.final,
-        language=ctx.language,
-    )
+    with _every_problem_listed():
+        record_id = records.create(
+            ctx.vault(),
+            ctx.args.form_id,
+            data,
+            attachments=ctx.args.attach,
+            final=ctx.args.final,
+            language=ctx.language,
+        )
     print(record_id)
     return 0
 
@@ -108,9 +157,14 @@ def cmd_new(ctx: Context) -> int:
 def cmd_import(ctx: Context) -> int:
     path: Path = ctx.args.file
     vault = ctx.vault()
-    n = records.import_lines(
-        vault, ctx.args.form_id, read_json_lines(path), final=ctx.args.final, language=ctx.language
-    )
+    with _every_problem_listed():
+        n = records.import_lines(
+            vault,
+            ctx.args.form_id,
+            read_json_lines(path),
+            final=ctx.args.final,
+            language=ctx.language,
+        )
     print(n)
     return 0
 
@@ -273,13 +327,15 @@ def cmd_show(ctx: Context) -> int:
 
 
 def cmd_finalize(ctx: Context) -> int:
-    revision = records.finalize(ctx.vault(), ctx.args.record_id, language=ctx.language)
+    with _every_problem_listed():
+        revision = records.finalize(ctx.vault(), ctx.args.record_id, language=ctx.language)
     print(_("Sealed revision {n} ({sha}).").format(n=revision.number, sha=revision.sha256[:16]))
     return 0
 
 
 def cmd_amend(ctx: Context) -> int:
     data = read_json_object(ctx.args.data)
-    revision = records.amend(ctx.vault(), ctx.args.record_id, data, language=ctx.language)
+    with _every_problem_listed():
+        revision = records.amend(ctx.vault(), ctx.args.record_id, data, language=ctx.language)
     print(_("Sealed revision {n} ({sha}).").format(n=revision.number, sha=revision.sha256[:16]))
     return 0

@@ -86,6 +86,33 @@ def attachment_hashes(form: FormDefinition, data: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
+def attachment_refs(form: FormDefinition, data: Any) -> list[tuple[str, str]]:
+    """``(path, sha256)`` of every attachment that answers refer to, in document order; paths as
+    in validation problems (``people[2].photo``). Malformed entries are skipped: validation
+    reports them."""
+    attachment_fields = {f.name for _p, f in form.walk() if f.type is FieldType.ATTACHMENT}
+    repeats = {f.name for _p, f in form.walk() if f.type is FieldType.REPEAT}
+    found: list[tuple[str, str]] = []
+
+    def visit(values: Any, prefix: str) -> None:
+        if not isinstance(values, dict):
+            return
+        for name, value in values.items():
+            path = f"{prefix}.{name}" if prefix else str(name)
+            if name in attachment_fields and isinstance(value, list):
+                found.extend(
+                    (path, ref["sha256"])
+                    for ref in value
+                    if isinstance(ref, dict) and isinstance(ref.get("sha256"), str)
+                )
+            elif name in repeats and isinstance(value, list):
+                for number, item in enumerate(value, start=1):
+                    visit(item, f"{path}[{number}]")
+
+    visit(data, "")
+    return found
+
+
 @dataclass(frozen=True)
 class RevisionEnvelope:
     """What a device signs when it seals a revision."""

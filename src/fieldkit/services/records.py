@@ -24,6 +24,7 @@ from fieldkit.domain.records import (
     RecordStatus,
     RevisionEnvelope,
     attachment_hashes,
+    attachment_refs,
     new_record_id,
     revision_signing_message,
     searchable_text,
@@ -55,11 +56,17 @@ class ValidationFailedError(InvalidInputError):
 
     def __init__(self, problems: list[validation.Problem], where: str = "") -> None:
         self.problems = problems
+        self.where = where
         shown = "; ".join(f"{p.path} ({p.rule}): {p.message}" for p in problems[:SHOWN_PROBLEMS])
         if len(problems) > SHOWN_PROBLEMS:
             shown += "; " + _("and {n} more").format(n=len(problems) - SHOWN_PROBLEMS)
         prefix = f"{where}: " if where else ""
         super().__init__(prefix + _("the record is not valid: {problems}").format(problems=shown))
+
+    def lines(self) -> list[str]:
+        """Every problem, one per line: the field, the rule and what is wrong."""
+        prefix = f"{self.where}: " if self.where else ""
+        return [f"{prefix}{p.path} ({p.rule}): {p.message}" for p in self.problems]
 
 
 @dataclass(frozen=True)
@@ -261,14 +268,25 @@ def _seal(
     )
 
 
-def _require_attachments(session: Session, form: FormDefinition, data: dict[str, Any]) -> None:
-    for digest in attachment_hashes(form, data):
+def _require_attachments(
+    session: Session, form: FormDefinition, data: Any, where: str = ""
+) -> None:
+    """Every attachment the answers name must be stored in this vault: a reference to a file
+    that is not here could never be sealed (nor exported)."""
+    checked: set[str] = set()
+    for path, digest in attachment_refs(form, data):
+        if digest in checked:
+            continue
         if not attachment_store.exists(session, digest):
+            prefix = f"{where}: " if where else ""
             raise InvalidInputError(
-                _("An attachment ({sha}) is not stored in this vault; add the file again.").format(
-                    sha=digest[:12]
-                )
+                prefix
+                + _(
+                    "{field}: the attachment {sha} is not stored in this vault; attach the file "
+                    "again (fieldkit-cli record new --attach FIELD=FILE)."
+                ).format(field=path, sha=digest[:12])
             )
+        checked.add(digest)
 
 
 def _next_num(session: Session) -> int:
@@ -376,9 +394,8 @@ def create(
             ref = attachment_service.store_file(session, path)
             answers[name] = [*(answers.get(name) or []), ref]
         key = vault_service.signing_key(vault, session) if final else None
-        if final:
-            _require_attachments(session, form, answers)
         record = _prepare(form, answers, seal_with=key, language=language, clock=clock)
+        _require_attachments(session, form, answers)
         _write_new(session, [record])
         return str(record.row["id"])
 
@@ -411,11 +428,10 @@ def import_lines(
         count = 0
         for number, data in lines:
             where = _("line {n}").format(n=number)
-            if final and isinstance(data, dict):
-                _require_attachments(session, form, data)
             batch.append(
                 _prepare(form, data, seal_with=key, language=language, clock=clock, where=where)
             )
+            _require_attachments(session, form, data, where)
             if len(batch) >= 1000:
                 _write_new(session, batch)
                 count += len(batch)
@@ -460,6 +476,7 @@ def save_draft(
         structural = _structural(outcome.problems)
         if structural:
             raise ValidationFailedError(structural)
+        _require_attachments(session, form, data)
         row.draft = _draft_text(data)
         row.updated_at = utc_timestamp()
         if row.revision_count == 0:

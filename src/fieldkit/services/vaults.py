@@ -9,6 +9,7 @@ vault file stays byte-identical.
 
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlmodel import Session
 
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.domain.records import utc_timestamp
-from fieldkit.errors import ConflictError
+from fieldkit.errors import ConflictError, InvalidInputError
 from fieldkit.files import fsync_dir, make_private_dir, remove_stale_temporaries
 from fieldkit.i18n import _
 from fieldkit.services import forms as form_service
@@ -45,6 +46,38 @@ def _incomplete_leftovers(folder: Path) -> list[Path]:
     return [p for p in (stem, Path(f"{stem}-wal"), Path(f"{stem}-shm")) if p.exists()]
 
 
+def _os_reason(exc: OSError) -> str:
+    """Why the system refused, in the user's language where fieldkit knows the reason."""
+    reasons = {
+        errno.ENOTDIR: _("a part of the path is a file, not a folder"),
+        errno.EEXIST: _("a file of that name is in the way"),
+        errno.EACCES: _("permission denied"),
+        errno.EPERM: _("permission denied"),
+        errno.EROFS: _("the drive is read-only"),
+        errno.ENOSPC: _("the drive is full"),
+        errno.ENAMETOOLONG: _("the name is too long"),
+        errno.ENOENT: _("a part of the path does not exist"),
+    }
+    return reasons.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+
+
+def _make_vault_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInputError(
+            _("Cannot create a vault in {folder}: it is a file, not a folder.").format(
+                folder=folder
+            )
+        )
+    try:
+        make_private_dir(folder)
+    except OSError as exc:
+        raise InvalidInputError(
+            _("Cannot create the vault folder {folder}: {reason}.").format(
+                folder=folder, reason=_os_reason(exc)
+            )
+        ) from None
+
+
 def create_vault(
     folder: Path,
     passphrase: str,
@@ -63,7 +96,7 @@ def create_vault(
                 "backup, or move the folder away to start a new vault."
             ).format(folder=folder)
         )
-    make_private_dir(folder)
+    _make_vault_folder(folder)
     remove_stale_temporaries(folder)
     for leftover in _incomplete_leftovers(folder):
         leftover.unlink()
