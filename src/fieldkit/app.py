@@ -1,8 +1,10 @@
 """The composition root of the desktop app: the one place that wires the program together.
 
-In this order: umask 077, logging, locale, vault location, services, window. Heavy modules (the
-vault engine, SQLAlchemy, zxcvbn) are imported only after the unlock window shows, and in the
-background, so that the window comes up fast.
+In this order: umask 077, logging, locale (fieldkit's catalogue first; Qt's own catalogue
+``qtbase_<language>`` and Qt's default locale once the application object exists, in
+:func:`build`), vault location, services, window. Heavy modules (the vault engine, SQLAlchemy,
+zxcvbn) are imported only after the unlock window shows, and in the background, so that the
+window comes up fast.
 """
 
 from __future__ import annotations
@@ -147,9 +149,9 @@ def build(
     from fieldkit.gui.idle import IdleWatcher
     from fieldkit.gui.session import VaultSession
     from fieldkit.gui.tasks import TaskRunner
-    from fieldkit.gui.window import MainWindow, apply_layout_direction
+    from fieldkit.gui.window import MainWindow, apply_language
 
-    apply_layout_direction()
+    apply_language()  # Qt's own strings, locale and layout direction follow the language set
     runner = TaskRunner()
     session = VaultSession(folder)
     idle = IdleWatcher(app, prefs.auto_lock_minutes)

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 from fieldkit.app import Desktop
 from fieldkit.app import build as build_desktop
 from fieldkit.gui.editors import Documents
+from fieldkit.gui.window import apply_language
+from fieldkit.i18n import set_language
 from fieldkit.services import forms as form_service
 from fieldkit.services import preferences, records, vaults
 from tests.conftest import DATA, PASSPHRASE
@@ -109,6 +111,8 @@ def make_shell(qtbot: Any) -> Iterator[ShellFactory]:
         shell.runner.wait(WAIT_MS)
         app.removeEventFilter(shell.idle)
         shell.session.close()
+    set_language("en")
+    apply_language()  # Qt's own catalogue and default locale back to English for the next test
     QApplication.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
 
 

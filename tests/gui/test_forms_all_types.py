@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QStyleOptionToolButton
 
 from fieldkit.domain import validation
 from fieldkit.domain.forms import FormDefinition
@@ -36,7 +36,7 @@ from fieldkit.services import records
 from fieldkit.vault.store import Vault
 from tests.conftest import snapshot
 from tests.gui.forms_support.driver import FormDriver
-from tests.gui.forms_support.editing import attach, new_record, png_bytes, seal
+from tests.gui.forms_support.editing import WAIT_MS, attach, new_record, png_bytes, seal
 
 DMS = "12°30'15\"N 1°15'W"
 
@@ -207,8 +207,8 @@ def test_a_date_picked_from_the_calendar_takes_the_chosen_precision(
     editor, d = new_record(qtbot, vault, "all-types")
     day = d.input("day")
     assert isinstance(day, DateInput)
-    menu = day.calendar_button.menu()
-    assert menu is not None and day.calendar is None  # made only when first opened
+    menu = day.calendar_menu
+    assert day.calendar is None  # made only when first opened
     menu.aboutToShow.emit()
     assert day.calendar is not None
     day.precision.setCurrentIndex(1)  # month
@@ -219,6 +219,31 @@ def test_a_date_picked_from_the_calendar_takes_the_chosen_precision(
     assert draft is not None and draft["day"] == "2026-03"
     day.precision.setCurrentIndex(0)  # back to day: the entry asks for the day
     assert d.error("day") == "Day: Write the date as YYYY-MM-DD, or choose another precision."
+
+
+def test_the_calendar_button_has_no_menu_arrow_and_opens_the_calendar(
+    qtbot: Any, vault: Vault
+) -> None:
+    _editor, d = new_record(qtbot, vault, "all-types")
+    day = d.input("day")
+    assert isinstance(day, DateInput)
+    button = day.calendar_button
+    assert button.menu() is None  # a menu would put its arrow over the text
+    option = QStyleOptionToolButton()
+    button.initStyleOption(option)
+    assert not option.features & QStyleOptionToolButton.ToolButtonFeature.HasMenu
+    assert not option.features & QStyleOptionToolButton.ToolButtonFeature.MenuButtonPopup
+    text_width = button.fontMetrics().horizontalAdvance(button.text())
+    assert button.sizeHint().width() >= text_width
+    button.setFocus()
+    qtbot.keyClick(button, Qt.Key.Key_Space)  # the keyboard opens it as a click does
+    qtbot.waitUntil(day.calendar_menu.isVisible, timeout=WAIT_MS)
+    calendar = day.calendar
+    assert calendar is not None and calendar.isVisible()
+    calendar.setSelectedDate(QDate(2026, 3, 14))
+    calendar.activated.emit(calendar.selectedDate())
+    assert day.line.text() == "2026-03-14"
+    assert not day.calendar_menu.isVisible()
 
 
 def test_files_are_removed_and_limited_to_max_files(

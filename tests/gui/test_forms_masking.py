@@ -62,3 +62,30 @@ def test_identifying_choices_are_covered_once_they_hold_an_answer(qtbot: Any, va
     again.clear()
     assert not consent.content.revealed
     assert consent.input.raw_value() is None
+
+
+def test_a_masked_choice_takes_one_line_not_the_height_of_its_hidden_list(
+    qtbot: Any, vault: Vault
+) -> None:
+    editor, d = new_record(qtbot, vault, "attack-on-activist")
+    d.choose("victims[1].consent_given", "yes")
+    d.tick("victims[1].consent_scope", "record_only")
+    editor.flush()
+
+    _again, d2 = open_editor(qtbot, vault, editor.record_id)
+    one_line = d2.line_edit("victims[1].victim_pseudonym").sizeHint().height()
+    scope = d2.row("victims[1].consent_scope")  # a list of check boxes, masked
+    content = scope.content
+    assert content is not None and content.covered
+    assert scope.input.sizeHint().height() > 3 * one_line  # what is hidden is tall
+    assert abs(content.sizeHint().height() - one_line) <= one_line // 2
+    assert content.minimumSizeHint().height() <= one_line * 3 // 2
+    qtbot.waitUntil(lambda: content.height() <= one_line * 3 // 2, timeout=WAIT_MS)
+    consent = d2.row("victims[1].consent_given").content  # radio buttons, masked
+    assert consent is not None and consent.covered
+    assert abs(consent.sizeHint().height() - one_line) <= one_line // 2
+
+    assert scope.reveal is not None
+    qtbot.mouseClick(scope.reveal, Qt.MouseButton.LeftButton)  # revealed: the whole list shows
+    assert content.sizeHint().height() == scope.input.sizeHint().height()
+    qtbot.waitUntil(lambda: content.height() >= scope.input.sizeHint().height(), timeout=WAIT_MS)

@@ -1,13 +1,15 @@
 """Languages: Arabic lays the window out right to left; the language chosen before a vault
-exists is saved and the page rebuilt."""
+exists is saved and the page rebuilt; Qt's own strings (standard buttons) and the default locale
+follow the language, at start and after a switch."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+import pytest
+from PySide6.QtCore import QLibraryInfo, QLocale, QPoint, Qt
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 
 from fieldkit.gui.create_vault import CreateVaultPage
 from fieldkit.gui.unlock import UnlockPage
@@ -66,3 +68,54 @@ def test_choosing_a_language_on_the_welcome_page_rebuilds_it_and_is_saved(
     create = shell.window.page
     assert isinstance(create, CreateVaultPage)
     assert create.language.language() == "ar"
+
+
+def _qt_catalogue(language: str) -> Path:
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    return Path(folder) / f"qtbase_{language}.qm"
+
+
+def _cancel_text() -> str:
+    """The text of a standard Cancel button made now (as a QMessageBox or dialog makes one)."""
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    button = box.button(QDialogButtonBox.StandardButton.Cancel)
+    assert button is not None
+    text = button.text().replace("&", "")
+    box.deleteLater()
+    return text
+
+
+def _choose_on_welcome(shell: Shell, code: str) -> None:
+    welcome = shell.window.page
+    assert isinstance(welcome, WelcomePage)
+    welcome.language.setCurrentIndex(welcome.language.findData(code))
+    welcome.language.activated.emit(welcome.language.currentIndex())
+    assert current_language() == code
+
+
+def test_qt_own_strings_and_locale_follow_a_language_switch(
+    make_shell: ShellFactory, vault_dir: Path
+) -> None:
+    if not _qt_catalogue("fr").exists():
+        pytest.skip(f"this PySide6 wheel ships no {_qt_catalogue('fr').name}")
+    shell = make_shell(vault_dir)
+    assert _cancel_text() == "Cancel"
+    _choose_on_welcome(shell, "fr")
+    assert _cancel_text() == "Annuler"
+    assert QLocale().language() == QLocale.Language.French
+    assert QLocale().monthName(3) == "mars"
+    _choose_on_welcome(shell, "en")  # the French catalogue goes
+    assert _cancel_text() == "Cancel"
+    assert QLocale().language() == QLocale.Language.English
+
+
+def test_qt_own_strings_are_arabic_when_the_app_starts_in_arabic(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path
+) -> None:
+    if not _qt_catalogue("ar").exists():
+        pytest.skip(f"this PySide6 wheel ships no {_qt_catalogue('ar').name}")
+    _shell_in("ar", qtbot, make_shell, vault_folder)
+    text = _cancel_text()
+    assert text != "Cancel"
+    assert text and all("\u0600" <= char <= "\u06ff" for char in text)  # in Arabic script
+    assert QLocale().language() == QLocale.Language.Arabic

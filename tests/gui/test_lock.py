@@ -1,8 +1,9 @@
 """Locking: the panic shortcut, auto-lock after idle, what a lock wipes and closes, and the
-clipboard (cleared only when it holds the app's content)."""
+clipboard (cleared only when it holds the app's content); a lock never waits for a running task."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -16,13 +17,17 @@ from fieldkit.services.records import RecordFilter
 from tests.conftest import all_types_answers
 from tests.gui.conftest import WAIT_MS, FakeEditor, Shell, unlock
 
+TASK_PATIENCE_S = 5
+"""How long the slow task waits to be released: less than the 10 s the lock used to wait."""
+
 
 def _open_editor(qtbot: Any, shell: Shell) -> FakeEditor:
     workspace = shell.window.workspace
     assert workspace is not None
+    before = records.count(shell.session.vault, RecordFilter())
     record_id = records.create(shell.session.vault, "all-types", {})
     workspace.records.refresh()
-    qtbot.waitUntil(lambda: workspace.records.model.total == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: workspace.records.model.total == before + 1, timeout=WAIT_MS)
     workspace.open_record(record_id)
     editor = FakeEditor.made[-1]
     assert workspace.editor is editor
@@ -121,3 +126,52 @@ def test_no_record_content_in_the_window_title(qtbot: Any, unlocked: Shell) -> N
     titles.add(unlocked.window.windowTitle())
     assert titles == {"fieldkit", "fieldkit — All field types"}
     assert records.count(vault, RecordFilter(search="Secret")) == 1
+
+
+def test_the_panic_lock_does_not_wait_for_a_running_task(qtbot: Any, unlocked: Shell) -> None:
+    """The task waits for an event that the test sets only once the lock has returned: a lock
+    that waits for the task leaves it waiting until it gives up."""
+    window, session = unlocked.window, unlocked.session
+    vault = session.vault
+    records.create(vault, "all-types", {"subject": "Levy at the ford"})
+    editor = _open_editor(qtbot, unlocked)  # a second record
+    model = window.workspace.records.model  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and not model.loading, timeout=WAIT_MS)
+    qtbot.keyClicks(editor.subject, "Typed before the lock")
+    started, release, ended = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+
+    def slow() -> str:
+        started.set()
+        seen["released"] = release.wait(TASK_PATIENCE_S)
+        try:  # the task still holds the Vault: it must not get a session on it any more
+            with vault.read() as db_session:
+                db_session.connection()
+            seen["vault"] = "still open"
+        except RuntimeError as error:
+            seen["vault"] = str(error)
+        ended.set()
+        return "a late page of records"
+
+    delivered: list[object] = []
+    unlocked.runner.run("slow query", slow, delivered.append, delivered.append)
+    assert started.wait(WAIT_MS / 1000)
+    QTest.keyClick(
+        window,
+        Qt.Key.Key_L,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    release.set()  # reached only once the lock has returned
+    assert not session.is_open and not vault.is_open
+    assert model.rowCount() == 0 and model.total == 0
+    assert editor.cleared and editor.subject.text() == ""
+    assert window.workspace is None and isinstance(window.page, UnlockPage)
+    assert ended.wait(WAIT_MS / 1000)
+    qtbot.waitUntil(lambda: unlocked.runner.wait(0), timeout=WAIT_MS)
+    QApplication.processEvents()  # the task's result is queued to the main thread: drop it
+    assert seen == {"released": True, "vault": "the vault is locked"}
+    assert delivered == []  # the task reported to nobody
+    unlock(qtbot, unlocked)
+    assert records.detail(unlocked.session.vault, editor.record_id).draft == {
+        "subject": "Typed before the lock"
+    }

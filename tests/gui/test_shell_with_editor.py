@@ -7,39 +7,20 @@ from typing import Any
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from fieldkit.gui.editors import real_documents
 from fieldkit.gui.forms.editor import RecordEditor
 from fieldkit.gui.forms.viewer import RecordViewer
 from fieldkit.services import records, vaults
 from tests.conftest import PASSPHRASE, all_types_answers
-from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
+from tests.gui.conftest import WAIT_MS, ShellFactory, unlock
 from tests.gui.forms_support.driver import FormDriver
-
-
-def _real_shell(qtbot: Any, make_shell: ShellFactory, folder: Path) -> Shell:
-    shell = make_shell(folder, documents=real_documents())
-    unlock(qtbot, shell)
-    return shell
-
-
-def _new_record_in_editor(qtbot: Any, shell: Shell, title: str) -> RecordEditor:
-    workspace = shell.window.workspace
-    assert workspace is not None
-    picker = workspace.new_record()
-    titles = [picker.forms.item(i).text() for i in range(picker.forms.count())]
-    picker.forms.setCurrentRow(titles.index(title))
-    picker.accept()
-    qtbot.waitUntil(lambda: workspace.editor is not None, timeout=WAIT_MS)
-    editor = workspace.editor
-    assert isinstance(editor, RecordEditor)
-    return editor
+from tests.gui.forms_support.shell import new_record_in_editor, real_shell
 
 
 def test_typing_survives_a_panic_lock(
     qtbot: Any, make_shell: ShellFactory, vault_folder: Path
 ) -> None:
-    shell = _real_shell(qtbot, make_shell, vault_folder)
-    editor = _new_record_in_editor(qtbot, shell, "All field types")
+    shell = real_shell(qtbot, make_shell, vault_folder)
+    editor = new_record_in_editor(qtbot, shell, "All field types")
     assert shell.window.windowTitle() == "fieldkit — All field types"
     assert editor.renderer is not None
     driver = FormDriver(qtbot, editor.renderer)
@@ -61,8 +42,8 @@ def test_typing_survives_a_panic_lock(
 def test_lock_closes_the_editors_own_dialogs(
     qtbot: Any, make_shell: ShellFactory, vault_folder: Path
 ) -> None:
-    shell = _real_shell(qtbot, make_shell, vault_folder)
-    editor = _new_record_in_editor(qtbot, shell, "All field types")
+    shell = real_shell(qtbot, make_shell, vault_folder)
+    editor = new_record_in_editor(qtbot, shell, "All field types")
     editor.request_discard()
     box = editor.pending_dialog
     assert isinstance(box, QMessageBox)
@@ -80,7 +61,7 @@ def test_sealed_record_opens_in_the_viewer_and_amend_opens_the_editor(
     record_id = records.create(vault, "all-types", all_types_answers(subject="Sealed levy"))
     records.finalize(vault, record_id)
     vault.close()
-    shell = _real_shell(qtbot, make_shell, vault_folder)
+    shell = real_shell(qtbot, make_shell, vault_folder)
     workspace = shell.window.workspace
     assert workspace is not None
     workspace.open_record(record_id)

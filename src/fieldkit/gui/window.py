@@ -2,18 +2,24 @@
 shortcuts, the window title, and locking.
 
 Lock (Ctrl+Shift+L, the toolbar, or auto-lock after idle) saves pending typing in an open editor,
-wipes every view and model, closes editors and dialogs, lets running tasks end and drops their
-results, clears the clipboard if it holds the app's content, closes the vault (engine disposed,
-key references dropped) and shows the unlock page. The title never names more than a form.
+wipes every view and model, closes editors and dialogs, cancels the tasks (queued ones never
+start; running ones report to nobody), closes the vault (engine disposed, key references dropped),
+clears the clipboard if it holds the app's content and shows the unlock page, all at once: it
+never waits on the main thread for a running task. A task that already holds the ``Vault`` cannot
+start another session on it (``Vault.engine`` raises once closed); one inside a session finishes
+that unit of work on its own connection, and when the tasks are over the window collects the
+closed pool so that the connection is closed too. Only closing the window (at exit) waits, at most
+``EXIT_WAIT_MS``, for a write in flight. The title never names more than a form.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, Qt, QTimer, QTranslator
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QStackedWidget, QToolBar, QWidget
 
@@ -39,14 +45,45 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 APP_TITLE = "fieldkit"
-LOCK_WAIT_MS = 10_000
-"""How long a lock waits for running tasks (a save, a query) before closing the vault."""
+EXIT_WAIT_MS = 10_000
+"""How long closing the window waits for running tasks (a save, a query) before the app exits.
+A lock never waits for them."""
+REAP_INTERVAL_MS = 200
 
 
 def apply_layout_direction() -> None:
     QApplication.setLayoutDirection(
         Qt.LayoutDirection.RightToLeft if is_right_to_left() else Qt.LayoutDirection.LeftToRight
     )
+
+
+class _QtCatalogue:
+    """Qt's own translation (``qtbase_<language>``) installed now, if any."""
+
+    translator: QTranslator | None = None
+
+
+def apply_language() -> None:
+    """Make Qt follow fieldkit's current language: the layout direction; Qt's own strings (the
+    standard buttons of message boxes and dialogs, file dialogs, the context menus of text fields,
+    the calendar) from Qt's catalogue ``qtbase_<language>``, replacing the previous one; and the
+    default locale, so that numbers, dates and month names follow the language too."""
+    apply_layout_direction()
+    language = current_language()
+    QLocale.setDefault(QLocale(language))
+    previous, _QtCatalogue.translator = _QtCatalogue.translator, None
+    if previous is not None:
+        QCoreApplication.removeTranslator(previous)
+    if language == "en":  # Qt's own language
+        return
+    translator = QTranslator()
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(f"qtbase_{language}", folder) and QCoreApplication.installTranslator(
+        translator
+    ):
+        _QtCatalogue.translator = translator
+    else:
+        log.info("no Qt catalogue for %s: Qt's own strings stay in English", language)
 
 
 class MainWindow(QMainWindow):
@@ -74,6 +111,9 @@ class MainWindow(QMainWindow):
         self.bundles: BundleActions | None = None
         self._stack = QStackedWidget()
         self.setCentralWidget(self._stack)
+        self._reaper = QTimer(self)
+        self._reaper.setInterval(REAP_INTERVAL_MS)
+        self._reaper.timeout.connect(self._reap)
         self.setWindowTitle(APP_TITLE)
         self.resize(1100, 720)
         session.opened.connect(self._unlocked)
@@ -251,7 +291,7 @@ class MainWindow(QMainWindow):
 
     def _switch_language(self, code: str) -> None:
         set_language(code)
-        apply_layout_direction()
+        apply_language()
         self.setLayoutDirection(QApplication.layoutDirection())
         for toolbar in self.findChildren(QToolBar):
             self.removeToolBar(toolbar)
@@ -278,6 +318,7 @@ class MainWindow(QMainWindow):
         self.lock()
 
     def lock(self) -> None:
+        """Lock at once, never waiting on a running task (see the module's docstring)."""
         if not self.session.is_open:
             return
         self.idle.stop()
@@ -285,13 +326,22 @@ class MainWindow(QMainWindow):
         if self.workspace is not None:
             self._step("wipe views", self.workspace.clear)  # saves pending typing first
         self._step("close dialogs", self._close_dialogs)
-        self.runner.cancel_all()
-        if not self.runner.wait(LOCK_WAIT_MS):
-            log.warning("lock: a task was still running after %d ms", LOCK_WAIT_MS)
-        self._step("clear clipboard", self.clipboard.clear_if_ours)
+        self.runner.cancel_all()  # tasks still running report to nobody
         self.session.close()
+        self._step("clear clipboard", self.clipboard.clear_if_ours)
         self.workspace = None
         self.show_unlock()
+        if not self.runner.wait(0):
+            self._reaper.start()
+
+    def _reap(self) -> None:
+        """Once the tasks that ran at lock time are over, collect what they left: a connection
+        they held goes back to the closed vault's pool, which only the garbage collector closes."""
+        if not self.runner.wait(0):
+            return
+        self._reaper.stop()
+        gc.collect()
+        log.info("lock: the tasks running at lock time are over")
 
     @staticmethod
     def _step(name: str, action: Callable[[], object]) -> None:
@@ -310,4 +360,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.lock()
+        # At exit only: let a write in flight end before the process does (bounded).
+        if not self.runner.wait(EXIT_WAIT_MS):
+            log.warning("exit: a task was still running after %d ms", EXIT_WAIT_MS)
         event.accept()

@@ -145,6 +145,11 @@ class FormDriver:
                 self.qtbot.keyClick(line, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
                 type_chars(self.qtbot, line, self.label_of(path, code))
                 self.qtbot.keyClick(line, Qt.Key.Key_Return)
+                # The keys went to the line edit, not to the completer's popup, which a real
+                # Return would have closed: close it as the user's Return does.
+                completer = line.completer()
+                if completer is not None and completer.popup().isVisible():
+                    completer.popup().hide()
             else:
                 combo.setCurrentIndex(combo.findData(stored))
         assert field_input.raw_value() == stored, f"{path}: {code} was not chosen"

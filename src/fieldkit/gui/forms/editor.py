@@ -7,6 +7,11 @@ saves at once; the shell calls it before locking and on closing, and the Close b
 position) stays in its widget with its message and is left out of the draft until it can be
 read. After :meth:`clear` (on lock) the editor is inert: it never saves again.
 
+Keyboard: Tab runs through the form's fields, then Discard, Close and Finalize, and from there
+leaves the editor for the rest of the window (or, when nothing else there takes the focus, comes
+back to the first field). The renderer keeps the buttons linked after its last field whenever its
+structure changes. Ctrl+Return (or Ctrl+Enter) asks to finalize from anywhere in the editor.
+
 The editor never puts record content into a window title or a notification.
 """
 
@@ -15,9 +20,10 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -37,6 +43,8 @@ from fieldkit.vault.store import Vault
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 400
+FINALIZE_KEYS = ("Ctrl+Return", "Ctrl+Enter")
+"""Finalize from anywhere in the editor (Enter is the keypad's Return)."""
 SEAL_QUESTION = N_(
     "Seal this record? A sealed revision can never be changed; corrections become amendments."
 )
@@ -83,6 +91,18 @@ class RecordEditor(QWidget):
         self.discard_button.clicked.connect(self.request_discard)
         self.close_button = QPushButton(_("Close"), self)
         self.close_button.clicked.connect(self.request_close)
+        self.finalize_action = QAction(self)
+        self.finalize_action.setShortcuts([QKeySequence(keys) for keys in FINALIZE_KEYS])
+        self.finalize_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.finalize_action.triggered.connect(self.request_finalize)
+        self.addAction(self.finalize_action)
+        shortcut = QKeySequence(FINALIZE_KEYS[0]).toString(QKeySequence.SequenceFormat.NativeText)
+        self.finalize_button.setToolTip(
+            _("Seal this record ({shortcut}).").format(shortcut=shortcut)
+        )
+        self.finalize_button.setAccessibleDescription(
+            _("Seals this record. Shortcut: {shortcut}.").format(shortcut=shortcut)
+        )
 
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
@@ -127,6 +147,7 @@ class RecordEditor(QWidget):
         self.renderer = FormRenderer(form, self._language, self._vault, parent=self)
         self.renderer.set_data(data)
         self.renderer.changed.connect(self._changed)
+        self.renderer.set_tab_successors(self.footer_buttons())
         self.body.addWidget(self.renderer)
         self._active = True
         self._say(_("All changes saved."))
@@ -178,6 +199,42 @@ class RecordEditor(QWidget):
 
     def _say(self, message: str) -> None:
         self.status.setText(message)
+
+    # -- keyboard --------------------------------------------------------------------------------
+
+    def footer_buttons(self) -> list[QWidget]:
+        """The buttons below the form, in tab order."""
+        return [self.discard_button, self.close_button, self.finalize_button]
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802 - Qt's name
+        """Tab from the last button leaves the editor: Qt's own chain would lead back into the
+        form (its field containers stay behind in the chain when the fields are reordered)."""
+        focused = QApplication.focusWidget()
+        usable = [b for b in self.footer_buttons() if b.isVisibleTo(self) and b.isEnabled()]
+        if not next or not usable or focused is not usable[-1]:
+            return super().focusNextPrevChild(next)
+        target = self._next_outside(focused) or self._first_stop()
+        if target is None:
+            return super().focusNextPrevChild(next)
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+        return True
+
+    def _next_outside(self, start: QWidget) -> QWidget | None:
+        """The next widget after ``start`` in the window's focus chain that takes Tab focus and is
+        not part of this editor."""
+        window = self.window()
+        widget = start.nextInFocusChain()
+        while widget is not start and widget is not None:
+            if not (widget is self or self.isAncestorOf(widget)) and _takes_tab(widget, window):
+                return widget
+            widget = widget.nextInFocusChain()
+        return None
+
+    def _first_stop(self) -> QWidget | None:
+        chain = self.renderer.focus_chain() if self.renderer is not None else []
+        return next(
+            (w for w in [*chain, *self.footer_buttons()] if _takes_tab(w, self.window())), None
+        )
 
     # -- finalizing ------------------------------------------------------------------------------
 
@@ -339,3 +396,19 @@ class RecordEditor(QWidget):
         box.addButton(QMessageBox.StandardButton.Ok)
         box.finished.connect(self._dialog_done)
         self._open(box)
+
+
+def _takes_tab(widget: QWidget, window: QWidget) -> bool:
+    """Whether Tab may stop at ``widget`` (as Qt decides: through its focus proxy, if any)."""
+    proxy, further = widget, widget.focusProxy()
+    while further is not None:
+        proxy, further = further, further.focusProxy()
+    if proxy is not widget and proxy.isAncestorOf(widget):
+        return False  # a part of a compound widget (the line edit of a combo box)
+    return (
+        not widget.isWindow()
+        and widget.isVisibleTo(window)
+        and widget.isEnabled()
+        and proxy.isEnabled()
+        and bool(proxy.focusPolicy() & Qt.FocusPolicy.TabFocus)
+    )

@@ -2,6 +2,9 @@
 
 The user types the date (or picks it from a calendar) and chooses how much of it is known; the
 text always has the chosen precision's form, and the domain checks that it is a real date.
+
+The Calendar button is a plain button that opens the calendar in a popup below it (a tool button
+with a menu would draw its menu arrow over its text).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QDate, QRegularExpression
+from PySide6.QtCore import QDate, QPoint, QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCalendarWidget,
@@ -73,11 +76,12 @@ class DateInput(FieldInput):
         self.precision.currentIndexChanged.connect(self._precision_changed)
         self.calendar_button = QToolButton(self)
         self.calendar_button.setText(_("Calendar"))
-        self.calendar_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.calendar_button.clicked.connect(self.open_calendar)
         self.calendar: QCalendarWidget | None = None
-        menu = QMenu(self.calendar_button)
-        menu.aboutToShow.connect(self._prepare_calendar)
-        self.calendar_button.setMenu(menu)
+        self._calendar_action: QWidgetAction | None = None
+        self.calendar_menu = QMenu(self.calendar_button)
+        """The popup that holds the calendar (not the button's menu: no arrow over the text)."""
+        self.calendar_menu.aboutToShow.connect(self._prepare_calendar)
         self.calendar_button.setVisible(not ctx.read_only)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -102,24 +106,31 @@ class DateInput(FieldInput):
             self.line.setText(self.line.text()[:limit].rstrip("-"))
         self.notify_edited()
 
+    def open_calendar(self) -> None:
+        """Show the calendar below the button (aligned with its far edge in right-to-left)."""
+        self._prepare_calendar()
+        menu, button = self.calendar_menu, self.calendar_button
+        x = button.width() - menu.sizeHint().width() if button.isRightToLeft() else 0
+        menu.popup(button.mapToGlobal(QPoint(x, button.height())))
+        if self._calendar_action is not None:
+            menu.setActiveAction(self._calendar_action)  # the keyboard works in the calendar
+
     def _prepare_calendar(self) -> None:
         """Made when first opened: a form has many date fields, and most never need one."""
-        menu = self.calendar_button.menu()
-        if self.calendar is not None or menu is None:
+        if self.calendar is not None:
             return
+        menu = self.calendar_menu
         self.calendar = QCalendarWidget(menu)
         self.calendar.setGridVisible(True)
         self.calendar.clicked.connect(self._picked)
         self.calendar.activated.connect(self._picked)
-        action = QWidgetAction(menu)
-        action.setDefaultWidget(self.calendar)
-        menu.addAction(action)
+        self._calendar_action = QWidgetAction(menu)
+        self._calendar_action.setDefaultWidget(self.calendar)
+        menu.addAction(self._calendar_action)
 
     def _picked(self, date: QDate) -> None:
         self.line.setText(date.toString("yyyy-MM-dd")[: _LENGTH[self.current_precision()]])
-        menu = self.calendar_button.menu()
-        if menu is not None:
-            menu.close()
+        self.calendar_menu.close()
         self.line.setFocus()
         self.notify_edited()
 

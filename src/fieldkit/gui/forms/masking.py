@@ -5,11 +5,14 @@ other identifying input (a choice, a date, a position, a long text) is covered b
 while it holds an answer. :class:`MaskedContent` holds the input and the cover; the row's
 :class:`RevealButton` switches between them. Masking again (by the button, ``clear()``, closing
 or locking) hides everything that was revealed.
+
+A masked row takes the height of what it shows: the one line of dots, not the hidden input (a
+list of choices can be ten lines high).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QToolButton, QWidget
 
 from fieldkit.gui.forms.fields_base import FieldInput
@@ -70,6 +73,24 @@ class MaskedContent(QStackedWidget):
             self.setCurrentWidget(self.input)
         else:
             self.setCurrentWidget(self.cover)
+        self.updateGeometry()
+
+    # A stacked widget is as large as its largest page; this one is as large as the page shown.
+
+    def _shown(self) -> QWidget:
+        return self.currentWidget() or self.input
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return self._shown().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return self._shown().minimumSizeHint()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        return self._shown().hasHeightForWidth()
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        return self._shown().heightForWidth(width)
 
     @property
     def covered(self) -> bool:

@@ -51,6 +51,7 @@ class FormRenderer(QScrollArea):
         self._state = RenderState(show_errors=not read_only)
         self._unreadable: list[Problem] = []
         self._outcome: Outcome = Outcome({}, [])
+        self._after: list[QWidget] = []
         if is_right_to_left(language):
             self.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
         self.setWidgetResizable(True)
@@ -120,7 +121,10 @@ class FormRenderer(QScrollArea):
         )
         for node in self.nodes:
             node.apply(state, "")
+        relevance_changed = state.irrelevant != self._state.irrelevant
         self._state, self._outcome, self._unreadable = state, outcome, unreadable
+        if relevance_changed:
+            self.update_tab_order()
         return outcome
 
     def problems(self) -> list[Problem]:
@@ -162,10 +166,21 @@ class FormRenderer(QScrollArea):
         self.ensureWidgetVisible(focused if node.isAncestorOf(focused) else node)
         return True
 
+    def focus_chain(self) -> list[QWidget]:
+        """Every widget of the form that takes the keyboard focus, in document order."""
+        return [widget for node in self.nodes for widget in node.focus_chain()]
+
+    def set_tab_successors(self, widgets: list[QWidget]) -> None:
+        """Widgets outside the form that Tab reaches after its last field (the editor's buttons);
+        they stay linked after every change of the form's structure."""
+        self._after = list(widgets)
+        self.update_tab_order()
+
     def update_tab_order(self) -> None:
-        """Tab follows the form: each field's widgets in document order, entries included."""
-        chain = [widget for node in self.nodes for widget in node.focus_chain()]
-        for first, second in pairwise(chain):
+        """Tab follows the form: each field's widgets in document order, entries included, then
+        the successors. Called again whenever entries come or go, or relevance changes."""
+        chain = [w for w in self.focus_chain() if self.isAncestorOf(w)]  # not entries going away
+        for first, second in pairwise([*chain, *self._after]):
             QWidget.setTabOrder(first, second)
 
     # -- masking and wiping ----------------------------------------------------------------------
