@@ -4,16 +4,26 @@ unknown, wrong recipient, damaged, conflicts; nothing stored unless everything v
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fieldkit.domain.records import sha256_hex
 from fieldkit.hq.batches import build_batch
-from fieldkit.hq.ingest import Outcome
+from fieldkit.hq.ingest import BundleResult, Outcome
 from fieldkit.hq.repository.base import AlarmKind
 from fieldkit.hq.sealing import open_batch, read_attachment
 from tests.bundle.factory import decrypt, open_bytes
-from tests.hq.support import CANARY_CONTACT, CANARY_NAME, Device, Hq, files_in, holds, hq
+from tests.hq.support import (
+    CANARY_CONTACT,
+    CANARY_NAME,
+    Device,
+    Hq,
+    files_in,
+    holds,
+    hq,
+    snapshot,
+)
 
 __all__ = ["hq"]
 
@@ -266,3 +276,75 @@ def test_receipts_go_to_the_folder_named_and_a_missing_folder_is_refused(
     result = hq.ingestor(receipts_dir=out).ingest_file(hq.bundle(device, [device.revision()]))
     assert result.receipt is not None and result.receipt.parent == out
     assert decrypt(result.receipt.read_bytes(), device.age[0]).startswith(b"FKRECEIPT")
+
+
+BIG_PHOTO = bytes(range(256)) * 1200  # several age chunks: the manifest comes long before the end
+
+
+def _damage(path: Path, how: str) -> Path:
+    """A damaged copy of the bundle in ``path``, in a folder of its own."""
+    data = bytearray(path.read_bytes())
+    if how == "flip":
+        data[-100] ^= 0x01  # in the last chunk: found only when the age stream ends
+    else:
+        del data[-300:]
+    copy = path.parent.parent / f"damaged-{how}" / path.name
+    copy.parent.mkdir(exist_ok=True)
+    copy.write_bytes(bytes(data))
+    return copy
+
+
+def _unchanged(hq: Hq, result: BundleResult, counts: dict[str, int], folder: Any) -> None:
+    assert result.outcome is Outcome.REJECTED and result.alarm is None
+    assert result.reason is not None and "damaged or has been tampered with" in result.reason
+    assert result.bundle is None and result.receipt is None
+    assert hq.repository.counts() == counts, "nothing stored, no alarm"
+    assert snapshot(hq.paths.root) == folder, "nothing written in the HQ folder"
+
+
+@pytest.mark.parametrize("how", ["flip", "truncate"])
+def test_a_damaged_copy_of_a_bundle_held_is_damaged_not_a_replay(
+    hq: Hq, device: Device, how: str
+) -> None:
+    """docs/bundle-format.md section 2: nothing is decided before the age stream is verified."""
+    path = hq.bundle(device, [device.revision()], [BIG_PHOTO])
+    assert hq.ingestor().ingest_file(path).outcome is Outcome.ACCEPTED
+    ingestor = hq.ingestor()
+    counts, folder = hq.repository.counts(), snapshot(hq.paths.root)
+
+    result = ingestor.ingest_file(_damage(path, how))
+
+    _unchanged(hq, result, counts, folder)
+    assert ingestor.run([path]).results[0].outcome is Outcome.ALREADY_INGESTED, "the original"
+
+
+@pytest.mark.parametrize("how", ["flip", "truncate"])
+def test_a_damaged_copy_of_a_fork_is_damaged_and_raises_no_alarm(
+    hq: Hq, device: Device, how: str
+) -> None:
+    assert hq.ingestor().ingest_file(hq.bundle(device, [device.revision()])).ok
+    forked = hq.bundle(device, [device.revision()], [BIG_PHOTO], sequence=1, advance=False)
+    ingestor = hq.ingestor()
+    counts, folder = hq.repository.counts(), snapshot(hq.paths.root)
+
+    result = ingestor.ingest_file(_damage(forked, how))
+
+    _unchanged(hq, result, counts, folder)
+    assert hq.repository.alarms() == []
+    assert ingestor.ingest_file(forked).alarm is AlarmKind.FORK, "the intact fork is an alarm"
+
+
+def test_a_bundle_held_from_before_a_revocation_is_still_a_replay(hq: Hq, device: Device) -> None:
+    first = hq.bundle(device, [device.revision()], [BIG_PHOTO])
+    second = hq.bundle(device, [device.revision()], [BIG_PHOTO])
+    assert hq.ingestor().run([first, second]).ok
+    hq.repository.revoke_device(device.key.key_id, 2, "2026-03-15T00:00:00Z")
+    counts, folder = hq.repository.counts(), snapshot(hq.paths.root)
+
+    again = hq.ingestor().ingest_file(second)
+    damaged = hq.ingestor().ingest_file(_damage(second, "truncate"))
+
+    assert again.outcome is Outcome.ALREADY_INGESTED
+    _unchanged(hq, damaged, counts, folder)
+    refused = hq.ingestor().ingest_file(hq.bundle(device, [device.revision()]))
+    assert refused.reason is not None and "revoked (from bundle 2 on)" in refused.reason

@@ -77,7 +77,12 @@ from fieldkit.i18n import _
 IsTrusted = Callable[[str, bytes], bool]
 """``(key_id, public_key) -> bool``: is this device key enrolled and not revoked?"""
 CheckManifest = Callable[[Manifest], None]
-"""Called once the manifest verified, before the rest is read; raise a BundleError to refuse."""
+"""Called once the manifest verified, before the rest is read; raise a BundleError to refuse.
+
+It runs before the age stream is authenticated (a truncated or altered copy is found only at
+its end), so it may only refuse what no copy of the bundle could make acceptable (a device
+revoked from this sequence number on), and must store and write nothing. Whatever depends on
+the bundles HQ holds (replay, fork) is decided once :func:`open_bundle` has returned."""
 SPOOL_PREFIX = "attachment-"
 _READ_SIZE = 64 * 1024
 PARALLEL_FROM = 256

@@ -5,16 +5,19 @@ again at no risk):
 
 1. :func:`fieldkit.bundle.open_bundle` decrypts and verifies everything, spooling attachments
    into a private temporary folder under ``spool/``. Once the device's signature over the
-   manifest verifies, :meth:`_Gate.check_manifest` stops early on a bundle HQ already holds
-   (a replay: nothing added), on a device revoked from that sequence number on, and on a fork
-   (another manifest at the same device and sequence number: refused, and a FORK alarm is the
-   only thing stored).
-2. :func:`fieldkit.hq.batches.build_batch` keeps identifying answers apart, sealed to HQ's own
+   manifest verifies, :meth:`_Gate.check_manifest` refuses a device revoked from that sequence
+   number on; that refusal stores and writes nothing.
+2. Only once the whole age stream is decrypted and authenticated (docs/bundle-format.md,
+   section 2: a truncated or altered copy is found only at its end) does HQ compare the bundle
+   with what it holds: a bundle HQ holds already is a replay (nothing added); another manifest
+   at the same device and sequence number is a fork (refused, and a FORK alarm is the only
+   thing stored). A damaged copy of either is rejected as damaged, and raises no alarm.
+3. :func:`fieldkit.hq.batches.build_batch` keeps identifying answers apart, sealed to HQ's own
    keys, and encrypts the attachments into place.
-3. :meth:`Repository.store_bundle` stores the whole bundle or nothing. A broken chain or a
+4. :meth:`Repository.store_bundle` stores the whole bundle or nothing. A broken chain or a
    conflicting revision found there is refused with a CHAIN or CONFLICT alarm; the attachments
    this ingest wrote are removed again.
-4. A receipt (:func:`fieldkit.hq.receipting.write_receipt`). A bundle HQ held already gets one
+5. A receipt (:func:`fieldkit.hq.receipting.write_receipt`). A bundle HQ held already gets one
    too if none was recorded for it (a crash after storing).
 
 After a run, the sequence numbers still missing for the devices seen are reported, and a GAP
@@ -37,7 +40,6 @@ from typing import BinaryIO
 
 from fieldkit.bundle import (
     DEFAULT_LIMITS,
-    BundleError,
     Limits,
     Manifest,
     OpenedBundle,
@@ -114,22 +116,10 @@ class IngestReport:
         return all(result.ok for result in self.results)
 
 
-class _AlreadyIngestedError(BundleError):
-    def __init__(self, stored: StoredBundle) -> None:
-        super().__init__(_("The bundle was already ingested."))
-        self.stored = stored
-
-
-class _ForkError(BundleError):
-    def __init__(self, bundle: BundleRef, other: str) -> None:
-        super().__init__(refused_message(AlarmKind.FORK, bundle.sequence))
-        self.bundle = bundle
-        self.other = other
-
-
 class _Gate:
     """What ``open_bundle`` asks HQ while it reads: is this key enrolled, and may this manifest
-    be read on?"""
+    be read on? Both run before the age stream is authenticated, so they only ever refuse, and
+    store and write nothing."""
 
     def __init__(self, repository: Repository) -> None:
         self._repository = repository
@@ -139,12 +129,10 @@ class _Gate:
         return device is not None and device.public_key == public_key and device.trusted_for(1)
 
     def check_manifest(self, manifest: Manifest) -> None:
-        digest = sha256_hex(manifest.canonical())  # the manifest is canonical JSON: same bytes
-        stored = self._repository.bundle(digest)
-        if stored is not None:
-            raise _AlreadyIngestedError(stored)
         device = self._repository.device(manifest.device_key_id)
         if device is None or not device.trusted_for(manifest.sequence):
+            if device is not None and self._repository.bundle(_manifest_sha256(manifest)):
+                return  # a copy of a bundle HQ holds from before the revocation: read it to its end
             raise UntrustedSignerError(
                 _(
                     "Bundle {seq} of device {key_id} comes after the device was revoked (from "
@@ -155,12 +143,6 @@ class _Gate:
                     revoked=device.revoked_from if device is not None else 1,
                 )
             )
-        other = self._repository.manifest_at(manifest.device_key_id, manifest.sequence)
-        if other is not None:
-            bundle = BundleRef(
-                manifest.bundle_id, digest, manifest.device_key_id, manifest.sequence
-            )
-            raise _ForkError(bundle, other)
 
 
 class Ingestor:
@@ -241,19 +223,30 @@ class Ingestor:
                     self._limits,
                     self._gate.check_manifest,
                 )
-        except _AlreadyIngestedError as replay:
-            return self._replay(untrusted_path, replay.stored)
-        except _ForkError as fork:
-            return self._refuse(untrusted_path, fork.bundle, AlarmKind.FORK, fork.other)
         except FieldkitError as error:
             return BundleResult(untrusted_path, Outcome.REJECTED, error.user_message)
         except OSError as error:
             reason = _cannot_read(untrusted_path, error)
             return BundleResult(untrusted_path, Outcome.REJECTED, reason)
         try:
-            return self._store(untrusted_path, opened)
+            return self._held(untrusted_path, opened) or self._store(untrusted_path, opened)
         finally:
             opened.discard()
+
+    def _held(self, source: Path, opened: OpenedBundle) -> BundleResult | None:
+        """For a bundle opened and verified to its end: a replay or a fork of one HQ holds;
+        None for a bundle HQ has not seen."""
+        bundle = BundleRef.of(opened)
+        try:
+            stored = self._repository.bundle(bundle.manifest_sha256)
+            if stored is not None:
+                return self._replay(source, stored)
+            other = self._repository.manifest_at(bundle.device_key_id, bundle.sequence)
+            if other is not None:
+                return self._refuse(source, bundle, AlarmKind.FORK, other)
+        except FieldkitError as error:
+            return BundleResult(source, Outcome.REJECTED, error.user_message, bundle)
+        return None
 
     def _store(self, source: Path, opened: OpenedBundle) -> BundleResult:
         bundle = BundleRef.of(opened)
@@ -373,6 +366,10 @@ def refused_message(kind: AlarmKind, sequence: int) -> str:
             "record and revision number; CONFLICT alarm raised, nothing stored."
         )
     return text.format(seq=sequence)
+
+
+def _manifest_sha256(manifest: Manifest) -> str:
+    return sha256_hex(manifest.canonical())  # the manifest is canonical JSON: the same bytes
 
 
 def _open_untrusted(untrusted_path: Path) -> BinaryIO:

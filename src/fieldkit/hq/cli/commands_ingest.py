@@ -94,8 +94,11 @@ def describe(repository: Repository, result: BundleResult) -> str:
 
 
 def describe_gap(repository: Repository, gap: Gap) -> str:
-    text = _("Device {device}: bundles {numbers} not received yet (lost, or still to come).")
-    text = text.format(
+    text = ngettext(
+        "Device {device}: bundle {numbers} not received yet (lost, or still to come).",
+        "Device {device}: bundles {numbers} not received yet (lost, or still to come).",
+        len(gap.missing),
+    ).format(
         device=device_label(repository, gap.device_key_id), numbers=describe_numbers(gap.missing)
     )
     if gap.new:
