@@ -249,3 +249,64 @@ def test_export_to_a_missing_folder_is_a_clear_error(keys: Keys, tmp_path: Path)
             attachments=[],
         )
     assert not (tmp_path / "not-mounted").exists()
+
+
+def _export(keys: Keys, folder: Path, **kwargs: object) -> bundle_writer.ExportedBundle:
+    return export_bundle_file(
+        folder,
+        device_key=keys.device,
+        sequence=1,
+        previous=None,
+        recipients=keys.recipients,
+        revisions=[sealed(keys.device)],
+        forms=[form_source()],
+        attachments=[],
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_a_failure_after_the_rename_removes_the_bundle(
+    keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder's fsync fails (a stick pulled just then): the renamed file is removed too."""
+    from fieldkit import files
+
+    def pulled(folder: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(files, "fsync_dir", pulled)
+    with pytest.raises(OSError, match="Input/output"):
+        _export(keys, tmp_path)
+    assert files_under(tmp_path) == []
+
+
+def test_a_named_export_replaces_its_file_only_when_complete(
+    keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = bundle_writer.new_bundle_file_name()
+    first = _export(keys, tmp_path, file_name=name)
+    assert first.path == tmp_path / name
+    kept = first.path.read_bytes()
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bundle_writer, "write_bundle", failing)
+    with pytest.raises(OSError):
+        _export(keys, tmp_path, file_name=name)
+    assert [p.name for p in tmp_path.iterdir()] == [name] and first.path.read_bytes() == kept
+    monkeypatch.undo()
+
+    def unreadable(path: Path, info: object) -> None:
+        raise ExportVerificationError("other bytes")
+
+    monkeypatch.setattr(bundle_writer, "verify_bundle_file", unreadable)
+    with pytest.raises(ExportVerificationError):
+        _export(keys, tmp_path, file_name=name)
+    assert files_under(tmp_path) == [], "the file it wrote in place of the old one is removed"
+    monkeypatch.undo()
+
+    second = _export(keys, tmp_path, file_name=name)
+    assert [p.name for p in tmp_path.iterdir()] == [name] and second.path.read_bytes() != kept
+    with pytest.raises(Exception, match="file name"):
+        _export(keys, tmp_path, file_name="../" + name)

@@ -11,7 +11,7 @@ import pytest
 from fieldkit.bundle import make_enrolment, make_receipt, open_bundle, read_device_identity_file
 from fieldkit.crypto.identity import SigningKey
 from tests.cli.conftest import Run
-from tests.conftest import DATA, all_types_answers, write_json
+from tests.conftest import all_types_answers, write_json
 
 
 @pytest.fixture
@@ -49,9 +49,11 @@ def test_enrol_export_and_receipt(
     answers = write_json(tmp_path / "a.json", all_types_answers())
     run("record", "new", "all-types", "--data", str(answers), "--final")
     run("record", "new", "all-types", "--data", str(answers), "--final")
+    run("export", "--to", str(tmp_path / "nonexistent"), code=1)
+    assert "does not exist" in run.err
     path = Path(run("export", "--to", str(stick)).strip())
     assert path.parent == stick and path.suffix == ".fkb"
-    assert "2 revisions in bundle 1." in run.err
+    assert "2 revisions in bundle 1." in run.err, "the failed export used up no number"
     assert (
         json.loads(run("record", "list", "--json", "--status", "exported"))[0]["status"]
         == "exported"
@@ -92,12 +94,25 @@ def test_purge_setting(run: Run) -> None:
     run("settings", "set", "purge-acknowledged", "maybe", code=1)
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def test_enrolling_with_a_tampered_file_is_refused(
-    run: Run, hq: tuple[SigningKey, object, Path]
+    run: Run, hq: tuple[SigningKey, object, Path], env: Path, tmp_path: Path
 ) -> None:
     _signing, _ingest, enrolment = hq
     document = json.loads(enrolment.read_bytes())
     document["body"]["ingest_recipient"] = str(pyrage.x25519.Identity.generate().to_public())
     enrolment.write_text(json.dumps(document))
+    before = _files(env)
+    assert before, "the vault's files"
+
     run("enroll", str(enrolment), code=1)
-    assert DATA.exists()
+
+    assert "enrolment file" in run.err
+    assert _files(env) == before, "the vault is unchanged"
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    run("export", "--to", str(stick), code=1)
+    assert "not enrolled" in run.err and list(stick.iterdir()) == []

@@ -6,6 +6,9 @@ Headquarters is played by the bundle format's own functions, with test keys made
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,8 @@ from fieldkit.errors import ConflictError
 from fieldkit.services import enrolment, exporting, receipts, records
 from fieldkit.services.vaults import device_identity
 from fieldkit.vault.repo import RecordFilter
-from tests.conftest import all_types_answers
+from tests.bundle.vault_export_child import POINTS
+from tests.conftest import PASSPHRASE, all_types_answers
 
 
 @dataclass
@@ -163,6 +167,19 @@ def test_identity_export_is_verifiable(vault: Any, tmp_path: Path) -> None:
     assert identity.device_name == "test laptop"
 
 
+@pytest.mark.parametrize("stored", ["", "   ", "laptop\x073"])
+def test_identity_export_names_a_vault_without_a_usable_name(
+    vault: Any, tmp_path: Path, stored: str
+) -> None:
+    from fieldkit.services.vaults import SETTING_DEVICE_NAME
+    from fieldkit.vault import repo
+
+    with vault.write() as session:
+        repo.set_setting(session, SETTING_DEVICE_NAME, stored)
+    identity = read_device_identity_file(enrolment.export_identity(vault, tmp_path).read_bytes())
+    assert identity.device_name == f"Device {device_identity(vault).key_id[:8]}"
+
+
 def test_export_ingest_receipt_round_trip(vault: Any, hq: HQ, stick: Path, tmp_path: Path) -> None:
     enrolment.enroll(vault, hq.enrolment_file)
     ids = _sealed(vault, 3, tmp_path)
@@ -245,19 +262,221 @@ def test_purge_removes_content_of_acknowledged_records_only(
         assert verify(session).ok
 
 
-def test_sequence_is_reserved_before_the_file_is_written(
-    vault: Any, hq: HQ, stick: Path, monkeypatch: pytest.MonkeyPatch
+def _bundle_rows(vault: Any) -> list[tuple[int, str]]:
+    from sqlmodel import select
+
+    from fieldkit.vault.models import BundleRow
+
+    with vault.read() as session:
+        return [(row.seq, row.state) for row in session.exec(select(BundleRow)).all()]
+
+
+def test_an_export_to_a_missing_folder_reserves_no_number(
+    vault: Any, hq: HQ, stick: Path, tmp_path: Path
 ) -> None:
-    """A bundle that reached the stick but was never recorded still takes its number."""
+    from fieldkit.errors import NotFoundError
+
     enrolment.enroll(vault, hq.enrolment_file)
     _sealed(vault, 1)
+    with pytest.raises(NotFoundError, match="does not exist"):
+        exporting.export(vault, tmp_path / "nonexistent")
+    assert _bundle_rows(vault) == []
+    result = exporting.export(vault, stick)
+    assert result.sequence == 1
+    assert hq.open(result.path, tmp_path / "spool").manifest.previous is None
+
+
+@pytest.mark.parametrize("failure", ["read-back", "source", "disk"])
+def test_a_failed_export_gives_its_number_back(
+    vault: Any,
+    hq: HQ,
+    stick: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
+) -> None:
+    """The next export reuses the number, so headquarters never sees a gap for it."""
+    from fieldkit.bundle import ExportVerificationError, SourceChangedError
+    from fieldkit.bundle import writer as bundle_writer
+
+    enrolment.enroll(vault, hq.enrolment_file)
+    _sealed(vault, 2, tmp_path)
+    expected: type[BaseException]
+    if failure == "read-back":
+
+        def unreadable(path: Path, info: Any) -> None:
+            raise ExportVerificationError("the medium returned other bytes")
+
+        monkeypatch.setattr(bundle_writer, "verify_bundle_file", unreadable)
+        expected = ExportVerificationError
+    elif failure == "source":
+        monkeypatch.setattr(bundle_writer, "_data_frames", _lying_data_frames)
+        expected = SourceChangedError
+    else:
+
+        def full(*args: Any, **kwargs: Any) -> Any:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(bundle_writer, "write_bundle", full)
+        expected = OSError
+    with pytest.raises(expected):
+        exporting.export(vault, stick)
+    monkeypatch.undo()
+
+    assert list(stick.iterdir()) == [], "the file is removed"
+    assert _bundle_rows(vault) == [], "the number is given back"
+    assert records.count(vault, RecordFilter(status="exported")) == 0
+    result = exporting.export(vault, stick)
+    assert result.sequence == 1 and _bundle_rows(vault) == [(1, "written")]
+    assert hq.open(result.path, tmp_path / "spool").manifest.previous is None
+
+
+def _lying_data_frames(entry: Any, source: Any) -> Any:
+    from fieldkit.bundle.writer import _source_changed
+
+    yield b""
+    raise _source_changed()
+
+
+def test_a_failed_export_whose_file_stays_keeps_its_number(
+    vault: Any, hq: HQ, stick: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A file that reached the stick was not removed: its number may be at HQ, never reused."""
+    enrolment.enroll(vault, hq.enrolment_file)
+    _sealed(vault, 1)
+    real = exporting.export_bundle_file
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
-        raise KeyboardInterrupt
+        real(*args, **kwargs)
+        raise KeyboardInterrupt  # after the file is complete, before anything is marked
 
     monkeypatch.setattr(exporting, "export_bundle_file", interrupted)
     with pytest.raises(KeyboardInterrupt):
         exporting.export(vault, stick)
     monkeypatch.undo()
-    assert exporting.export(vault, stick).sequence == 2
+    (left,) = stick.iterdir()
+    assert _bundle_rows(vault) == [(1, "reserved")]
+    assert records.count(vault, RecordFilter(status="exported")) == 0
+
+    resumed = exporting.export(vault, stick)  # the same bundle, written again in its place
+
+    assert resumed.sequence == 1 and resumed.path == left and list(stick.iterdir()) == [left]
     assert records.count(vault, RecordFilter(status="final")) == 0
+
+    records.create(vault, "all-types", all_types_answers(subject="later"), final=True)
+    monkeypatch.setattr(exporting, "export_bundle_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        exporting.export(vault, stick)
+    monkeypatch.undo()
+    assert _bundle_rows(vault) == [(1, "written"), (2, "reserved")]
+    records.create(vault, "all-types", all_types_answers(subject="later still"), final=True)
+    # Another content now: never under number 2, whose file may be at HQ already.
+    third = exporting.export(vault, stick)
+    assert third.sequence == 3
+    assert hq.open(third.path, tmp_path / "spool").manifest.previous is not None
+
+
+CHILD = Path(__file__).parents[1] / "bundle" / "vault_export_child.py"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Headquarters:
+    """A real HQ ingest (fake repository) with the keys of ``hq``, the device registered."""
+
+    def __init__(self, vault: Any, hq: HQ, root: Path) -> None:
+        from fieldkit.hq.ingest import Ingestor
+        from fieldkit.hq.keys import HqConfig, HqKeys
+        from fieldkit.hq.paths import HqPaths
+        from fieldkit.hq.repository import FakeRepository
+
+        self.repository = FakeRepository()
+        identity = enrolment.export_identity(vault, root.parent)
+        self.repository.add_device(
+            read_device_identity_file(identity.read_bytes()), "2026-03-14T09:00:00Z"
+        )
+        config = HqConfig(
+            name="Mission HQ",
+            address=None,
+            ingest_recipient=str(hq.ingest.to_public()),
+            escrow_recipient=None,
+            signing_public_key=hq.signing.public.public_key,
+            created="2026-03-01T00:00:00Z",
+        )
+        keys = HqKeys(ingest_identity=str(hq.ingest), signing_key=hq.signing)
+        self.ingestor = Ingestor(self.repository, HqPaths(root), config, keys)
+
+    def ingest(self, folder: Path) -> list[str]:
+        """Ingest every bundle in ``folder``; the outcomes. There must be no gap and no alarm."""
+        report = self.ingestor.run([folder])
+        assert report.ok, [r.reason for r in report.results]
+        assert report.gaps == () and self.repository.alarms() == []
+        return [r.outcome.value for r in report.results]
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_kill_during_export_leaves_no_bundle_or_a_valid_one_and_no_gap(
+    vault: Any, vault_dir: Path, hq: HQ, stick: Path, tmp_path: Path, point: str
+) -> None:
+    """security.md test 9 at the service level: the target holds nothing or one complete,
+    valid bundle; nothing is marked exported early; the next export leaves HQ no gap."""
+    from fieldkit.bundle import find_bundle_files
+    from fieldkit.files import TEMP_PREFIX
+    from fieldkit.services.vaults import unlock_vault
+
+    enrolment.enroll(vault, hq.enrolment_file)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(bytes(range(256)) * 1200)  # several age chunks
+    answers = all_types_answers(subject="Convoy")
+    records.create(vault, "all-types", answers, attachments=[(None, photo)], final=True)
+    _sealed(vault, 2)
+    headquarters = _Headquarters(vault, hq, tmp_path / "hq-folder")
+    vault.close()
+
+    child = subprocess.run(
+        [sys.executable, str(CHILD), str(vault_dir), PASSPHRASE, str(stick), point],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+        timeout=300,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+    left = find_bundle_files(stick)
+    others = [p for p in stick.iterdir() if p not in left]
+    assert all(p.name.startswith(TEMP_PREFIX) for p in others), others
+    if point in ("before-write", "mid-write"):
+        assert left == []
+        assert bool(others) == (point == "mid-write")
+    else:
+        (complete,) = left
+        opened = hq.open(complete, tmp_path / "spool")
+        assert len(opened.revisions) == 3 and opened.manifest.sequence == 1
+        opened.discard()
+        early = tmp_path / "reached-hq"  # the stick went to HQ before the device exported again
+        early.mkdir()
+        (early / complete.name).write_bytes(complete.read_bytes())
+        assert headquarters.ingest(early) == ["accepted"]
+    reopened = unlock_vault(vault_dir, PASSPHRASE)
+    try:
+        assert records.count(reopened, RecordFilter(status="exported")) == 0
+        assert _bundle_rows(reopened) == [(1, "reserved")]
+
+        again = exporting.export(reopened, stick)
+
+        assert again.sequence == 1, "the reserved bundle is written again, the same one"
+        assert find_bundle_files(stick) == [again.path]
+        assert not any(p.name.startswith(TEMP_PREFIX) for p in stick.iterdir())
+        assert records.count(reopened, RecordFilter(status="exported")) == 3
+        expected = "accepted" if point in ("before-write", "mid-write") else "already-ingested"
+        assert headquarters.ingest(stick) == [expected]
+
+        records.create(reopened, "all-types", all_types_answers(subject="later"), final=True)
+        following = tmp_path / "next-stick"
+        following.mkdir()
+        assert exporting.export(reopened, following).sequence == 2
+        assert headquarters.ingest(following) == ["accepted"]
+        assert headquarters.repository.missing_sequences(hq.signing.key_id) == []
+    finally:
+        reopened.close()

@@ -8,6 +8,7 @@ from fieldkit.bundle.agefile import identity_from_key_file, new_identity
 from fieldkit.bundle.enrolment import (
     DeviceIdentityFile,
     Enrolment,
+    is_display_name,
     make_device_identity_file,
     make_enrolment,
     read_device_identity_file,
@@ -75,6 +76,7 @@ __all__ = [
     "form_bytes",
     "identity_from_key_file",
     "is_bundle_file_name",
+    "is_display_name",
     "make_device_identity_file",
     "make_enrolment",
     "make_receipt",

@@ -147,6 +147,15 @@ def read_enrolment(untrusted: bytes, limits: Limits = DEFAULT_LIMITS) -> Enrolme
     return enrolment
 
 
+def is_display_name(text: str) -> bool:
+    """Whether ``text`` may be an ``hq_name`` or ``device_name`` (docs/bundle-format.md, 7)."""
+    try:
+        schema.display_text(text, "name")
+    except SchemaError:
+        return False
+    return True
+
+
 def make_device_identity_file(
     *,
     device_key: SigningKey,

@@ -9,6 +9,7 @@ behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -284,6 +285,12 @@ def write_bundle(
     )
 
 
+def check_export_folder(folder: Path) -> None:
+    """Refuse a folder to export to that does not exist (or a stick that is not mounted)."""
+    if not folder.is_dir():
+        raise NotFoundError(_("The folder to export to does not exist or is not mounted."))
+
+
 def export_bundle_file(
     folder: Path,
     *,
@@ -298,38 +305,61 @@ def export_bundle_file(
     progress: ProgressCallback | None = None,
     bundle_id: str | None = None,
     created: str | None = None,
+    file_name: str | None = None,
 ) -> ExportedBundle:
-    """Write a bundle into ``folder`` durably under a random name, read it back and verify it.
+    """Write a bundle into ``folder`` durably, read it back and verify it.
 
-    Temporary files of interrupted exports in ``folder`` are removed first. When this returns,
-    the bundle is on the medium and reads back intact; on any failure no bundle is left.
+    The file is named ``file_name`` (a bundle file name), by default a new random one; a file of
+    that name is replaced only once the new one is complete. Temporary files of interrupted
+    exports in ``folder`` are removed first. When this returns, the bundle is on the medium and
+    reads back intact; on any failure, the file this call wrote is removed again (a file that
+    was there before it is left as it was).
     """
-    if not folder.is_dir():
-        raise NotFoundError(_("The folder to export to does not exist or is not mounted."))
+    check_export_folder(folder)
+    if file_name is not None and not is_bundle_file_name(file_name):
+        raise InvalidRequestError(_("The bundle cannot be written: its file name is not valid."))
     remove_stale_temporaries(folder)
-    path = folder / new_bundle_file_name()
-    with atomic_writer(path) as handle:
-        info = write_bundle(
-            handle,
-            device_key=device_key,
-            sequence=sequence,
-            previous=previous,
-            recipients=recipients,
-            revisions=revisions,
-            attachments=attachments,
-            forms=forms,
-            limits=limits,
-            progress=progress,
-            bundle_id=bundle_id,
-            created=created,
-        )
+    path = folder / (file_name or new_bundle_file_name())
+    there_before = _file_id(path)
     try:
+        with atomic_writer(path) as handle:
+            info = write_bundle(
+                handle,
+                device_key=device_key,
+                sequence=sequence,
+                previous=previous,
+                recipients=recipients,
+                revisions=revisions,
+                attachments=attachments,
+                forms=forms,
+                limits=limits,
+                progress=progress,
+                bundle_id=bundle_id,
+                created=created,
+            )
         verify_bundle_file(path, info)
     except BaseException:
-        path.unlink(missing_ok=True)
-        fsync_dir(folder)
+        _remove_if_written(path, there_before)
         raise
     return ExportedBundle(path, info)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+def _remove_if_written(path: Path, there_before: tuple[int, int] | None) -> None:
+    """After a failed export: remove the file it renamed into place, if it got that far."""
+    written = _file_id(path)
+    if written is None or written == there_before:
+        return
+    with contextlib.suppress(OSError):  # the caller's error says what went wrong
+        path.unlink()
+        fsync_dir(path.parent)
 
 
 def verify_bundle_file(path: Path, info: BundleInfo) -> None:

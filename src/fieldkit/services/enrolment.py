@@ -11,7 +11,12 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from fieldkit.bundle import Enrolment, make_device_identity_file, read_enrolment
+from fieldkit.bundle import (
+    Enrolment,
+    is_display_name,
+    make_device_identity_file,
+    read_enrolment,
+)
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.errors import ConflictError, NotFoundError
 from fieldkit.files import atomic_write_bytes
@@ -129,12 +134,24 @@ def enroll(
         return _view(row)
 
 
+def identity_file_name(identity: vaults.DeviceIdentity) -> str:
+    """The name the device identity file gives headquarters: the vault's device name, or,
+    for a vault without one (or with one the format refuses), "Device" and the first eight
+    digits of the key id, so that every vault can be registered."""
+    name = identity.device_name.strip()
+    if name and is_display_name(name):
+        return name
+    return _("Device {key_id}").format(key_id=identity.key_id[:8])
+
+
 def export_identity(vault: Vault, destination: Path) -> Path:
     """Write this device's public identity file for headquarters to register."""
     identity = vaults.device_identity(vault)
     key = vaults.signing_key(vault)
     document = make_device_identity_file(
-        device_key=key, age_recipient=identity.age_recipient, device_name=identity.device_name
+        device_key=key,
+        age_recipient=identity.age_recipient,
+        device_name=identity_file_name(identity),
     )
     if destination.is_dir():
         destination = destination / f"fieldkit-device-{identity.key_id[:12]}.json"

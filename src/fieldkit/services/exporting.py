@@ -5,15 +5,29 @@ again after a lost stick sends the same revisions under a new sequence number), 
 and forms they use, and writes one bundle into a folder: under a temporary name, flushed, renamed,
 read back and verified. Only then are the revisions marked exported.
 
-The bundle's sequence number, id and manifest hash are reserved in the vault before the file is
-written. If the export is interrupted after the file reached the stick, the next export still
-takes a new sequence number and chains to the reserved manifest, so headquarters sees at worst a
-gap, never two different bundles under one number.
+Sequence numbers. The folder is checked first; then the bundle's sequence number, id, creation
+time, manifest hash and file name are reserved in the vault (state "reserved") before the file
+is written, and the row becomes "written" when the revisions are marked exported.
+
+- An export that fails (a full or read-only stick, a read-back that does not match, a source
+  that changed...) removes its file and releases its reservation: the next export reuses the
+  number, and headquarters sees no gap. If the file cannot be shown to be gone (the folder
+  vanished with the stick), the reservation is kept, as below.
+- Only a process that was killed (or a stick pulled at the wrong moment) leaves a reservation.
+  Its file may have reached the stick and headquarters, so its number is never given to other
+  content. The next export resumes it when it can: if the revisions still waiting, with the
+  reserved id and time, make exactly the reserved manifest, it writes that same bundle again
+  (same number, same manifest hash; a second copy is a replay at headquarters) under the
+  reserved file name. Otherwise (records were sealed or acknowledged since, or the device was
+  enrolled elsewhere) the next export takes the next number and chains to the reserved
+  manifest: headquarters holds every bundle under one number at most, and reports the reserved
+  number as a gap unless the killed export's file reaches it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +37,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fieldkit.bundle import AttachmentSource, FormSource, SealedRevision, export_bundle_file
-from fieldkit.bundle.writer import build_manifest
+from fieldkit.bundle.writer import build_manifest, check_export_folder, new_bundle_file_name
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.domain.records import RecordStatus, RevisionEnvelope, sha256_hex, utc_timestamp
 from fieldkit.errors import ConflictError
@@ -36,8 +50,12 @@ from fieldkit.vault import audit
 from fieldkit.vault.models import AttachmentRow, BundleRow, FormRow, RevisionRow
 from fieldkit.vault.store import Vault
 
+log = logging.getLogger("fieldkit.services.exporting")
+
 Progress = Callable[[int, int], None]
 UNACKNOWLEDGED = (RecordStatus.FINAL.value, RecordStatus.EXPORTED.value)
+RESERVED = "reserved"
+WRITTEN = "written"
 
 
 @dataclass(frozen=True)
@@ -123,21 +141,32 @@ def _gather(vault: Vault, session: Session) -> _Contents:
     return _Contents(revisions, attachments, form_sources)
 
 
-def _reserve(
-    session: Session,
+@dataclass(frozen=True)
+class _Reservation:
+    seq: int
+    bundle_id: str
+    created: str
+    manifest_sha256: str
+    previous: str | None
+    file_name: str
+    resumed: bool
+    """Left by an export that was killed: its file may exist, so it is never released."""
+
+
+def _manifest_sha256(
     key: SigningKey,
     recipients: tuple[str, ...],
-    hq_key_id: str,
     contents: _Contents,
-) -> BundleRow:
-    last = session.exec(select(BundleRow).order_by(col(BundleRow.seq).desc()).limit(1)).first()
-    sequence = (last.seq + 1) if last else 1
-    bundle_id = secrets.token_hex(16)
-    created = utc_timestamp()
+    *,
+    sequence: int,
+    previous: str | None,
+    bundle_id: str,
+    created: str,
+) -> str:
     _manifest, encoded = build_manifest(
         device_key=key,
         sequence=sequence,
-        previous=last.manifest_sha256 if last else None,
+        previous=previous,
         recipients=recipients,
         revisions=contents.revisions,
         attachments=contents.attachments,
@@ -145,25 +174,95 @@ def _reserve(
         bundle_id=bundle_id,
         created=created,
     )
+    return sha256_hex(encoded)
+
+
+def _reserve(
+    session: Session,
+    key: SigningKey,
+    recipients: tuple[str, ...],
+    hq_key_id: str,
+    contents: _Contents,
+) -> _Reservation:
+    """Resume the reservation a killed export left, if it makes the same bundle; otherwise
+    reserve the next sequence number (see the module's description)."""
+    last = session.exec(select(BundleRow).order_by(col(BundleRow.seq).desc()).limit(1)).first()
+    if last is not None and last.state == RESERVED and last.hq_key_id == hq_key_id:
+        previous = session.exec(
+            select(BundleRow.manifest_sha256).where(BundleRow.seq == last.seq - 1)
+        ).first()
+        same = _manifest_sha256(
+            key,
+            recipients,
+            contents,
+            sequence=last.seq,
+            previous=previous,
+            bundle_id=last.bundle_id,
+            created=last.created_at,
+        )
+        if same == last.manifest_sha256:
+            if not last.file_name:
+                last.file_name = new_bundle_file_name()
+                session.add(last)
+            return _Reservation(
+                last.seq,
+                last.bundle_id,
+                last.created_at,
+                last.manifest_sha256,
+                previous,
+                last.file_name,
+                resumed=True,
+            )
+    sequence = (last.seq + 1) if last else 1
+    previous = last.manifest_sha256 if last else None
+    bundle_id = secrets.token_hex(16)
+    created = utc_timestamp()
+    manifest_sha256 = _manifest_sha256(
+        key,
+        recipients,
+        contents,
+        sequence=sequence,
+        previous=previous,
+        bundle_id=bundle_id,
+        created=created,
+    )
     row = BundleRow(
         seq=sequence,
         bundle_id=bundle_id,
-        manifest_sha256=sha256_hex(encoded),
-        file_name="",
+        manifest_sha256=manifest_sha256,
+        file_name=new_bundle_file_name(),
         created_at=created,
         revisions=len(contents.revisions),
         attachments=len(contents.attachments),
         size=0,
         hq_key_id=hq_key_id,
-        state="reserved",
+        state=RESERVED,
     )
     session.add(row)
     session.flush()
-    return row
+    return _Reservation(
+        sequence, bundle_id, created, manifest_sha256, previous, row.file_name, resumed=False
+    )
+
+
+def _release(vault: Vault, reserved: _Reservation, folder: Path) -> None:
+    """After a failed export: give its sequence number back, if its file is shown to be gone."""
+    if reserved.resumed:
+        return
+    try:
+        if not folder.is_dir() or (folder / reserved.file_name).exists():
+            return  # the stick went away, or the file stayed: it may hold this number
+        with vault.write() as session:
+            row = session.get(BundleRow, reserved.seq)
+            if row is not None and row.state == RESERVED:
+                session.delete(row)
+    except Exception:  # the export's own error is the one to report; the number stays reserved
+        log.warning("bundle %d: the reservation of a failed export was kept", reserved.seq)
 
 
 def export(vault: Vault, folder: Path, progress: Progress | None = None) -> ExportResult:
     """Write a bundle of every unacknowledged sealed revision into ``folder``."""
+    check_export_folder(folder)  # before a sequence number is reserved
     key = vaults.signing_key(vault)
     with vault.write() as session:
         enrolled = enrolment_service.active_row(session)
@@ -183,28 +282,30 @@ def export(vault: Vault, folder: Path, progress: Progress | None = None) -> Expo
             (enrolled.escrow_recipient,) if enrolled.escrow_recipient else ()
         )
         reserved = _reserve(session, key, recipients, enrolled.hq_key_id, contents)
-        previous = session.exec(
-            select(BundleRow.manifest_sha256).where(BundleRow.seq == reserved.seq - 1)
-        ).first()
-    exported = export_bundle_file(
-        folder,
-        device_key=key,
-        sequence=reserved.seq,
-        previous=previous,
-        recipients=recipients,
-        revisions=contents.revisions,
-        attachments=contents.attachments,
-        forms=contents.forms,
-        progress=progress,
-        bundle_id=reserved.bundle_id,
-        created=reserved.created_at,
-    )
+    try:
+        exported = export_bundle_file(
+            folder,
+            device_key=key,
+            sequence=reserved.seq,
+            previous=reserved.previous,
+            recipients=recipients,
+            revisions=contents.revisions,
+            attachments=contents.attachments,
+            forms=contents.forms,
+            progress=progress,
+            bundle_id=reserved.bundle_id,
+            created=reserved.created,
+            file_name=reserved.file_name,
+        )
+    except BaseException:
+        _release(vault, reserved, folder)
+        raise
     if exported.info.manifest_sha256 != reserved.manifest_sha256:  # pragma: no cover - defensive
         raise ConflictError(_("The bundle differs from the one reserved; export again."))
     with vault.write() as session:
         row = session.get(BundleRow, reserved.seq)
         assert row is not None  # noqa: S101 - reserved in this export
-        row.state = "written"
+        row.state = WRITTEN
         row.file_name = exported.path.name
         row.size = exported.info.ciphertext_bytes
         session.add(row)
