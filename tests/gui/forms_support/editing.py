@@ -79,7 +79,9 @@ def png_bytes(width: int = 40, height: int = 30, colour: str = "#3366cc") -> byt
 def attach(
     qtbot: Any, monkeypatch: pytest.MonkeyPatch, field_input: Any, paths: list[Path]
 ) -> None:
-    """Press "Add files…" with the file dialog answering ``paths``."""
+    """Press "Add files…" with the file dialog answering ``paths``; wait until they are stored
+    (at once without a task runner, on the runner with one)."""
     assert isinstance(field_input, AttachmentInput)
     monkeypatch.setattr(field_input, "choose_files", lambda: [str(p) for p in paths])
     qtbot.mouseClick(field_input.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not field_input.adding, timeout=WAIT_MS)
