@@ -1,5 +1,6 @@
-"""The unlock screen: wrong then right, the growing wait, failed attempts in the audit log, a
-responsive window during key derivation, keyboard use, and a remembered passphrase."""
+"""The unlock screen: wrong then right, the growing wait (kept across a restart), failed attempts
+in the audit log, a responsive window during key derivation, keyboard use, and a remembered
+passphrase."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from sqlmodel import select
 
-from fieldkit.gui.session import retry_delay
 from fieldkit.gui.unlock import UnlockPage
-from fieldkit.services import passphrases, vaults
+from fieldkit.services import passphrases, unlocking, vaults
+from fieldkit.services.unlocking import retry_delay
 from fieldkit.vault.models import AuditRow
 from tests.conftest import PASSPHRASE
 from tests.gui.conftest import WAIT_MS, MemoryKeyring, ShellFactory
@@ -61,11 +62,11 @@ def test_wrong_then_right_waits_longer_each_time_and_audits_the_failures(
     assert not any(enabled for _s, enabled, _t, _w in seen)
     assert not any(working for _s, _e, _t, working in seen)
     assert seen[1][2] == "You can try again in 2 seconds."
-    assert shell.session.failed_attempts == 3
+    assert unlocking.read_attempts(vault_folder).failures == 3
     with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
         page.passphrase.setText(PASSPHRASE)
         page.unlock.click()
-    assert shell.session.failed_attempts == 0
+    assert unlocking.read_attempts(vault_folder).failures == 0
     with shell.session.vault.read() as session:
         rows = session.exec(select(AuditRow).where(AuditRow.action == "failed_unlocks")).all()
     assert [json.loads(r.detail) for r in rows] == [{"count": 3}]
@@ -140,4 +141,50 @@ def test_a_stale_remembered_passphrase_asks_without_a_wait(
     page = _unlock_page(shell)
     qtbot.waitUntil(lambda: not page.working, timeout=WAIT_MS)
     assert "no longer opens" in page.error.text()
-    assert page.unlock.isEnabled() and shell.session.failed_attempts == 0
+    assert page.unlock.isEnabled() and unlocking.read_attempts(vault_folder).failures == 0
+
+
+def test_the_count_survives_a_restart_and_a_success_resets_it(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path
+) -> None:
+    first = make_shell(vault_folder)
+    page = _unlock_page(first)
+    qtbot.waitUntil(lambda: not page.working, timeout=WAIT_MS)
+    for _attempt in range(2):
+        with qtbot.waitSignal(page.wait_started, timeout=WAIT_MS):
+            page.passphrase.setText("not the passphrase at all")
+            page.unlock.click()
+        qtbot.waitUntil(page.unlock.isEnabled, timeout=WAIT_MS)
+
+    # A restart: another window, session and page on the same vault folder.
+    second = make_shell(vault_folder, start=False)
+    seen: list[tuple[int, bool]] = []
+    again = second.window.show_unlock()
+    again.wait_started.connect(lambda s: seen.append((s, again.unlock.isEnabled())))
+    assert not again.unlock.isEnabled()  # not before the count is read
+    with qtbot.waitSignal(again.wait_started, timeout=WAIT_MS):
+        pass  # the 2 s after the second failure are not over yet
+    assert seen[0][0] in (1, 2) and not seen[0][1]
+    qtbot.waitUntil(again.unlock.isEnabled, timeout=WAIT_MS)
+    with qtbot.waitSignal(again.wait_started, timeout=WAIT_MS) as third:
+        again.passphrase.setText("still not the passphrase")
+        again.unlock.click()
+    assert third.args == [4]  # the third failure in a row, not the first
+    qtbot.waitUntil(again.unlock.isEnabled, timeout=WAIT_MS)
+    with qtbot.waitSignal(second.session.opened, timeout=WAIT_MS):
+        again.passphrase.setText(PASSPHRASE)
+        again.unlock.click()
+    assert unlocking.read_attempts(vault_folder).failures == 0
+    assert not unlocking.attempts_path(vault_folder).exists()
+    with second.session.vault.read() as session:
+        rows = session.exec(select(AuditRow).where(AuditRow.action == "failed_unlocks")).all()
+    assert [json.loads(r.detail) for r in rows] == [{"count": 3}]
+
+    second.window.lock()
+    after = _unlock_page(second)
+    qtbot.waitUntil(lambda: after.ready and not after.working, timeout=WAIT_MS)
+    assert after.waiting_seconds == 0 and after.unlock.isEnabled()
+    with qtbot.waitSignal(after.wait_started, timeout=WAIT_MS) as fresh:
+        after.passphrase.setText("not the passphrase at all")
+        after.unlock.click()
+    assert fresh.args == [1]

@@ -16,6 +16,9 @@ from tests.conftest import PASSPHRASE, all_types_answers, cli_env, snapshot
 
 
 def test_wrong_passphrase_leaves_every_file_byte_identical(vault_dir: Path) -> None:
+    """The promise covers the database, its -wal and -shm files and the key file. An unlock
+    through ``services.unlocking`` (the GUI's) also counts the failure in ``unlock-attempts.json``
+    beside them (a count and a time, nothing secret): ``tests/services/test_unlocking.py``."""
     vault = vaults.create_vault(vault_dir, PASSPHRASE)
     records.create(vault, "illicit-market-observation", {"narrative": "some words"})
     vault.close()

@@ -9,7 +9,9 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from fieldkit.errors import InvalidInputError
-from fieldkit.services import passphrases
+from fieldkit.services import passphrases, vaults
+from fieldkit.vault.keyfile import WrongPassphraseError
+from tests.conftest import PASSPHRASE, snapshot
 
 
 @pytest.mark.parametrize(
@@ -126,3 +128,55 @@ def test_a_broken_keyring_falls_back_to_asking(
 
     monkeypatch.setattr(keyring, "get_keyring", Broken)
     assert passphrases.recall(tmp_path) is None
+
+
+# -- use cases shared by the GUI and the CLI ---------------------------------------------------
+
+NEW_PASSPHRASE = "harbour lantern quietly orbit 77"
+
+
+def test_remember_verified_refuses_a_wrong_passphrase(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = MemoryKeyring()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    before = snapshot(vault_dir)
+    with pytest.raises(WrongPassphraseError):
+        passphrases.remember_verified(vault_dir, "a typo in the passphrase")
+    assert backend.secrets == {}
+    assert snapshot(vault_dir) == before  # not counted as a guess either
+    passphrases.remember_verified(vault_dir, PASSPHRASE)
+    assert passphrases.recall(vault_dir) == PASSPHRASE
+
+
+def test_change_checks_the_confirmation_and_keeps_the_keyring_in_step(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = MemoryKeyring()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    with pytest.raises(InvalidInputError, match="differ"):
+        passphrases.change(vault_dir, PASSPHRASE, NEW_PASSPHRASE, NEW_PASSPHRASE + "!")
+    passphrases.change(vault_dir, PASSPHRASE, NEW_PASSPHRASE, NEW_PASSPHRASE)
+    assert passphrases.recall(vault_dir) is None  # nothing was remembered: nothing is now
+    passphrases.remember(vault_dir, NEW_PASSPHRASE)
+    passphrases.change(vault_dir, NEW_PASSPHRASE, PASSPHRASE, PASSPHRASE)
+    assert passphrases.recall(vault_dir) == PASSPHRASE
+    vaults.unlock_vault(vault_dir, PASSPHRASE).close()
+
+
+def test_change_forgets_a_remembered_passphrase_the_keyring_will_not_replace(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Stubborn(MemoryKeyring):
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise RuntimeError("refused")
+
+    backend = Stubborn()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    backend.secrets[("fieldkit", passphrases._account(vault_dir))] = PASSPHRASE
+    passphrases.change(vault_dir, PASSPHRASE, NEW_PASSPHRASE, NEW_PASSPHRASE)
+    assert backend.secrets == {}  # the old one opens nothing any more
+    vaults.unlock_vault(vault_dir, NEW_PASSPHRASE).close()

@@ -1,13 +1,10 @@
 """Changing the vault's passphrase: the old one, the new one twice, a live strength meter.
 
-The work (two key derivations and an atomic rewrite of the key file) runs in the task runner. A
-passphrase remembered in the keyring is replaced by the new one.
+The work (``services.passphrases.change``: two key derivations, an atomic rewrite of the key file,
+and a passphrase remembered in the keyring replaced by the new one) runs in the task runner.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QVBoxLayout, QWidget
 
@@ -18,18 +15,7 @@ from fieldkit.gui.session import VaultSession
 from fieldkit.gui.strength import StrengthMeter
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _
-
-if TYPE_CHECKING:
-    from fieldkit.vault.store import Vault
-
-
-def _change(folder: Path, vault: Vault, old: str, new: str, confirmation: str) -> None:
-    from fieldkit.services import passphrases, vaults
-
-    passphrases.check_new_passphrase(new, confirmation)
-    vaults.change_passphrase(folder, old, new, vault=vault)
-    if passphrases.recall(folder) is not None:
-        passphrases.remember(folder, new)
+from fieldkit.services import passphrases
 
 
 class ChangePassphraseDialog(QDialog):
@@ -81,7 +67,7 @@ class ChangePassphraseDialog(QDialog):
         self._set_working(True)
         self._runner.run(
             "change passphrase",
-            lambda: _change(folder, vault, old, new, again),
+            lambda: passphrases.change(folder, old, new, again, vault=vault),
             lambda _none: self._done(),
             self._failed,
             owner=self,

@@ -1,4 +1,7 @@
-"""The open vault of this window, if any, and the wrong passphrases typed since the last unlock."""
+"""The open vault of this window, if any.
+
+Wrong passphrases are counted by ``services.unlocking``, on disk beside the key file, so that the
+growing wait after them survives a restart; the session holds no count of its own."""
 
 from __future__ import annotations
 
@@ -13,15 +16,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_DELAY_SECONDS = 60
-
-
-def retry_delay(failures: int) -> int:
-    """Seconds to wait after ``failures`` wrong passphrases in a row: 1, 2, 4, 8 ... at most 60."""
-    if failures <= 0:
-        return 0
-    return int(min(2 ** (failures - 1), MAX_DELAY_SECONDS))
-
 
 class VaultSession(QObject):
     """Holds the unlocked :class:`Vault` (or nothing). ``close()`` disposes of its engine."""
@@ -33,8 +27,6 @@ class VaultSession(QObject):
         super().__init__(parent)
         self.folder = folder
         self._vault: Vault | None = None
-        self.failed_attempts = 0
-        """Wrong passphrases since the last unlock; the next unlock writes them to the audit log."""
 
     @property
     def vault(self) -> Vault:
@@ -50,7 +42,6 @@ class VaultSession(QObject):
         if self._vault is not None:
             self._vault.close()
         self._vault = vault
-        self.failed_attempts = 0
         log.info("vault unlocked")
         self.opened.emit()
 

@@ -4,8 +4,9 @@ change the passphrase, and the purge policy for what headquarters has acknowledg
 Language and auto-lock time are non-secret preferences (``services.preferences``). Remembering
 uses the system keyring, and only a safe one: where there is none, the box is disabled and says
 why. Turning it on asks for the passphrase once more, checked against the vault in the task
-runner, so that a typo is not remembered. The purge policy is kept in the vault itself (it is a
-rule about the vault's content), read and written in the task runner.
+runner (``services.passphrases.remember_verified``), so that a typo is not remembered. The purge
+policy is kept in the vault itself (it is a rule about the vault's content), read and written in
+the task runner.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from fieldkit.gui.passphrase_dialog import ChangePassphraseDialog
 from fieldkit.gui.session import VaultSession
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _, ngettext
-from fieldkit.services import passphrases, preferences, receipts, vaults
+from fieldkit.services import passphrases, preferences, receipts
 from fieldkit.services.preferences import AUTO_LOCK_CHOICES, Preferences
 
 
@@ -47,11 +48,6 @@ def _keyring_state(folder: Path) -> tuple[bool, bool]:
 def _run_all(steps: list[Callable[[], object]]) -> None:
     for step in steps:
         step()
-
-
-def _remember(folder: Path, passphrase: str) -> None:
-    vaults.unlock_vault(folder, passphrase).close()  # refuses a wrong passphrase
-    passphrases.remember(folder, passphrase)
 
 
 class SettingsDialog(QDialog):
@@ -207,7 +203,7 @@ class SettingsDialog(QDialog):
         checking = False
         if self.remember.isChecked() and not self._remembered:
             passphrase = self.remember_passphrase.text()
-            steps.append(lambda: _remember(folder, passphrase))
+            steps.append(lambda: passphrases.remember_verified(folder, passphrase))
             checking = True
         elif self._remembered and not self.remember.isChecked():
             steps.append(lambda: passphrases.forget(folder))

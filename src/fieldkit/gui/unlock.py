@@ -1,6 +1,10 @@
 """The unlock screen. Key derivation runs in the task runner; a wrong passphrase earns a clear
-message and a growing wait (1, 2, 4 ... 60 s) with the button disabled and a countdown. Wrong
-attempts are counted and recorded in the audit log at the next successful unlock.
+message and a growing wait (1, 2, 4 ... 60 s) with the button disabled and a countdown.
+
+Wrong attempts are counted by ``services.unlocking`` in a small file beside the key file, so a
+restart neither skips the wait nor starts the count afresh: the page reads the count first (in
+the runner) and keeps the button disabled until it knows it (Return pressed before that is
+acted on once it is known). The count goes into the audit log at the next successful unlock.
 """
 
 from __future__ import annotations
@@ -15,27 +19,33 @@ from fieldkit.gui.busy import BusyIndicator
 from fieldkit.gui.errors import user_message
 from fieldkit.gui.fields import error_label, passphrase_field
 from fieldkit.gui.page import CentredPage, heading, paragraph
-from fieldkit.gui.session import VaultSession, retry_delay
+from fieldkit.gui.session import VaultSession
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _, ngettext
 
 if TYPE_CHECKING:
+    from fieldkit.services.unlocking import Attempts
     from fieldkit.vault.store import Vault
 
-
-def _unlock(folder: Path, passphrase: str, failed_attempts: int) -> Vault:
-    from fieldkit.services import vaults
-
-    return vaults.unlock_vault(folder, passphrase, failed_attempts=failed_attempts)
+# The services are imported when first used: the page shows before the database libraries load.
 
 
-def _unlock_remembered(folder: Path, failed_attempts: int) -> Vault | None:
-    from fieldkit.services import passphrases
+def _attempts(folder: Path) -> Attempts:
+    from fieldkit.services import unlocking
 
-    remembered = passphrases.recall(folder)
-    if remembered is None:
-        return None
-    return _unlock(folder, remembered, failed_attempts)
+    return unlocking.read_attempts(folder)
+
+
+def _unlock(folder: Path, passphrase: str) -> Vault:
+    from fieldkit.services import unlocking
+
+    return unlocking.unlock(folder, passphrase)
+
+
+def _unlock_remembered(folder: Path) -> Vault | None:
+    from fieldkit.services import unlocking
+
+    return unlocking.unlock_remembered(folder)
 
 
 def _close(vault: Vault | None) -> None:
@@ -50,12 +60,20 @@ def _is_wrong_passphrase(error: BaseException) -> bool:
     return isinstance(error, WrongPassphraseError)
 
 
+def _wait_after(error: BaseException) -> int:
+    """Seconds to wait after a failed attempt: 0 unless it was a counted wrong passphrase."""
+    from fieldkit.services.unlocking import CountedWrongPassphraseError
+
+    return error.attempts.delay if isinstance(error, CountedWrongPassphraseError) else 0
+
+
 class UnlockPage(CentredPage):
     TICK_MS = 1000
     """One second of the countdown (tests shorten it)."""
 
     wait_started = Signal(int)
-    """A wrong passphrase: the seconds to wait before the next attempt."""
+    """The seconds to wait before the next attempt: after a wrong passphrase, or at the start
+    when the wait after one typed before a restart is not over yet."""
 
     def __init__(
         self, session: VaultSession, runner: TaskRunner, parent: QWidget | None = None
@@ -90,7 +108,19 @@ class UnlockPage(CentredPage):
         self._ticker.setInterval(self.TICK_MS)
         self._ticker.timeout.connect(self._tick)
         self._working = False
+        self._ready = False
+        """The count of earlier wrong passphrases is known (until then, no attempt)."""
+        self._submit_when_ready = False
+        self.unlock.setEnabled(False)
         self.setFocusProxy(self.passphrase)
+        folder = session.folder
+        runner.run(
+            "unlock attempts",
+            lambda: _attempts(folder),
+            self._attempts_known,
+            lambda _error: self._attempts_known(None),
+            owner=self,
+        )
 
     @property
     def waiting_seconds(self) -> int:
@@ -101,13 +131,18 @@ class UnlockPage(CentredPage):
     def working(self) -> bool:
         return self._working
 
+    @property
+    def ready(self) -> bool:
+        """The count of earlier wrong passphrases is known."""
+        return self._ready
+
     def try_remembered(self) -> None:
         """Unlock with the passphrase remembered in the keyring, if the user asked for that."""
-        folder, failed = self._session.folder, self._session.failed_attempts
+        folder = self._session.folder
         self._set_working(True, _("Looking for a passphrase remembered on this device…"))
         self._runner.run(
             "unlock (remembered)",
-            lambda: _unlock_remembered(folder, failed),
+            lambda: _unlock_remembered(folder),
             self._remembered_result,
             self._remembered_failed,
             owner=self,
@@ -117,15 +152,18 @@ class UnlockPage(CentredPage):
     def submit(self) -> None:
         if self._working or self._remaining > 0:
             return
+        if not self._ready:
+            self._submit_when_ready = True
+            return
         passphrase = self.passphrase.text()
         if not passphrase:
             self._show_error(_("Type your passphrase."))
             return
-        folder, failed = self._session.folder, self._session.failed_attempts
+        folder = self._session.folder
         self._set_working(True, _("Deriving the key from your passphrase…"))
         self._runner.run(
             "unlock",
-            lambda: _unlock(folder, passphrase, failed),
+            lambda: _unlock(folder, passphrase),
             self._unlocked,
             self._failed,
             owner=self,
@@ -141,17 +179,27 @@ class UnlockPage(CentredPage):
         self._set_working(False)
         self.passphrase.selectAll()
         self.passphrase.setFocus()
-        if not _is_wrong_passphrase(error):
-            self._show_error(user_message(error))
-            return
-        self._session.failed_attempts += 1
         self._show_error(user_message(error))
-        self._remaining = retry_delay(self._session.failed_attempts)
+        self._start_wait(_wait_after(error))
+
+    def _attempts_known(self, attempts: Attempts | None) -> None:
+        self._ready = True
+        self.unlock.setEnabled(not self._working and self._remaining == 0)
+        if attempts is not None:
+            self._start_wait(attempts.wait_left())
+        submit, self._submit_when_ready = self._submit_when_ready, False
+        if submit:
+            self.submit()
+
+    def _start_wait(self, seconds: int) -> None:
+        if seconds <= 0:
+            return
+        self._remaining = seconds
         self.unlock.setEnabled(False)
         self._show_countdown()
         self._ticker.setInterval(self.TICK_MS)
         self._ticker.start()
-        self.wait_started.emit(self._remaining)
+        self.wait_started.emit(seconds)
 
     def _remembered_result(self, vault: Vault | None) -> None:
         self._set_working(False)
@@ -196,7 +244,7 @@ class UnlockPage(CentredPage):
     def _set_working(self, working: bool, what: str = "") -> None:
         self._working = working
         self.passphrase.setReadOnly(working)
-        self.unlock.setEnabled(not working and self._remaining == 0)
+        self.unlock.setEnabled(not working and self._ready and self._remaining == 0)
         if working:
             self.error.hide()
             self.busy.start(what)

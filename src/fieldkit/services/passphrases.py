@@ -1,4 +1,6 @@
-"""Remembering a passphrase in the operating system's keyring (strength lives in the domain).
+"""Remembering a passphrase in the operating system's keyring (strength lives in the domain),
+and the two use cases around it that the GUI and the CLI share: changing the passphrase (which
+keeps a remembered one in step) and remembering one only once it is checked against the vault.
 
 Remembering is opt-in, per vault, and refused on any keyring that stores secrets in a
 plain or home-made file (``keyrings.alt``) or that does not store them at all.
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fieldkit.domain.passphrases import (
     MAX_LENGTH,
@@ -21,6 +24,10 @@ from fieldkit.domain.passphrases import (
 )
 from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
+from fieldkit.vault import keyfile
+
+if TYPE_CHECKING:
+    from fieldkit.vault.store import Vault
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +40,13 @@ __all__ = [
     "SCORE_LABELS",
     "KeyringUnavailableError",
     "Strength",
+    "change",
     "check_new_passphrase",
     "forget",
     "keyring_available",
     "recall",
     "remember",
+    "remember_verified",
     "strength",
 ]
 
@@ -110,3 +119,32 @@ def forget(folder: Path) -> None:
         backend.delete_password(KEYRING_SERVICE, _account(folder))  # type: ignore[attr-defined]
     except Exception as exc:  # nothing remembered, or the keyring is gone
         log.info("keyring: nothing forgotten (%s)", type(exc).__name__)
+
+
+# -- use cases ----------------------------------------------------------------------------------
+
+
+def remember_verified(folder: Path, passphrase: str) -> None:
+    """Remember ``passphrase`` once it has opened the key file (a typo is never remembered).
+
+    Raises ``WrongPassphraseError`` for a wrong one; the vault's files are not touched, and a
+    check made while the vault is open is no guess, so it is not counted against unlocking."""
+    keyfile.read_key_file(folder).unwrap(passphrase)
+    remember(folder, passphrase)
+
+
+def change(folder: Path, old: str, new: str, confirmation: str, vault: Vault | None = None) -> None:
+    """Change the passphrase (``new`` typed twice), keeping a remembered one in step.
+
+    If the keyring held the old passphrase but refuses the new one, the old one is forgotten:
+    it no longer opens the vault, and the passphrase change itself has succeeded."""
+    from fieldkit.services import vaults  # vaults imports this module
+
+    check_new_passphrase(new, confirmation)
+    vaults.change_passphrase(folder, old, new, vault=vault)
+    if recall(folder) is None:
+        return
+    try:
+        remember(folder, new)
+    except KeyringUnavailableError:
+        forget(folder)
