@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fieldkit.services import records
 from tests.cli.conftest import Run
 from tests.conftest import DATA, PASSPHRASE, all_types_answers, cli_env, write_json
 
@@ -120,6 +121,24 @@ def test_forms_validate_lists_every_problem_on_stdout(run: Run, tmp_path: Path) 
     assert any("'version' is missing" in line for line in lines)
     assert any("field 'b': 'colour'" in line for line in lines)
     assert run.err == "fieldkit-cli: five.yaml: 5 problems; the form cannot be used.\n"
+
+
+def test_forms_install_lists_every_problem_on_stdout(run: Run, tmp_path: Path) -> None:
+    five = tmp_path / "five.yaml"
+    five.write_text(FIVE_PROBLEMS)
+    installed = run("forms", "list", "--json")
+    validated = run("forms", "validate", str(five), code=1)
+    out = run("forms", "install", str(five), code=1)  # the runner checks: one line on stderr
+    assert out == validated and len(out.splitlines()) == 5
+    assert "(and" not in run.err
+    assert run.err == "fieldkit-cli: five.yaml: 5 problems; the form cannot be used.\n"
+    assert run("forms", "list", "--json") == installed
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        (DATA / "forms" / "all-types.yaml").read_text().replace("type: integer", "type: int", 1)
+    )
+    assert run("forms", "install", str(one), code=1) == ""
+    assert run.err.startswith("fieldkit-cli: one.yaml:") and "int" in run.err
 
 
 def test_record_lifecycle(run: Run, tmp_path: Path) -> None:
@@ -300,6 +319,16 @@ def test_record_list_takes_years_months_and_days(run: Run, tmp_path: Path) -> No
 
 def test_unknown_record(run: Run) -> None:
     run("record", "show", "deadbeefdeadbeef", code=1)
+    assert "No record" in run.err
+
+
+def test_a_shortened_id_needs_as_many_characters_as_the_readme_says(run: Run) -> None:
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert f"a record id may be shortened to its first {records.MIN_ID_PREFIX} or more" in readme
+    record_id = run("record", "new", "all-types").strip()
+    shortest = record_id[: records.MIN_ID_PREFIX]
+    assert json.loads(run("record", "show", shortest, "--json"))["id"] == record_id
+    run("record", "show", shortest[:-1], code=1)
     assert "No record" in run.err
 
 

@@ -14,7 +14,8 @@ from fieldkit.domain.geo import parse_geopoint
 from fieldkit.services import records, vaults
 from fieldkit.services.forms import read_form_file
 from tests.cli.conftest import Run
-from tests.conftest import DATA, PASSPHRASE, write_json
+from tests.conftest import DATA, PASSPHRASE, all_types_answers, write_json
+from tests.services.test_records import _acknowledge_and_purge
 
 POSITIONS = {
     "decimal": "12.8420, -11.2360",
@@ -67,6 +68,54 @@ def test_a_draft_with_malformed_repeat_entries_is_shown(run: Run, env: Path) -> 
         vault.close()
     text = run("record", "show", record_id)
     assert "Person 1" in text and "not an entry" in text and "Count: x" in text
+
+
+def test_a_group_with_nothing_to_show_has_no_heading(run: Run, tmp_path: Path) -> None:
+    answers = write_json(tmp_path / "a.json", {"subject": "No place given"})
+    record_id = run("record", "new", "all-types", "--data", str(answers)).strip()
+    assert "Where" not in run("record", "show", record_id).splitlines()
+    placed = write_json(tmp_path / "b.json", {"subject": "S", "place": "Ford"})
+    record_id = run("record", "new", "all-types", "--data", str(placed)).strip()
+    lines = run("record", "show", record_id).splitlines()
+    assert lines[lines.index("Where") + 1] == "  Place: Ford"
+
+
+def _purged_record(run: Run, env: Path, tmp_path: Path) -> str:
+    answers = write_json(tmp_path / "a.json", all_types_answers())
+    record_id = run("record", "new", "all-types", "--data", str(answers), "--final").strip()
+    run("record", "amend", record_id, "--data", str(answers))
+    vault = vaults.unlock_vault(env, PASSPHRASE)
+    try:
+        _acknowledge_and_purge(vault, record_id)
+    finally:
+        vault.close()
+    return record_id
+
+
+def test_show_a_purged_record(run: Run, env: Path, tmp_path: Path) -> None:
+    record_id = _purged_record(run, env, tmp_path)
+    shown = json.loads(run("record", "show", record_id, "--json"))
+    assert shown["purged"] is True and shown["data"] is None
+    assert shown["chain_valid"] is True  # a purge is not tampering
+    assert [(r["purged"], r["signature_valid"]) for r in shown["revisions"]] == [(True, None)] * 2
+    text = run("record", "show", record_id)
+    assert text.rstrip("\n").splitlines()[-1] == (
+        "The content of this record was removed on this device after headquarters acknowledged "
+        "it; its hashes and signatures are kept."
+    )
+    assert "INVALID" not in text and "Where" not in text and "Person" not in text
+    assert text.count(" purged") == 2  # the signature column of both revisions
+
+
+def test_amend_refuses_a_purged_record(run: Run, env: Path, tmp_path: Path) -> None:
+    record_id = _purged_record(run, env, tmp_path)
+    before = run("record", "show", record_id, "--json")
+    answers = write_json(tmp_path / "new.json", all_types_answers(subject="After the purge"))
+    run("record", "amend", record_id, "--data", str(answers), code=1)
+    assert run.err == (
+        f"fieldkit-cli: Record {record_id[:12]} cannot be amended: its content was purged.\n"
+    )
+    assert run("record", "show", record_id, "--json") == before
 
 
 CANARY = "canary-7f3a-do-not-print"

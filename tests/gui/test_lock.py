@@ -169,7 +169,7 @@ def test_the_panic_lock_does_not_wait_for_a_running_task(qtbot: Any, unlocked: S
     assert ended.wait(WAIT_MS / 1000)
     qtbot.waitUntil(lambda: unlocked.runner.wait(0), timeout=WAIT_MS)
     QApplication.processEvents()  # the task's result is queued to the main thread: drop it
-    assert seen == {"released": True, "vault": "the vault is locked"}
+    assert seen == {"released": True, "vault": "The vault is locked."}
     assert delivered == []  # the task reported to nobody
     unlock(qtbot, unlocked)
     assert records.detail(unlocked.session.vault, editor.record_id).draft == {

@@ -341,3 +341,77 @@ def test_lists_follow_the_reader_s_language(vault: Any) -> None:
     assert titles["fr"] != titles["en"] and titles["ar"] not in (titles["en"], titles["fr"])
     assert places == {"en": "Kayes, Mali", "fr": "Kayes, Mali"}
     assert records.list_items(vault, RecordFilter(search="renouvelables"))[0].id == record_id
+
+
+def _acknowledge_and_purge(vault: Any, record_id: str) -> None:
+    """What importing a receipt does with the purge setting on (services/receipts.py)."""
+    from fieldkit.domain.records import RecordStatus, utc_timestamp
+    from fieldkit.services import receipts
+
+    with vault.write() as session:
+        hashes = [row.sha256 for row in repo.revisions(session, record_id)]
+        records.mark_status(
+            session, hashes, RecordStatus.ACKNOWLEDGED, acknowledged_at=utc_timestamp()
+        )
+        assert receipts.purge_acknowledged(session) == 1
+
+
+def _revision_rows(vault: Any) -> list[tuple[Any, ...]]:
+    with vault.read() as session:
+        return [
+            tuple(row)
+            for row in session.connection().exec_driver_sql(
+                "SELECT record_id, number, sha256, content FROM revision ORDER BY record_id, number"
+            )
+        ]
+
+
+def test_a_purged_record_cannot_be_amended_by_any_path(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    records.amend(vault, record_id, all_types_answers(count=4))
+    _acknowledge_and_purge(vault, record_id)
+    before = _revision_rows(vault)
+    expected = f"Record {record_id[:12]} cannot be amended: its content was purged."
+    with pytest.raises(ConflictError) as by_start:
+        records.start_amendment(vault, record_id)
+    with pytest.raises(ConflictError) as by_amend:
+        records.amend(vault, record_id, all_types_answers(count=5))
+    with pytest.raises(ConflictError) as by_draft:  # a draft typed without starting one
+        records.save_draft(vault, record_id, all_types_answers(count=6))
+    assert by_start.value.user_message == expected
+    assert by_amend.value.user_message == expected
+    assert by_draft.value.user_message == expected
+    assert _revision_rows(vault) == before
+    detail = records.detail(vault, record_id)
+    assert detail.draft is None and len(detail.revisions) == 2
+
+
+def test_a_purge_is_not_reported_as_tampering(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    records.amend(vault, record_id, all_types_answers(count=4))
+    _acknowledge_and_purge(vault, record_id)
+    detail = records.detail(vault, record_id)
+    assert detail.purged and detail.sealed is None
+    assert [(r.purged, r.signature_valid) for r in detail.revisions] == [(True, None)] * 2
+    assert detail.chain_valid
+    shown = detail.to_json()
+    assert shown["purged"] is True and shown["chain_valid"] is True
+    assert [r["signature_valid"] for r in shown["revisions"]] == [None, None]
+    assert [r["purged"] for r in shown["revisions"]] == [True, True]
+    kept = records.create(vault, "all-types", all_types_answers(), final=True)
+    assert records.detail(vault, kept).to_json()["purged"] is False
+
+
+def test_a_purged_record_with_a_broken_chain_is_still_invalid(vault: Any) -> None:
+    """Judged on the hashes that remain: a purged revision that does not name the hash of the
+    one before it breaks the chain."""
+    record_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    records.amend(vault, record_id, all_types_answers(count=4))
+    _acknowledge_and_purge(vault, record_id)
+    with vault.write() as session:
+        conn = session.connection()
+        conn.exec_driver_sql("DROP TRIGGER revision_sealed_no_update")
+        conn.exec_driver_sql("UPDATE revision SET previous = 'forged' WHERE number = 2")
+    detail = records.detail(vault, record_id)
+    assert detail.purged and not detail.chain_valid
+    assert detail.to_json()["chain_valid"] is False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,22 +59,29 @@ def cmd_list(ctx: Context) -> int:
     return 0
 
 
-def cmd_validate(ctx: Context) -> int:
+@contextlib.contextmanager
+def _every_problem_listed(path: Path) -> Iterator[None]:
+    """A form with several problems: every one on stdout, one per line (as `audit verify` lists
+    its findings); the one line on stderr says how many there are and that the form cannot be
+    used. A single problem is the line on stderr itself."""
     try:
-        form, dropped = form_service.validate_file(ctx.args.file)
+        yield
     except FormError as exc:
         if len(exc.problems) > 1:
-            # Every problem on stdout, one per line (as `audit verify` lists its findings); the
-            # one line on stderr says that the form cannot be used.
             for line in exc.lines():
                 print(clean(line))
             sys.stdout.flush()
             raise InvalidInputError(
                 _("{name}: {n} problems; the form cannot be used.").format(
-                    name=ctx.args.file.name, n=len(exc.problems)
+                    name=path.name, n=len(exc.problems)
                 )
             ) from None
         raise
+
+
+def cmd_validate(ctx: Context) -> int:
+    with _every_problem_listed(ctx.args.file):
+        form, dropped = form_service.validate_file(ctx.args.file)
     _report_dropped(dropped)
     fields = sum(1 for _ in form.walk())
     print(
@@ -117,7 +126,9 @@ def _report_dropped(descriptions: list[str]) -> None:
 
 
 def cmd_install(ctx: Context) -> int:
-    result = form_service.install_file(ctx.vault(), ctx.args.file)
+    vault = ctx.vault()
+    with _every_problem_listed(ctx.args.file):
+        result = form_service.install_file(vault, ctx.args.file)
     _report_dropped(list(result.not_carried_over))
     if result.installed:
         print(

@@ -249,32 +249,40 @@ def _shown(form: FormDefinition, f: FieldDef, value: Any, language: str) -> str 
     return str(stored)
 
 
-def _print_answers(
+def _answer_lines(
     form: FormDefinition, fields: list[FieldDef], data: dict[str, Any], language: str, indent: str
-) -> None:
+) -> list[str]:
+    """The answers to print, one line each (a multi-line answer is indented under its label). A
+    group or repeat entry with nothing to show gets no heading."""
+    lines: list[str] = []
     for f in fields:
         if f.type is FieldType.GROUP:
-            print(f"{indent}{clean(form.label(f, language))}")
-            _print_answers(form, f.fields, data, language, indent + "  ")
+            inner = _answer_lines(form, f.fields, data, language, indent + "  ")
+            if inner:
+                lines.append(f"{indent}{clean(form.label(f, language))}")
+                lines.extend(inner)
         elif f.type is FieldType.REPEAT:
             items = data.get(f.name) or []
             if not isinstance(items, list):  # a draft may hold anything a data file gave
-                print(f"{indent}{clean(form.label(f, language))}: {clean(_raw(items))}")
+                lines.append(f"{indent}{clean(form.label(f, language))}: {clean(_raw(items))}")
                 continue
             for number, item in enumerate(items, start=1):
-                print(f"{indent}{clean(form.label(f, language))} {number}")
                 if isinstance(item, dict):
-                    _print_answers(form, f.fields, item, language, indent + "  ")
+                    inner = _answer_lines(form, f.fields, item, language, indent + "  ")
                 else:
-                    print(f"{indent}  {clean(_raw(item))}")
+                    inner = [f"{indent}  {clean(_raw(item))}"]
+                if inner:
+                    lines.append(f"{indent}{clean(form.label(f, language))} {number}")
+                    lines.extend(inner)
         elif f.type is not FieldType.NOTE and data.get(f.name) is not None:
             value = _shown(form, f, data[f.name], language)
             if value is None:
                 continue
-            lines = (
+            text = (
                 clean(value) if "\n" not in value else value.replace("\n", "\n" + indent + "    ")
             )
-            print(f"{indent}{clean(form.label(f, language))}: {lines}")
+            lines.append(f"{indent}{clean(form.label(f, language))}: {text}")
+    return lines
 
 
 def cmd_show(ctx: Context) -> int:
@@ -313,16 +321,24 @@ def cmd_show(ctx: Context) -> int:
                     r.key_id[:12],
                     _(r.status),
                     r.sha256[:16],
-                    _("valid")
-                    if r.signature_valid
-                    else (_("purged") if r.purged else _("INVALID")),
+                    _("purged")
+                    if r.signature_valid is None
+                    else (_("valid") if r.signature_valid else _("INVALID")),
                 ]
                 for r in detail.revisions
             ],
         )
-    shown = view(detail.data) or {}
     print()
-    _print_answers(form, form.fields, shown, ctx.language, "")
+    if detail.purged and detail.draft is None:
+        print(
+            _(
+                "The content of this record was removed on this device after headquarters "
+                "acknowledged it; its hashes and signatures are kept."
+            )
+        )
+        return 0
+    for line in _answer_lines(form, form.fields, view(detail.data) or {}, ctx.language, ""):
+        print(line)
     return 0
 
 

@@ -48,6 +48,8 @@ from fieldkit.vault.store import Vault
 
 MAX_DRAFT_BYTES = 10 * 1024 * 1024
 SHOWN_PROBLEMS = 5
+MIN_ID_PREFIX = 6
+"""The fewest characters of a record id that :func:`resolve` takes for the whole id (README.md)."""
 Clock = Callable[[], dt.datetime]
 
 
@@ -80,7 +82,9 @@ class RevisionInfo:
     exported_at: str | None
     bundle_seq: int | None
     acknowledged_at: str | None
-    signature_valid: bool
+    signature_valid: bool | None
+    """Whether the stored content still hashes to ``sha256`` and carries its signer's signature;
+    None for a purged revision, whose content (and so what was signed) is gone."""
     purged: bool
 
     def to_json(self) -> dict[str, Any]:
@@ -145,10 +149,18 @@ class RecordDetail:
         return self.draft if self.draft is not None else (self.sealed or {})
 
     @property
+    def purged(self) -> bool:
+        """Whether the content was removed from this device after headquarters acknowledged it."""
+        return bool(self.revisions) and self.revisions[-1].purged
+
+    @property
     def chain_valid(self) -> bool:
+        """No revision fails its check and each names the hash of the one before it. A purged
+        revision cannot be checked (its content is gone), so it is judged on the hashes that
+        remain: a purge is not mistaken for tampering."""
         previous = None
         for revision in self.revisions:
-            if not revision.signature_valid or revision.previous != previous:
+            if revision.signature_valid is False or revision.previous != previous:
                 return False
             previous = revision.sha256
         return True
@@ -159,6 +171,7 @@ class RecordDetail:
             "data": self.sealed,
             "revisions": [r.to_json() for r in self.revisions],
             "chain_valid": self.chain_valid,
+            "purged": self.purged,
         }
 
 
@@ -441,11 +454,13 @@ def import_lines(
 
 
 def resolve(session: Session, given: str) -> RecordRow:
-    """A record by its id, or by an unambiguous prefix of at least 6 characters."""
+    """A record by its id, or by an unambiguous prefix of at least ``MIN_ID_PREFIX`` characters."""
     row = repo.get_record(session, given)
     if row is not None:
         return row
-    matches = repo.find_record_by_prefix(session, given.lower()) if len(given) >= 6 else []
+    matches = (
+        repo.find_record_by_prefix(session, given.lower()) if len(given) >= MIN_ID_PREFIX else []
+    )
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -457,6 +472,17 @@ def resolve(session: Session, given: str) -> RecordRow:
 
 def _record_form(session: Session, row: RecordRow) -> FormDefinition:
     return form_service.version(session, row.form_id, row.form_version)
+
+
+def _amendable_content(session: Session, row: RecordRow) -> bytes:
+    """The newest sealed content, which an amendment starts from. A record whose content was
+    purged (see ``services.receipts``) cannot be amended: its answers are gone from here."""
+    head = repo.head_revision(session, row.id)
+    if head is None or head.content is None:
+        raise ConflictError(
+            _("Record {id} cannot be amended: its content was purged.").format(id=row.id[:12])
+        )
+    return head.content
 
 
 def save_draft(
@@ -471,6 +497,8 @@ def save_draft(
     for showing problems beside fields; only structural problems are refused."""
     with vault.write() as session:
         row = resolve(session, record_id)
+        if row.draft is None and row.revision_count:  # an amendment not started as one
+            _amendable_content(session, row)
         form = _record_form(session, row)
         outcome = validation.check(form, data, language=language, clock=clock)
         structural = _structural(outcome.problems)
@@ -556,6 +584,7 @@ def amend(
                     id=row.id[:12]
                 )
             )
+        _amendable_content(session, row)
         return _seal_onto(
             session, row, data, language, clock, vault_service.signing_key(vault, session)
         )
@@ -567,12 +596,8 @@ def start_amendment(vault: Vault, record_id: str) -> dict[str, Any]:
         row = resolve(session, record_id)
         if row.draft is not None:
             return dict(json.loads(row.draft))
-        head = repo.head_revision(session, row.id)
-        if head is None or head.content is None:
-            raise ConflictError(
-                _("Record {id} cannot be amended: its content was purged.").format(id=row.id[:12])
-            )
-        data = dict(RevisionEnvelope.from_json(json.loads(head.content)).data)
+        content = _amendable_content(session, row)
+        data = dict(RevisionEnvelope.from_json(json.loads(content)).data)
         row.draft = _draft_text(data)
         row.updated_at = utc_timestamp()
         session.add(row)
@@ -614,8 +639,11 @@ def count(vault: Vault, filters: RecordFilter) -> int:
         return repo.count_records(session, filters)
 
 
-def _verified(row: RevisionRow, signer: PublicIdentity | None) -> bool:
-    """Whether the stored revision still hashes to its hash and carries its signer's signature."""
+def _verified(row: RevisionRow, signer: PublicIdentity | None) -> bool | None:
+    """Whether the stored revision still hashes to its hash and carries its signer's signature;
+    None when its content was purged (nothing is left to check the signature against)."""
+    if row.content is None:
+        return None
     content = row.content if isinstance(row.content, bytes) else None
     return bool(
         signer is not None
@@ -625,7 +653,7 @@ def _verified(row: RevisionRow, signer: PublicIdentity | None) -> bool:
     )
 
 
-def _revision_info(row: RevisionRow, *, signature_valid: bool) -> RevisionInfo:
+def _revision_info(row: RevisionRow, *, signature_valid: bool | None) -> RevisionInfo:
     return RevisionInfo(
         number=row.number,
         sha256=row.sha256,

@@ -6,13 +6,19 @@ the pragmas in the order security.md gives. SQLAlchemy receives it through ``cre
 ``sqlite://`` URL with ``module=sqlcipher3.dbapi2`` and an explicit ``QueuePool``; this avoids
 the traps of the ``sqlite+pysqlcipher`` dialect (a singleton-per-thread pool, connect listeners
 that run before the key, an empty ``PRAGMA key`` sent after a custom creator).
+
+The ``creator`` is a :class:`VaultConnector`, the only holder of the database key once the engine
+exists. :meth:`VaultConnector.forget` (called when the vault is locked) overwrites and drops the
+key; from then on every attempt to connect raises :class:`VaultLockedError`, also on the fresh pool
+that ``Engine.dispose()`` puts in place of the old one, so code that still holds the engine, the
+vault or a session can never reconnect.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +27,7 @@ import sqlcipher3.dbapi2
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import QueuePool
 
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ConflictError, FieldkitError
 from fieldkit.files import OWNER_ONLY_FILE
 from fieldkit.i18n import _
 
@@ -46,6 +52,15 @@ class PlainSQLiteError(FieldkitError):
 
 class DatabaseKeyError(FieldkitError):
     """The database does not open with the key from the key file."""
+
+
+class VaultLockedError(ConflictError, RuntimeError):
+    """The vault was locked: its key is gone and nothing can connect to it any more.
+
+    Also a ``RuntimeError``, which is what a locked vault raised before it had a typed error."""
+
+    def __init__(self) -> None:
+        super().__init__(_("The vault is locked."))
 
 
 def _quiet_sqlcipher_log() -> None:
@@ -86,7 +101,7 @@ def refuse_plain_database_file(path: Path) -> None:
         )
 
 
-def open_connection(path: Path, key: bytes) -> Any:
+def open_connection(path: Path, key: bytes | bytearray) -> Any:
     """A keyed, proven, configured connection to the vault database."""
     conn = _raw_connect(str(path))
     try:
@@ -120,6 +135,34 @@ def open_connection(path: Path, key: bytes) -> Any:
     return conn
 
 
+class VaultConnector:
+    """The engine's ``creator``: opens keyed connections until :meth:`forget` drops the key.
+
+    The key is kept in a ``bytearray`` of its own, overwritten with zeros when forgotten (Python
+    cannot promise that no other copy of it exists, but this one does not outlive the lock)."""
+
+    def __init__(self, path: Path, key: bytes | bytearray) -> None:
+        self.path = path
+        self._key: bytearray | None = bytearray(key)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Any:
+        # Under the lock, so that forget() never overwrites the key while a connection is keyed
+        # with it: a connection is either made before the lock (and closed on its return to the
+        # pool, see store.py) or refused.
+        with self._lock:
+            if self._key is None:
+                raise VaultLockedError()
+            return open_connection(self.path, self._key)
+
+    def forget(self) -> None:
+        """Overwrite and drop the key; every later connection attempt raises VaultLockedError."""
+        with self._lock:
+            key, self._key = self._key, None
+            if key is not None:
+                key[:] = bytes(len(key))
+
+
 def _create_owner_only(path: Path) -> None:
     """Create an empty database file readable by its owner only. SQLite gives its -wal and -shm
     files the database file's permissions, so they are owner-only too, whatever the umask."""
@@ -130,14 +173,14 @@ def _create_owner_only(path: Path) -> None:
     os.close(fd)
 
 
-def create_vault_engine(path: Path, key: bytes, pool_size: int = 4) -> Engine:
-    """An engine whose every connection comes from :func:`open_connection`."""
-    refuse_plain_database_file(path)
-    _create_owner_only(path)
-    creator: Callable[[], Any] = lambda: open_connection(path, key)  # noqa: E731
+def build_vault_engine(connector: VaultConnector, pool_size: int = 4) -> Engine:
+    """An engine whose every connection comes from ``connector`` (so from
+    :func:`open_connection`)."""
+    refuse_plain_database_file(connector.path)
+    _create_owner_only(connector.path)
     engine = create_engine(
         "sqlite://",
-        creator=creator,
+        creator=connector,
         module=sqlcipher3.dbapi2,
         poolclass=QueuePool,
         pool_size=pool_size,
@@ -148,3 +191,9 @@ def create_vault_engine(path: Path, key: bytes, pool_size: int = 4) -> Engine:
     with engine.connect():
         pass
     return engine
+
+
+def create_vault_engine(path: Path, key: bytes, pool_size: int = 4) -> Engine:
+    """An engine with a connector of its own (one that is never told to forget the key: the
+    vault uses :func:`build_vault_engine` with a connector it keeps, see store.py)."""
+    return build_vault_engine(VaultConnector(path, key), pool_size)

@@ -1,8 +1,16 @@
 """An unlocked vault: the engine and short sessions, one per unit of work.
 
 The open vault also keeps the device's signing key once it was first needed, so that sealing a
-record does not read and parse it from the database every time. Closing the vault (on lock) drops
-it with the engine and the database key.
+record does not read and parse it from the database every time.
+
+Closing the vault (on lock and panic-lock) drops the signing key, makes the engine's connector
+overwrite and forget the database key, and disposes of the pool. From then on nothing
+reconnects: ``read()``, ``write()``, ``engine`` and ``signing_key()`` raise
+:class:`VaultLockedError`, and so does anything that still holds the engine or a session and
+needs a new connection (the connector refuses, also on the fresh pool that disposing puts in
+place). A connection that is checked out at that moment (a unit of work running on another
+thread) is left to finish its transaction, so that a save in flight is not cut off halfway; it
+is closed, not pooled, when it is returned.
 """
 
 from __future__ import annotations
@@ -13,10 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
 from fieldkit.crypto.identity import SigningKey
-from fieldkit.vault.engine import create_vault_engine, database_path
+from fieldkit.vault.engine import (
+    VaultConnector,
+    VaultLockedError,
+    build_vault_engine,
+    database_path,
+)
+
+__all__ = ["WRITE_OPTION", "Vault", "VaultLockedError"]
 
 WRITE_OPTION = "fieldkit_write"
 
@@ -29,22 +45,32 @@ def _begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def _close_on_return(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    """After the lock, a connection that comes back to the pool is closed instead of kept."""
+    record.invalidate()
+
+
 class Vault:
     """An open vault. ``read()`` and ``write()`` give short sessions; ``close()`` locks it."""
 
     def __init__(self, folder: Path, database_key: bytes, database: Path | None = None) -> None:
         self.folder = folder
-        self._engine: Engine | None = create_vault_engine(
+        self._connector: VaultConnector | None = VaultConnector(
             database or database_path(folder), database_key
         )
+        try:
+            self._engine: Engine | None = build_vault_engine(self._connector)
+        except BaseException:
+            self._connector.forget()
+            raise
         event.listen(self._engine, "begin", _begin)
-        self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+        self._writer: Engine | None = self._engine.execution_options(**{WRITE_OPTION: True})
         self._signing_key: SigningKey | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            raise RuntimeError("the vault is locked")
+            raise VaultLockedError()
         return self._engine
 
     @property
@@ -59,9 +85,10 @@ class Vault:
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction: committed on success, rolled back on error."""
-        if self._engine is None:
-            raise RuntimeError("the vault is locked")
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+        writer = self._writer
+        if writer is None:
+            raise VaultLockedError()
+        with Session(writer, expire_on_commit=False) as session, session.begin():
             yield session
 
     def signing_key(self, load: Callable[[], SigningKey]) -> SigningKey:
@@ -69,7 +96,7 @@ class Vault:
         :meth:`close`. (A vault has one active identity; a key rotation must call
         :meth:`forget_signing_key`.)"""
         if self._engine is None:
-            raise RuntimeError("the vault is locked")
+            raise VaultLockedError()
         if self._signing_key is None:
             self._signing_key = load()
         return self._signing_key
@@ -78,9 +105,16 @@ class Vault:
         self._signing_key = None
 
     def close(self) -> None:
-        """Dispose of every connection; the database key and the signing key go with them."""
+        """Lock: drop the signing key and the database key, dispose of every idle connection,
+        and have the ones in use closed when they are returned (see the module's docstring).
+        Closing twice is harmless."""
+        engine, self._engine, self._writer = self._engine, None, None
         self._signing_key = None
-        if self._engine is not None:
-            self._engine.dispose()
-        self._engine = None
-        self._writer = None  # type: ignore[assignment]
+        connector, self._connector = self._connector, None
+        if engine is not None:
+            # Before the key goes: a connection made up to that moment is closed on its return.
+            event.listen(engine.pool, "checkin", _close_on_return)
+        if connector is not None:
+            connector.forget()
+        if engine is not None:
+            engine.dispose()
