@@ -37,7 +37,14 @@ class FakeEditor(QWidget):
     discarded = Signal(str)
     made: list[FakeEditor] = []  # noqa: RUF012 - a registry the tests read
 
-    def __init__(self, vault: Any, record_id: str, language: str, parent: QWidget | None = None):
+    def __init__(
+        self,
+        vault: Any,
+        record_id: str,
+        language: str,
+        parent: QWidget | None = None,
+        runner: Any = None,
+    ):
         super().__init__(parent)
         self.vault, self.record_id, self.language = vault, record_id, language
         self.subject = QLineEdit(records.detail(vault, record_id).data.get("subject", ""))
@@ -62,7 +69,14 @@ class FakeViewer(QWidget):
     closed = Signal()
     made: list[FakeViewer] = []  # noqa: RUF012 - a registry the tests read
 
-    def __init__(self, vault: Any, record_id: str, language: str, parent: QWidget | None = None):
+    def __init__(
+        self,
+        vault: Any,
+        record_id: str,
+        language: str,
+        parent: QWidget | None = None,
+        runner: Any = None,
+    ):
         super().__init__(parent)
         self.record_id = record_id
         self.cleared = False

@@ -3,6 +3,7 @@ and the purge policy in the settings."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -197,21 +198,55 @@ def test_a_lock_during_the_export_dialog_closes_and_clears_it(
 
 
 def test_a_lock_while_the_export_runs_leaves_records_and_stick_consistent(
-    qtbot: Any, unlocked: Shell, stick: Path, hq: Headquarters
+    qtbot: Any, unlocked: Shell, stick: Path, hq: Headquarters, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The lock does not wait for the export: the export goes on against a locked vault, which
+    refuses it, so nothing is marked exported. The next export puts the same records in bundle 1,
+    so headquarters sees no gap."""
+    from fieldkit.services import exporting
+
     vault = unlocked.session.vault
     enrolment.enroll(vault, hq.enrolment_file())
     seal(vault, ["Fuel levy at the ford", "Timber convoy"])
+    started, locked, ended = threading.Event(), threading.Event(), threading.Event()
+    real_export = exporting.export
+
+    def export_across_a_lock(vault: Any, folder: Path, progress: Any = None) -> Any:
+        def held(done: int, total: int) -> None:
+            started.set()
+            assert locked.wait(WAIT_MS / 1000)
+            if progress is not None:
+                progress(done, total)
+
+        try:
+            return real_export(vault, folder, held)
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(exporting, "export", export_across_a_lock)
     dialog = _export_dialog(qtbot, unlocked)
     dialog.export.click()
+    assert started.wait(WAIT_MS / 1000), "the export began"
     unlocked.window.lock()
-    assert not dialog.isVisible() and dialog.outcome.text() == ""
-    assert not unlocked.session.is_open
+    assert not unlocked.session.is_open and not dialog.isVisible()
+    locked.set()
+    assert ended.wait(WAIT_MS / 1000), "the export ended against the locked vault"
+    assert [p for p in stick.iterdir() if not p.name.endswith(".fkb")] == [], "no temporary file"
+    for leftover in stick.iterdir():
+        hq.open(leftover)  # a bundle left on the stick is complete and valid
+
+    monkeypatch.setattr(exporting, "export", real_export)
     unlock(qtbot, unlocked)
-    bundles = [p for p in stick.iterdir() if p.suffix == ".fkb"]
-    statuses = set(_badges(unlocked).values())
-    assert statuses == ({("exported",)} if bundles else {("final",)})
-    assert all(p.suffix == ".fkb" for p in stick.iterdir())  # no temporary file left behind
+    _reload(qtbot, unlocked, 2)
+    assert set(_badges(unlocked).values()) == {("final",)}, "nothing was marked exported"
+    dialog = _export_dialog(qtbot, unlocked)
+    dialog.export.click()
+    qtbot.waitUntil(dialog.outcome.isVisible, timeout=WAIT_MS)
+    (bundle,) = stick.iterdir()
+    assert hq.open(bundle).manifest.sequence == 1
+    dialog.accept()
+    _reload(qtbot, unlocked, 2)
+    qtbot.waitUntil(lambda: set(_badges(unlocked).values()) == {("exported",)}, timeout=WAIT_MS)
 
 
 def _settings(qtbot: Any, shell: Shell) -> SettingsDialog:

@@ -173,3 +173,15 @@ def test_clear_empties_the_viewer(qtbot: Any, vault: Vault) -> None:
     assert not any("Checkpoint" in text for text in _shown_texts(viewer))
     assert viewer.renderer is not None
     assert viewer.renderer.data() == {}
+
+
+def test_a_purged_revision_is_shown_as_purged_not_as_tampered(qtbot: Any, vault: Vault) -> None:
+    from tests.services.test_records import _acknowledge_and_purge
+
+    record_id = records.create(vault, "all-types", all_types_answers(), final=True)
+    _acknowledge_and_purge(vault, record_id)
+    viewer = open_viewer(qtbot, vault, record_id)
+    (row,) = viewer.history.rows()
+    assert "content purged" in row[3]
+    assert row[5] == "not checked (purged)"
+    assert not viewer.history.warning.isVisible()

@@ -11,6 +11,7 @@ from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
+    from fieldkit.gui.tasks import TaskRunner
     from fieldkit.vault.store import Vault
 
 
@@ -37,28 +38,32 @@ class Viewer(Protocol):
     def clear(self) -> None: ...
 
 
-EditorFactory = Callable[["Vault", str, str, QWidget | None], Editor]
-ViewerFactory = Callable[["Vault", str, str, QWidget | None], Viewer]
+EditorFactory = Callable[["Vault", str, str, QWidget | None, "TaskRunner | None"], Editor]
+ViewerFactory = Callable[["Vault", str, str, QWidget | None, "TaskRunner | None"], Viewer]
 
 
 @dataclass(frozen=True)
 class Documents:
-    """Makes editors and viewers: (vault, record id, language, parent) -> widget."""
+    """Makes editors and viewers: (vault, record id, language, parent, task runner) -> widget."""
 
     editor: EditorFactory
     viewer: ViewerFactory
 
 
-def _editor(vault: Vault, record_id: str, language: str, parent: QWidget | None) -> Editor:
+def _editor(
+    vault: Vault, record_id: str, language: str, parent: QWidget | None, runner: TaskRunner | None
+) -> Editor:
     from fieldkit.gui.forms.editor import RecordEditor
 
-    return RecordEditor(vault, record_id, language, parent)
+    return RecordEditor(vault, record_id, language, parent, runner)
 
 
-def _viewer(vault: Vault, record_id: str, language: str, parent: QWidget | None) -> Viewer:
+def _viewer(
+    vault: Vault, record_id: str, language: str, parent: QWidget | None, runner: TaskRunner | None
+) -> Viewer:
     from fieldkit.gui.forms.viewer import RecordViewer
 
-    return RecordViewer(vault, record_id, language, parent)
+    return RecordViewer(vault, record_id, language, parent, runner)
 
 
 def real_documents() -> Documents:

@@ -137,7 +137,7 @@ class Workspace(QStackedWidget):
         self.close_document()
         try:
             editor = self._documents.editor(
-                self._session.vault, record_id, current_language(), self
+                self._session.vault, record_id, current_language(), self, self._runner
             )
         except Exception as error:  # the editor could not load the record
             log_failure("open editor", error)
@@ -155,7 +155,7 @@ class Workspace(QStackedWidget):
         self.close_document()
         try:
             viewer = self._documents.viewer(
-                self._session.vault, record_id, current_language(), self
+                self._session.vault, record_id, current_language(), self, self._runner
             )
         except Exception as error:  # the viewer could not load the record
             log_failure("open viewer", error)

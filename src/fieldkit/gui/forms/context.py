@@ -1,4 +1,5 @@
-"""What every widget of a rendered form shares: the form, the language, the vault, the mode.
+"""What every widget of a rendered form shares: the form, the language, the vault, the mode, the
+task runner.
 
 Also the small helpers that turn answer paths (``victims[2].victim_sex``) into words a person
 reads: the field's label and the repeat instance it sits in.
@@ -10,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, Sensitivity, localized
+from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _
 from fieldkit.vault.store import Vault
 
@@ -36,6 +38,8 @@ class RenderContext:
     language: str
     vault: Vault | None
     read_only: bool = False
+    runner: TaskRunner | None = None
+    """Where fields send slow work (storing a file, decoding a thumbnail); None outside the app."""
 
     @property
     def fallbacks(self) -> tuple[str, ...]:

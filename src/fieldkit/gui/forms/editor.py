@@ -36,6 +36,7 @@ from fieldkit.domain.validation import Problem
 from fieldkit.errors import FieldkitError
 from fieldkit.gui.forms.problems_dialog import ProblemsDialog
 from fieldkit.gui.forms.renderer import FormRenderer
+from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.services import records
 from fieldkit.vault.store import Vault
@@ -57,10 +58,16 @@ class RecordEditor(QWidget):
     discarded = Signal(str)
 
     def __init__(
-        self, vault: Vault, record_id: str, language: str, parent: QWidget | None = None
+        self,
+        vault: Vault,
+        record_id: str,
+        language: str,
+        parent: QWidget | None = None,
+        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
         self._vault = vault
+        self._runner = runner
         self._record_id = record_id
         self._language = language
         self._dirty = False
@@ -144,7 +151,9 @@ class RecordEditor(QWidget):
             if count
             else _("New record (draft)")
         )
-        self.renderer = FormRenderer(form, self._language, self._vault, parent=self)
+        self.renderer = FormRenderer(
+            form, self._language, self._vault, runner=self._runner, parent=self
+        )
         self.renderer.set_data(data)
         self.renderer.changed.connect(self._changed)
         self.renderer.set_tab_successors(self.footer_buttons())

@@ -140,10 +140,8 @@ class AttachmentInput(FieldInput):
         runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(ctx, field, parent)
-        # The runner comes as an argument, or with the render context once that carries one.
-        self._runner: TaskRunner | None = (
-            runner if runner is not None else getattr(ctx, "runner", None)
-        )
+        # The runner comes as an argument, else with the render context (None outside the app).
+        self._runner: TaskRunner | None = runner if runner is not None else ctx.runner
         self._generation = 0
         """Bumped by set_value: files still being stored for an older value are dropped."""
         self._adding = False

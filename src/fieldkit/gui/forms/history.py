@@ -73,8 +73,8 @@ class RevisionHistory(QWidget):
         self.tree.clear()
         broken: list[int] = []
         for revision in revisions:
-            valid = revision.signature_valid
-            if not valid:
+            valid = revision.signature_valid  # None: purged, nothing left to check it against
+            if valid is False:
                 broken.append(revision.number)
             status = status_text(revision.status)
             if revision.purged:
@@ -86,12 +86,16 @@ class RevisionHistory(QWidget):
                     device_text(revision.key_id, own_key_id, own_name),
                     status,
                     revision.sha256[:SHORT_HASH] + "…",
-                    _("valid") if valid else _("DOES NOT VERIFY"),
+                    _("not checked (purged)")
+                    if valid is None
+                    else _("valid")
+                    if valid
+                    else _("DOES NOT VERIFY"),
                 ]
             )
             item.setToolTip(4, revision.sha256)
             item.setToolTip(2, revision.key_id)
-            if not valid:
+            if valid is False:
                 item.setForeground(5, QBrush(QColor("#a00018")))
                 item.setToolTip(
                     5, _("The signature or the hash of this revision does not match its content.")

@@ -28,6 +28,7 @@ from fieldkit.gui.forms.context import RenderContext, describe_path
 from fieldkit.gui.forms.field_row import FieldRow
 from fieldkit.gui.forms.fields_base import FieldInput
 from fieldkit.gui.forms.node import FormNode, RenderState
+from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import is_right_to_left
 from fieldkit.vault.store import Vault
 
@@ -43,10 +44,11 @@ class FormRenderer(QScrollArea):
         vault: Vault | None,
         *,
         read_only: bool = False,
+        runner: TaskRunner | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.ctx = RenderContext(form, language, vault, read_only)
+        self.ctx = RenderContext(form, language, vault, read_only, runner)
         self._show_all = False
         self._state = RenderState(show_errors=not read_only)
         self._unreadable: list[Problem] = []

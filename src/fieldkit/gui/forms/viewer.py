@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from fieldkit.errors import FieldkitError
 from fieldkit.gui.forms.history import WARNING_STYLE, RevisionHistory, status_text
 from fieldkit.gui.forms.renderer import FormRenderer
+from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _
 from fieldkit.services import records, vaults
 from fieldkit.vault.store import Vault
@@ -27,10 +28,16 @@ class RecordViewer(QWidget):
     closed = Signal()
 
     def __init__(
-        self, vault: Vault, record_id: str, language: str, parent: QWidget | None = None
+        self,
+        vault: Vault,
+        record_id: str,
+        language: str,
+        parent: QWidget | None = None,
+        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
         self._vault = vault
+        self._runner = runner
         self._record_id = record_id
         self._language = language
         self.renderer: FormRenderer | None = None
@@ -87,7 +94,9 @@ class RecordViewer(QWidget):
             own_key, own_name = None, ""
         self.title.setText(form.localized_title(self._language))
         self.state.setText(status_text(detail.item.status))
-        self.renderer = FormRenderer(form, self._language, self._vault, read_only=True, parent=self)
+        self.renderer = FormRenderer(
+            form, self._language, self._vault, read_only=True, runner=self._runner, parent=self
+        )
         if detail.sealed is not None:
             self.renderer.set_data(detail.sealed)
         elif detail.revisions:
