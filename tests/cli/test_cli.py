@@ -432,3 +432,20 @@ def test_a_reader_that_stops_early_is_not_a_failure(vault_dir: Path, tmp_path: P
     reader.stdout.close()
     assert reader.wait(timeout=60) == 0
     assert reader.stderr.read() == ""
+
+
+def test_a_wrong_passphrase_makes_the_next_attempt_wait(
+    run: Run, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldkit.services import unlocking
+
+    slept: list[float] = []
+    monkeypatch.setattr("fieldkit.cli.context.time.sleep", slept.append)
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", "not the passphrase at all")
+    run("status", code=1)
+    run("status", code=1)
+    assert slept == [1], "the second attempt waited for the first failure"
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
+    run("status")
+    assert slept == [1, 2]
+    assert unlocking.read_attempts(env).failures == 0

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from fieldkit.services import records, vaults
+from fieldkit.services import records, unlocking, vaults
 from fieldkit.vault.keyfile import WrongPassphraseError
 from tests.conftest import PASSPHRASE, all_types_answers, cli_env, snapshot
 
@@ -56,7 +56,22 @@ def test_wrong_passphrase_through_the_cli(vault_dir: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr == "fieldkit-cli: The passphrase is not correct. Check it and try again.\n"
-    assert snapshot(vault_dir) == before
+    after = snapshot(vault_dir)
+    # The count of wrong passphrases (for the growing wait) is the one file added; the
+    # database, its -wal and -shm files and the key file are byte-identical.
+    assert after.pop(unlocking.ATTEMPTS_FILE)
+    assert after == before
+    assert unlocking.read_attempts(vault_dir).failures == 1
+
+    right = subprocess.run(
+        [sys.executable, "-m", "fieldkit.cli.main", "status"],
+        env=cli_env(vault_dir),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert right.returncode == 0, right.stderr
+    assert not (vault_dir / unlocking.ATTEMPTS_FILE).exists(), "a right passphrase resets the count"
 
 
 def test_files_are_owner_only(vault_dir: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import time
 from pathlib import Path
 
 from fieldkit.console import given_passphrase, prompt_passphrase
@@ -44,10 +46,22 @@ class Context:
         return prompt_passphrase(_("New passphrase: "), env=PASSPHRASE_ENV, twice=True)
 
     def vault(self) -> Vault:
+        """The vault, unlocked. After wrong passphrases the attempt waits as the desktop app
+        does (1, 2, 4 ... 60 s, counted beside the key file), saying so on a terminal."""
         if self._vault is None:
-            from fieldkit.services.vaults import unlock_vault
+            from fieldkit.services import unlocking
 
-            self._vault = unlock_vault(self.folder, self.passphrase())
+            passphrase = self.passphrase()
+            wait = unlocking.read_attempts(self.folder).wait_left()
+            if wait:
+                if sys.stderr.isatty():  # a script's stderr keeps to the one line of an error
+                    print(
+                        _("Waiting {n} s after earlier wrong passphrases…").format(n=wait),
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                time.sleep(wait)
+            self._vault = unlocking.unlock(self.folder, passphrase)
         return self._vault
 
     def close(self) -> None:
