@@ -1,17 +1,19 @@
 """Render the desktop app's main screens offscreen to PNG files: ``render_screens.py OUTDIR``.
 
-English: welcome, create vault, unlock (after a wrong passphrase), the record list with about 30
-sample records, the form picker, settings, the record editor (also at a position and at a repeat
-entry with hidden identifying answers), the problems before sealing, the record viewer and a
-revision history; then the way to headquarters: export refused before enrolment, enrolment, the
-Headquarters dialog, export to a stick, and a receipt. French and Arabic: the record list;
-Arabic: the export dialog. Everything happens in a throwaway vault under a temporary home folder,
-with a fast key derivation and a headquarters made on the spot: nothing touches the user's own
-vault, settings or keyring, and the "USB stick" is a temporary folder.
+English: welcome, create vault, unlock (after a wrong passphrase), the record list with 30 sample
+records, the list filtered by a search, the Vault menu with its lock shortcut, the form picker,
+settings, the record editor (also at a position and at a repeat entry with hidden identifying
+answers), the problems before sealing, the record viewer and a revision history; then the way to
+headquarters: export refused before enrolment, enrolment, the Headquarters dialog, export to a
+stick, and a receipt. French and Arabic: the record list (the same 30 records); Arabic: the export
+dialog. Everything happens in a throwaway vault under a temporary home folder, with a fast key
+derivation and a headquarters made on the spot: nothing touches the user's own vault, settings or
+keyring, and the "USB stick" is a temporary folder.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -29,17 +31,27 @@ os.environ.update(
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
 )
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Qt's offscreen screen is 800x600 unless told otherwise, and Qt never opens a dialog larger than
+# two thirds of the screen: French dialogs came out squeezed. A laptop's full-HD screen instead.
+SCREEN = HOME / "screen.json"
+SCREEN.write_text(
+    json.dumps(
+        {"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1920, "height": 1080, "dpr": 1}]}
+    ),
+    encoding="utf-8",
+)
+if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={SCREEN}"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-import json  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
 
-from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QPoint, QSize  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QPoint, QSize, Qt  # noqa: E402
+from PySide6.QtGui import QPainter, QPixmap  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QLineEdit, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QLineEdit, QMenu, QWidget  # noqa: E402
 
 from fieldkit.app import Desktop, build  # noqa: E402
 from fieldkit.bundle import make_enrolment, make_receipt, open_bundle  # noqa: E402
@@ -49,11 +61,15 @@ from fieldkit.domain.records import RecordStatus  # noqa: E402
 from fieldkit.errors import InvalidInputError  # noqa: E402
 from fieldkit.gui.forms.editor import RecordEditor  # noqa: E402
 from fieldkit.i18n import set_language  # noqa: E402
-from fieldkit.services import drives, preferences, records, vaults  # noqa: E402
+from fieldkit.services import drives, preferences, records, unlocking, vaults  # noqa: E402
 from fieldkit.vault.store import Vault  # noqa: E402
 
 PASSPHRASE = "quartz lantern meadow oxide 31"  # noqa: S105 - a throwaway vault
 SIZE = QSize(1200, 760)
+PAGE_SIZE = QSize(900, 540)
+"""The pages before the vault opens: one narrow column in the middle, no list."""
+SEARCH = "checkpoint fuel"
+"""A search with a few hits: the activity stage's option name and a commodity."""
 DATA = ROOT / "tests" / "data" / "records"
 PLACES = {
     "MLI": [("Kayes", "Kéniéba"), ("Sikasso", "Kadiolo"), ("Mopti", "Bandiagara")],
@@ -101,10 +117,25 @@ def settle(ms: int = 150) -> None:
 
 def save(widget: QWidget, out: Path, name: str) -> None:
     settle()
+    write(widget.grab(), out, name)
+
+
+def write(picture: QPixmap, out: Path, name: str) -> None:
     path = out / f"{name}.png"
-    if not widget.grab().save(str(path)):
+    if not picture.save(str(path)):
         raise OSError(f"could not write {path}")
     print(path)
+
+
+def save_with_menu(window: QWidget, menu: QMenu, out: Path, name: str) -> None:
+    """The window with an open menu drawn over it (a menu is a window of its own)."""
+    settle()
+    picture = window.grab()
+    painter = QPainter(picture)
+    offset = menu.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))
+    painter.drawPixmap(offset, menu.grab())
+    painter.end()
+    write(picture, out, name)
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -157,20 +188,20 @@ def fill(vault: Vault) -> None:
     records.start_amendment(vault, sealed[-1])
 
 
-def desktop(folder: Path, language: str) -> Desktop:
+def desktop(folder: Path, language: str, size: QSize = SIZE) -> Desktop:
     set_language(language)
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         raise RuntimeError("no QApplication")
     shell = build(app, folder, preferences.load())
-    shell.window.resize(SIZE)
+    shell.window.resize(size)
     shell.window.show()
     return shell
 
 
 def unlocked(folder: Path, language: str) -> Desktop:
     shell = desktop(folder, language)
-    shell.session.open(vaults.unlock_vault(folder, PASSPHRASE))
+    shell.session.open(unlocking.unlock(folder, PASSPHRASE))
     workspace = need(shell.window.workspace)
     wait_until(lambda: bool(workspace.offered_forms()) and not workspace.records.model.loading)
     return shell
@@ -188,7 +219,7 @@ def render(out: Path) -> None:
     app = QApplication([sys.argv[0]])
     app.setApplicationName("fieldkit")
 
-    shell = desktop(folder, "en")
+    shell = desktop(folder, "en", PAGE_SIZE)
     shell.window.start()
     save(shell.window, out, "welcome")
     page = shell.window.show_create()
@@ -202,7 +233,7 @@ def render(out: Path) -> None:
     fill(shell.session.vault)
     close(shell)
 
-    shell = desktop(folder, "en")
+    shell = desktop(folder, "en", PAGE_SIZE)
     shell.window.start()
     unlock = shell.window.show_unlock()
     unlock.passphrase.setText("not my passphrase")
@@ -211,26 +242,56 @@ def render(out: Path) -> None:
     save(shell.window, out, "unlock")
     close(shell)
 
-    for language in ("en", "fr", "ar"):
+    for language in ("en", "fr", "ar"):  # the same 30 records in each language
         shell = unlocked(folder, language)
         save(shell.window, out, f"records-{language}")
         if language == "en":
-            screens_of_the_workspace(shell, out)
+            screens_of_the_list(shell, out)
         close(shell)
+
+    shell = unlocked(folder, "en")
+    screens_of_the_workspace(shell, out)
+    close(shell)
 
     stick = HOME / "media" / "KINGSTON"
     stick.mkdir(parents=True)
     the_stick = [drives.Drive(stick, "KINGSTON", 14_600_000_000, 15_500_000_000)]
     drives.removable_drives = lambda *_args: the_stick  # the "stick" is a folder
+    hq = Headquarters(HOME / "hq")
     shell = unlocked(folder, "en")
-    screens_of_headquarters(shell, out, stick)
+    screens_of_enrolment(shell, out, hq)
     close(shell)
-    shell = unlocked(folder, "ar")
+    shell = unlocked(folder, "ar")  # enrolled, with revisions to export
     export = need(need(shell.window.bundles).open_export())
-    wait_until(lambda: export.drives.count() > 0 and export.summary.text() != "")
+    wait_until(lambda: export.drives.count() > 0 and export.export.isEnabled())
     save(export, out, "export-ar")
     export.reject()
     close(shell)
+    shell = unlocked(folder, "en")
+    screens_of_export(shell, out, stick, hq)
+    close(shell)
+
+
+def screens_of_the_list(shell: Desktop, out: Path) -> None:
+    """The list filtered by a search, then the Vault menu open on its lock action."""
+    window = shell.window
+    workspace = need(window.workspace)
+    model = workspace.records.model
+    window.focus_search()
+    QTest.keyClicks(workspace.records.filters.search, SEARCH)
+    wait_until(lambda: model.filters.search == SEARCH and not model.loading)
+    window.resize(SIZE.width(), 380)  # the hits, without an empty page below them
+    save(window, out, "search")
+    window.resize(SIZE)
+    workspace.records.filters.search.clear()
+    wait_until(lambda: model.filters.search is None and not model.loading)
+    menus = window.menuBar().findChildren(QMenu)
+    vault_menu = next(m for m in menus if window.lock_action in m.actions())
+    window.menuBar().setActiveAction(vault_menu.menuAction())
+    wait_until(vault_menu.isVisible)
+    vault_menu.setActiveAction(window.lock_action)
+    save_with_menu(window, vault_menu, out, "lock-menu")
+    vault_menu.close()
 
 
 def screens_of_the_workspace(shell: Desktop, out: Path) -> None:
@@ -246,14 +307,14 @@ def screens_of_the_workspace(shell: Desktop, out: Path) -> None:
     sealed = next(
         item
         for row in range(model.rowCount())
-        if (item := model.item(row)) is not None and item.status == "final" and not item.has_draft
+        if (item := model.item(row)) is not None and item.status != "draft" and not item.has_draft
     )
     workspace.open_record(sealed.id)
     save(shell.window, out, "viewer")
     workspace.close_document()
     picker = workspace.new_record()
-    titles = [picker.forms.item(i).text() for i in range(picker.forms.count())]
-    picker.forms.setCurrentRow(titles.index("Attack on an activist"))
+    ids = [picker.forms.item(i).data(Qt.ItemDataRole.UserRole) for i in range(picker.forms.count())]
+    picker.forms.setCurrentRow(ids.index("attack-on-activist"))
     picker.accept()
     wait_until(lambda: workspace.editor is not None)
     save(shell.window, out, "editor")
@@ -290,7 +351,8 @@ def screens_of_recording(shell: Desktop, out: Path) -> None:
     line.clear()
     QTest.keyClicks(line, "12°10'44\"N 0°21'54\"E")  # typed: the other notations appear
     scroll_to(renderer, "place_name")
-    wait_until(lambda: "Saving" not in editor.status.text())
+    status = editor.status
+    wait_until(lambda: "Saving" not in status.text())
     save(shell.window, out, "editor-position")
     renderer.show_all_problems()
     scroll_to(renderer, "victims[1].victim_pseudonym")
@@ -316,7 +378,9 @@ def screens_of_recording(shell: Desktop, out: Path) -> None:
     tabs = getattr(viewer, "tabs", None)
     if tabs is not None:
         tabs.setCurrentIndex(1)
+    shell.window.resize(SIZE.width(), 330)  # two rows of history: no empty page below them
     save(shell.window, out, "history")
+    shell.window.resize(SIZE)
     workspace.close_document()
 
 
@@ -360,13 +424,12 @@ class Headquarters:
         return path
 
 
-def screens_of_headquarters(shell: Desktop, out: Path, stick: Path) -> None:
+def screens_of_enrolment(shell: Desktop, out: Path, hq: Headquarters) -> None:
     bundles = need(shell.window.bundles)
     export = need(bundles.open_export())
     wait_until(lambda: export.drives.count() > 0 and "Counting" not in export.summary.text())
     save(export, out, "export-not-enrolled")
     export.reject()
-    hq = Headquarters(HOME / "hq")
     enrol = need(bundles.open_enrolment())
     enrol.load(hq.enrolment)
     wait_until(lambda: not enrol.working and enrol.fingerprint.text() != "")
@@ -377,8 +440,15 @@ def screens_of_headquarters(shell: Desktop, out: Path, stick: Path) -> None:
     enrol.accept()
     dialog = need(bundles.open_headquarters())
     wait_until(lambda: dialog.loaded)
+    focused = QApplication.focusWidget()
+    if focused is not None:  # a fingerprint with the focus shows a caret that blinks in and out
+        focused.clearFocus()
     save(dialog, out, "headquarters")
     dialog.reject()
+
+
+def screens_of_export(shell: Desktop, out: Path, stick: Path, hq: Headquarters) -> None:
+    bundles = need(shell.window.bundles)
     export = need(bundles.open_export())
     wait_until(lambda: export.drives.count() > 0 and export.export.isEnabled())
     save(export, out, "export")

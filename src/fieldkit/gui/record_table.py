@@ -7,7 +7,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from fieldkit.gui.records_model import RecordTableModel
-from fieldkit.gui.status_delegate import StatusBadgeDelegate
+from fieldkit.gui.status_delegate import StatusBadgeDelegate, widest_badges
 from fieldkit.i18n import _
 
 
@@ -40,9 +40,10 @@ class RecordTableView(QTableView):
             (RecordTableModel.FORM, 16),
             (RecordTableModel.DATE, 8),
             (RecordTableModel.PLACE, 14),
-            (RecordTableModel.STATUS, 11),
         ):
             self.setColumnWidth(column, width * em)
+        status_width = max(11 * em, widest_badges(self.fontMetrics()))
+        self.setColumnWidth(RecordTableModel.STATUS, status_width)
         self.setItemDelegateForColumn(RecordTableModel.STATUS, StatusBadgeDelegate(self))
         self.doubleClicked.connect(self._open_index)
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from fieldkit.domain.records import STATUS_LABELS
 from fieldkit.gui.records_model import AMENDING, BadgesRole, badge_label
 
 # (background, text) per badge; colour is never the only cue: each badge also says its name.
@@ -18,6 +19,16 @@ BADGE_COLOURS: dict[str, tuple[str, str]] = {
 }
 FALLBACK = ("#e5e7eb", "#1f2937")
 PAD_X, PAD_Y, GAP = 8, 2, 6
+
+
+def widest_badges(metrics: QFontMetrics) -> int:
+    """Room for the widest status badge followed by the "draft" badge of an amendment, in the
+    current language (a fixed width cut "acknowledged draft" and the French badges short)."""
+
+    def width(badge: str) -> int:
+        return metrics.horizontalAdvance(badge_label(badge)) + 2 * PAD_X + GAP
+
+    return max(width(status) for status in STATUS_LABELS) + width(AMENDING) + 2 * GAP
 
 
 class StatusBadgeDelegate(QStyledItemDelegate):
