@@ -22,7 +22,9 @@ from fieldkit.hq.repository import (
     NewRevision,
     NewSealedBatch,
     Repository,
+    SealedPart,
 )
+from fieldkit.hq.repository.rows import JSON_TEXT
 
 INGESTED_AT = "2026-03-20T12:00:00Z"
 FORM = NewForm(
@@ -68,10 +70,11 @@ def revision(
     answers: dict[str, Any] | None = None,
     attachments: Sequence[str] = (),
     sealed_at: str = "2026-03-14T10:00:00Z",
-    batch: int = 0,
     position: int = 0,
 ) -> NewRevision:
     record_id = record_id or secrets.token_hex(16)
+    if answers is None:
+        answers = {"narrative": f"test {record_id} {number}"}
     return NewRevision(
         sha256=sha(),
         record_id=record_id,
@@ -82,10 +85,9 @@ def revision(
         form_version=form.version,
         sealed_at=sealed_at,
         previous=previous,
-        answers=answers if answers is not None else {"narrative": f"test {record_id} {number}"},
+        answers=JSON_TEXT(answers),
         attachments=tuple(attachments),
         link_id=secrets.token_hex(16),
-        batch=batch,
         position=position,
     )
 
@@ -97,23 +99,34 @@ def amend(first: NewRevision, **changes: Any) -> NewRevision:
     return replace(first, sha256=sha(), link_id=secrets.token_hex(16), **changes)
 
 
-def seal(revisions: Sequence[NewRevision], per_batch: int = 256) -> list[NewRevision]:
-    """``revisions`` with consecutive sealed-batch indexes and positions."""
+def seal(revisions: Sequence[NewRevision], per_batch: int = 256) -> list[SealedPart]:
+    """``revisions`` in sealed parts of ``per_batch``, with their positions, each with a
+    stand-in ciphertext."""
     return [
-        replace(r, batch=i // per_batch, position=i % per_batch) for i, r in enumerate(revisions)
+        part([replace(r, position=i) for i, r in enumerate(revisions[start : start + per_batch])])
+        for start in range(0, len(revisions), per_batch)
     ]
 
 
-def sealed_batches(revisions: Sequence[NewRevision]) -> list[NewSealedBatch]:
-    """One stand-in ciphertext per batch index the revisions name."""
-    count = max((r.batch for r in revisions), default=-1) + 1
-    return [
-        NewSealedBatch(
-            ciphertext=b"age-encryption.org/v1\n" + secrets.token_bytes(48),
-            links=tuple(r.link_id for r in revisions if r.batch == index),
-        )
-        for index in range(count)
-    ]
+def part(revisions: Sequence[NewRevision]) -> SealedPart:
+    """One sealed part holding ``revisions`` at the positions they name."""
+    size = max((r.position for r in revisions), default=-1) + 1
+    links = [secrets.token_hex(16) for _ in range(size)]
+    for r in revisions:
+        links[r.position] = r.link_id
+    sealed = NewSealedBatch(b"age-encryption.org/v1\n" + secrets.token_bytes(48), tuple(links))
+    return SealedPart(sealed, list(revisions))
+
+
+def revisions_of(made: BundleBatch) -> list[NewRevision]:
+    """The revisions of a batch made here (whose parts are a list)."""
+    assert isinstance(made.parts, list)
+    return [r for p in made.parts for r in p.revisions]
+
+
+def sealed_of(made: BundleBatch) -> list[NewSealedBatch]:
+    assert isinstance(made.parts, list)
+    return [p.sealed for p in made.parts]
 
 
 def batch(
@@ -127,11 +140,10 @@ def batch(
     attachments: Sequence[NewAttachment] = (),
     alarms: Sequence[NewAlarm] = (),
     manifest_sha256: str | None = None,
+    parts: Sequence[SealedPart] | None = None,
 ) -> BundleBatch:
     """A bundle's batch: ``revisions`` are the new candidates, ``known`` hashes of revisions
-    HQ already has; ``revisions`` get batch indexes and positions unless they have some."""
-    if revisions and all(r.batch == 0 and r.position == 0 for r in revisions):
-        revisions = seal(revisions)
+    HQ already has; ``revisions`` are sealed in parts of 256 unless ``parts`` are given."""
     return BundleBatch(
         manifest_sha256=manifest_sha256 or sha(),
         bundle_id=secrets.token_hex(16),
@@ -142,8 +154,8 @@ def batch(
         ingested_at=INGESTED_AT,
         ciphertext_sha256=sha(),
         revision_hashes=tuple(r.sha256 for r in revisions) + tuple(known),
-        revisions=list(revisions),
-        sealed=sealed_batches(revisions),
+        candidates=[r.key for r in revisions],
+        parts=list(seal(revisions) if parts is None else parts),
         forms=list(forms),
         attachments=list(attachments),
         attachment_count=len(attachments),

@@ -123,13 +123,13 @@ def test_two_bundles_at_one_sequence(backend: tuple[str, Repository]) -> None:
     winner = one if len(won[0].accepted) == 2000 else other
     assert lost[0].other == winner.manifest_sha256
     assert repository.manifest_at(identity.key_id, 1) == winner.manifest_sha256
-    count = len(winner.revisions)
+    count = len(winner.candidates)
     assert repository.counts() == {
         "devices": 1,
         "bundles": 1,
         "bundle_revisions": count,
         "forms": 1,
-        "sealed_batches": len(winner.sealed),
+        "sealed_batches": len(factory.sealed_of(winner)),
         "revisions": count,
         "identifying": count,
         "attachments": 0,

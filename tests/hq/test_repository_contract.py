@@ -7,6 +7,7 @@ Devices, bundles, atomicity, alarms, receipts; reading back is in
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,6 +25,8 @@ from fieldkit.hq.repository import (
     NewAttachment,
     NewRevision,
     Repository,
+    SealedPart,
+    rows,
 )
 from tests.hq import factory
 from tests.hq.factory import DeviceChain, store
@@ -300,9 +303,10 @@ def test_a_bundle_of_an_unregistered_device_is_refused(repository: Repository) -
 
 
 def _break(kind: str, device: str, good: list[NewRevision], stored: NewRevision) -> BundleBatch:
-    """A batch whose last part fails; everything before it is fine."""
-    bad = factory.revision(device, position=len(good))
+    """A batch whose last part fails; the parts before it are fine."""
+    bad = factory.revision(device)
     alarms: list[NewAlarm] = []
+    candidates = [r.key for r in [*good, bad]]
     if kind == "missing form":
         bad = dataclasses.replace(bad, form_sha256="0" * 64)
     elif kind == "link twice in the bundle":
@@ -311,14 +315,29 @@ def _break(kind: str, device: str, good: list[NewRevision], stored: NewRevision)
         bad = dataclasses.replace(bad, link_id=stored.link_id)
     elif kind == "revision twice in the bundle":
         bad = dataclasses.replace(bad, record_id=good[0].record_id, number=good[0].number)
-    elif kind == "missing sealed batch":
-        bad = dataclasses.replace(bad, batch=7)
+        candidates[-1] = bad.key
+    elif kind == "revision outside its sealed batch":
+        bad = dataclasses.replace(bad, position=7)
+    elif kind == "revision given twice":
+        bad = good[0]
+        candidates.pop()
+    elif kind == "revision that is no candidate":
+        candidates.pop()
+    elif kind == "candidate missing from the parts":
+        candidates.append(factory.revision(device).key)
     elif kind == "unregistered revision device":
         bad = dataclasses.replace(bad, device_key_id="0" * 32)
     elif kind == "unregistered alarm device":
         alarms = [NewAlarm(AlarmKind.GAP, "0" * 32, 2, None, {"missing": [1]})]
-    made = factory.batch(device, 2, [*good, bad], alarms=alarms)
-    return dataclasses.replace(made, sealed=factory.sealed_batches(good))
+    last = factory.part([bad])
+    if kind == "revision outside its sealed batch":
+        last = dataclasses.replace(last, sealed=factory.part([good[0]]).sealed)
+    made = factory.batch(device, 2, parts=[*factory.seal(good, per_batch=100), last], alarms=alarms)
+    return dataclasses.replace(
+        made,
+        candidates=candidates,
+        revision_hashes=tuple(dict.fromkeys(r.sha256 for r in [*good, bad])),
+    )
 
 
 @pytest.mark.parametrize(
@@ -328,19 +347,23 @@ def _break(kind: str, device: str, good: list[NewRevision], stored: NewRevision)
         "link twice in the bundle",
         "link stored already",
         "revision twice in the bundle",
-        "missing sealed batch",
+        "revision outside its sealed batch",
+        "revision given twice",
+        "revision that is no candidate",
+        "candidate missing from the parts",
         "unregistered revision device",
         "unregistered alarm device",
     ],
 )
 def test_a_bundle_failing_midway_stores_nothing(
-    repository: Repository, device: DeviceIdentityFile, kind: str
+    repository: Repository, device: DeviceIdentityFile, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(rows, "INSERT_CHUNK", 100)  # the SQL backends insert the good parts first
     chain = DeviceChain(device.key_id)
     stored = factory.revision(device.key_id)
     store(repository, chain, chain.next([stored]))
     before = repository.counts()
-    good = factory.seal(chain.records(300), per_batch=1000)
+    good = chain.records(300)
     made = dataclasses.replace(_break(kind, device.key_id, good, stored), previous=chain.previous)
     with pytest.raises(RepositoryError):
         repository.store_bundle(made)
@@ -350,6 +373,42 @@ def test_a_bundle_failing_midway_stores_nothing(
     assert repository.last_sequence(device.key_id) == 1
     fixed = chain.next(good)
     assert repository.store_bundle(fixed).accepted == hashes(good)
+
+
+def test_parts_may_be_made_while_they_are_stored(
+    repository: Repository, device: DeviceIdentityFile
+) -> None:
+    chain = DeviceChain(device.key_id)
+    good = chain.records(600)
+    made = chain.next(good)
+    asked: list[int] = []
+
+    def parts() -> Iterator[SealedPart]:
+        for index, part in enumerate(factory.seal(good, per_batch=100)):
+            asked.append(index)
+            yield part
+
+    result = repository.store_bundle(dataclasses.replace(made, parts=parts()))
+    assert result.accepted == hashes(good) and asked == list(range(6))
+    assert repository.counts()["sealed_batches"] == 6
+
+
+def test_a_failure_while_the_parts_are_made_stores_nothing(
+    repository: Repository, device: DeviceIdentityFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rows, "INSERT_CHUNK", 100)
+    chain = DeviceChain(device.key_id)
+    good = chain.records(300)
+    before = repository.counts()
+
+    def parts() -> Iterator[SealedPart]:
+        yield from factory.seal(good, per_batch=100)
+        raise OSError("disk gone while sealing")
+
+    with pytest.raises(OSError, match="disk gone"):
+        repository.store_bundle(dataclasses.replace(chain.next(good), parts=parts()))
+    assert repository.counts() == before
+    assert repository.known_revisions([r.sha256 for r in good]) == set()
 
 
 # -- alarms ----------------------------------------------------------------------------------------
@@ -390,7 +449,7 @@ def _receipt(made: BundleBatch, issued: str, file_name: str = "r.fkr") -> Issued
         device_key_id=made.device_key_id,
         sequence=made.sequence,
         issued=issued,
-        accepted=len(made.revisions),
+        accepted=len(made.candidates),
         known=0,
         file_name=file_name,
     )

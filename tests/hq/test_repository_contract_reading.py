@@ -4,6 +4,7 @@ sealed batches (the rest is in ``test_repository_contract.py``)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -48,18 +49,19 @@ def test_revisions_come_back_in_ingest_order_exactly(
     for size in (1100, 900, 500):  # more than one page of the SQL backends
         revisions = chain.records(size, answers=answers, attachments=["d" * 64])
         made.append(store(repository, chain, chain.next(revisions)))
-    expected = [r for b in made for r in b.revisions]
+    expected = [r for b in made for r in factory.revisions_of(b)]
     got = list(repository.iter_revisions())
     assert [r.sha256 for r in got] == [r.sha256 for r in expected]
     assert [r.seq for r in got] == sorted({r.seq for r in got})
     for new, stored in zip(expected[:3] + expected[-3:], got[:3] + got[-3:], strict=True):
         fields = dataclasses.asdict(new)
-        del fields["batch"]
+        fields["answers"] = json.loads(fields["answers"])
+        assert fields["answers"] == answers
         assert {k: getattr(stored, k) for k in fields} == fields
-    sealed = {i: b for b in made for i, b in enumerate(b.sealed)}
+    sealed = {r.link_id: p.sealed for b in made for p in b.parts for r in p.revisions}
     last = got[-1]
-    assert repository.sealed_batch(last.batch_id) == sealed[expected[-1].batch].ciphertext
-    assert sealed[expected[-1].batch].links[last.position] == last.link_id
+    assert repository.sealed_batch(last.batch_id) == sealed[last.link_id].ciphertext
+    assert sealed[last.link_id].links[last.position] == last.link_id
 
 
 def test_revisions_by_form_and_latest_only(
@@ -131,11 +133,11 @@ def test_sealed_batches(repository: Repository, device: DeviceIdentityFile) -> N
     made = store(repository, chain, chain.next(chain.records(600)))  # three sealed batches
     by_link = {r.link_id: r for r in repository.iter_revisions()}
     assert repository.counts()["sealed_batches"] == 3
-    for index, sealed in enumerate(made.sealed):
+    for sealed in factory.sealed_of(made):
         for position, link in enumerate(sealed.links):
             stored = by_link[link]
             assert stored.position == position
-            assert repository.sealed_batch(stored.batch_id) == made.sealed[index].ciphertext
+            assert repository.sealed_batch(stored.batch_id) == sealed.ciphertext
     missing = max(r.batch_id for r in by_link.values()) + 100
     with pytest.raises(NotFoundError):
         repository.sealed_batch(missing)

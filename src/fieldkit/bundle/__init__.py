@@ -28,7 +28,16 @@ from fieldkit.bundle.errors import (
 from fieldkit.bundle.forms import VerifiedForm, form_bytes
 from fieldkit.bundle.limits import DEFAULT_LIMITS, Limits
 from fieldkit.bundle.manifest import AttachmentEntry, FormEntry, Manifest, RevisionEntry
-from fieldkit.bundle.reader import OpenedBundle, SpooledAttachment, VerifiedRevision, open_bundle
+from fieldkit.bundle.reader import (
+    InlineSignatureChecks,
+    OnRevision,
+    OpenedBundle,
+    SignatureChecker,
+    SignatureChecks,
+    SpooledAttachment,
+    VerifiedRevision,
+    open_bundle,
+)
 from fieldkit.bundle.receipts import Receipt, make_receipt, new_receipt_file_name, read_receipt
 from fieldkit.bundle.writer import (
     AttachmentSource,
@@ -56,16 +65,20 @@ __all__ = [
     "ExportedBundle",
     "FormEntry",
     "FormSource",
+    "InlineSignatureChecks",
     "InvalidRequestError",
     "LimitExceededError",
     "Limits",
     "Manifest",
     "NewerVersionError",
     "NotRecognisedError",
+    "OnRevision",
     "OpenedBundle",
     "Receipt",
     "RevisionEntry",
     "SealedRevision",
+    "SignatureChecker",
+    "SignatureChecks",
     "SourceChangedError",
     "SpooledAttachment",
     "UntrustedSignerError",

@@ -9,14 +9,24 @@ checks every frame as it arrives:
    must verify, and only then is the manifest parsed and checked (schema, limits, the recipients
    the device chose against the age header and our keys, then the caller's ``check_manifest``);
 4. every following frame must be exactly the next one the manifest announces, with the length it
-   announces; revisions are verified (hash, device signature, content) and kept in memory; the
-   form definitions they name follow, checked and parsed; attachments are streamed into files
-   with generated names in ``spool_dir`` and hashed;
+   announces; revisions are hashed, their signatures handed to the signature checks, and kept
+   in memory as bytes; the form definitions they name follow, checked and parsed; then each
+   revision's content is parsed and checked (and handed, with its form, to the caller's
+   ``on_revision``, if any); attachments are streamed into files with generated names in
+   ``spool_dir`` and hashed;
 5. the END frame, then nothing: and pyrage must report the age stream complete and authentic.
 
-Revision signatures are verified on worker threads while the stream goes on (``cryptography``
-releases the GIL during Ed25519 verification, so this uses several cores); every result is
-collected at the END frame, before anything is returned.
+Revision signatures are verified by a :class:`SignatureChecks` while the stream goes on: by
+default one at a time as they come; a caller may pass its own, which verifies them elsewhere (HQ
+verifies a large bundle's signatures in worker processes, on the other cores:
+``cryptography`` holds the GIL while it verifies Ed25519, so threads would not help). Every result
+is collected at the END frame, before anything is returned.
+
+Revisions are kept as their verified bytes only, not as parsed trees: a parsed revision takes
+several times the memory of its text, so the bundle's revisions stay within the memory the
+format's limits announce (``max_revisions_total_bytes``). Their contents are parsed once the
+forms are known, one at a time, so that a caller (HQ) can take from each parsed revision what
+it needs, with its form at hand, without parsing it again (``on_revision``).
 
 Only then is an :class:`OpenedBundle` returned. On any failure every spooled file is deleted.
 """
@@ -29,10 +39,9 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import pyrage
 
@@ -85,9 +94,31 @@ revoked from this sequence number on), and must store and write nothing. Whateve
 the bundles HQ holds (replay, fork) is decided once :func:`open_bundle` has returned."""
 SPOOL_PREFIX = "attachment-"
 _READ_SIZE = 64 * 1024
-PARALLEL_FROM = 256
-"""Bundles with at least this many revisions have their signatures verified on threads."""
-_SIGNATURE_BATCH = 128
+
+
+class SignatureChecks(Protocol):
+    """Verifies the revision signatures of one bundle (made by a :data:`SignatureChecker`).
+
+    ``add`` may verify at once or later; each method returns False as soon as it knows that a
+    signature does not verify. ``finish`` returns True only once every signature added has
+    verified. ``close`` is called once, after ``finish`` or on any failure, and stops whatever
+    runs in the background.
+    """
+
+    def add(self, signature: bytes, content: bytes) -> bool: ...
+
+    def finish(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+OnRevision = Callable[["VerifiedRevision", dict[str, Any], VerifiedForm], None]
+"""Called with each revision, its parsed content and its form, in the bundle's order, once the
+content has been checked. It runs before the age stream is authenticated: it may compute and
+keep what it likes in memory, but must store and write nothing (the bundle may still fail)."""
+SignatureChecker = Callable[[PublicIdentity, int], SignatureChecks]
+"""``(device key, number of revisions) -> SignatureChecks`` for one bundle. The checks verify
+``signature`` over :func:`~fieldkit.domain.records.revision_signing_message` of ``content``."""
 
 
 @dataclass(frozen=True)
@@ -98,12 +129,9 @@ class VerifiedRevision:
     content: bytes
     """The canonical JSON exactly as the device sealed it."""
     signature: bytes
-    parsed: RevisionEnvelope | None = field(default=None, compare=False, repr=False)
-    """The content as the reader parsed and checked it (so that HQ does not parse it again)."""
 
     def envelope(self) -> RevisionEnvelope:
-        if self.parsed is not None:
-            return self.parsed
+        """The content, parsed (it was checked strictly when the bundle was opened)."""
         return RevisionEnvelope.from_json(json.loads(self.content))
 
 
@@ -149,12 +177,16 @@ def open_bundle(
     spool_dir: Path,
     limits: Limits = DEFAULT_LIMITS,
     check_manifest: CheckManifest | None = None,
+    signature_checker: SignatureChecker | None = None,
+    on_revision: OnRevision | None = None,
 ) -> OpenedBundle:
     """Decrypt and verify a whole bundle; raise a :class:`BundleError` if anything is wrong.
 
     ``identities`` are age X25519 secret keys (HQ's ingest key, or the escrow key). ``spool_dir``
     must exist and be private; attachments are written there under generated names and nothing
     else is written anywhere. The caller deletes the spooled files after ingest.
+    ``signature_checker`` verifies the revision signatures (default: one by one, on this thread).
+    ``on_revision`` sees each revision's parsed content (see :data:`OnRevision`).
     """
     if not identities:
         raise InvalidRequestError(_("No headquarters key was given to open the bundle with."))
@@ -171,6 +203,8 @@ def open_bundle(
         header_bytes=ciphertext.header_bytes,
         spool_dir=spool_dir,
         check_manifest=check_manifest,
+        signature_checker=signature_checker or InlineSignatureChecks,
+        on_revision=on_revision,
     )
     parser = FrameParser(BUNDLE_MAGIC, handler)
     sink = _Sink(parser)
@@ -288,61 +322,20 @@ class _Step:
     last_data: bool = False
 
 
-def _verify_batch(device: PublicIdentity, batch: list[tuple[bytes, bytes]]) -> bool:
-    return all(
-        device.verify(signature, revision_signing_message(content)) for signature, content in batch
-    )
+class InlineSignatureChecks:
+    """Verifies each revision signature at once, on the calling thread."""
 
-
-class _SignatureChecks:
-    """Verifies revision signatures, on worker threads for large bundles.
-
-    ``add`` queues a revision; ``finish`` waits for every result and raises if one failed;
-    ``close`` stops the workers (on success or failure).
-    """
-
-    def __init__(self, device: PublicIdentity, revisions: int) -> None:
+    def __init__(self, device: PublicIdentity, _revisions: int) -> None:
         self._device = device
-        workers = min(4, os.cpu_count() or 1)
-        self._executor = (
-            ThreadPoolExecutor(workers, thread_name_prefix="fieldkit-verify")
-            if revisions >= PARALLEL_FROM and workers > 1
-            else None
-        )
-        self._batch: list[tuple[bytes, bytes]] = []
-        self._futures: list[Future[bool]] = []
 
-    def add(self, signature: bytes, content: bytes) -> None:
-        if self._executor is None:
-            if not self._device.verify(signature, revision_signing_message(content)):
-                raise _bad_revision_signature()
-            return
-        self._batch.append((signature, content))
-        if len(self._batch) >= _SIGNATURE_BATCH:
-            self._submit()
+    def add(self, signature: bytes, content: bytes) -> bool:
+        return self._device.verify(signature, revision_signing_message(content))
 
-    def _submit(self) -> None:
-        if self._executor is None or not self._batch:
-            return
-        self._futures.append(self._executor.submit(_verify_batch, self._device, self._batch))
-        self._batch = []
-        while self._futures and self._futures[0].done():  # fail early, keep the list short
-            if not self._futures.pop(0).result():
-                raise _bad_revision_signature()
-
-    def finish(self) -> None:
-        self._submit()
-        for future in self._futures:
-            if not future.result():
-                raise _bad_revision_signature()
-        self._futures.clear()
+    def finish(self) -> bool:
+        return True
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-        self._batch = []
-        self._futures.clear()
+        pass
 
 
 def _bad_revision_signature() -> SchemaError:
@@ -361,6 +354,8 @@ class _BundleHandler:
         header_bytes: Callable[[], bytes],
         spool_dir: Path,
         check_manifest: CheckManifest | None,
+        signature_checker: SignatureChecker,
+        on_revision: OnRevision | None,
     ) -> None:
         self._limits = limits
         self._is_trusted = is_trusted
@@ -368,13 +363,15 @@ class _BundleHandler:
         self._header_bytes = header_bytes
         self._spool_dir = spool_dir
         self._check_manifest = check_manifest
+        self._signature_checker = signature_checker
+        self._on_revision = on_revision
         self._plan: Iterator[_Step] | None = None
         self._step: _Step | None = None
         self._manifest: Manifest | None = None
         self._device: PublicIdentity | None = None
-        self._signatures: _SignatureChecks | None = None
-        self._forms_named: set[tuple[str, str]] = set()
-        self._forms_checked = False
+        self._signatures: SignatureChecks | None = None
+        self._forms_listed: frozenset[tuple[str, str]] = frozenset()
+        self._revisions_checked = False
         self._file: BinaryIO | None = None
         self._file_path: Path | None = None
         self._digest = hashlib.sha256()
@@ -403,8 +400,8 @@ class _BundleHandler:
             raise SchemaError(_("an item is missing, extra or out of order"))
         if length != step.length:
             raise SchemaError(_("an item's size does not match the manifest"))
-        if step.frame_type != FrameType.REVISION and not self._forms_checked:
-            self._check_forms_named()
+        if step.frame_type not in (FrameType.REVISION, FrameType.FORM):
+            self._check_revisions()
         self._step = step
         return step.frame_type != FrameType.DATA
 
@@ -420,8 +417,8 @@ class _BundleHandler:
             if step.frame_type == FrameType.ATTACHMENT:
                 self._take_attachment_header(step.attachment, data)
         elif step is not None and step.frame_type == FrameType.END:
-            if self._signatures is not None:
-                self._signatures.finish()
+            if self._signatures is None or not self._signatures.finish():
+                raise _bad_revision_signature()
             self._ended = True
 
     def chunk(self, data: memoryview) -> None:
@@ -472,42 +469,46 @@ class _BundleHandler:
         if self._check_manifest is not None:
             self._check_manifest(manifest)
         self._manifest, self._device = manifest, device
-        self._signatures = _SignatureChecks(device, len(manifest.revisions))
+        self._forms_listed = frozenset(f.key for f in manifest.forms)
+        self._signatures = self._signature_checker(device, len(manifest.revisions))
         self._plan = _plan(manifest)
 
     # -- revisions and attachments ------------------------------------------------------------
 
     def _take_revision(self, entry: RevisionEntry, data: bytes) -> None:
-        if self._manifest is None or self._signatures is None:  # pragma: no cover - plan order
+        if self._signatures is None:  # pragma: no cover - plan order
             raise SchemaError(_("an item is missing, extra or out of order"))
         signature, content = data[:SIGNATURE_BYTES], data[SIGNATURE_BYTES:]
         if sha256_hex(content) != entry.sha256:
             raise SchemaError(_("a revision does not match its hash in the manifest"))
-        # The content is bound to the verified manifest by its hash: parsing it is safe while
-        # its own signature is still being verified.
-        self._signatures.add(signature, content)
-        form, value = check_revision(content, entry, self._manifest.device_key_id, self._limits)
-        if form not in {f.key for f in self._manifest.forms}:
-            raise SchemaError(_("a revision names a form that is not in the bundle"))
-        self._forms_named.add(form)
+        if not self._signatures.add(signature, content):
+            raise _bad_revision_signature()
         self.revisions.append(
-            VerifiedRevision(
-                entry.record_id,
-                entry.number,
-                entry.sha256,
-                content,
-                signature,
-                RevisionEnvelope.from_json(value),
-            )
+            VerifiedRevision(entry.record_id, entry.number, entry.sha256, content, signature)
         )
 
-    def _check_forms_named(self) -> None:
-        """After the last revision: the bundle carries exactly the forms its revisions name."""
+    def _check_revisions(self) -> None:
+        """After the forms: check each revision's content (bound to the verified manifest by its
+        hash, so it is parsed while its signature may still be being verified), and that the
+        bundle carries exactly the forms its revisions name."""
+        if self._revisions_checked:
+            return
         if self._manifest is None:  # pragma: no cover - plan order
             raise SchemaError(_("an item is missing, extra or out of order"))
-        if self._forms_named != {f.key for f in self._manifest.forms}:
+        forms = {form.key: form for form in self.forms}
+        named: set[tuple[str, str]] = set()
+        device_key_id = self._manifest.device_key_id
+        for entry, revision in zip(self._manifest.revisions, self.revisions, strict=True):
+            key, value = check_revision(revision.content, entry, device_key_id, self._limits)
+            form = forms.get(key)
+            if form is None:
+                raise SchemaError(_("a revision names a form that is not in the bundle"))
+            named.add(key)
+            if self._on_revision is not None:
+                self._on_revision(revision, value, form)
+        if named != self._forms_listed:
             raise SchemaError(_("the bundle carries a form that none of its revisions uses"))
-        self._forms_checked = True
+        self._revisions_checked = True
 
     def _take_attachment_header(self, entry: AttachmentEntry, data: bytes) -> None:
         expected = bytes.fromhex(entry.sha256) + entry.size.to_bytes(8, "big")
@@ -541,13 +542,16 @@ class _BundleHandler:
     def result(self) -> tuple[Manifest, PublicIdentity]:
         if not self._ended or self._manifest is None or self._device is None:
             raise SchemaError(_("it ends before its last item"))
-        if self._signatures is not None:
-            self._signatures.close()
+        self._close_signatures()
         return self._manifest, self._device
 
+    def _close_signatures(self) -> None:
+        signatures, self._signatures = self._signatures, None
+        if signatures is not None:
+            signatures.close()
+
     def discard(self) -> None:
-        if self._signatures is not None:
-            self._signatures.close()
+        self._close_signatures()
         if self._file is not None:
             with contextlib.suppress(OSError):
                 self._file.close()

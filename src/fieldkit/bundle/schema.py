@@ -124,23 +124,30 @@ def load_json(untrusted: bytes, *, max_depth: int, canonical: bool, fractions: b
         raise
     except ValueError:  # JSONDecodeError, and integers beyond the interpreter's digit limit
         raise SchemaError(_("the text is not valid JSON")) from None
-    if tree_depth(value, max_depth) > max_depth:
+    # Every array and object opens with a bracket, so a text with no more brackets (counted
+    # inside strings too) than ``max_depth`` cannot nest deeper: the walk is then skipped.
+    if text.count("{") + text.count("[") > max_depth and tree_depth(value, max_depth) > max_depth:
         raise SchemaError(_("the JSON is nested too deeply"))
-    if _SURROGATE_ESCAPE.search(text):  # only an escape can make a lone surrogate
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):  # only an escape makes a lone surrogate
         check_tree(value, max_depth)
-    if canonical and not is_canonical(value, untrusted, needs_rfc8785):
+    if canonical and not is_canonical(value, untrusted, needs_rfc8785, text):
         raise SchemaError(_("the JSON is not in canonical form"))
     return value
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_HIGH_LEAD_BYTES = (b"\xee", b"\xef", b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
+_COMPACT_SORTED = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
+)
+"""What ``json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))`` writes,
+without building an encoder per call; parsed JSON holds no cycles to look for."""
+_HIGH_LEAD = re.compile(b"[\xee-\xf4]")
 
 
 def _has_high_character(utf8: bytes) -> bool:
     """Whether valid UTF-8 holds a character from U+E000 up: exactly those start with one of
     these lead bytes (U+E000-U+FFFF with 0xEE or 0xEF, the rest with 0xF0-0xF4)."""
-    return any(lead in utf8 for lead in _HIGH_LEAD_BYTES)
+    return _HIGH_LEAD.search(utf8) is not None
 
 
 def tree_depth(value: Any, limit: int) -> int:
@@ -171,7 +178,9 @@ def _safe_int(number: str) -> int:
     return value
 
 
-def is_canonical(value: Any, encoded: bytes, needs_rfc8785: bool = True) -> bool:
+def is_canonical(
+    value: Any, encoded: bytes, needs_rfc8785: bool = True, text: str | None = None
+) -> bool:
     """True if ``encoded`` is the RFC 8785 form of ``value`` (checked ints).
 
     ``needs_rfc8785`` False (see :func:`check_tree`) promises that no key holds a character from
@@ -181,15 +190,17 @@ def is_canonical(value: Any, encoded: bytes, needs_rfc8785: bool = True) -> bool
     sorts keys by code point where RFC 8785 sorts by UTF-16 code unit; the two orders differ
     only for keys with characters from U+E000 up. So the fast encoder decides, and rfc8785 is
     asked only when such a key or another float exists or the fast encoding differs.
+
+    ``text``, if given, is ``encoded`` decoded from UTF-8 (the fast encoding is compared with
+    it, which spares encoding it).
     """
     if not needs_rfc8785:
         try:
-            fast = json.dumps(
-                value, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-            ).encode("utf-8")
+            fast = _COMPACT_SORTED.encode(value)
+            same = fast == text if text is not None else fast.encode("utf-8") == encoded
         except (UnicodeEncodeError, ValueError):
             return False
-        if fast == encoded:
+        if same:
             return True
     try:
         return canonical_json(value) == encoded
@@ -271,7 +282,7 @@ def obj(value: Any, keys: set[str], where: str) -> dict[str, Any]:
 
 def header(value: Any, kind: str, where: str) -> int:
     """The ``kind`` and ``v`` members; returns the version without judging it."""
-    if not isinstance(value, Mapping) or value.get("kind") != kind:
+    if (type(value) is not dict and not isinstance(value, Mapping)) or value.get("kind") != kind:
         raise SchemaError(_("{field} is of the wrong kind").format(field=where))
     version = value.get("v")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:

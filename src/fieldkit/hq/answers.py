@@ -24,28 +24,66 @@ Answers = dict[str, Any]
 
 def split_answers(form: FormDefinition, data: Answers) -> tuple[Answers, Answers]:
     """``(kept, identifying)``: ``merge_answers(kept, identifying) == data``."""
-    return _split(form, data)
+    return Splitter(form).split(data)
 
 
-def _split(form: FormDefinition, values: Answers) -> tuple[Answers, Answers]:
-    fields = form.index.by_name
-    kept: Answers = {}
-    identifying: Answers = {}
-    for name, value in values.items():
-        field = fields.get(name)
-        if field is None or form.is_identifying(name):
-            identifying[name] = value
-        elif field.type is FieldType.REPEAT:
-            if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
-                identifying[name] = value
+class Splitter:
+    """:func:`split_answers` for one form, with what each field name calls for looked up once
+    (an ingest splits thousands of revisions of the same form)."""
+
+    def __init__(self, form: FormDefinition) -> None:
+        index = form.index
+        self._repeats = frozenset(
+            name
+            for name, field in index.by_name.items()
+            if field.type is FieldType.REPEAT and name not in index.identifying
+        )
+        self._plain = frozenset(
+            name
+            for name, field in index.by_name.items()
+            if field.type is not FieldType.REPEAT and name not in index.identifying
+        )
+        """Names whose answers are kept as they are."""
+
+    def split(self, values: Answers) -> tuple[Answers, Answers]:
+        plain = self._plain
+        other = values.keys() - plain  # identifying, repeats, names the form does not define
+        if not other:
+            return dict(values), {}
+        kept: Answers = {}
+        identifying: Answers = {}
+        for name, value in values.items():
+            if name not in other:
+                kept[name] = value
                 continue
-            parts = [_split(form, instance) for instance in value]
-            kept[name] = [k for k, _i in parts]
-            if any(i for _k, i in parts):
-                identifying[name] = [i for _k, i in parts]
-        else:
-            kept[name] = value
-    return kept, identifying
+            instances = _instances(value, plain) if name in self._repeats else _NOT_INSTANCES
+            if instances == _NOT_INSTANCES:
+                identifying[name] = value
+            elif instances == _PLAIN:  # nothing to keep apart inside
+                kept[name] = value
+            else:
+                parts = [self.split(instance) for instance in value]
+                kept[name] = [k for k, _i in parts]
+                if any(i for _k, i in parts):
+                    identifying[name] = [i for _k, i in parts]
+        return kept, identifying
+
+
+_NOT_INSTANCES, _PLAIN, _MIXED = 0, 1, 2
+
+
+def _instances(value: Any, plain: frozenset[str]) -> int:
+    """What a repeat's answer is: not a list of objects, a list of objects holding only
+    :attr:`Splitter._plain` names, or a list of objects to split one by one."""
+    if not isinstance(value, list):
+        return _NOT_INSTANCES
+    found = _PLAIN
+    for instance in value:
+        if not isinstance(instance, dict):
+            return _NOT_INSTANCES
+        if not instance.keys() <= plain:
+            found = _MIXED
+    return found
 
 
 def merge_answers(kept: Answers, identifying: Answers) -> Answers:

@@ -4,19 +4,21 @@ For each bundle file (or every bundle file in a folder, so that a whole stick ca
 again at no risk):
 
 1. :func:`fieldkit.bundle.open_bundle` decrypts and verifies everything, spooling attachments
-   into a private temporary folder under ``spool/``. Once the device's signature over the
-   manifest verifies, :meth:`_Gate.check_manifest` refuses a device revoked from that sequence
-   number on; that refusal stores and writes nothing.
+   into a private temporary folder under ``spool/``; a large bundle's revision signatures are
+   verified in worker processes meanwhile (:mod:`fieldkit.hq.signatures`), and each revision
+   is split as it is parsed (:class:`fieldkit.hq.batches.RevisionPreparer`). Once the device's
+   signature over the manifest verifies, :meth:`_Gate.check_manifest` refuses a device revoked
+   from that sequence number on; that refusal stores and writes nothing.
 2. Only once the whole age stream is decrypted and authenticated (docs/bundle-format.md,
    section 2: a truncated or altered copy is found only at its end) does HQ compare the bundle
    with what it holds: a bundle HQ holds already is a replay (nothing added); another manifest
    at the same device and sequence number is a fork (refused, and a FORK alarm is the only
    thing stored). A damaged copy of either is rejected as damaged, and raises no alarm.
-3. :func:`fieldkit.hq.batches.build_batch` keeps identifying answers apart, sealed to HQ's own
-   keys, and encrypts the attachments into place.
-4. :meth:`Repository.store_bundle` stores the whole bundle or nothing. A broken chain or a
-   conflicting revision found there is refused with a CHAIN or CONFLICT alarm; the attachments
-   this ingest wrote are removed again.
+3. :func:`fieldkit.hq.batches.build_batch` encrypts the attachments into place; the revisions'
+   identifying answers are sealed to HQ's own keys part by part as the repository stores them.
+4. :meth:`Repository.store_bundle` stores the whole bundle or nothing, in one transaction. A
+   broken chain or a conflicting revision found there is refused with a CHAIN or CONFLICT
+   alarm; the attachments this ingest wrote are removed again.
 5. A receipt (:func:`fieldkit.hq.receipting.write_receipt`). A bundle HQ held already gets one
    too if none was recorded for it (a crash after storing).
 
@@ -43,13 +45,14 @@ from fieldkit.bundle import (
     Limits,
     Manifest,
     OpenedBundle,
+    SignatureChecker,
     UntrustedSignerError,
     find_bundle_files,
     open_bundle,
 )
 from fieldkit.domain.records import sha256_hex, utc_timestamp
 from fieldkit.files import make_private_dir
-from fieldkit.hq.batches import BundleRef, build_batch
+from fieldkit.hq.batches import BundleRef, RevisionPreparer, build_batch
 from fieldkit.hq.errors import FieldkitError, InvalidInputError, NotFoundError
 from fieldkit.hq.keys import HqConfig, HqKeys
 from fieldkit.hq.paths import HqPaths
@@ -62,6 +65,7 @@ from fieldkit.hq.repository.base import (
     Repository,
     StoredBundle,
 )
+from fieldkit.hq.signatures import ProcessSignatureChecker
 from fieldkit.i18n import _
 
 log = logging.getLogger("fieldkit.hq.ingest")
@@ -149,6 +153,8 @@ class Ingestor:
     """Ingests bundles into ``repository`` with HQ's unlocked keys.
 
     Receipts go to ``receipts_dir``, an existing folder (default: ``receipts/`` in the HQ folder).
+    ``signature_checker`` verifies revision signatures (default: worker processes for large
+    bundles, see :mod:`fieldkit.hq.signatures`).
     """
 
     def __init__(
@@ -160,8 +166,10 @@ class Ingestor:
         *,
         receipts_dir: Path | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        signature_checker: SignatureChecker | None = None,
     ) -> None:
         self._repository = repository
+        self._signature_checker = signature_checker or ProcessSignatureChecker()
         self._paths = paths
         self._config = config
         self._keys = keys
@@ -213,6 +221,7 @@ class Ingestor:
             shutil.rmtree(spool, ignore_errors=True)
 
     def _ingest(self, untrusted_path: Path, spool: Path) -> BundleResult:
+        preparer = RevisionPreparer()
         try:
             with _open_untrusted(untrusted_path) as untrusted:
                 opened = open_bundle(
@@ -222,6 +231,8 @@ class Ingestor:
                     spool,
                     self._limits,
                     self._gate.check_manifest,
+                    self._signature_checker,
+                    preparer,
                 )
         except FieldkitError as error:
             return BundleResult(untrusted_path, Outcome.REJECTED, error.user_message)
@@ -229,7 +240,9 @@ class Ingestor:
             reason = _cannot_read(untrusted_path, error)
             return BundleResult(untrusted_path, Outcome.REJECTED, reason)
         try:
-            return self._held(untrusted_path, opened) or self._store(untrusted_path, opened)
+            return self._held(untrusted_path, opened) or self._store(
+                untrusted_path, opened, preparer
+            )
         finally:
             opened.discard()
 
@@ -248,13 +261,17 @@ class Ingestor:
             return BundleResult(source, Outcome.REJECTED, error.user_message, bundle)
         return None
 
-    def _store(self, source: Path, opened: OpenedBundle) -> BundleResult:
+    def _store(
+        self, source: Path, opened: OpenedBundle, preparer: RevisionPreparer
+    ) -> BundleResult:
         bundle = BundleRef.of(opened)
         written: list[Path] = []
         try:
             known = self._repository.known_revisions([r.sha256 for r in opened.revisions])
             recipients = self._config.at_rest_recipients
-            batch = build_batch(opened, known, recipients, self._paths.attachments, written)
+            batch = build_batch(
+                opened, known, recipients, self._paths.attachments, written, preparer
+            )
             outcome = self._repository.store_bundle(batch)
         except BaseException as error:
             _delete(written)

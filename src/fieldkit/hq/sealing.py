@@ -23,7 +23,7 @@ import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,41 +84,48 @@ class SealedBatch:
     """The link id of each entry, in order (an entry's position is its index)."""
 
 
-@dataclass
 class BatchBuilder:
-    """Groups entries into sealed batches as they come."""
+    """Gathers entries into sealed batches of at most ``max_entries`` entries and ``max_bytes``
+    of revision content: :meth:`add` an entry when :meth:`fits` says so, else :meth:`seal` the
+    batch first."""
 
-    recipients: Sequence[str]
-    max_entries: int = BATCH_ENTRIES
-    max_bytes: int = BATCH_BYTES
-    batches: list[SealedBatch] = field(default_factory=list)
-    _entries: list[dict[str, Any]] = field(default_factory=list)
-    _links: list[str] = field(default_factory=list)
-    _bytes: int = 0
+    def __init__(
+        self,
+        recipients: Sequence[str],
+        max_entries: int = BATCH_ENTRIES,
+        max_bytes: int = BATCH_BYTES,
+    ) -> None:
+        self._recipients = [parse_recipient(r, "recipient") for r in recipients]
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._entries: list[dict[str, Any]] = []
+        self._links: list[str] = []
+        self._bytes = 0
 
-    def add(self, entry: SealedEntry) -> tuple[int, int]:
-        """Queue ``entry``; return (batch index, position) it will have."""
-        if self._entries and (
-            len(self._entries) >= self.max_entries
-            or self._bytes + len(entry.content) > self.max_bytes
-        ):
-            self.flush()
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def fits(self, entry: SealedEntry) -> bool:
+        """Whether ``entry`` may join the batch (an empty batch takes any entry)."""
+        return not self._entries or (
+            len(self._entries) < self._max_entries
+            and self._bytes + len(entry.content) <= self._max_bytes
+        )
+
+    def add(self, entry: SealedEntry) -> int:
+        """Queue ``entry``; return its position in the batch."""
         self._entries.append(entry.to_json())
         self._links.append(entry.link)
         self._bytes += len(entry.content)
-        return len(self.batches), len(self._entries) - 1
+        return len(self._entries) - 1
 
-    def flush(self) -> None:
-        if not self._entries:
-            return
+    def seal(self) -> SealedBatch:
+        """Encrypt the entries queued (at least one) and start a new batch."""
         document = {"kind": BATCH_KIND, "v": BATCH_VERSION, "entries": self._entries}
         plaintext = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-        self.batches.append(SealedBatch(seal(plaintext, self.recipients), tuple(self._links)))
+        sealed = SealedBatch(pyrage.encrypt(plaintext, self._recipients), tuple(self._links))
         self._entries, self._links, self._bytes = [], [], 0
-
-    def finish(self) -> list[SealedBatch]:
-        self.flush()
-        return self.batches
+        return sealed
 
 
 def open_batch(ciphertext: bytes, identity: str) -> list[SealedEntry]:

@@ -6,6 +6,9 @@ going in and out are plain frozen dataclasses; no ORM object leaves a backend.
 The one write that matters, :meth:`Repository.store_bundle`, stores a whole bundle (its row,
 its forms, the revisions HQ did not have yet with their answers, the links to their sealed
 identifying answers, attachment metadata, alarms) in one transaction: everything or nothing.
+A bundle's revisions come in parts (:class:`SealedPart`: one sealed batch and the revisions it
+holds the identifying answers of), which may be produced while the transaction runs, so that a
+large bundle's rows and sealed batches are never all in memory at once.
 It serialises with other ingests of the same device (a row lock on the device in PostgreSQL,
 SQLite's write lock), re-checks the device's chain inside the transaction, and decides there
 which revisions are new ("accepted") and which HQ already had ("known").
@@ -14,7 +17,7 @@ which revisions are new ("accepted") and which HQ already had ("known").
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -22,6 +25,7 @@ from typing import Any
 from fieldkit.bundle import DeviceIdentityFile
 from fieldkit.crypto.identity import fingerprint_of
 from fieldkit.errors import ConflictError, FieldkitError, NotFoundError
+from fieldkit.hq.errors import RepositoryError
 from fieldkit.i18n import _
 
 TABLES = (
@@ -147,20 +151,43 @@ class NewRevision:
     form_version: str
     sealed_at: str
     previous: str | None
-    answers: dict[str, Any]
-    """Public and restricted answers only; identifying ones are in the sealed batch."""
+    answers: str
+    """Public and restricted answers only, as the JSON text of an object (ingest encodes them
+    while it reads the bundle); identifying ones are in the sealed batch."""
     attachments: tuple[str, ...]
     link_id: str
     """Random: links the revision to its sealed entry (identifying answers, original)."""
-    batch: int
-    """Index into :attr:`BundleBatch.sealed`."""
     position: int
+    """Its entry's index in the sealed batch of its :class:`SealedPart`."""
+
+    @property
+    def key(self) -> RevisionKey:
+        return RevisionKey(self.sha256, self.record_id, self.number)
+
+
+@dataclass(frozen=True)
+class RevisionKey:
+    """Which revision: enough to decide, before any answer is at hand, whether it is new."""
+
+    sha256: str
+    record_id: str
+    number: int
 
 
 @dataclass(frozen=True)
 class NewSealedBatch:
     ciphertext: bytes
     links: tuple[str, ...]
+    """The link id of each entry, in order."""
+
+
+@dataclass(frozen=True)
+class SealedPart:
+    """One sealed batch, and the revisions whose identifying answers (and originals) it holds:
+    ``sealed.links[r.position] == r.link_id`` for each."""
+
+    sealed: NewSealedBatch
+    revisions: Sequence[NewRevision]
 
 
 @dataclass(frozen=True)
@@ -183,9 +210,12 @@ class BundleBatch:
     ciphertext_sha256: str
     revision_hashes: tuple[str, ...]
     """Every revision of the bundle, in manifest order (new or not)."""
-    revisions: Sequence[NewRevision]
-    """Candidates: those HQ did not have when the batch was built."""
-    sealed: Sequence[NewSealedBatch]
+    candidates: Sequence[RevisionKey]
+    """The revisions HQ did not have when the batch was built."""
+    parts: Iterable[SealedPart]
+    """The candidates with their answers, in sealed parts, each candidate once. May be a one-shot
+    iterator that does its work (parsing, sealing) as :meth:`Repository.store_bundle` asks for
+    the next part; an exception it raises stores nothing."""
     forms: Sequence[NewForm]
     attachments: Sequence[NewAttachment]
     attachment_count: int
@@ -386,11 +416,11 @@ def missing_between(sequences: Collection[int]) -> list[int]:
 
 def check_conflicts(
     batch: BundleBatch, stored: dict[tuple[str, int], str], known: set[str]
-) -> list[NewRevision]:
+) -> list[RevisionKey]:
     """The candidates to insert: not known already, and not in conflict with a stored revision
     (``stored`` maps (record, number) to the hash HQ holds for the candidates' records)."""
     new = []
-    for revision in batch.revisions:
+    for revision in batch.candidates:
         if revision.sha256 in known:
             continue
         other = stored.get((revision.record_id, revision.number))
@@ -398,6 +428,46 @@ def check_conflicts(
             raise BundleRefusedError(AlarmKind.CONFLICT, other)
         new.append(revision)
     return new
+
+
+class PartChecker:
+    """Checks the parts of a batch as they come against the candidates to insert (``new``):
+    each revision is one of them, given once, at its place in its sealed batch; at the end,
+    every one of them was given. A revision that became known since the batch was built (a
+    concurrent ingest stored it) is skipped."""
+
+    def __init__(self, new: Iterable[RevisionKey], known: Collection[str]) -> None:
+        self._pending = {key.sha256: key for key in new}
+        self._known = known
+        self.inserted: list[str] = []
+        self.inserted_set: set[str] = set()
+
+    def take(self, part: SealedPart) -> list[NewRevision]:
+        """The revisions of ``part`` to insert; raises RepositoryError if ``part`` is wrong."""
+        links = part.sealed.links
+        taken = []
+        for revision in part.revisions:
+            if not 0 <= revision.position < len(links) or links[revision.position] != (
+                revision.link_id
+            ):
+                raise RepositoryError(_("A revision's sealed entry is missing; nothing stored."))
+            key = self._pending.pop(revision.sha256, None)
+            if key is None and revision.sha256 in self._known:
+                continue
+            if key is None and revision.sha256 not in self.inserted_set:
+                raise RepositoryError(
+                    _("A revision is not among the bundle's new ones; nothing was stored.")
+                )
+            if key != revision.key:
+                raise RepositoryError(_("A revision is in the bundle twice; nothing was stored."))
+            taken.append(revision)
+        self.inserted.extend(r.sha256 for r in taken)
+        self.inserted_set.update(r.sha256 for r in taken)
+        return taken
+
+    def finish(self) -> None:
+        if self._pending:
+            raise RepositoryError(_("A revision's sealed entry is missing; nothing stored."))
 
 
 def outcome(batch: BundleBatch, inserted: Collection[str]) -> StoreOutcome:

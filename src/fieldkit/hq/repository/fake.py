@@ -9,9 +9,11 @@ twice), with :class:`~fieldkit.hq.errors.RepositoryError`.
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from collections.abc import Collection, Iterator
 from dataclasses import replace
+from typing import Any
 
 from fieldkit.bundle import DeviceIdentityFile
 from fieldkit.hq.errors import NotFoundError, RepositoryError
@@ -21,6 +23,7 @@ from fieldkit.hq.repository.base import (
     Device,
     IssuedReceipt,
     NewAlarm,
+    PartChecker,
     RecordSummary,
     Repository,
     StoredBundle,
@@ -125,9 +128,12 @@ class FakeRepository(Repository):
                 self.bundle_at(batch.device_key_id, batch.sequence + 1),
             )
             stored_numbers = {(r.record_id, r.number): r.sha256 for r in self._revisions.values()}
-            new = check_conflicts(
-                batch, stored_numbers, self.known_revisions(batch.revision_hashes)
-            )
+            known = self.known_revisions(batch.revision_hashes)
+            checker = PartChecker(check_conflicts(batch, stored_numbers, known), known)
+            parts = [(part, checker.take(part)) for part in batch.parts]
+            checker.finish()
+            parts = [(part, taken) for part, taken in parts if taken]
+            new = [r for _part, taken in parts for r in taken]
             forms = {f.sha256 for f in batch.forms} | set(self._forms)
             links = [r.link_id for r in new]
             if len(set(links)) != len(links) or set(links) & set(self._identifying):
@@ -142,21 +148,20 @@ class FakeRepository(Repository):
                 raise RepositoryError(_("A revision's device is not registered; nothing stored."))
             for form in batch.forms:
                 _check_text(form.definition)
-            if any(not 0 <= r.batch < len(batch.sealed) for r in new):
-                raise RepositoryError(_("A revision's sealed batch is missing; nothing stored."))
+            answers = {r.sha256: _answers(r.answers) for r in new}
             # Every check passed: from here on nothing can fail.
             first_batch = max(self._sealed, default=0) + 1
-            for offset, sealed in enumerate(batch.sealed):
-                self._sealed[first_batch + offset] = sealed.ciphertext
+            for offset, (part, _taken) in enumerate(parts):
+                self._sealed[first_batch + offset] = part.sealed.ciphertext
             for form in batch.forms:
                 self._forms.setdefault(
                     form.sha256,
                     StoredForm(form.sha256, form.form_id, form.version, form.definition),
                 )
             seq = max((r.seq for r in self._revisions.values()), default=0)
-            for revision in new:
+            placed = [(first_batch + i, r) for i, (_p, taken) in enumerate(parts) for r in taken]
+            for batch_id, revision in placed:
                 seq += 1
-                batch_id = first_batch + revision.batch
                 self._revisions[revision.sha256] = StoredRevision(
                     seq=seq,
                     sha256=revision.sha256,
@@ -168,7 +173,7 @@ class FakeRepository(Repository):
                     form_version=revision.form_version,
                     sealed_at=revision.sealed_at,
                     previous=revision.previous,
-                    answers=copy.deepcopy(revision.answers),
+                    answers=answers[revision.sha256],
                     attachments=revision.attachments,
                     link_id=revision.link_id,
                     batch_id=batch_id,
@@ -177,7 +182,7 @@ class FakeRepository(Repository):
                 self._identifying[revision.link_id] = (batch_id, revision.position)
             for attachment in batch.attachments:
                 self._attachments.setdefault(attachment.sha256, attachment.size)
-            result = outcome(batch, [r.sha256 for r in new])
+            result = outcome(batch, checker.inserted)
             self._bundles[batch.manifest_sha256] = StoredBundle(
                 manifest_sha256=batch.manifest_sha256,
                 bundle_id=batch.bundle_id,
@@ -303,3 +308,16 @@ def _check_text(definition: bytes) -> None:
         raise RepositoryError(
             _("A form definition is not UTF-8 text; nothing was stored.")
         ) from None
+
+
+def _answers(text: str) -> dict[str, Any]:
+    """A revision's answers as the SQL backends give them back (their JSON column)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise RepositoryError(
+            _("The repository refused the change (a database constraint); nothing was stored.")
+        )
+    return value

@@ -3,10 +3,12 @@ several methods of :class:`~fieldkit.hq.repository.sql.SqlRepository` share."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Row
 
 from fieldkit.hq.errors import RepositoryError
@@ -17,6 +19,7 @@ from fieldkit.hq.repository.base import (
     IssuedReceipt,
     NewAlarm,
     NewRevision,
+    SealedPart,
     StoredBundle,
     StoredForm,
     StoredRevision,
@@ -25,6 +28,8 @@ from fieldkit.i18n import _
 
 CHUNK = 500
 """Values per ``IN (...)`` list (far below SQLite's limit on parameters)."""
+INSERT_CHUNK = 1000
+"""Revisions inserted per statement while a bundle is stored (bounds what is held at once)."""
 
 
 def chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -49,6 +54,66 @@ def stored_numbers(conn: Connection, record_ids: Collection[str]) -> dict[tuple[
         for record_id, number, sha256 in conn.execute(query):
             stored[(record_id, number)] = sha256
     return stored
+
+
+def chunked_parts(parts: Iterable[SealedPart], size: int) -> Iterator[list[SealedPart]]:
+    """``parts`` gathered into lists of about ``size`` revisions (at least one part each)."""
+    chunk: list[SealedPart] = []
+    count = 0
+    for part in parts:
+        chunk.append(part)
+        count += len(part.revisions)
+        if count >= size:
+            yield chunk
+            chunk, count = [], 0
+    if chunk:
+        yield chunk
+
+
+JSON_TEXT = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+"""The text a JSON column is given by :func:`insert_values` (compact; read back as any JSON)."""
+
+
+def insert_values(
+    conn: Connection, table: sa.Table, columns: Sequence[str], values: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert ``values`` (tuples in the order of ``columns``) with the driver's own bulk path
+    (SQLite: one executemany; PostgreSQL: one COPY), without SQLAlchemy's work per row and
+    value (a bundle inserts tens of thousands of rows). Values go to the driver as they are:
+    JSON columns as text (:data:`JSON_TEXT`)."""
+    if not values:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    if conn.dialect.name == "postgresql":
+        _copy_values(conn, quote(table.name), [quote(name) for name in columns], values)
+        return
+    mark = "?"  # sqlite3's parameter style
+    statement = "INSERT INTO {table} ({columns}) VALUES ({marks})".format(  # noqa: S608
+        table=quote(table.name),  # names from the schema, values as parameters
+        columns=", ".join(quote(name) for name in columns),
+        marks=", ".join([mark] * len(columns)),
+    )
+    conn.exec_driver_sql(statement, list(values))
+
+
+def _copy_values(
+    conn: Connection, table: str, columns: list[str], values: Sequence[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: ``COPY ... FROM STDIN`` on the transaction's own connection (one statement
+    for all the rows instead of one round of the pipeline per row). A row the table's
+    constraints refuse fails the COPY, and the transaction, like an INSERT would."""
+    driver = conn.connection.driver_connection
+    assert driver is not None  # noqa: S101 - an open connection has one
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except dbapi.Error as error:  # as SQLAlchemy raises it, for database_errors to translate
+        raise exc.DBAPIError.instance(
+            statement, None, error, dbapi.Error, dialect=conn.dialect
+        ) from None
 
 
 def insert_many(conn: Connection, statement: sa.Insert, rows: Sequence[dict[str, Any]]) -> None:
@@ -142,22 +207,40 @@ def bundle_row(batch: BundleBatch) -> dict[str, Any]:
     }
 
 
-def revision_row(revision: NewRevision, manifest_sha256: str) -> dict[str, Any]:
-    return {
-        "sha256": revision.sha256,
-        "record_id": revision.record_id,
-        "number": revision.number,
-        "device_key_id": revision.device_key_id,
-        "form_sha256": revision.form_sha256,
-        "form_id": revision.form_id,
-        "form_version": revision.form_version,
-        "sealed_at": revision.sealed_at,
-        "previous": revision.previous,
-        "answers": revision.answers,
-        "attachments": list(revision.attachments),
-        "link_id": revision.link_id,
-        "manifest_sha256": manifest_sha256,
-    }
+REVISION_COLUMNS = (
+    "sha256",
+    "record_id",
+    "number",
+    "device_key_id",
+    "form_sha256",
+    "form_id",
+    "form_version",
+    "sealed_at",
+    "previous",
+    "answers",
+    "attachments",
+    "link_id",
+    "manifest_sha256",
+)
+
+
+def revision_values(revision: NewRevision, manifest_sha256: str) -> tuple[Any, ...]:
+    """A revision's row for :func:`insert_values`, in the order of :data:`REVISION_COLUMNS`."""
+    return (
+        revision.sha256,
+        revision.record_id,
+        revision.number,
+        revision.device_key_id,
+        revision.form_sha256,
+        revision.form_id,
+        revision.form_version,
+        revision.sealed_at,
+        revision.previous,
+        revision.answers,
+        JSON_TEXT(list(revision.attachments)),
+        revision.link_id,
+        manifest_sha256,
+    )
 
 
 def to_revision(row: Row[Any]) -> StoredRevision:

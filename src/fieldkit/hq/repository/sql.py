@@ -37,8 +37,10 @@ from fieldkit.hq.repository.base import (
     IssuedReceipt,
     NewAlarm,
     NewRevision,
+    PartChecker,
     RecordSummary,
     Repository,
+    SealedPart,
     StoredBundle,
     StoredForm,
     StoredRevision,
@@ -203,11 +205,11 @@ class SqlRepository(Repository):
             )
             with self._custom_plans(conn):
                 known = rows.known_hashes(conn, batch.revision_hashes)
-                records = {r.record_id for r in batch.revisions if r.sha256 not in known}
+                records = {r.record_id for r in batch.candidates if r.sha256 not in known}
                 stored = rows.stored_numbers(conn, records)
-            new = check_conflicts(batch, stored, known)
-            self._insert_bundle(conn, batch, new)
-        result = outcome(batch, [r.sha256 for r in new])
+            parts = PartChecker(check_conflicts(batch, stored, known), known)
+            self._insert_bundle(conn, batch, parts)
+        result = outcome(batch, parts.inserted)
         log.debug(
             "stored bundle %s: %d revisions accepted, %d known",
             batch.manifest_sha256[:16],
@@ -216,22 +218,10 @@ class SqlRepository(Repository):
         )
         return result
 
-    def _insert_bundle(self, conn: Connection, batch: BundleBatch, new: list[NewRevision]) -> None:
-        if any(not 0 <= r.batch < len(batch.sealed) for r in new):
-            raise RepositoryError(_("A revision's sealed batch is missing; nothing stored."))
+    def _insert_bundle(self, conn: Connection, batch: BundleBatch, parts: PartChecker) -> None:
         definitions = {f.sha256: (f, rows.form_text(f.definition)) for f in batch.forms}
-        batch_ids: list[int] = []
-        if batch.sealed:
-            inserted = conn.execute(
-                sa.insert(t.sealed_batches).returning(
-                    t.sealed_batches.c.id, sort_by_parameter_order=True
-                ),
-                [{"ciphertext": s.ciphertext} for s in batch.sealed],
-            )
-            batch_ids = [int(row.id) for row in inserted]
         manifest = batch.manifest_sha256
         conn.execute(sa.insert(t.bundles), rows.bundle_row(batch))
-        accepted = {r.sha256 for r in new}
         rows.insert_many(
             conn,
             self._insert_if_absent(t.forms),
@@ -240,27 +230,17 @@ class SqlRepository(Repository):
                 for h, (f, text) in sorted(definitions.items())
             ],
         )
-        rows.insert_many(
-            conn, sa.insert(t.revisions), [rows.revision_row(r, manifest) for r in new]
-        )
-        rows.insert_many(
+        for chunk in rows.chunked_parts(batch.parts, rows.INSERT_CHUNK):
+            taken = [(part, parts.take(part)) for part in chunk]
+            self._insert_parts(conn, manifest, [(part, new) for part, new in taken if new])
+        parts.finish()
+        accepted = set(parts.inserted)
+        rows.insert_values(
             conn,
-            sa.insert(t.identifying),
+            t.bundle_revisions,
+            ("manifest_sha256", "position", "revision_sha256", "accepted"),
             [
-                {"link_id": r.link_id, "batch_id": batch_ids[r.batch], "position": r.position}
-                for r in new
-            ],
-        )
-        rows.insert_many(
-            conn,
-            sa.insert(t.bundle_revisions),
-            [
-                {
-                    "manifest_sha256": manifest,
-                    "position": position,
-                    "revision_sha256": sha256,
-                    "accepted": sha256 in accepted,
-                }
+                (manifest, position, sha256, sha256 in accepted)
                 for position, sha256 in enumerate(batch.revision_hashes)
             ],
         )
@@ -275,6 +255,39 @@ class SqlRepository(Repository):
         )
         rows.insert_many(
             conn, sa.insert(t.alarms), [rows.alarm_row(a, batch.ingested_at) for a in batch.alarms]
+        )
+
+    def _insert_parts(
+        self, conn: Connection, manifest: str, parts: list[tuple[SealedPart, list[NewRevision]]]
+    ) -> None:
+        """Insert some parts of a bundle: their sealed batches, then their revisions."""
+        if not parts:
+            return
+        inserted = conn.execute(
+            sa.insert(t.sealed_batches).returning(
+                t.sealed_batches.c.id, sort_by_parameter_order=True
+            ),
+            [{"ciphertext": part.sealed.ciphertext} for part, _new in parts],
+        )
+        batch_ids = [int(row.id) for row in inserted]
+        if len(batch_ids) != len(parts):
+            raise RepositoryError(_("A revision's sealed batch is missing; nothing stored."))
+        new = [
+            (batch_id, r)
+            for batch_id, (_p, taken) in zip(batch_ids, parts, strict=True)
+            for r in taken
+        ]
+        rows.insert_values(
+            conn,
+            t.revisions,
+            rows.REVISION_COLUMNS,
+            [rows.revision_values(r, manifest) for _b, r in new],
+        )
+        rows.insert_values(
+            conn,
+            t.identifying,
+            ("link_id", "batch_id", "position"),
+            [(r.link_id, b, r.position) for b, r in new],
         )
 
     # -- alarms ------------------------------------------------------------------------------------
