@@ -124,6 +124,98 @@ def bench_durable_save(vault: vaults.Vault, plain: sqlite3.Connection, n: int) -
     ]
 
 
+FINALIZE_READ = (
+    "SELECT r.num, r.draft, r.revision_count, r.head_sha256, f.sha256 FROM record AS r "
+    "JOIN form AS f ON f.form_id = r.form_id AND f.version = r.form_version WHERE r.id = ?"
+)
+
+
+def _finalize_statements(conn: Any, record_ids: list[str], content: bytes) -> list[float]:
+    """The statements a finalize runs, with no fieldkit code around them, one transaction per
+    record: read the record, insert the revision, update the record, read its search text,
+    append an audit entry after reading the log's end, record the new end, commit."""
+    times = []
+    for record_id in record_ids:
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        num = conn.execute(FINALIZE_READ, (record_id,)).fetchone()[0]
+        digest = os.urandom(32).hex()
+        conn.execute(
+            "INSERT INTO revision (record_id, number, content, sha256, previous, signature, "
+            "key_id, sealed_at, status) VALUES (?, 1, ?, ?, NULL, ?, ?, ?, 'final')",
+            (record_id, content, digest, os.urandom(64), "k" * 32, "2026-11-25T00:00:00Z"),
+        )
+        conn.execute(
+            "UPDATE record SET revision_count = 1, head_sha256 = ?, status = 'final', "
+            "draft = NULL, updated_at = ?, title = ?, event_date = '', place = ? WHERE num = ?",
+            (digest, "2026-11-25T00:00:01Z", '{"en":"t"}', '{"en":"p"}', num),
+        )
+        conn.execute("SELECT title, body FROM record_fts WHERE rowid = ?", (num,)).fetchone()
+        last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, previous = (last[0] + 1, last[1]) if last else (1, "0" * 64)
+        conn.execute(
+            "INSERT INTO audit (seq, at, action, subject, detail, previous, hash) "
+            "VALUES (?, ?, 'record_finalized', ?, '{}', ?, ?)",
+            (seq, "2026-11-25T00:00:01Z", record_id, previous, os.urandom(32).hex()),
+        )
+        conn.execute(
+            "INSERT INTO setting (key, value) VALUES ('audit_head', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (f'{{"hash":"{"0" * 64}","seq":{seq}}}',),
+        )
+        conn.execute("COMMIT")
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def bench_finalize_floor(folder: Path, plain: sqlite3.Connection, n: int) -> list[Result]:
+    """What the storage of a finalize costs on its own: the statements of one finalize on a
+    vault connection made exactly as fieldkit makes its own (key, memory security, WAL,
+    synchronous=FULL, ...), against the same statements on plain SQLite."""
+    from fieldkit.domain.records import canonical_json
+    from fieldkit.vault import keyfile
+    from fieldkit.vault.engine import database_path, open_connection
+
+    vault = vaults.create_vault(folder, PASSPHRASE)
+    try:
+        ids = [records.create(vault, FORM, sample_answers()) for _ in range(n)]
+    finally:
+        vault.close()
+    content = canonical_json({"data": sample_answers(), "record": "r" * 32, "device": "k" * 32})
+    conn = open_connection(database_path(folder), keyfile.read_key_file(folder).unwrap(PASSPHRASE))
+    try:
+        cipher = statistics.median(_finalize_statements(conn, ids, content)) * 1000
+    finally:
+        conn.close()
+    draft = json.dumps(sample_answers())
+    first = plain.execute("SELECT coalesce(max(num), 0) FROM record").fetchone()[0] + 1
+    plain_ids = [f"floor{i}" for i in range(n)]
+    plain.execute("BEGIN")
+    for i, record_id in enumerate(plain_ids):
+        plain.execute(
+            "INSERT INTO record (num, id, form_id, form_version, status, created_at, updated_at, "
+            "draft, revision_count, title, event_date, place) "
+            "VALUES (?, ?, ?, '1', 'draft', '', '', ?, 0, '', '', '')",
+            (first + i, record_id, FORM, draft),
+        )
+        plain.execute(
+            "INSERT INTO record_fts (rowid, title, body) VALUES (?, 't', ?)", (first + i, draft)
+        )
+    plain.execute("COMMIT")
+    bare = statistics.median(_finalize_statements(plain, plain_ids, content)) * 1000
+    return [
+        Result(
+            "finalize's statements alone: no fieldkit code, vault connection (SQLCipher, memory "
+            "security, WAL, synchronous = FULL)",
+            f"{cipher:.2f} ms median",
+            f"{bare:.2f} ms the same statements on plain SQLite",
+            bare / cipher,
+            "-",
+            None,
+        )
+    ]
+
+
 def bench_bulk(vault: vaults.Vault, plain: sqlite3.Connection, n: int) -> list[Result]:
     """Import: end to end (validate every record, then store), and the storage path alone.
 
@@ -299,7 +391,8 @@ def bench_encryption_cost() -> list[Result]:
 
 def bench_finalize_stages(vault: vaults.Vault) -> list[Result]:
     """Where the time of a finalize goes, stage by stage, on the same record."""
-    from fieldkit.domain.records import RevisionEnvelope, canonical_json
+    from fieldkit.domain.records import RevisionEnvelope, canonical_json, searchable_text
+    from fieldkit.services.records import _summary_values
     from fieldkit.services.vaults import signing_key
 
     with vault.read() as session:
@@ -317,6 +410,9 @@ def bench_finalize_stages(vault: vaults.Vault) -> list[Result]:
             lambda: canonical_json(envelope.to_json()), 200
         ),
         "SHA-256 and Ed25519 signature": median_seconds(lambda: key.sign(content), 200),
+        "list summary (every language) and search text": median_seconds(
+            lambda: (_summary_values(form, cleaned), searchable_text(form, cleaned, "en")), 200
+        ),
     }
     return [
         Result(f"finalize stage: {name}", f"{seconds * 1000:.2f} ms median", "-", None, "-", None)
@@ -415,6 +511,7 @@ def run(quick: bool = False) -> None:
         vault = vaults.create_vault(folder / "vault", PASSPHRASE)
         try:
             results = bench_durable_save(vault, plain, n_saves)
+            results += bench_finalize_floor(folder / "floor", plain, n_saves)
             results += bench_finalize_stages(vault)
             results += bench_bulk(vault, plain, n_bulk)
         finally:

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,9 @@ from fieldkit.domain.records import (
     summarize,
     utc_timestamp,
 )
+from fieldkit.domain.validation import check
+from tests.domain.test_shipped_forms import form as shipped_form
+from tests.domain.test_shipped_forms import record as shipped_record
 
 # -- canonical JSON (RFC 8785) ---------------------------------------------------------------------
 
@@ -146,6 +150,66 @@ def test_canonical_json_is_json_and_a_fixpoint(value: Any) -> None:
     parsed = json.loads(data)
     assert canonical_json(parsed) == data
     assert b"\n" not in data
+
+
+ANY_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats()  # every float: NaN, infinities, -0.0, whole, tiny and huge ones
+    | st.floats(min_value=1e-7, max_value=1e22)
+    | st.text(max_size=20)
+    | st.sampled_from(["\ue000", "\uffff", "\U0001f600", "\ud800", "\x7f", '\x1f\b"\\']),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=8) | st.sampled_from(["\ue000", "\U0001f600", "\ufb33", "\r"]),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=30,
+)
+
+
+def _rfc8785_or_error(value: Any) -> bytes | None:
+    try:
+        return rfc8785.dumps(value)
+    except ValueError:
+        return None
+
+
+@settings(max_examples=1000, deadline=None)
+@given(ANY_JSON)
+def test_canonical_json_writes_what_rfc8785_writes(value: Any) -> None:
+    # canonical_json writes most values with the standard library's encoder: byte for byte what
+    # the rfc8785 package writes, and it refuses what the package refuses.
+    expected = _rfc8785_or_error(value)
+    if expected is None:
+        with pytest.raises(ValueError):
+            canonical_json(value)
+    else:
+        assert canonical_json(value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_canonical_json_of_checked_records_is_rfc8785(data: st.DataObject) -> None:
+    # Records as fieldkit seals them: answers checked against a real form, in an envelope.
+    form = shipped_form("illicit-market-observation")
+    answers = shipped_record("illicit-market-observation.valid")
+    answers.pop("attachments", None)
+    for name in data.draw(st.lists(st.sampled_from(sorted(answers)), max_size=6)):
+        answers[name] = data.draw(
+            st.text(max_size=30)
+            | st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15)
+            | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
+        )
+    cleaned = check(form, answers, clock=lambda: dt.datetime(2026, 11, 25, tzinfo=dt.UTC)).data
+    envelope = RevisionEnvelope(
+        new_record_id(), 1, form.id, form.version, cleaned, (), None, utc_timestamp(), "k" * 32
+    )
+    assert envelope.canonical() == rfc8785.dumps(envelope.to_json())
 
 
 def test_sha256_hex() -> None:
@@ -517,3 +581,16 @@ def test_attachment_refs_name_the_path_of_each_reference() -> None:
     }
     assert attachment_refs(form, data) == [("files", "1" * 64), ("people[2].photo", "2" * 64)]
     assert attachment_refs(form, "not answers") == []
+
+
+def test_remembered_labels_hold_nothing_of_the_answers() -> None:
+    # summarize and searchable_text keep label tables with the form (which stays cached after
+    # the vault is locked): they are made from the form alone, never from answers.
+    form = shipped_form("illicit-market-observation")
+    answers = shipped_record("illicit-market-observation.valid")
+    answers["narrative"] = "Zebulon Quartermaine at the depot"
+    data = check(form, answers, clock=lambda: dt.datetime(2026, 11, 25, tzinfo=dt.UTC)).data
+    for language in form.languages:
+        summarize(form, data, language)
+        assert "Zebulon" in searchable_text(form, data, language)
+    assert "Zebulon" not in repr(form.derived)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from typing import Any
@@ -19,8 +20,10 @@ from fieldkit.domain.values import (
     AnswerError,
     attachment_ref,
     expression_value,
+    expression_valuer,
     is_empty,
     normalize,
+    normalizer,
 )
 
 YES_NO = ChoiceList(
@@ -565,3 +568,58 @@ def test_any_value_normalizes_or_raises_answer_error(name: str, raw: Any) -> Non
         return
     if stored is not None:
         assert norm(name, stored) == stored  # normalizing is idempotent
+
+
+# -- prepared normalisers: the same answers and errors as normalize -----------------------------
+
+ANSWERS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**60), max_value=2**60),
+    st.floats(),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["yes", " yes ", "yes-no:2:yes", "yes-no:1:yes", "red", "Red", "green ", "", "   ", "\x00"]
+    ),
+    st.lists(
+        st.sampled_from(["yes", "no", "yes-no:2:no", " no", "red", "green", "x", 3, None]),
+        max_size=4,
+    ),
+    st.just("x" * 6),
+    st.just({"lat": 1, "lon": 2}),
+)
+
+
+def _outcome(function: Any, *args: Any) -> Any:
+    try:
+        return ("value", function(*args))
+    except AnswerError as exc:
+        return ("error", exc.rule, exc.message)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from([name for name, f in FORM.fields_by_name().items() if f.holds_value]), ANSWERS
+)
+def test_prepared_normalisers_match_normalize(name: str, raw: Any) -> None:
+    f = FORM.field(name)
+    assert _outcome(normalizer(FORM, f), raw) == _outcome(normalize, FORM, f, raw)
+    try:
+        stored = normalize(FORM, f, raw)
+    except AnswerError:
+        return
+    assert expression_valuer(FORM, f)(stored) == expression_value(FORM, f, stored)
+
+
+def test_prepared_tables_hold_nothing_of_the_answers() -> None:
+    # The tables behind the prepared normalisers come from the form alone, so that no answer
+    # stays in memory with the (cached) form after the vault is locked.
+    for f in FORM.fields_by_name().values():
+        if f.holds_value:
+            prepared = normalizer(FORM, f)
+            for raw in ("Zebulon Quartermaine", " green ", ["yes ", "no"]):
+                with contextlib.suppress(AnswerError):
+                    prepared(raw)
+    assert "Zebulon" not in repr(FORM.derived)
+    assert " green " not in repr(FORM.derived)
+    assert "yes " not in repr(FORM.derived)

@@ -21,7 +21,7 @@ from fieldkit.services import records
 from fieldkit.services.datafiles import read_json_lines
 from fieldkit.services.records import ValidationFailedError
 from fieldkit.services.vaults import device_identity
-from fieldkit.vault import repo
+from fieldkit.vault import audit, repo
 from fieldkit.vault.models import RevisionRow
 from fieldkit.vault.repo import RecordFilter
 from tests.conftest import DATA, all_types_answers
@@ -415,3 +415,54 @@ def test_a_purged_record_with_a_broken_chain_is_still_invalid(vault: Any) -> Non
     detail = records.detail(vault, record_id)
     assert detail.purged and not detail.chain_valid
     assert detail.to_json()["chain_valid"] is False
+
+
+def test_short_ids_reach_every_sealing_and_saving_path(vault: Any) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers())
+    records.save_draft(vault, record_id[:8], all_types_answers(subject="Salt caravan"))
+    assert records.finalize(vault, record_id[:8]).number == 1
+    assert records.amend(vault, record_id[:10], all_types_answers(subject="Salt")).number == 2
+    detail = records.detail(vault, record_id)
+    assert detail.item.title == "Salt" and detail.chain_valid and detail.draft is None
+    with pytest.raises(NotFoundError):
+        records.finalize(vault, "f" * 32)
+
+
+def test_the_search_index_follows_drafts_seals_and_amendments(vault: Any) -> None:
+    def found(word: str) -> set[str]:
+        return {item.id for item in records.list_items(vault, RecordFilter(search=word))}
+
+    record_id = records.create(vault, "all-types", all_types_answers(subject="Alpha depot"))
+    records.save_draft(vault, record_id, all_types_answers(subject="Bravo depot"))
+    assert found("bravo") == {record_id} and found("alpha") == set()
+    detail = records.detail(vault, record_id)
+    assert detail.item.title == "Bravo depot" and detail.item.status == "draft"
+    records.finalize(vault, record_id)
+    assert found("bravo") == {record_id}
+    records.amend(vault, record_id, all_types_answers(subject="Charlie depot"))
+    assert found("charlie") == {record_id} and found("bravo") == set()
+    # A draft of an amendment changes neither the list nor the index until it is sealed.
+    records.start_amendment(vault, record_id)
+    records.save_draft(vault, record_id, all_types_answers(subject="Delta depot"))
+    assert found("delta") == set() and found("charlie") == {record_id}
+    assert records.detail(vault, record_id).item.title == "Charlie depot"
+    with vault.read() as session:
+        assert audit.verify(session).ok
+
+
+def test_imported_sealed_records_verify_and_chain_the_audit_log(vault: Any) -> None:
+    lines = [(n, all_types_answers(subject=f"Convoy {n}")) for n in range(1, 6)]
+    assert records.import_lines(vault, "all-types", iter(lines), final=True) == 5
+    items = records.list_items(vault, RecordFilter(search="convoy"))
+    assert len(items) == 5
+    for item in items:
+        detail = records.detail(vault, item.id)
+        assert detail.chain_valid and detail.revisions[0].signature_valid
+        with vault.read() as session:
+            content = repo.head_revision(session, item.id)
+            assert content is not None and content.content is not None
+            envelope = RevisionEnvelope.from_json(json.loads(content.content))
+            assert canonical_json(envelope.to_json()) == content.content
+    with vault.read() as session:
+        report = audit.verify(session)
+    assert report.ok, report.problems

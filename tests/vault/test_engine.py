@@ -142,3 +142,36 @@ def test_a_locked_vault_refuses_sessions(tmp_path: Path) -> None:
     assert not vault.is_open
     with pytest.raises(RuntimeError), vault.read():
         pass
+
+
+def test_writers_take_the_write_lock_at_begin_and_a_locked_database_fails_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy.exc
+
+    monkeypatch.setattr(
+        engine_module,
+        "_raw_connect",
+        lambda path: sqlcipher3.connect(path, check_same_thread=False, timeout=0.1),
+    )
+    first = Vault(tmp_path, KEY, database=tmp_path / "t.db")
+    second = Vault(tmp_path, KEY, database=tmp_path / "t.db")
+    try:
+        with first.write() as session:
+            session.connection().exec_driver_sql("CREATE TABLE t (x)")
+        with first.write() as session:
+            session.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+            with (
+                pytest.raises(sqlalchemy.exc.OperationalError, match="locked"),
+                second.write() as other,
+            ):
+                other.connection()
+            with second.read() as reader:  # readers are not held up by a writer
+                assert reader.connection().exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+        with second.write() as other:  # the failed writer's vault works on
+            other.connection().exec_driver_sql("INSERT INTO t VALUES (2)")
+        with first.read() as reader:
+            assert reader.connection().exec_driver_sql("SELECT count(*) FROM t").scalar() == 2
+    finally:
+        first.close()
+        second.close()

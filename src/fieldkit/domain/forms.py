@@ -338,6 +338,12 @@ class FormDefinition(_Strict):
         """The form's structure, computed once (the form is immutable)."""
         return FormIndex.of(self)
 
+    @cached_property
+    def derived(self) -> dict[Any, Any]:
+        """What other modules compute once from this (immutable) form, each under its own key
+        (the checker's prepared rules, for one)."""
+        return {}
+
     def field(self, name: str) -> FieldDef:
         return self.index.by_name[name]
 
@@ -385,6 +391,10 @@ class FormIndex:
     """For each scope, its fields (through groups) in document order."""
     identifying: frozenset[str]
     """Fields whose answers identify someone: marked so, or inside a group or repeat marked so."""
+    attachments: frozenset[str] = frozenset()
+    """Attachment fields, wherever they sit."""
+    repeats: frozenset[str] = frozenset()
+    """Repeat groups, wherever they sit."""
 
     @classmethod
     def of(cls, form: FormDefinition) -> FormIndex:
@@ -403,7 +413,16 @@ class FormIndex:
             members.setdefault(chain, []).append(field)
             if field.type is FieldType.REPEAT:
                 members.setdefault((*chain, field.name), [])
-        return cls(by_name, chains, parents, members, frozenset(identifying))
+        by_type = {t: frozenset(n for n, f in by_name.items() if f.type is t) for t in FieldType}
+        return cls(
+            by_name,
+            chains,
+            parents,
+            members,
+            frozenset(identifying),
+            by_type[FieldType.ATTACHMENT],
+            by_type[FieldType.REPEAT],
+        )
 
 
 def is_expression(value: object) -> bool:

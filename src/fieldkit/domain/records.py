@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,7 +18,7 @@ from typing import Any
 
 import rfc8785
 
-from fieldkit.domain.forms import FieldType, FormDefinition
+from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition
 from fieldkit.i18n import N_
 
 REVISION_KIND = "fieldkit/revision"
@@ -52,9 +53,77 @@ def new_record_id() -> str:
 
 
 def canonical_json(value: Any) -> bytes:
-    """RFC 8785 canonical JSON: sorted keys, no insignificant white space, fixed number format."""
+    """RFC 8785 canonical JSON: sorted keys, no insignificant white space, fixed number format.
+
+    Values that the standard library's encoder writes exactly as RFC 8785 does (see
+    :func:`_encodes_as_rfc8785`), which is every record fieldkit makes, are written by that
+    encoder, in C; any other value is written by the ``rfc8785`` package. Both give the same
+    bytes (a property test compares them); the package also raises the errors."""
+    if _encodes_as_rfc8785(value):
+        try:
+            return _COMPACT_SORTED.encode(value).encode("utf-8")
+        except (UnicodeEncodeError, ValueError, RecursionError):
+            pass  # a lone surrogate, or nesting too deep: rfc8785 raises its own error
     data: bytes = rfc8785.dumps(value)
     return data
+
+
+_COMPACT_SORTED = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
+)
+_MAX_SAFE_INTEGER = 2**53 - 1
+_MAX_NESTING = 200
+
+
+def _encodes_as_rfc8785(value: Any) -> bool:
+    """Whether ``json`` (compact, sorted keys, UTF-8 kept) writes ``value`` as RFC 8785 does.
+
+    The two write strings, ``null``, ``true``, ``false`` and integers alike (the same escapes:
+    ``\\n``, ``\\"``, ``\\u001f``, every other character as itself). They differ only in:
+
+    * key order: ``json`` sorts by code point, RFC 8785 by UTF-16 code unit, which differ only
+      for keys with a character from U+E000 up;
+    * floats: Python writes ``1.0``, ``1e+16`` and ``1e-05`` where ECMAScript writes ``1``,
+      ``10000000000000000`` and ``0.00001``; floats with a fraction from 1e-4 up to 1e16 are
+      written alike (the shortest digits that read back the same);
+    * integers beyond 2**53 - 1, which RFC 8785 refuses;
+    * types other than dict, list, str, int, float, bool and None (and subclasses of them).
+
+    So this walks the value (the containers, keys and numbers; strings need no look) and says
+    False at the first such case; the caller then asks ``rfc8785`` instead."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            if depth >= _MAX_NESTING:
+                return False
+            for key in item:
+                if type(key) is not str or not (key.isascii() or max(key) < "\ue000"):
+                    return False
+            children: Any = item.values()
+        elif kind is list:
+            if depth >= _MAX_NESTING:
+                return False
+            children = item
+        else:
+            children = (item,)
+            depth -= 1
+        for child in children:
+            kind = type(child)
+            if kind is str or child is None or kind is bool:
+                continue
+            if kind is int:
+                if not -_MAX_SAFE_INTEGER <= child <= _MAX_SAFE_INTEGER:
+                    return False
+            elif kind is float:
+                if child.is_integer() or not 1e-4 <= abs(child) < 1e16:
+                    return False  # also NaN and the infinities
+            elif kind is dict or kind is list:
+                stack.append((child, depth + 1))
+            else:
+                return False
+    return True
 
 
 def sha256_hex(data: bytes) -> str:
@@ -69,8 +138,10 @@ def utc_timestamp(moment: dt.datetime | None = None) -> str:
 
 def attachment_hashes(form: FormDefinition, data: dict[str, Any]) -> list[str]:
     """The SHA-256 of every attachment a record's answers refer to, sorted, without repeats."""
-    attachment_fields = {f.name for _p, f in form.walk() if f.type is FieldType.ATTACHMENT}
-    repeats = {f.name for _p, f in form.walk() if f.type is FieldType.REPEAT}
+    attachment_fields = form.index.attachments
+    repeats = form.index.repeats
+    if not attachment_fields:
+        return []
     found: set[str] = set()
 
     def visit(values: dict[str, Any]) -> None:
@@ -90,8 +161,10 @@ def attachment_refs(form: FormDefinition, data: Any) -> list[tuple[str, str]]:
     """``(path, sha256)`` of every attachment that answers refer to, in document order; paths as
     in validation problems (``people[2].photo``). Malformed entries are skipped: validation
     reports them."""
-    attachment_fields = {f.name for _p, f in form.walk() if f.type is FieldType.ATTACHMENT}
-    repeats = {f.name for _p, f in form.walk() if f.type is FieldType.REPEAT}
+    attachment_fields = form.index.attachments
+    repeats = form.index.repeats
+    if not attachment_fields:
+        return []
     found: list[tuple[str, str]] = []
 
     def visit(values: Any, prefix: str) -> None:
@@ -179,9 +252,9 @@ def summarize(form: FormDefinition, data: dict[str, Any], language: str) -> Summ
         if value is None or form.is_identifying(name):
             return ""
         if f.type is FieldType.SELECT_ONE:
-            return form.choice_label(f, value, language)
+            return _choice_label(form, f, value, language)
         if f.type is FieldType.SELECT_MULTIPLE:
-            return ", ".join(form.choice_label(f, code, language) for code in value)
+            return ", ".join(_choice_label(form, f, code, language) for code in value)
         if f.type is FieldType.GEOPOINT:
             return f"{value['lat']:.4f}, {value['lon']:.4f}"
         text = str(value)
@@ -223,7 +296,40 @@ def searchable_text(form: FormDefinition, data: dict[str, Any], language: str) -
     return "\n".join(parts)
 
 
+def _choice_label(form: FormDefinition, f: FieldDef, stored: str, language: str) -> str:
+    """``form.choice_label``, from a table of the field's choice list in ``language``."""
+    key = ("summary_labels", f.choices or "", language)
+    table: dict[str, str] | None = form.derived.get(key)
+    if table is None:
+        choice_list = form.choice_list_for(f)
+        table = {
+            text: form.choice_label(f, text, language)
+            for choice in choice_list.choices
+            for text in (choice.code, choice_list.stored_code(choice.code))
+        }
+        form.derived[key] = table
+    label = table.get(stored)
+    return form.choice_label(f, stored, language) if label is None else label
+
+
 def _all_labels(form: FormDefinition, list_name: str, stored: str) -> list[str]:
+    """The code and every label of a choice, from a table of the choice list. The tables are
+    made from the form alone, never from answers: nothing of a record stays in them."""
+    key = ("search_labels", list_name)
+    table: dict[str, list[str]] | None = form.derived.get(key)
+    if table is None:
+        choice_list = form.choice_lists[list_name]
+        table = {
+            text: _labels_of(form, list_name, text)
+            for choice in choice_list.choices
+            for text in (choice.code, choice_list.stored_code(choice.code))
+        }
+        form.derived[key] = table
+    labels = table.get(stored)
+    return _labels_of(form, list_name, stored) if labels is None else labels
+
+
+def _labels_of(form: FormDefinition, list_name: str, stored: str) -> list[str]:
     choice = form.choice_lists[list_name].find(stored)
     if choice is None:
         return [stored]

@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from fieldkit.domain import expressions
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, localized
-from fieldkit.domain.values import AnswerError, expression_value, is_empty, normalize
+from fieldkit.domain.values import AnswerError, expression_valuer, is_empty, normalizer
 from fieldkit.i18n import _
 
 MAX_REPEAT_INSTANCES = 10_000
@@ -56,7 +56,7 @@ class Outcome:
         return not self.problems
 
 
-@dataclass
+@dataclass(eq=False)
 class _Instance:
     """The answers of one scope: the whole record, or one instance of a repeat group."""
 
@@ -65,30 +65,101 @@ class _Instance:
     values: dict[str, Any]
     parent: _Instance | None
     children: dict[str, list[_Instance]] = field(default_factory=dict)
+    hidden: set[str] = field(default_factory=set)
+    """Names of this scope's fields that are not relevant now."""
+    refused: set[str] = field(default_factory=set)
+    """Names of answers refused as malformed: reported once, not again as missing."""
+    scope: _Scope | None = None
 
 
-class _Layout:
-    """The form and its structure, as the checker and the scopes use them."""
+_VALUE, _REPEAT, _VALUELESS = 0, 1, 2
+
+_Rule = tuple[str, "expressions.Expression | None"]
+"""An expression's source and, when it parses, its parsed form."""
+
+
+def _rule(source: str) -> _Rule:
+    try:
+        return source, expressions.parse(source)
+    except expressions.ExpressionError:
+        return source, None  # reported as a problem each time it is evaluated, as before
+
+
+class _FieldPlan:
+    """One field as the checker uses it, prepared once per form."""
+
+    __slots__ = (
+        "constraint",
+        "field",
+        "kind",
+        "name",
+        "normalize",
+        "outer",
+        "relevant",
+        "required",
+        "value_of",
+    )
+
+    def __init__(self, form: FormDefinition, f: FieldDef, chain: tuple[str, ...]) -> None:
+        self.field = f
+        self.name = f.name
+        if f.type is FieldType.REPEAT:
+            self.kind = _REPEAT
+        elif f.type in (FieldType.NOTE, FieldType.GROUP):
+            self.kind = _VALUELESS
+        else:
+            self.kind = _VALUE
+        parent = form.index.parents[f.name]
+        self.outer = parent if parent is not None and parent not in chain else None
+        """The group around this field in the same scope, if any: hidden with it."""
+        self.relevant = _rule(f.relevant) if f.relevant else None
+        self.constraint = _rule(f.constraint) if f.constraint else None
+        self.required: bool | _Rule = (
+            f.required if isinstance(f.required, bool) else _rule(f.required)
+        )
+        self.normalize = normalizer(form, f) if self.kind == _VALUE else None
+        self.value_of = expression_valuer(form, f) if self.kind == _VALUE else None
+
+
+class _Plan:
+    """The form's structure and rules, prepared once per form (forms are immutable)."""
 
     def __init__(self, form: FormDefinition) -> None:
         index = form.index
         self.form = form
-        self.fields = index.by_name
         self.chains = index.chains
-        self.members = index.members
-        self.parents = index.parents
+        self.members: dict[tuple[str, ...], list[_FieldPlan]] = {
+            chain: [_FieldPlan(form, f, chain) for f in fields]
+            for chain, fields in index.members.items()
+        }
+        self.by_name: dict[tuple[str, ...], dict[str, _FieldPlan]] = {
+            chain: {p.name: p for p in plans} for chain, plans in self.members.items()
+        }
+        self.fields: dict[str, _FieldPlan] = {
+            p.name: p for plans in self.members.values() for p in plans
+        }
+
+
+_PLAN_KEY = "validation"
+
+
+def _plan(form: FormDefinition) -> _Plan:
+    plan = form.derived.get(_PLAN_KEY)
+    if plan is None:
+        plan = form.derived[_PLAN_KEY] = _Plan(form)
+    return cast(_Plan, plan)
 
 
 class _Scope:
     """What an expression sees from one instance (implements expressions.Scope)."""
 
-    def __init__(
-        self, layout: _Layout, instance: _Instance, clock: Clock, current: Any = None
-    ) -> None:
-        self._layout = layout
+    __slots__ = ("_clock", "_current", "_instance", "_plan")
+
+    def __init__(self, plan: _Plan, instance: _Instance, clock: Clock) -> None:
+        self._plan = plan
         self._instance = instance
         self._clock = clock
-        self._current = current
+        self._current: Any = None
 
     def current(self) -> Any:
         return self._current
@@ -100,7 +171,7 @@ class _Scope:
         return self._clock()
 
     def value(self, name: str) -> Any:
-        target = self._layout.chains.get(name)
+        target = self._plan.chains.get(name)
         if target is None:
             return None
         instance: _Instance | None = self._instance
@@ -113,10 +184,12 @@ class _Scope:
         return expressions.Nodeset(self._gather(instance, target[len(instance.chain) :], name))
 
     def _own(self, instance: _Instance, name: str) -> Any:
-        f = self._layout.fields[name]
-        if f.type is FieldType.REPEAT:
+        f = self._plan.fields[name]
+        if f.kind == _REPEAT:
             return expressions.Nodeset(True for _i in instance.children.get(name, []))
-        return expression_value(self._layout.form, f, instance.values.get(name))
+        if f.value_of is None:
+            return None
+        return f.value_of(instance.values.get(name))
 
     def _gather(self, instance: _Instance, rest: tuple[str, ...], name: str) -> list[Any]:
         items: list[Any] = []
@@ -132,13 +205,12 @@ class _Scope:
 class _Checker:
     def __init__(self, form: FormDefinition, language: str, clock: Clock) -> None:
         self.form = form
-        self.layout = _Layout(form)
+        self.plan = _plan(form)
         self.language = language
         self.clock = clock
         self.problems: list[Problem] = []
-        self.irrelevant: set[str] = set()
-        self.refused: set[str] = set()
-        """Paths of answers refused as malformed: reported once, not again as missing."""
+        self.instances: list[_Instance] = []
+        """Every instance built, so that the irrelevant paths of dropped ones are kept too."""
 
     def problem(self, path: str, name: str, rule: str, message: str) -> None:
         self.problems.append(Problem(path, name, rule, message))
@@ -149,32 +221,37 @@ class _Checker:
         self, raw: Any, chain: tuple[str, ...], path: str, parent: _Instance | None
     ) -> _Instance:
         instance = _Instance(chain, path, {}, parent)
+        self.instances.append(instance)
         if not isinstance(raw, dict):
             self.problem(
                 path or "/", chain[-1] if chain else "", "type", _("expects an object of answers")
             )
             return instance
-        members = {f.name: f for f in self.layout.members.get(chain, [])}
+        members = self.plan.by_name.get(chain, {})
+        values = instance.values
         for key, value in raw.items():
             f = members.get(key)
-            where = _join(path, key)
             if f is None:
-                self.problem(where, key, "unknown", _("the form has no field with this name here"))
+                self.problem(
+                    _join(path, key), key, "unknown", _("the form has no field with this name here")
+                )
                 continue
-            if f.type is FieldType.REPEAT:
-                instance.children[key] = self.build_repeat(f, value, (*chain, key), where, instance)
-            elif f.type in (FieldType.NOTE, FieldType.GROUP):
-                if not is_empty(value):
-                    self.problem(where, key, "type", _("holds no value"))
-            else:
+            if f.normalize is not None:
                 try:
-                    stored = normalize(self.form, f, value)
+                    stored = f.normalize(value)
                 except AnswerError as exc:
-                    self.problem(where, key, exc.rule, exc.message)
-                    self.refused.add(where)
+                    self.problem(_join(path, key), key, exc.rule, exc.message)
+                    instance.refused.add(key)
                     continue
                 if stored is not None:
-                    instance.values[key] = stored
+                    values[key] = stored
+            elif f.kind == _REPEAT:
+                where = _join(path, key)
+                instance.children[key] = self.build_repeat(
+                    f.field, value, (*chain, key), where, instance
+                )
+            elif not is_empty(value):
+                self.problem(_join(path, key), key, "type", _("holds no value"))
         return instance
 
     def build_repeat(
@@ -194,36 +271,40 @@ class _Checker:
 
     # -- relevance ------------------------------------------------------------------------------
 
-    def evaluate(
-        self, source: str, instance: _Instance, where: str, name: str, current: Any = None
-    ) -> Any:
+    def evaluate(self, rule: _Rule, instance: _Instance, name: str, current: Any = None) -> Any:
+        scope = instance.scope
+        if scope is None:
+            scope = instance.scope = _Scope(self.plan, instance, self.clock)
+        source, parsed = rule
+        scope._current = current  # set for every evaluation: None unless a constraint's own
         try:
-            return expressions.parse(source).evaluate(
-                _Scope(self.layout, instance, self.clock, current)
-            )
+            if parsed is None:
+                parsed = expressions.parse(source)
+            return parsed.evaluate(scope)
         except expressions.ExpressionError as exc:
-            self.problem(where, name, "expression", exc.user_message)
+            self.problem(_join(instance.path, name), name, "expression", exc.user_message)
             return None
 
     def apply_relevance(self, instance: _Instance) -> bool:
         """Clear answers that are not relevant; True if anything changed."""
         changed = False
+        hidden_names = instance.hidden
         hidden_containers: set[str] = set()
-        for f in self.layout.members.get(instance.chain, []):
-            where = _join(instance.path, f.name)
-            parent = self.layout.parents[f.name]
-            hidden = parent in hidden_containers and parent not in instance.chain
-            if not hidden and f.relevant:
-                hidden = not expressions.truthy(self.evaluate(f.relevant, instance, where, f.name))
+        truthy = expressions.truthy
+        for f in self.plan.members.get(instance.chain, []):
+            name = f.name
+            hidden = f.outer is not None and f.outer in hidden_containers
+            if not hidden and f.relevant is not None:
+                hidden = not truthy(self.evaluate(f.relevant, instance, name))
             if hidden:
-                self.irrelevant.add(where)
-                hidden_containers.add(f.name)
-                if instance.values.pop(f.name, None) is not None:
+                hidden_names.add(name)
+                hidden_containers.add(name)
+                if instance.values.pop(name, None) is not None:
                     changed = True
-                if instance.children.pop(f.name, None):
+                if instance.children.pop(name, None):
                     changed = True
-            else:
-                self.irrelevant.discard(where)
+            elif hidden_names:
+                hidden_names.discard(name)
         for instances in instance.children.values():
             for child in instances:
                 changed |= self.apply_relevance(child)
@@ -232,40 +313,45 @@ class _Checker:
     # -- rules ----------------------------------------------------------------------------------
 
     def check_rules(self, instance: _Instance) -> None:
-        for f in self.layout.members.get(instance.chain, []):
-            where = _join(instance.path, f.name)
-            if where in self.irrelevant or f.type in (FieldType.NOTE, FieldType.GROUP):
+        hidden = instance.hidden
+        values = instance.values
+        for f in self.plan.members.get(instance.chain, []):
+            if f.kind == _VALUELESS or f.name in hidden:
                 continue
-            if f.type is FieldType.REPEAT:
-                self.check_counts(f, instance, where)
+            if f.kind == _REPEAT:
+                self.check_counts(f, instance)
                 continue
-            value = instance.values.get(f.name)
+            value = values.get(f.name)
             if value is None:
-                if where not in self.refused and self.is_required(f, instance, where):
-                    self.problem(where, f.name, "required", _("is required"))
+                if f.name not in instance.refused and self.is_required(f, instance):
+                    self.problem(_join(instance.path, f.name), f.name, "required", _("is required"))
                 continue
-            if f.constraint:
-                current = expression_value(self.form, f, value)
-                result = self.evaluate(f.constraint, instance, where, f.name, current)
+            if f.constraint is not None:
+                current = f.value_of(value) if f.value_of is not None else value
+                result = self.evaluate(f.constraint, instance, f.name, current)
                 if not expressions.truthy(result):
                     message = localized(
-                        f.constraint_message, self.language, tuple(self.form.languages)
+                        f.field.constraint_message, self.language, tuple(self.form.languages)
                     )
                     self.problem(
-                        where, f.name, "constraint", message or _("does not meet its constraint")
+                        _join(instance.path, f.name),
+                        f.name,
+                        "constraint",
+                        message or _("does not meet its constraint"),
                     )
         for instances in instance.children.values():
             for child in instances:
                 self.check_rules(child)
 
-    def is_required(self, f: FieldDef, instance: _Instance, where: str) -> bool:
+    def is_required(self, f: _FieldPlan, instance: _Instance) -> bool:
         if isinstance(f.required, bool):
             return f.required
-        return expressions.truthy(self.evaluate(f.required, instance, where, f.name))
+        return expressions.truthy(self.evaluate(f.required, instance, f.name))
 
-    def check_counts(self, f: FieldDef, instance: _Instance, where: str) -> None:
+    def check_counts(self, f: _FieldPlan, instance: _Instance) -> None:
         count = len(instance.children.get(f.name, []))
-        minimum = max(f.min_count, 1 if self.is_required(f, instance, where) else 0)
+        minimum = max(f.field.min_count, 1 if self.is_required(f, instance) else 0)
+        where = _join(instance.path, f.name)
         if count < minimum:
             self.problem(
                 where,
@@ -275,10 +361,16 @@ class _Checker:
                 if minimum > 1
                 else _("needs at least one entry"),
             )
-        if f.max_count is not None and count > f.max_count:
+        max_count = f.field.max_count
+        if max_count is not None and count > max_count:
             self.problem(
-                where, f.name, "max_count", _("takes at most {n} entries").format(n=f.max_count)
+                where, f.name, "max_count", _("takes at most {n} entries").format(n=max_count)
             )
+
+    def irrelevant(self) -> set[str]:
+        return {
+            _join(instance.path, name) for instance in self.instances for name in instance.hidden
+        }
 
 
 def _join(path: str, name: str) -> str:
@@ -306,18 +398,18 @@ def check(
     while checker.apply_relevance(root):
         pass
     checker.check_rules(root)
-    return Outcome(_export(root), checker.problems, checker.irrelevant)
+    return Outcome(_export(root), checker.problems, checker.irrelevant())
 
 
 def with_defaults(
     form: FormDefinition, data: dict[str, Any], clock: Clock = local_now
 ) -> dict[str, Any]:
     """``data`` with each unanswered field's default filled in (a new record's starting point)."""
-    layout = _Layout(form)
+    members = form.index.members
 
     def fill(values: dict[str, Any], chain: tuple[str, ...]) -> dict[str, Any]:
         result = dict(values)
-        for f in layout.members.get(chain, []):
+        for f in members.get(chain, []):
             if f.type is FieldType.REPEAT:
                 items = result.get(f.name)
                 if isinstance(items, list):

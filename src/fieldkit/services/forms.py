@@ -135,6 +135,14 @@ def _cached(session: Session, form_id: str, form_version: str, digest: str) -> F
     return form
 
 
+def version_by_digest(
+    session: Session, form_id: str, form_version: str, digest: str
+) -> FormDefinition:
+    """A form version whose SHA-256 the caller has just read (with the record that uses it):
+    from the cache, else read from the vault once."""
+    return _cached(session, form_id, form_version, digest)
+
+
 def form_from_row(row: FormRow) -> FormDefinition:
     key = (row.form_id, row.version, row.sha256)
     form = _parsed.get(key)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, text, update
+from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from fieldkit.crypto.identity import PublicIdentity, SigningKey
@@ -302,11 +302,6 @@ def _require_attachments(
         checked.add(digest)
 
 
-def _next_num(session: Session) -> int:
-    highest: int | None = session.exec(select(func.max(RecordRow.num))).one()
-    return (highest or 0) + 1
-
-
 @dataclass
 class _NewRecord:
     row: dict[str, Any]
@@ -318,17 +313,17 @@ def _write_new(session: Session, records: Sequence[_NewRecord]) -> None:
     """Insert prepared records, their search text, revisions and audit entries in bulk."""
     if not records:
         return
-    first = _next_num(session)
+    first = repo.next_record_num(session)
     for offset, record in enumerate(records):
         record.row["num"] = first + offset
-    session.execute(insert(RecordRow), [r.row for r in records])
-    session.execute(
-        text("INSERT INTO record_fts(rowid, title, body) VALUES (:num, :title, :body)"),
-        [{"num": r.row["num"], "title": r.search[0], "body": r.search[1]} for r in records],
+    repo.insert_records(
+        session,
+        [r.row for r in records],
+        [(r.row["num"], r.search[0], r.search[1]) for r in records],
     )
     sealed = [r.sealed for r in records if r.sealed is not None]
     if sealed:
-        session.execute(insert(RevisionRow), [s.revision for s in sealed])
+        repo.insert_revisions(session, [s.revision for s in sealed])
     entries: list[tuple[str, str | None, dict[str, Any] | None]] = []
     for r in records:
         entries.append((audit.Action.RECORD_CREATED, r.row["id"], {"form": r.row["form_id"]}))
@@ -474,13 +469,30 @@ def _record_form(session: Session, row: RecordRow) -> FormDefinition:
     return form_service.version(session, row.form_id, row.form_version)
 
 
-def _amendable_content(session: Session, row: RecordRow) -> bytes:
+def _state(session: Session, given: str) -> repo.RecordState:
+    """What sealing or saving needs of the record ``given`` names (as :func:`resolve` finds it),
+    read in one statement with its form's hash."""
+    state = repo.record_state(session, given)
+    if state is None:
+        state = repo.record_state(session, resolve(session, given).id)
+        if state is None:  # the record went away in between: impossible under the write lock
+            raise NotFoundError(_("No record '{id}' in this vault.").format(id=given[:40]))
+    return state
+
+
+def _state_form(session: Session, state: repo.RecordState) -> FormDefinition:
+    return form_service.version_by_digest(
+        session, state.form_id, state.form_version, state.form_sha256
+    )
+
+
+def _amendable_content(session: Session, record_id: str) -> bytes:
     """The newest sealed content, which an amendment starts from. A record whose content was
     purged (see ``services.receipts``) cannot be amended: its answers are gone from here."""
-    head = repo.head_revision(session, row.id)
+    head = repo.head_revision(session, record_id)
     if head is None or head.content is None:
         raise ConflictError(
-            _("Record {id} cannot be amended: its content was purged.").format(id=row.id[:12])
+            _("Record {id} cannot be amended: its content was purged.").format(id=record_id[:12])
         )
     return head.content
 
@@ -496,59 +508,75 @@ def save_draft(
     """Save the answers being edited (a new record or an amendment). Returns the check's outcome,
     for showing problems beside fields; only structural problems are refused."""
     with vault.write() as session:
-        row = resolve(session, record_id)
-        if row.draft is None and row.revision_count:  # an amendment not started as one
-            _amendable_content(session, row)
-        form = _record_form(session, row)
+        state = _state(session, record_id)
+        if state.draft is None and state.revision_count:  # an amendment not started as one
+            _amendable_content(session, state.id)
+        form = _state_form(session, state)
         outcome = validation.check(form, data, language=language, clock=clock)
         structural = _structural(outcome.problems)
         if structural:
             raise ValidationFailedError(structural)
         _require_attachments(session, form, data)
-        row.draft = _draft_text(data)
-        row.updated_at = utc_timestamp()
-        if row.revision_count == 0:
-            for key, value in _summary_values(form, outcome.data).items():
-                setattr(row, key, value)
+        values: dict[str, Any] = {"draft": _draft_text(data), "updated_at": utc_timestamp()}
+        if state.revision_count == 0:
+            summary = _summary_values(form, outcome.data)
+            values.update(summary)
             repo.set_search_text(
                 session,
-                row,
-                _search_title(row.title),
+                state.num,
+                _search_title(summary["title"]),
                 searchable_text(form, outcome.data, language),
             )
-        session.add(row)
+        repo.update_record(session, state.num, **values)
         return outcome
 
 
 def _seal_onto(
-    session: Session, row: RecordRow, data: Any, language: str, clock: Clock, key: SigningKey
+    session: Session,
+    state: repo.RecordState,
+    data: Any,
+    language: str,
+    clock: Clock,
+    key: SigningKey,
 ) -> RevisionInfo:
-    form = _record_form(session, row)
+    form = _state_form(session, state)
     cleaned = _check_or_raise(form, data, language, clock)
     _require_attachments(session, form, cleaned)
-    sealed = _seal(form, row.id, row.revision_count + 1, row.head_sha256, cleaned, key)
+    number = state.revision_count + 1
+    sealed = _seal(form, state.id, number, state.head_sha256, cleaned, key)
     summary = _summary_values(form, cleaned)
-    # Core statements on the session's connection: for one insert and one update by key, the
-    # ORM's unit of work adds nothing but time. ``row`` is not changed (nor flushed) after this.
-    connection = session.connection()
-    connection.execute(insert(RevisionRow), [sealed.revision])
-    connection.execute(
-        update(RecordRow)
-        .where(col(RecordRow.num) == row.num)
-        .values(
-            revision_count=row.revision_count + 1,
-            head_sha256=sealed.revision["sha256"],
-            status=RecordStatus.FINAL.value,
-            draft=None,
-            updated_at=utc_timestamp(),
-            **summary,
-        )
+    repo.seal_onto_record(
+        session,
+        sealed.revision,
+        state.num,
+        revision_count=number,
+        head_sha256=sealed.revision["sha256"],
+        status=RecordStatus.FINAL.value,
+        draft=None,
+        updated_at=utc_timestamp(),
+        **summary,
     )
     repo.set_search_text(
-        session, row, _search_title(summary["title"]), searchable_text(form, cleaned, language)
+        session,
+        state.num,
+        _search_title(summary["title"]),
+        searchable_text(form, cleaned, language),
     )
     audit.append_many(session, [sealed.audit_entry])
-    return _revision_info(RevisionRow.model_validate(sealed.revision), signature_valid=True)
+    revision = sealed.revision
+    return RevisionInfo(
+        number=number,
+        sha256=revision["sha256"],
+        previous=revision["previous"],
+        sealed_at=revision["sealed_at"],
+        key_id=revision["key_id"],
+        status=revision["status"],
+        exported_at=None,
+        bundle_seq=None,
+        acknowledged_at=None,
+        signature_valid=True,
+        purged=False,
+    )
 
 
 def finalize(
@@ -556,15 +584,15 @@ def finalize(
 ) -> RevisionInfo:
     """Seal the record's draft as its next revision."""
     with vault.write() as session:
-        row = resolve(session, record_id)
-        if row.draft is None:
+        state = _state(session, record_id)
+        if state.draft is None:
             raise ConflictError(
                 _(
                     "Record {id} has nothing to finalize: it is sealed and not being amended."
-                ).format(id=row.id[:12])
+                ).format(id=state.id[:12])
             )
         key = vault_service.signing_key(vault, session)
-        return _seal_onto(session, row, json.loads(row.draft), language, clock, key)
+        return _seal_onto(session, state, json.loads(state.draft), language, clock, key)
 
 
 def amend(
@@ -577,16 +605,16 @@ def amend(
 ) -> RevisionInfo:
     """Seal ``data`` as a new revision of a sealed record."""
     with vault.write() as session:
-        row = resolve(session, record_id)
-        if row.revision_count == 0:
+        state = _state(session, record_id)
+        if state.revision_count == 0:
             raise ConflictError(
                 _("Record {id} is a draft; finalize it instead of amending it.").format(
-                    id=row.id[:12]
+                    id=state.id[:12]
                 )
             )
-        _amendable_content(session, row)
+        _amendable_content(session, state.id)
         return _seal_onto(
-            session, row, data, language, clock, vault_service.signing_key(vault, session)
+            session, state, data, language, clock, vault_service.signing_key(vault, session)
         )
 
 
@@ -596,7 +624,7 @@ def start_amendment(vault: Vault, record_id: str) -> dict[str, Any]:
         row = resolve(session, record_id)
         if row.draft is not None:
             return dict(json.loads(row.draft))
-        content = _amendable_content(session, row)
+        content = _amendable_content(session, row.id)
         data = dict(RevisionEnvelope.from_json(json.loads(content)).data)
         row.draft = _draft_text(data)
         row.updated_at = utc_timestamp()

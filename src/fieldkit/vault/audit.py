@@ -25,12 +25,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from fieldkit.domain.records import canonical_json, sha256_hex, utc_timestamp
 from fieldkit.i18n import _, ngettext
+from fieldkit.vault import repo
 from fieldkit.vault.models import (
     AuditRow,
     BundleRow,
@@ -46,7 +45,15 @@ from fieldkit.vault.models import (
 GENESIS = "0" * 64
 HEAD_SETTING = "audit_head"
 """The setting that records the chain head: ``{"seq": n, "hash": "<hex>"}`` of the last entry."""
-_HEAD = select(AuditRow.seq, AuditRow.hash).order_by(col(AuditRow.seq).desc()).limit(1)
+_HEAD = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+_INSERT = (
+    "INSERT INTO audit (seq, at, action, subject, detail, previous, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_SET_HEAD = (
+    "INSERT INTO setting (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 
 
 class Action:
@@ -97,12 +104,12 @@ def append_many(
 ) -> None:
     """Append entries in order, chained to the end of the log (the caller holds the write lock,
     so the head read here is the head the entries follow), and record the new head in the same
-    transaction. Core statements on the session's connection: the chain head is one row read by
-    primary key, and the ORM adds only time."""
+    transaction. Plain SQL on the session's own connection: an append runs with every record
+    sealed or imported, and SQLAlchemy's per-statement work would cost more than the writes."""
     if not entries:
         return
-    connection = session.connection()
-    last = connection.execute(_HEAD).first()
+    cursor = repo.dbapi(session)
+    last = cursor.execute(_HEAD).fetchone()
     seq, previous = (int(last[0]), str(last[1])) if last else (0, GENESIS)
     at = utc_timestamp()
     rows = []
@@ -110,25 +117,10 @@ def append_many(
         seq += 1
         detail_text = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"))
         digest = entry_hash(seq, at, action, subject, detail_text, previous)
-        rows.append(
-            {
-                "seq": seq,
-                "at": at,
-                "action": action,
-                "subject": subject,
-                "detail": detail_text,
-                "previous": previous,
-                "hash": digest,
-            }
-        )
+        rows.append((seq, at, action, subject, detail_text, previous, digest))
         previous = digest
-    connection.execute(insert(AuditRow), rows)
-    head = head_value(seq, previous)
-    connection.execute(
-        sqlite_insert(SettingRow)
-        .values(key=HEAD_SETTING, value=head)
-        .on_conflict_do_update(index_elements=["key"], set_={"value": head})
-    )
+    cursor.executemany(_INSERT, rows)
+    cursor.execute(_SET_HEAD, (HEAD_SETTING, head_value(seq, previous)))
 
 
 @dataclass

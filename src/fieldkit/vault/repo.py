@@ -11,6 +11,7 @@ from sqlalchemy import func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from fieldkit.vault.engine import VaultLockedError
 from fieldkit.vault.models import FormRow, IdentityRow, RecordRow, RevisionRow, SettingRow
 
 # -- forms --------------------------------------------------------------------------------------
@@ -68,19 +69,135 @@ def find_record_by_prefix(session: Session, prefix: str) -> list[RecordRow]:
     )
 
 
-def set_search_text(session: Session, record: RecordRow, title: str, body: str) -> None:
-    """Index a record for full-text search (the index lives in the encrypted database).
+def set_search_text(session: Session, num: int, title: str, body: str) -> None:
+    """Index record ``num`` for full-text search (the index lives in the encrypted database).
 
     Unchanged text is left alone: rewriting an FTS5 entry costs several page writes."""
-    connection = session.connection()
-    current = connection.exec_driver_sql(
-        "SELECT title, body FROM record_fts WHERE rowid = ?", (record.num,)
-    ).first()
+    cursor = dbapi(session)
+    current = cursor.execute(
+        "SELECT title, body FROM record_fts WHERE rowid = ?", (num,)
+    ).fetchone()
     if current is not None and tuple(current) == (title, body):
         return
-    connection.exec_driver_sql("DELETE FROM record_fts WHERE rowid = ?", (record.num,))
-    connection.exec_driver_sql(
-        "INSERT INTO record_fts(rowid, title, body) VALUES (?, ?, ?)", (record.num, title, body)
+    cursor.execute("DELETE FROM record_fts WHERE rowid = ?", (num,))
+    cursor.execute(_INSERT_SEARCH_TEXT, (num, title, body))
+
+
+def dbapi(session: Session) -> Any:
+    """A cursor on the session's own DB-API connection, in the session's transaction.
+
+    For the statements of sealing and importing, which run for every record: plain SQL with
+    ``?`` parameters, without SQLAlchemy's per-statement work. The caller holds the session (and
+    so the transaction) open while it uses the cursor."""
+    driver = session.connection().connection.driver_connection
+    if driver is None:  # the connection was closed under the session: the vault was locked
+        raise VaultLockedError()
+    return driver.cursor()
+
+
+RECORD_COLUMNS = (
+    "num",
+    "id",
+    "form_id",
+    "form_version",
+    "status",
+    "created_at",
+    "updated_at",
+    "draft",
+    "revision_count",
+    "head_sha256",
+    "title",
+    "event_date",
+    "place",
+)
+_INSERT_RECORD = (
+    "INSERT INTO record (num, id, form_id, form_version, status, created_at, updated_at, draft, "
+    "revision_count, head_sha256, title, event_date, place) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+REVISION_COLUMNS = (
+    "record_id",
+    "number",
+    "content",
+    "sha256",
+    "previous",
+    "signature",
+    "key_id",
+    "sealed_at",
+    "status",
+)
+_INSERT_REVISION = (
+    "INSERT INTO revision (record_id, number, content, sha256, previous, signature, key_id, "
+    "sealed_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SEARCH_TEXT = "INSERT INTO record_fts (rowid, title, body) VALUES (?, ?, ?)"
+
+
+def next_record_num(session: Session) -> int:
+    highest = dbapi(session).execute("SELECT max(num) FROM record").fetchone()[0]
+    return int(highest or 0) + 1
+
+
+def insert_records(
+    session: Session, rows: list[dict[str, Any]], search: list[tuple[int, str, str]]
+) -> None:
+    """New records (each row names every column of ``RECORD_COLUMNS``) and their search text."""
+    cursor = dbapi(session)
+    cursor.executemany(_INSERT_RECORD, [tuple(row[c] for c in RECORD_COLUMNS) for row in rows])
+    cursor.executemany(_INSERT_SEARCH_TEXT, search)
+
+
+def insert_revisions(session: Session, revisions: list[dict[str, Any]]) -> None:
+    """Sealed revisions (each names every column of ``REVISION_COLUMNS``)."""
+    dbapi(session).executemany(
+        _INSERT_REVISION, [tuple(rev[c] for c in REVISION_COLUMNS) for rev in revisions]
+    )
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """What sealing needs to know of a record, read in one statement."""
+
+    num: int
+    id: str
+    form_id: str
+    form_version: str
+    form_sha256: str
+    draft: str | None
+    revision_count: int
+    head_sha256: str | None
+
+
+_RECORD_STATE = (
+    "SELECT r.num, r.id, r.form_id, r.form_version, f.sha256, r.draft, r.revision_count, "
+    "r.head_sha256 FROM record AS r "
+    "JOIN form AS f ON f.form_id = r.form_id AND f.version = r.form_version WHERE r.id = ?"
+)
+
+
+def record_state(session: Session, record_id: str) -> RecordState | None:
+    """The record with exactly this id, or None."""
+    found = dbapi(session).execute(_RECORD_STATE, (record_id,)).fetchone()
+    return None if found is None else RecordState(*found)
+
+
+def seal_onto_record(
+    session: Session, revision: dict[str, Any], num: int, /, **values: Any
+) -> None:
+    """Insert a sealed revision and set ``values`` on its record (found by ``num``)."""
+    dbapi(session).execute(_INSERT_REVISION, tuple(revision[c] for c in REVISION_COLUMNS))
+    update_record(session, num, **values)
+
+
+def update_record(session: Session, num: int, /, **values: Any) -> None:
+    """Set columns of record ``num``; the names are columns of ``RECORD_COLUMNS``."""
+    names = [name for name in values if name in RECORD_COLUMNS and name != "num"]
+    if len(names) != len(values) or not names:
+        raise ValueError("not columns of a record")
+    assignments = ", ".join(f"{name} = ?" for name in names)  # names checked against the list
+    dbapi(session).execute(
+        "UPDATE record SET " + assignments + " WHERE num = ?",  # noqa: S608
+        (*(values[name] for name in names), num),
     )
 
 

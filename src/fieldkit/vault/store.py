@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3.dbapi2
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
@@ -38,11 +40,17 @@ WRITE_OPTION = "fieldkit_write"
 
 
 def _begin(connection: Any) -> None:
-    """Writers take the write lock at BEGIN, so that two writers never interleave."""
-    if connection.get_execution_options().get(WRITE_OPTION):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        connection.exec_driver_sql("BEGIN")
+    """Writers take the write lock at BEGIN, so that two writers never interleave.
+
+    Sent on the DB-API connection itself (every unit of work begins here, and SQLAlchemy's
+    statement machinery costs more than the BEGIN); an error is raised as SQLAlchemy raises it
+    (``sqlalchemy.exc.OperationalError`` for a database that stays locked)."""
+    write = connection.get_execution_options().get(WRITE_OPTION)
+    statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+    try:
+        connection.connection.driver_connection.execute(statement)
+    except sqlcipher3.dbapi2.Error as exc:
+        raise DBAPIError.instance(statement, (), exc, sqlcipher3.dbapi2.Error) from exc
 
 
 def _close_on_return(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
