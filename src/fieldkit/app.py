@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from fieldkit.i18n import SUPPORTED_LANGUAGES, _, set_language
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from fieldkit.gui.clipboard import ClipboardGuard
@@ -152,12 +153,22 @@ def build(
     from fieldkit.gui.window import MainWindow, apply_language
 
     apply_language()  # Qt's own strings, locale and layout direction follow the language set
+    app.setWindowIcon(application_icon())
     runner = TaskRunner()
     session = VaultSession(folder)
     idle = IdleWatcher(app, prefs.auto_lock_minutes)
     clipboard = ClipboardGuard(app.clipboard())
     window = MainWindow(session, runner, idle, clipboard, documents or real_documents(), prefs)
     return Desktop(window, session, runner, idle, clipboard)
+
+
+def application_icon() -> QIcon:
+    """fieldkit's icon (``resources/icons/fieldkit.svg``), for every window and the task bar."""
+    from PySide6.QtGui import QIcon
+
+    from fieldkit.services.locations import resources_dir
+
+    return QIcon(str(resources_dir() / "icons" / "fieldkit.svg"))
 
 
 def _warm_up() -> None:

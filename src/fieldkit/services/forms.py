@@ -13,12 +13,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-import fieldkit
 from fieldkit.domain.formfile import FormError, load_form, load_vocabulary
 from fieldkit.domain.forms import ChoiceList, FormDefinition
 from fieldkit.domain.records import canonical_json, sha256_hex, utc_timestamp
 from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError
 from fieldkit.i18n import _
+from fieldkit.services.locations import shipped_dir
 from fieldkit.vault import audit, repo
 from fieldkit.vault.models import FormRow
 from fieldkit.vault.store import Vault
@@ -30,10 +30,7 @@ YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 
 def shipped_forms_dir() -> Path:
     """``fieldkit/shipped_forms`` in an installed wheel, ``forms/`` in a source checkout."""
-    packaged = Path(fieldkit.__file__).parent / "shipped_forms"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "forms"
+    return shipped_dir("forms", "shipped_forms")
 
 
 class VocabularyLibrary:
