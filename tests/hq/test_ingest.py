@@ -113,7 +113,7 @@ def test_a_bundle_stored_without_its_receipt_gets_one_on_the_next_ingest(
     path = hq.bundle(device, [revision])
     spool = tmp_path / "open"
     opened = open_bytes(path.read_bytes(), hq.keys, spool, trusted=lambda _k, _p: True)
-    batch = build_batch(opened, set(), hq.config.at_rest_recipients, hq.paths.attachments, [])
+    batch = build_batch(opened, set(), hq.config.recipients, hq.paths.attachments, [])
     hq.repository.store_bundle(batch)  # as a crash right after storing would leave it
 
     result = hq.ingestor().ingest_file(path)

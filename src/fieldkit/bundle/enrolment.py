@@ -45,14 +45,13 @@ _ENROLMENT_KEYS = {
 _IDENTITY_KEYS = {"kind", "v", "key_id", "public_key", "age_recipient", "device_name", "created"}
 
 
-@dataclass(frozen=True)
-class Enrolment:
-    hq_name: str
+class HqPublicKeys:
+    """What HQ's public keys give, for the classes that hold them (the enrolment a device pins,
+    HQ's own settings): ``signing_public_key``, ``ingest_recipient``, ``escrow_recipient``."""
+
     signing_public_key: bytes
     ingest_recipient: str
     escrow_recipient: str | None
-    address: str | None
-    created: str
 
     @property
     def signing_key_id(self) -> str:
@@ -60,15 +59,26 @@ class Enrolment:
 
     @property
     def fingerprint(self) -> str:
-        """What the user compares with the fingerprint HQ shows."""
+        """What the user compares, at enrolment, with the fingerprint HQ shows."""
         return fingerprint_of(self.signing_public_key)
 
     @property
     def recipients(self) -> tuple[str, ...]:
-        """The age recipients a bundle for this HQ is encrypted to."""
+        """The age recipients a bundle for this HQ is encrypted to, and that HQ encrypts what it
+        stores to: the ingest key and, if any, the escrow key."""
         if self.escrow_recipient is None:
             return (self.ingest_recipient,)
         return (self.ingest_recipient, self.escrow_recipient)
+
+
+@dataclass(frozen=True)
+class Enrolment(HqPublicKeys):
+    hq_name: str
+    signing_public_key: bytes
+    ingest_recipient: str
+    escrow_recipient: str | None
+    address: str | None
+    created: str
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -268,7 +268,7 @@ class Ingestor:
         written: list[Path] = []
         try:
             known = self._repository.known_revisions([r.sha256 for r in opened.revisions])
-            recipients = self._config.at_rest_recipients
+            recipients = self._config.recipients
             batch = build_batch(
                 opened, known, recipients, self._paths.attachments, written, preparer
             )

@@ -19,8 +19,9 @@ import pyrage
 
 from fieldkit.bundle import make_enrolment, new_identity
 from fieldkit.bundle.agefile import parse_identity, parse_recipient, recipient_of
+from fieldkit.bundle.enrolment import HqPublicKeys
 from fieldkit.bundle.schema import SchemaError, display_text, url
-from fieldkit.crypto.identity import SigningKey, fingerprint_of, key_id_of
+from fieldkit.crypto.identity import SigningKey
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.files import atomic_write_bytes
 from fieldkit.hq.errors import (
@@ -40,7 +41,7 @@ DEFAULT_NAME = "Headquarters"
 
 
 @dataclass(frozen=True)
-class HqConfig:
+class HqConfig(HqPublicKeys):
     """HQ's public settings (``hq.json``): nothing in it is secret."""
 
     name: str
@@ -49,22 +50,6 @@ class HqConfig:
     escrow_recipient: str | None
     signing_public_key: bytes
     created: str
-
-    @property
-    def signing_key_id(self) -> str:
-        return key_id_of(self.signing_public_key)
-
-    @property
-    def fingerprint(self) -> str:
-        """What devices compare at enrolment."""
-        return fingerprint_of(self.signing_public_key)
-
-    @property
-    def at_rest_recipients(self) -> tuple[str, ...]:
-        """Who can read what HQ stores encrypted: its ingest key and, if any, the escrow key."""
-        if self.escrow_recipient is None:
-            return (self.ingest_recipient,)
-        return (self.ingest_recipient, self.escrow_recipient)
 
     def to_json(self) -> dict[str, Any]:
         return {
