@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from fieldkit import __version__
-from fieldkit.errors import FieldkitError, InvalidInputError, NotFoundError
+from fieldkit.errors import FieldkitError, InvalidInputError, reading_file
 from fieldkit.files import make_private_dir
 from fieldkit.i18n import _, set_language
 
@@ -171,19 +171,8 @@ def _log_unexpected(log: logging.Logger, exc: BaseException) -> None:
 
 def read_small_file(untrusted_path: Path, limit: int) -> bytes:
     """The bytes of a small file (a key, an enrolment, a receipt), refused beyond ``limit``."""
-    try:
-        with untrusted_path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise NotFoundError(_("{path}: no such file.").format(path=untrusted_path)) from None
-    except IsADirectoryError:
-        raise InvalidInputError(
-            _("{path}: is a folder, not a file.").format(path=untrusted_path)
-        ) from None
-    except OSError as exc:
-        raise InvalidInputError(
-            _("{path}: cannot be read ({reason}).").format(path=untrusted_path, reason=exc.strerror)
-        ) from None
+    with reading_file(untrusted_path), untrusted_path.open("rb") as handle:
+        data = handle.read(limit + 1)
     if len(data) > limit:
         raise InvalidInputError(
             _("{name}: too large for this kind of file.").format(name=untrusted_path.name)

@@ -7,6 +7,12 @@ The CLI and the GUI show ``user_message`` in one place each and never a tracebac
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from fieldkit.i18n import _
+
 
 class FieldkitError(Exception):
     """An error meant for the user: one line, translated, free of secrets and record content."""
@@ -26,3 +32,19 @@ class InvalidInputError(FieldkitError):
 
 class ConflictError(FieldkitError):
     """The action does not fit the current state (for example, editing a sealed revision)."""
+
+
+@contextlib.contextmanager
+def reading_file(path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` from opening or reading the file the user gave into the one-line
+    error the user sees: no such file, a folder, or why it cannot be read."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise NotFoundError(_("{path}: no such file.").format(path=path)) from None
+    except IsADirectoryError:
+        raise InvalidInputError(_("{path}: is a folder, not a file.").format(path=path)) from None
+    except OSError as exc:
+        raise InvalidInputError(
+            _("{path}: cannot be read ({reason}).").format(path=path, reason=exc.strerror)
+        ) from None

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from fieldkit.errors import InvalidInputError, NotFoundError
+from fieldkit.errors import InvalidInputError, reading_file
 from fieldkit.i18n import _
 from fieldkit.vault import attachments as store
 from fieldkit.vault import repo
@@ -48,26 +48,13 @@ def media_type_of(name: str) -> str:
 def store_file(session: Session, untrusted_path: Path) -> dict[str, Any]:
     """Store a file in the vault (within the caller's transaction); return its reference."""
     limit = max_bytes(session)
-    try:
-        with untrusted_path.open("rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise InvalidInputError(
-                    _("{path}: not a regular file.").format(path=untrusted_path)
-                )
-            digest, size = store.hash_stream(handle, limit)
-            handle.seek(0)
-            media_type = media_type_of(untrusted_path.name)
-            store.store(session, handle, media_type, digest, limit)
-    except FileNotFoundError:
-        raise NotFoundError(_("{path}: no such file.").format(path=untrusted_path)) from None
-    except IsADirectoryError:
-        raise InvalidInputError(
-            _("{path}: is a folder, not a file.").format(path=untrusted_path)
-        ) from None
-    except PermissionError:
-        raise InvalidInputError(
-            _("{path}: permission denied.").format(path=untrusted_path)
-        ) from None
+    with reading_file(untrusted_path), untrusted_path.open("rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InvalidInputError(_("{path}: not a regular file.").format(path=untrusted_path))
+        digest, size = store.hash_stream(handle, limit)
+        handle.seek(0)
+        media_type = media_type_of(untrusted_path.name)
+        store.store(session, handle, media_type, digest, limit)
     return {
         "sha256": digest,
         "name": display_name(untrusted_path.name),

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from fieldkit.domain.formfile import FormError, load_form, load_vocabulary
 from fieldkit.domain.forms import ChoiceList, FormDefinition
 from fieldkit.domain.records import canonical_json, sha256_hex, utc_timestamp
-from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError
+from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError, reading_file
 from fieldkit.i18n import _
 from fieldkit.services.locations import shipped_dir
 from fieldkit.vault import audit, repo
@@ -87,23 +87,13 @@ def read_form_file_reporting(untrusted_path: Path) -> tuple[FormDefinition, list
                 "{name}: not a form file; give a .yaml form or an .xlsx, .xls or .csv XLSForm."
             ).format(name=untrusted_path.name)
         )
-    try:
+    with reading_file(untrusted_path):
         size = untrusted_path.stat().st_size
         if size > MAX_FORM_FILE_BYTES:
             raise InvalidInputError(
                 _("{name}: the file is too large for a form.").format(name=untrusted_path.name)
             )
         data = untrusted_path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(_("{path}: no such file.").format(path=untrusted_path)) from None
-    except IsADirectoryError:
-        raise InvalidInputError(
-            _("{path}: is a folder, not a file.").format(path=untrusted_path)
-        ) from None
-    except OSError as exc:
-        raise InvalidInputError(
-            _("{path}: cannot be read ({reason}).").format(path=untrusted_path, reason=exc.strerror)
-        ) from None
     return load_form(data, untrusted_path.name, shipped_vocabularies().resolve), []
 
 
