@@ -15,7 +15,7 @@ from fieldkit.errors import InvalidInputError, NotFoundError, reading_file
     [
         (FileNotFoundError(errno.ENOENT, "No such file"), NotFoundError, "no such file."),
         (IsADirectoryError(errno.EISDIR, "Is a directory"), InvalidInputError, "is a folder"),
-        (PermissionError(errno.EACCES, "Permission denied"), InvalidInputError, "Permission denied"),
+        (PermissionError(errno.EACCES, "Permission denied"), InvalidInputError, "denied"),
         (OSError(errno.EIO, "Input/output error"), InvalidInputError, "Input/output error"),
     ],
 )
