@@ -105,10 +105,24 @@ def _placeholders(text: str) -> set[str]:
     return set(re.findall(r"\{[a-z_]+\}", text))
 
 
+def _without_date(po: bytes) -> bytes:
+    """A template without its ``POT-Creation-Date`` line, which changes at every extraction."""
+    return b"".join(
+        line for line in po.splitlines(keepends=True) if not line.startswith(b'"POT-Creation-Date:')
+    )
+
+
+def _template_current(fresh: Catalog) -> bool:
+    return TEMPLATE.exists() and _without_date(TEMPLATE.read_bytes()) == _without_date(
+        _po_bytes(fresh)
+    )
+
+
 def update() -> None:
     fresh = template()
     TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
-    TEMPLATE.write_bytes(_po_bytes(fresh))
+    if not _template_current(fresh):  # rewritten only when a message changed, not for the date
+        TEMPLATE.write_bytes(_po_bytes(fresh))
     for language in LANGUAGES:
         catalog = _load(language, fresh)
         path = _po_path(language)
@@ -123,7 +137,7 @@ def update() -> None:
 def check() -> int:
     fresh = template()
     problems = []
-    if not TEMPLATE.exists() or TEMPLATE.read_bytes() != _po_bytes(fresh):
+    if not _template_current(fresh):
         problems.append("the template is stale: run 'make translations'")
     for language in LANGUAGES:
         path = _po_path(language)

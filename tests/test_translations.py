@@ -34,3 +34,31 @@ def test_a_translated_language_is_spoken(language: str) -> None:
             assert i18n._(message) != message
     finally:
         i18n.set_language(previous)
+
+
+def test_the_template_check_ignores_the_extraction_date_but_not_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "translations", ROOT / "scripts" / "translations.py"
+    )
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    fresh = tool.template()
+    lines = tool._po_bytes(fresh).splitlines(keepends=True)
+    dated = [
+        b'"POT-Creation-Date: 1999-01-01 00:00+0000\\n"\n'
+        if line.startswith(b'"POT-Creation')
+        else line
+        for line in lines
+    ]
+    assert dated != lines
+    template = tmp_path / "fieldkit.pot"
+    monkeypatch.setattr(tool, "TEMPLATE", template)
+    template.write_bytes(b"".join(dated))
+    assert tool._template_current(fresh)
+    template.write_bytes(b"".join(line for line in dated if b"Lock now" not in line))
+    assert not tool._template_current(fresh)
