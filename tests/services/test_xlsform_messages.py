@@ -142,6 +142,28 @@ def test_a_csv_header_problem_points_at_the_csv_line(tmp_path: Path) -> None:
     assert "has no column 'type'" in caught.value.reason
 
 
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("survey\n,type,name,label,label\n,text,a,A,B\n", ("survey", 2, "label")),
+        (
+            "survey\n,type,name,label\n,text,a,A\nchoices\n,list_name,name,name\n,l,x,X\n",
+            ("choices", 5, "name"),
+        ),
+    ],
+)
+def test_a_csv_header_named_twice_is_refused_at_its_line(
+    tmp_path: Path, text: str, where: tuple[str, int, str]
+) -> None:
+    # pyxform's CSV reader would keep the last of the two columns without a word.
+    path = tmp_path / "x.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(XLSFormError) as caught:
+        convert_xlsform(path)
+    assert (caught.value.sheet, caught.value.row, caught.value.column) == where
+    assert "appears twice in the header row" in caught.value.reason
+
+
 def test_an_unknown_pyxform_message_is_quoted_in_a_translated_sentence(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

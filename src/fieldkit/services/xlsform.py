@@ -310,6 +310,9 @@ class _CsvLayout:
 
     rows: dict[str, list[int]] = field(default_factory=dict)
     headers: dict[str, int] = field(default_factory=dict)
+    duplicate: tuple[str, int, str] | None = None
+    """The first header named twice in a section: (sheet, line, column). pyxform's CSV reader
+    keeps the last of the two silently, where its spreadsheet readers refuse the sheet."""
 
 
 def _check_csv(data: bytes, source_name: str) -> tuple[bytes, _CsvLayout]:
@@ -333,7 +336,12 @@ def _check_csv(data: bytes, source_name: str) -> tuple[bytes, _CsvLayout]:
                 line=line
             ),
         )
-    return data, _csv_layout(text)
+    layout = _csv_layout(text)
+    if layout.duplicate is not None:
+        sheet, line, column = layout.duplicate
+        explained = xlsform_messages.explain(f"Duplicate column header: {column}")
+        raise XLSFormError(source_name, explained.reason, sheet=sheet, row=line, column=column)
+    return data, layout
 
 
 def _csv_layout(text: str) -> _CsvLayout:
@@ -360,6 +368,10 @@ def _csv_layout(text: str) -> _CsvLayout:
                 if not has_header:
                     has_header = True
                     layout.headers[sheet] = number
+                    named = [value for value in content if value]
+                    twice = next((v for i, v in enumerate(named) if v in named[:i]), None)
+                    if twice is not None and layout.duplicate is None:
+                        layout.duplicate = (sheet, number, twice)
                 else:
                     layout.rows[sheet].append(number)
     except csv.Error:
