@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.bundle import Enrolment
+from fieldkit.gui.bidi import isolate
 from fieldkit.gui.file_choice import open_file
 from fieldkit.gui.key_text import fingerprint_label, key_label, plain_label, set_fingerprint
 from fieldkit.gui.page import paragraph
@@ -188,7 +189,11 @@ class EnrolDialog(WorkDialog):
                 _(
                     "This device is enrolled with {old} (fingerprint {fingerprint}). Enrolling "
                     "moves it to {new}: you will be asked to confirm."
-                ).format(old=current.hq_name, fingerprint=current.fingerprint, new=offered.hq_name)
+                ).format(
+                    old=isolate(current.hq_name),
+                    fingerprint=isolate(current.fingerprint),
+                    new=isolate(offered.hq_name),
+                )
             )
         self.moving.show()
 
@@ -212,6 +217,7 @@ class EnrolDialog(WorkDialog):
 
     def _ask_to_move(self, old: str, new: str) -> None:
         """The second confirmation: a message box whose default answer is Cancel."""
+        old, new = isolate(old), isolate(new)
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(_("Move to another headquarters"))
@@ -266,7 +272,7 @@ class EnrolDialog(WorkDialog):
             _(
                 "This device is now enrolled with {name}. Bundles you export are encrypted so "
                 "that only this headquarters can open them."
-            ).format(name=enrolled.hq_name)
+            ).format(name=isolate(enrolled.hq_name))
         )
         self.outcome.show()
         self.cancel.setText(_("Close"))

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldkit.gui.bidi import isolate
 from fieldkit.gui.drive_list import DriveList, size_text
 from fieldkit.gui.file_choice import existing_folder
 from fieldkit.gui.page import paragraph
@@ -163,7 +164,7 @@ class ExportDialog(WorkDialog):
                 "{n} sealed revision will go to {hq}: it is not acknowledged yet.",
                 "{n} sealed revisions will go to {hq}: they are not acknowledged yet.",
                 pending,
-            ).format(n=pending, hq=self._hq)
+            ).format(n=isolate(str(pending)), hq=isolate(self._hq))
         self.summary.setText(text)
         self.enrol.setVisible(self._hq is None)
         self._update_buttons()
@@ -244,10 +245,10 @@ class ExportDialog(WorkDialog):
             "{n} sealed revisions exported to {file} ({size}), bundle number {seq}.",
             result.revisions,
         ).format(
-            n=result.revisions,
-            file=result.path.name,
-            size=size_text(result.size),
-            seq=result.sequence,
+            n=isolate(str(result.revisions)),
+            file=isolate(result.path.name),
+            size=isolate(size_text(result.size)),
+            seq=isolate(str(result.sequence)),
         )
         advice = _(
             "Eject the drive safely before you unplug it, then hand it to headquarters. The "

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldkit.gui.bidi import isolate
 from fieldkit.gui.enrol_dialog import EnrolDialog
 from fieldkit.gui.file_choice import existing_folder
 from fieldkit.gui.forms.history import local_time
@@ -131,7 +132,7 @@ class HeadquartersDialog(WorkDialog):
         else:
             self.hq_state.setText(
                 _("Enrolled with {name} since {date}. Its fingerprint:").format(
-                    name=enrolled.hq_name, date=local_time(enrolled.enrolled_at)
+                    name=isolate(enrolled.hq_name), date=isolate(local_time(enrolled.enrolled_at))
                 )
             )
             set_fingerprint(self.hq_fingerprint, enrolled.fingerprint)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QWidget
 
 from fieldkit.domain.forms import FieldDef
 from fieldkit.domain.geo import GeoError, GeoPoint, geopoint_from_value, parse_geopoint
+from fieldkit.gui.bidi import isolate
 from fieldkit.gui.forms.context import RenderContext, Unreadable
 from fieldkit.gui.forms.fields_base import FieldInput
 from fieldkit.i18n import _
@@ -32,12 +33,12 @@ def notations(point: GeoPoint) -> str:
     except Exception:  # mgrs has no grid near the poles
         grid = "—"
     lines = [
-        _("Decimal: {value}").format(value=point.as_decimal()),
-        _("DMS: {value}").format(value=point.as_dms()),
-        _("MGRS: {value}").format(value=grid),
+        _("Decimal: {value}").format(value=isolate(point.as_decimal())),
+        _("DMS: {value}").format(value=isolate(point.as_dms())),
+        _("MGRS: {value}").format(value=isolate(grid)),
     ]
     if point.precision_m is not None:
-        lines.append(_("Precision: {metres} m").format(metres=f"{point.precision_m:,.1f}"))
+        lines.append(_("Precision: {metres} m").format(metres=isolate(f"{point.precision_m:,.1f}")))
     return "\n".join(lines)
 
 

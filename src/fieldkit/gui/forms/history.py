@@ -10,6 +10,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from fieldkit.domain.records import STATUS_LABELS, RecordStatus
+from fieldkit.gui.bidi import isolate
 from fieldkit.i18n import _
 from fieldkit.services.records import RevisionInfo
 
@@ -41,8 +42,8 @@ def device_text(key_id: str, own_key_id: str | None, own_name: str) -> str:
     short = key_id[:8]
     if own_key_id is not None and key_id == own_key_id:
         name = own_name or _("this device")
-        return _("{name} (key {key})").format(name=name, key=short)
-    return _("another device (key {key})").format(key=short)
+        return _("{name} (key {key})").format(name=isolate(name), key=isolate(short))
+    return _("another device (key {key})").format(key=isolate(short))
 
 
 class RevisionHistory(QWidget):
@@ -81,8 +82,8 @@ class RevisionHistory(QWidget):
                 status = _("{status}, content purged").format(status=status)
             item = QTreeWidgetItem(
                 [
-                    str(revision.number),
-                    local_time(revision.sealed_at),
+                    isolate(str(revision.number)),
+                    isolate(local_time(revision.sealed_at)),
                     device_text(revision.key_id, own_key_id, own_name),
                     status,
                     revision.sha256[:SHORT_HASH] + "…",
@@ -104,7 +105,7 @@ class RevisionHistory(QWidget):
         for column in range(self.COLUMNS):
             self.tree.resizeColumnToContents(column)
         if broken:
-            numbers = ", ".join(str(n) for n in broken)
+            numbers = isolate(", ".join(str(n) for n in broken))
             self.warning.setText(
                 _(
                     "Warning: the signature of revision {numbers} does not verify. The revision "

@@ -1,0 +1,23 @@
+"""Keeping left-to-right values whole inside right-to-left sentences.
+
+In Arabic, a number, a coordinate, a date, a device or headquarters name, a file name or a key
+fingerprint put into a translated sentence is wrapped in Unicode isolates (U+2068 FIRST STRONG
+ISOLATE ... U+2069 POP DIRECTIONAL ISOLATE): the value keeps its own order ("2026-11-25 10:42",
+"14.4974, -4.1942") and does not pull the words around it out of place. In a left-to-right
+layout the text is returned as is, so that nothing invisible is added to what users copy.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+
+
+def isolate(text: str) -> str:
+    """``text`` as one isolated run when the application is laid out right to left."""
+    if not text or QGuiApplication.layoutDirection() != Qt.LayoutDirection.RightToLeft:
+        return text
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
