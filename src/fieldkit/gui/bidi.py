@@ -5,11 +5,14 @@ fingerprint put into a translated sentence is wrapped in Unicode isolates (U+206
 ISOLATE ... U+2069 POP DIRECTIONAL ISOLATE): the value keeps its own order ("2026-11-25 10:42",
 "14.4974, -4.1942") and does not pull the words around it out of place. In a left-to-right
 layout the text is returned as is, so that nothing invisible is added to what users copy.
+
+Counts are written as the language writes them (QLocale, the default locale following the
+language): "1,000" in English, "1 000" in French, "١٬٠٠٠" in Arabic, as Qt writes sizes and dates.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QGuiApplication
 
 FIRST_STRONG_ISOLATE = "\u2068"
@@ -21,3 +24,8 @@ def isolate(text: str) -> str:
     if not text or QGuiApplication.layoutDirection() != Qt.LayoutDirection.RightToLeft:
         return text
     return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+
+
+def count_text(n: int) -> str:
+    """A count in the digits and grouping of the current language, isolated in Arabic."""
+    return isolate(QLocale().toString(n))

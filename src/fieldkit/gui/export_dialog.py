@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldkit.gui.bidi import isolate
+from fieldkit.gui.bidi import count_text, isolate
 from fieldkit.gui.drive_list import DriveList, size_text
 from fieldkit.gui.file_choice import existing_folder
 from fieldkit.gui.page import paragraph
@@ -164,7 +164,7 @@ class ExportDialog(WorkDialog):
                 "{n} sealed revision will go to {hq}: it is not acknowledged yet.",
                 "{n} sealed revisions will go to {hq}: they are not acknowledged yet.",
                 pending,
-            ).format(n=isolate(str(pending)), hq=isolate(self._hq))
+            ).format(n=count_text(pending), hq=isolate(self._hq))
         self.summary.setText(text)
         self.enrol.setVisible(self._hq is None)
         self._update_buttons()
@@ -245,7 +245,7 @@ class ExportDialog(WorkDialog):
             "{n} sealed revisions exported to {file} ({size}), bundle number {seq}.",
             result.revisions,
         ).format(
-            n=isolate(str(result.revisions)),
+            n=count_text(result.revisions),
             file=isolate(result.path.name),
             size=isolate(size_text(result.size)),
             seq=isolate(str(result.sequence)),

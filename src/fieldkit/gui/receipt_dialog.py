@@ -14,6 +14,7 @@ import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QVBoxLayout, QWidget
 
+from fieldkit.gui.bidi import count_text, isolate
 from fieldkit.gui.file_choice import open_file
 from fieldkit.gui.key_text import plain_label
 from fieldkit.gui.page import paragraph
@@ -32,7 +33,7 @@ def outcome_text(result: ReceiptResult) -> str:
         "Headquarters acknowledged {n} sealed revision of bundle number {seq}.",
         "Headquarters acknowledged {n} sealed revisions of bundle number {seq}.",
         result.acknowledged,
-    ).format(n=result.acknowledged, seq=result.sequence)
+    ).format(n=count_text(result.acknowledged), seq=isolate(str(result.sequence)))
     if result.purged_records:
         text += "\n\n" + ngettext(
             "As the settings ask, the content of {n} record was removed from this device; its "
@@ -40,7 +41,7 @@ def outcome_text(result: ReceiptResult) -> str:
             "As the settings ask, the content of {n} records was removed from this device; their "
             "ids, hashes and signatures stay.",
             result.purged_records,
-        ).format(n=result.purged_records)
+        ).format(n=count_text(result.purged_records))
     return text
 
 

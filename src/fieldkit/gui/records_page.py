@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from fieldkit.gui.bidi import count_text
 from fieldkit.gui.errors import show_error
 from fieldkit.gui.filter_bar import FilterBar
 from fieldkit.gui.record_table import RecordTableView
@@ -97,7 +98,7 @@ class RecordsPage(QWidget):
     def _show_count(self) -> None:
         total = self.model.total
         shown = self.model.rowCount()
-        text = ngettext("{n} record", "{n} records", total).format(n=f"{total:,}")
+        text = ngettext("{n} record", "{n} records", total).format(n=count_text(total))
         if shown < total:
-            text += " · " + _("{shown} loaded; scroll for more").format(shown=f"{shown:,}")
+            text += " · " + _("{shown} loaded; scroll for more").format(shown=count_text(shown))
         self.count.setText(text)
