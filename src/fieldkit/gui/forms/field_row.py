@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from fieldkit.domain.forms import FieldDef
 from fieldkit.domain.validation import Problem
 from fieldkit.domain.values import AnswerError, normalize
+from fieldkit.gui.contrast import SecondaryLabel
 from fieldkit.gui.forms.context import RenderContext, Unreadable
 from fieldkit.gui.forms.inputs import make_input
 from fieldkit.gui.forms.masking import MaskedContent, RevealButton
@@ -67,11 +68,10 @@ class FieldRow(FormNode):
             self.content = MaskedContent(self.input, self)
 
         hint = ctx.hint(field)
-        self.hint = QLabel(hint, self)
+        self.hint = SecondaryLabel(hint, self)
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
         self.hint.setWordWrap(True)
         self.hint.setVisible(bool(hint))
-        self.hint.setEnabled(False)  # drawn in the palette's quieter colour
 
         self.error = QLabel(self)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
