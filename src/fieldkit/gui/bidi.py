@@ -13,7 +13,7 @@ language): "1,000" in English, "1 000" in French, "١٬٠٠٠" in Arabic, as Qt 
 from __future__ import annotations
 
 from PySide6.QtCore import QLocale, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 
 FIRST_STRONG_ISOLATE = "\u2068"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
@@ -29,3 +29,21 @@ def isolate(text: str) -> str:
 def count_text(n: int) -> str:
     """A count in the digits and grouping of the current language, isolated in Arabic."""
     return isolate(QLocale().toString(n))
+
+
+def shortcut_left_to_right(action: QAction) -> None:
+    """Show the action's shortcut in a menu as written ("Ctrl+,", not ",+Ctrl") when the
+    application is laid out right to left.
+
+    The menu is given the shortcut text itself, isolated, after a tab (a menu then shows that
+    instead of its own); the toolbar button and the tooltip keep the action's plain text, and the
+    shortcut still works as set. Call it after ``setText`` and ``setShortcut``.
+    """
+    shortcut = action.shortcut()
+    if shortcut.isEmpty() or QGuiApplication.layoutDirection() != Qt.LayoutDirection.RightToLeft:
+        return
+    plain, tip = action.iconText(), action.toolTip()
+    action.setIconText(plain)
+    action.setToolTip(tip)
+    written = shortcut.toString(QKeySequence.SequenceFormat.NativeText)
+    action.setText(f"{action.text()}\t{isolate(written)}")

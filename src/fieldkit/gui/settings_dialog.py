@@ -38,6 +38,8 @@ from fieldkit.i18n import _, ngettext
 from fieldkit.services import passphrases, preferences, receipts
 from fieldkit.services.preferences import AUTO_LOCK_CHOICES, Preferences
 
+MIN_WIDTH = 560
+
 
 def _keyring_state(folder: Path) -> tuple[bool, bool]:
     """(a safe keyring exists, a passphrase is remembered for this vault)."""
@@ -92,7 +94,9 @@ class SettingsDialog(QDialog):
         self.change_passphrase.clicked.connect(self.open_passphrase_dialog)
         form = QFormLayout()
         form.addRow(_("Language:"), self.language)
-        form.addRow("", QLabel(_("The window is rebuilt in the new language when you save.")))
+        language_note = QLabel(_("The window is rebuilt in the new language when you save."))
+        language_note.setWordWrap(True)
+        form.addRow("", language_note)
         form.addRow(_("Lock after idle:"), self.auto_lock)
         form.addRow("", self.remember)
         form.addRow("", self.remember_note)
@@ -136,7 +140,6 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
         self.passphrase_dialog: ChangePassphraseDialog | None = None
-        self.setMinimumWidth(560)
         folder = session.folder
         runner.run("keyring state", lambda: _keyring_state(folder), self._keyring_known, owner=self)
         if session.is_open:
@@ -144,6 +147,20 @@ class SettingsDialog(QDialog):
             runner.run(
                 "purge policy", lambda: receipts.purge_policy(vault), self._purge_known, owner=self
             )
+        self.fit()
+
+    def fit(self) -> None:
+        """Fit what the dialog now shows, in any language: at least as wide as its widest line
+        (a long French label) and as high as its wrapped notes need."""
+        layout = self.layout()
+        needed = layout.totalMinimumSize().width() if layout is not None else 0
+        self.setMinimumWidth(max(MIN_WIDTH, needed))
+        self.adjustSize()
+        # adjustSize measures the wrapped notes at the width it wanted, then may narrow the
+        # dialog to fit the screen: measure them again at the width it has.
+        height = self.heightForWidth(self.width())
+        if height > self.height():
+            self.resize(self.width(), height)
 
     def _purge_known(self, enabled: bool) -> None:
         self._purge = enabled
@@ -172,11 +189,13 @@ class SettingsDialog(QDialog):
                     "for the passphrase."
                 )
             )
+        self.fit()
 
     def _remember_toggled(self, on: bool) -> None:
         self.remember_passphrase.setVisible(on and not self._remembered)
         if self.remember_passphrase.isVisible():
             self.remember_passphrase.setFocus()
+        self.fit()
 
     def open_passphrase_dialog(self) -> ChangePassphraseDialog:
         dialog = ChangePassphraseDialog(self._session, self._runner, self)
@@ -229,6 +248,7 @@ class SettingsDialog(QDialog):
         self._set_working(False)
         self.error.setText(user_message(error))
         self.error.show()
+        self.fit()
 
     def _set_working(self, working: bool, checking: bool = False) -> None:
         for widget in (self.language, self.auto_lock, self.buttons):

@@ -23,6 +23,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, Qt, QTimer, 
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QStackedWidget, QToolBar, QWidget
 
+from fieldkit.gui.bidi import shortcut_left_to_right
 from fieldkit.gui.bundle_actions import BundleActions
 from fieldkit.gui.clipboard import ClipboardGuard
 from fieldkit.gui.create_vault import CreateVaultPage
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, shortcut: str, slot: object) -> QAction:
         action = QAction(text, self)
         action.setShortcut(QKeySequence(shortcut))
+        shortcut_left_to_right(action)
         action.triggered.connect(slot)
         self.addAction(action)
         return action

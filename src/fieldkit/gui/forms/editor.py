@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from fieldkit.domain.validation import Problem
 from fieldkit.errors import FieldkitError
+from fieldkit.gui.bidi import isolate
 from fieldkit.gui.forms.problems_dialog import ProblemsDialog
 from fieldkit.gui.forms.renderer import FormRenderer
 from fieldkit.gui.tasks import TaskRunner
@@ -105,7 +106,7 @@ class RecordEditor(QWidget):
         self.addAction(self.finalize_action)
         shortcut = QKeySequence(FINALIZE_KEYS[0]).toString(QKeySequence.SequenceFormat.NativeText)
         self.finalize_button.setToolTip(
-            _("Seal this record ({shortcut}).").format(shortcut=shortcut)
+            _("Seal this record ({shortcut}).").format(shortcut=isolate(shortcut))
         )
         self.finalize_button.setAccessibleDescription(
             _("Seals this record. Shortcut: {shortcut}.").format(shortcut=shortcut)
