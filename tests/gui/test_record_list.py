@@ -1,4 +1,5 @@
-"""The record list: lazy pages, 1,000 imported records, filters and search, status badges."""
+"""The record list: lazy pages, 1,000 imported records, filters and search, status badges, long
+places elided with the whole place in the tooltip."""
 
 from __future__ import annotations
 
@@ -161,3 +162,25 @@ def test_the_list_never_makes_a_widget_per_row(
     assert table.indexWidget(table.model().index(0, 0)) is None
     assert len(table.viewport().findChildren(QWidget)) < 5
     assert isinstance(table.itemDelegateForColumn(RecordTableModel.STATUS), StatusBadgeDelegate)
+
+
+LONG_PLACE = "The bridge north of the central market, by the river road, old customs"
+# (the list's summary keeps 80 characters of a place: this one is whole there)
+
+
+def test_a_long_place_is_elided_with_the_whole_place_in_the_tooltip(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path
+) -> None:
+    fill(vault_folder, ["short", "long"], place=LONG_PLACE)
+    shell = make_shell(vault_folder)
+    unlock(qtbot, shell)
+    model = _model(shell)
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=WAIT_MS)
+    place = model.index(0, RecordTableModel.PLACE)
+    assert place.data(Qt.ItemDataRole.ToolTipRole) == LONG_PLACE
+    assert model.index(0, RecordTableModel.TITLE).data(Qt.ItemDataRole.ToolTipRole) == "long"
+    assert model.index(0, RecordTableModel.FORM).data(Qt.ItemDataRole.ToolTipRole) is None
+    table = shell.window.workspace.records.table  # type: ignore[union-attr]
+    assert table.textElideMode() == Qt.TextElideMode.ElideRight
+    width = table.columnWidth(RecordTableModel.PLACE)
+    assert table.fontMetrics().horizontalAdvance(LONG_PLACE) > width  # so it is elided

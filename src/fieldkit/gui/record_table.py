@@ -1,4 +1,5 @@
-"""The record list's view: whole-row selection, Enter or a double click opens the record."""
+"""The record list's view: whole-row selection, Enter or a double click opens the record; a long
+title or place is elided, with the whole of it in the tooltip."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class RecordTableView(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setTabKeyNavigation(False)  # Tab leaves the list, arrows move in it
         self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)  # the whole text in the tooltip
         self.setAlternatingRowColors(True)
         self.setShowGrid(False)
         self.setSortingEnabled(False)  # newest first, as the service returns them

@@ -230,4 +230,6 @@ class RecordTableModel(QAbstractTableModel):
                 return item.place
             if column == self.STATUS:
                 return ", ".join(badge_label(b) for b in badges(item))
+        if role == Qt.ItemDataRole.ToolTipRole and column in (self.TITLE, self.PLACE):
+            return (item.title if column == self.TITLE else item.place) or None  # elided if long
         return None
