@@ -44,6 +44,8 @@ def _inspect(vault: Vault, path: Path) -> tuple[Enrolment, EnrolledHQ | None]:
 
 
 class EnrolDialog(WorkDialog):
+    min_width = 620
+
     enrolled = Signal(object)
     """The :class:`EnrolledHQ` now pinned."""
 
@@ -120,7 +122,7 @@ class EnrolDialog(WorkDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(620)
+        self.fit()
         self.choose.setFocus()
 
     # -- choosing and checking the file ---------------------------------------------------------

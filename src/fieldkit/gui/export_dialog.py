@@ -52,6 +52,8 @@ def _export(vault: Vault, folder: Path, progress: Progress) -> ExportResult:
 
 
 class ExportDialog(WorkDialog):
+    min_width = 560
+
     exported = Signal(object)
     """The :class:`ExportResult` (records are now marked exported)."""
     enrol_requested = Signal()
@@ -63,6 +65,7 @@ class ExportDialog(WorkDialog):
         self._hq: str | None = None
         self._pending: int | None = None
         self._done = False
+        self._checking = False
         self.setWindowTitle(_("Export to USB"))
         self.setAccessibleName(_("Export to USB"))
         intro = paragraph(
@@ -129,7 +132,7 @@ class ExportDialog(WorkDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(560)
+        self.fit()
         self.drives.setFocus()
         self._load()
 
@@ -190,6 +193,7 @@ class ExportDialog(WorkDialog):
             )
         self.no_drive.setVisible(not self.drives.count())
         self._update_buttons()
+        self.fit()
 
     def choose_folder(self) -> Path | None:
         return existing_folder(self, _("Choose the folder to export to"))
@@ -213,10 +217,12 @@ class ExportDialog(WorkDialog):
         vault = self._session.vault
         self.outcome.hide()
         self.progress.setValue(0)
+        self._checking = False
         self.progress.show()
         self.stage.setText(_("Writing the bundle…"))
         self.stage.show()
         self.set_working(True, _("Exporting…"))
+        self.fit()
         self._runner.run_with_progress(
             "export",
             lambda report: _export(vault, folder, report),
@@ -231,8 +237,10 @@ class ExportDialog(WorkDialog):
             return
         percent = 100 if total <= 0 else min(100, done * 100 // total)
         self.progress.setValue(percent)
-        if percent >= 100:
+        if percent >= 100 and not self._checking:
+            self._checking = True
             self.stage.setText(_("Reading the bundle back from the drive to check it…"))
+            self.fit()
 
     def _exported(self, result: ExportResult) -> None:
         if not self.alive():
@@ -265,6 +273,7 @@ class ExportDialog(WorkDialog):
         if self.alive():
             self.progress.hide()
             self.stage.hide()
+            self.fit()
 
     # -- state ----------------------------------------------------------------------------------
 

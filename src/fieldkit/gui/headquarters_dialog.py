@@ -41,6 +41,8 @@ def _state(vault: Vault) -> tuple[EnrolledHQ | None, DeviceIdentity]:
 
 
 class HeadquartersDialog(WorkDialog):
+    min_width = 620
+
     def __init__(
         self, session: VaultSession, runner: TaskRunner, parent: QWidget | None = None
     ) -> None:
@@ -103,7 +105,7 @@ class HeadquartersDialog(WorkDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
         layout.addWidget(buttons)
-        self.setMinimumWidth(620)
+        self.fit()
         self.refresh()
 
     def refresh(self) -> None:

@@ -12,10 +12,13 @@ from fieldkit.gui.busy import BusyIndicator
 from fieldkit.gui.errors import user_message
 from fieldkit.gui.fields import error_label, passphrase_field
 from fieldkit.gui.session import VaultSession
+from fieldkit.gui.sizing import fit
 from fieldkit.gui.strength import StrengthMeter
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _
 from fieldkit.services import passphrases
+
+MIN_WIDTH = 460
 
 
 class ChangePassphraseDialog(QDialog):
@@ -56,8 +59,13 @@ class ChangePassphraseDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(460)
+        self.meter.changed.connect(self.fit)
+        self.fit()
         self.old.setFocus()
+
+    def fit(self) -> None:
+        """Fit what the dialog now shows: the strength advice and an error grow it."""
+        fit(self, MIN_WIDTH)
 
     def submit(self) -> None:
         if not self.ok.isEnabled() or not self._session.is_open:
@@ -81,6 +89,7 @@ class ChangePassphraseDialog(QDialog):
         self._set_working(False)
         self.error.setText(user_message(error))
         self.error.show()
+        self.fit()
 
     def _set_working(self, working: bool) -> None:
         for widget in (self.old, self.new, self.confirmation, self.buttons):

@@ -46,6 +46,8 @@ def outcome_text(result: ReceiptResult) -> str:
 
 
 class ReceiptDialog(WorkDialog):
+    min_width = 520
+
     imported = Signal(object)
     """The :class:`ReceiptResult` (the record list needs a refresh)."""
 
@@ -83,7 +85,7 @@ class ReceiptDialog(WorkDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
         layout.addWidget(buttons)
-        self.setMinimumWidth(520)
+        self.fit()
         self.choose.setFocus()
 
     def choose_file(self) -> Path | None:

@@ -33,6 +33,7 @@ from fieldkit.gui.fields import error_label, passphrase_field
 from fieldkit.gui.language import LanguageCombo
 from fieldkit.gui.passphrase_dialog import ChangePassphraseDialog
 from fieldkit.gui.session import VaultSession
+from fieldkit.gui.sizing import fit
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _, ngettext
 from fieldkit.services import passphrases, preferences, receipts
@@ -152,15 +153,7 @@ class SettingsDialog(QDialog):
     def fit(self) -> None:
         """Fit what the dialog now shows, in any language: at least as wide as its widest line
         (a long French label) and as high as its wrapped notes need."""
-        layout = self.layout()
-        needed = layout.totalMinimumSize().width() if layout is not None else 0
-        self.setMinimumWidth(max(MIN_WIDTH, needed))
-        self.adjustSize()
-        # adjustSize measures the wrapped notes at the width it wanted, then may narrow the
-        # dialog to fit the screen: measure them again at the width it has.
-        height = self.heightForWidth(self.width())
-        if height > self.height():
-            self.resize(self.width(), height)
+        fit(self, MIN_WIDTH)
 
     def _purge_known(self, enabled: bool) -> None:
         self._purge = enabled

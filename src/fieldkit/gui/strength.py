@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from fieldkit.gui.tasks import TaskRunner
@@ -28,6 +28,9 @@ def _score(text: str) -> Strength:
 
 
 class StrengthMeter(QWidget):
+    changed = Signal()
+    """The advice shown changed (a dialog may need to grow to show all of it)."""
+
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
@@ -93,3 +96,4 @@ class StrengthMeter(QWidget):
                 _("Strength: {label}. {advice}").format(label=verdict.label, advice=verdict.advice)
             )
         self._bar.setAccessibleDescription(self._label.text())
+        self.changed.emit()

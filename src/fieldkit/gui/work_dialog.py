@@ -16,11 +16,15 @@ from fieldkit.gui.busy import BusyIndicator
 from fieldkit.gui.errors import user_message
 from fieldkit.gui.fields import error_label
 from fieldkit.gui.session import VaultSession
+from fieldkit.gui.sizing import fit
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _
 
 
 class WorkDialog(QDialog):
+    min_width = 460
+    """The narrowest the dialog gets (it grows to what its content needs)."""
+
     def __init__(
         self, session: VaultSession, runner: TaskRunner, parent: QWidget | None = None
     ) -> None:
@@ -55,8 +59,8 @@ class WorkDialog(QDialog):
         """Enable or disable the dialog's own controls (subclasses)."""
 
     def fit(self) -> None:
-        """Grow to what the dialog now shows (wrapped text needs its height recomputed)."""
-        self.adjustSize()
+        """Fit what the dialog now shows (wrapped text needs its height recomputed)."""
+        fit(self, self.min_width)
 
     def fail(self, error: BaseException) -> None:
         if not self.alive():

@@ -1,0 +1,54 @@
+"""A check that a dialog or page shows all its text: every visible label and button lies inside
+the window, is as wide as its text needs (a label that does not wrap) and as high as its wrapped
+lines need at the width it has. Set FIELDKIT_SHOTS to a folder to also save a picture of each."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
+
+
+def _needed_height(widget: QWidget) -> int:
+    if isinstance(widget, QLabel) and widget.wordWrap():
+        return widget.heightForWidth(widget.width())
+    return widget.minimumSizeHint().height()
+
+
+def _needed_width(widget: QWidget) -> int:
+    if isinstance(widget, QLabel) and not widget.wordWrap():
+        return widget.sizeHint().width()
+    return widget.minimumSizeHint().width()
+
+
+def clipped(window: QWidget) -> list[str]:
+    """The texts of ``window`` that are clipped, each with what is wrong (empty if none is)."""
+    QApplication.processEvents()
+    inside = window.rect()
+    problems = []
+    for widget in window.findChildren(QWidget):
+        if not isinstance(widget, QLabel | QAbstractButton) or not widget.isVisibleTo(window):
+            continue
+        if widget.window() is not window or not widget.text():
+            continue
+        text = widget.text()
+        where = QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size())
+        if not inside.contains(where):
+            problems.append(f"outside the window: {text!r}")
+        if widget.width() < _needed_width(widget):
+            problems.append(f"too narrow ({widget.width()} < {_needed_width(widget)}): {text!r}")
+        if widget.height() < _needed_height(widget):
+            problems.append(f"too low ({widget.height()} < {_needed_height(widget)}): {text!r}")
+    return problems
+
+
+def assert_fits(window: QWidget, name: str = "") -> None:
+    """Fail if a text of ``window`` is clipped; save a picture when FIELDKIT_SHOTS is set."""
+    QApplication.processEvents()
+    folder = os.environ.get("FIELDKIT_SHOTS")
+    if folder and name:
+        window.grab().save(str(Path(folder) / f"{name}.png"))
+    problems = clipped(window)
+    assert not problems, "\n".join(problems)
