@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QStyleOptionViewItem, QWidget
 
 from fieldkit.gui.records_model import AMENDING, PAGE, BadgesRole, RecordTableModel, badges
 from fieldkit.gui.status_delegate import BADGE_COLOURS, StatusBadgeDelegate
+from fieldkit.i18n import set_language
 from fieldkit.services import records, vaults
 from fieldkit.services.records import RecordFilter
 from tests.conftest import PASSPHRASE, all_types_answers
@@ -184,3 +185,42 @@ def test_a_long_place_is_elided_with_the_whole_place_in_the_tooltip(
     assert table.textElideMode() == Qt.TextElideMode.ElideRight
     width = table.columnWidth(RecordTableModel.PLACE)
     assert table.fontMetrics().horizontalAdvance(LONG_PLACE) > width  # so it is elided
+
+
+ARABIC_PLACE = "الجسر شمال السوق المركزي، على طريق النهر، بجانب الجمارك القديمة"
+
+
+def test_in_arabic_a_long_latin_place_is_elided_at_its_own_end(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path
+) -> None:
+    fill(vault_folder, ["arabic"], place=ARABIC_PLACE)
+    fill(vault_folder, ["latin"], place=LONG_PLACE)
+    set_language("ar")
+    shell = make_shell(vault_folder)
+    unlock(qtbot, shell)
+    model = _model(shell)
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=WAIT_MS)
+    table = shell.window.workspace.records.table  # type: ignore[union-attr]
+    assert table.layoutDirection() == Qt.LayoutDirection.RightToLeft
+
+    def laid_out(row: int, column: int) -> QStyleOptionViewItem:
+        index = model.index(row, column)
+        option = QStyleOptionViewItem()
+        table.initViewItemOption(option)
+        delegate = table.itemDelegateForIndex(index)
+        delegate.initStyleOption(option, index)
+        return option
+
+    rows = {model.index(r, RecordTableModel.TITLE).data(): r for r in range(2)}
+    latin = laid_out(rows["latin"], RecordTableModel.PLACE)
+    assert latin.text == LONG_PLACE
+    assert latin.direction == Qt.LayoutDirection.LeftToRight  # cut at its end, "…" on the right
+    assert latin.displayAlignment & Qt.AlignmentFlag.AlignRight  # where Arabic lines start
+    assert latin.displayAlignment & Qt.AlignmentFlag.AlignAbsolute
+    title = laid_out(rows["latin"], RecordTableModel.TITLE)
+    assert title.direction == Qt.LayoutDirection.LeftToRight
+    arabic = laid_out(rows["arabic"], RecordTableModel.PLACE)
+    assert arabic.direction == Qt.LayoutDirection.RightToLeft
+    assert table.fontMetrics().horizontalAdvance(LONG_PLACE) > table.columnWidth(
+        RecordTableModel.PLACE
+    )

@@ -1,15 +1,61 @@
 """The record list's view: whole-row selection, Enter or a double click opens the record; a long
-title or place is elided, with the whole of it in the tooltip."""
+title or place is elided, with the whole of it in the tooltip.
+
+Each title, place and form name is laid out in its own direction: in an Arabic list a long Latin
+place is cut at its end, on the right, with the "…" there (laid out right to left, it lost its
+end with the "…" on the left). It stays on the side where the list's lines start."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+import unicodedata
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
 from fieldkit.gui.records_model import RecordTableModel
 from fieldkit.gui.status_delegate import StatusBadgeDelegate, widest_badges
 from fieldkit.i18n import _
+
+
+def text_direction(text: str) -> Qt.LayoutDirection | None:
+    """The direction of the text's first strong character (None if it has none)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return Qt.LayoutDirection.LeftToRight
+        if kind in ("R", "AL"):
+            return Qt.LayoutDirection.RightToLeft
+    return None
+
+
+class OwnDirectionDelegate(QStyledItemDelegate):
+    """Draws a cell's text in its own direction (so it is elided at its own end), aligned on the
+    side where the view's lines start."""
+
+    def initStyleOption(  # noqa: N802 - Qt API
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        own = text_direction(option.text)
+        view = option.direction
+        if own is None or own == view:
+            return
+        start = (
+            Qt.AlignmentFlag.AlignRight
+            if view == Qt.LayoutDirection.RightToLeft
+            else Qt.AlignmentFlag.AlignLeft
+        )
+        vertical = option.displayAlignment & Qt.AlignmentFlag.AlignVertical_Mask
+        option.displayAlignment = start | Qt.AlignmentFlag.AlignAbsolute | vertical
+        option.direction = own
 
 
 class RecordTableView(QTableView):
@@ -47,6 +93,9 @@ class RecordTableView(QTableView):
         status_width = max(11 * em, widest_badges(self.fontMetrics()))
         self.setColumnWidth(RecordTableModel.STATUS, status_width)
         self.setItemDelegateForColumn(RecordTableModel.STATUS, StatusBadgeDelegate(self))
+        self.own_direction = OwnDirectionDelegate(self)
+        for column in (RecordTableModel.FORM, RecordTableModel.TITLE, RecordTableModel.PLACE):
+            self.setItemDelegateForColumn(column, self.own_direction)
         self.doubleClicked.connect(self._open_index)
 
     def fit_form_column(self, titles: list[str]) -> None:
