@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QListView, QWidget
+
+ITEM_MARGIN = 8  # the item's own padding and focus frame, at least
 
 
 def _needed_height(widget: QWidget) -> int:
@@ -41,6 +43,27 @@ def clipped(window: QWidget) -> list[str]:
             problems.append(f"too narrow ({widget.width()} < {_needed_width(widget)}): {text!r}")
         if widget.height() < _needed_height(widget):
             problems.append(f"too low ({widget.height()} < {_needed_height(widget)}): {text!r}")
+    for view in window.findChildren(QListView):
+        if view.isVisibleTo(window) and view.window() is window:
+            problems += _clipped_items(view)
+    return problems
+
+
+def _clipped_items(view: QListView) -> list[str]:
+    """The items of a list that are cut short (elided, or wrapped lines cut off)."""
+    model, metrics, problems = view.model(), view.fontMetrics(), []
+    for row in range(model.rowCount()):
+        index = model.index(row, view.modelColumn())
+        text = str(index.data() or "")
+        shown = view.visualRect(index)
+        width = view.viewport().width() - ITEM_MARGIN
+        if view.wordWrap():
+            flags = Qt.TextFlag.TextWordWrap
+            needed = metrics.boundingRect(QRect(0, 0, width, 10_000), flags, text).height()
+            if shown.height() < needed:
+                problems.append(f"list item too low ({shown.height()} < {needed}): {text!r}")
+        elif metrics.horizontalAdvance(text) > width:
+            problems.append(f"list item elided: {text!r}")
     return problems
 
 

@@ -188,6 +188,15 @@ def test_the_form_picker_and_the_problems_fit(
         Problem(f"victims[{n}].name", "name", "required", "An answer is required.")
         for n in range(1, 4)
     ]
+    problems.append(
+        Problem(
+            "incident_place",
+            "place",
+            "length",
+            "Say where it happened in words: the village, the road or the building, and what "
+            "is near it, so that someone who was not there can find the place again.",
+        )
+    )
     dialog = ProblemsDialog(problems, lambda p: ("Name of the victim", "2"), workspace)
     dialog.open()
     _fits(qtbot, dialog, f"problems-{language}")

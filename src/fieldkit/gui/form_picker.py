@@ -24,6 +24,9 @@ class FormPickerDialog(QDialog):
         self.setAccessibleName(_("New record"))
         self.forms = QListWidget()
         self.forms.setAccessibleName(_("Forms"))
+        self.forms.setWordWrap(True)  # a long form title is shown whole, on several lines
+        self.forms.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.forms.setResizeMode(QListWidget.ResizeMode.Adjust)
         for form_id, title in forms:
             item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, form_id)
@@ -31,6 +34,7 @@ class FormPickerDialog(QDialog):
         self.forms.setCurrentRow(0)
         self.forms.itemActivated.connect(lambda _item: self.accept())
         label = QLabel(_("Which form does the new record use?"))
+        label.setWordWrap(True)
         label.setBuddy(self.forms)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

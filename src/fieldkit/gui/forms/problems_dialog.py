@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.domain.validation import Problem
+from fieldkit.gui.bidi import count_text
 from fieldkit.i18n import _, ngettext
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -46,12 +47,15 @@ class ProblemsDialog(QDialog):
                 "{n} answers need attention before the record can be sealed. "
                 "Choose one to go to its field.",
                 len(problems),
-            ).format(n=len(problems)),
+            ).format(n=count_text(len(problems))),
             self,
         )
         intro.setWordWrap(True)
         self.list = QListWidget(self)
         self.list.setAccessibleName(_("Problems"))
+        self.list.setWordWrap(True)  # a long message is shown whole, on several lines
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         for problem in problems:
             item = QListWidgetItem(problem_line(problem, describe), self.list)
             item.setData(PATH_ROLE, problem.path)
