@@ -4,18 +4,24 @@ opened (counts, fingerprints, results, errors)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from fieldkit.domain.validation import Problem
 from fieldkit.gui.forms.problems_dialog import ProblemsDialog
+from fieldkit.gui.window import apply_language
 from fieldkit.i18n import set_language
-from fieldkit.services import drives, enrolment
+from fieldkit.services import drives, enrolment, records
 from fieldkit.services.drives import Drive
+from fieldkit.vault.store import Vault
+from tests.conftest import all_types_answers
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
+from tests.gui.forms_support.editing import new_record, open_editor
 from tests.gui.hq_support import Headquarters, make_hq, seal
 from tests.gui.layout_check import assert_fits
 
@@ -256,3 +262,39 @@ def test_the_export_dialog_without_a_drive_fits(
     qtbot.waitUntil(lambda: dialog.no_drive.isVisibleTo(dialog), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not shell.runner.busy, timeout=WAIT_MS)
     _fits(qtbot, dialog, f"export-no-drive-{language}")
+
+
+@pytest.fixture
+def in_language(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The window's language (and direction) for a test without a shell."""
+    language = request.param
+    set_language(language)
+    apply_language()
+    yield language
+    set_language("en")
+    apply_language()
+    QApplication.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+
+
+@pytest.mark.parametrize("in_language", ["en", "fr", "ar"], indirect=True)
+def test_the_editors_questions_and_problems_fit(qtbot: Any, vault: Vault, in_language: str) -> None:
+    record_id = records.create(vault, "all-types", all_types_answers())
+    editor, _d = open_editor(qtbot, vault, record_id)
+    qtbot.mouseClick(editor.finalize_button, Qt.MouseButton.LeftButton)
+    box = editor.pending_dialog
+    assert isinstance(box, QMessageBox)
+    _fits(qtbot, box, f"seal-question-{in_language}")
+    box.reject()
+    qtbot.mouseClick(editor.discard_button, Qt.MouseButton.LeftButton)
+    box = editor.pending_dialog
+    assert isinstance(box, QMessageBox)
+    _fits(qtbot, box, f"discard-question-{in_language}")
+    box.reject()
+    blank, d = new_record(qtbot, vault, "all-types")
+    d.add_entry("people")
+    d.type("people[2].age", "200")
+    qtbot.mouseClick(blank.finalize_button, Qt.MouseButton.LeftButton)
+    problems = blank.pending_dialog
+    assert isinstance(problems, ProblemsDialog)
+    _fits(qtbot, problems, f"problems-real-{in_language}")
+    problems.reject()
