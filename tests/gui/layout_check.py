@@ -8,7 +8,14 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QListView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QWidget,
+)
 
 ITEM_MARGIN = 8  # the item's own padding and focus frame, at least
 
@@ -43,6 +50,18 @@ def clipped(window: QWidget) -> list[str]:
             problems.append(f"too narrow ({widget.width()} < {_needed_width(widget)}): {text!r}")
         if widget.height() < _needed_height(widget):
             problems.append(f"too low ({widget.height()} < {_needed_height(widget)}): {text!r}")
+    for field in window.findChildren(QLineEdit):
+        hint = field.placeholderText()
+        if (
+            not hint
+            or field.text()
+            or not field.isVisibleTo(window)
+            or field.window() is not window
+        ):
+            continue
+        room = field.width() - 2 * ITEM_MARGIN
+        if field.fontMetrics().horizontalAdvance(hint) > room:
+            problems.append(f"placeholder elided: {hint!r}")
     for view in window.findChildren(QListView):
         if view.isVisibleTo(window) and view.window() is window:
             problems += _clipped_items(view)

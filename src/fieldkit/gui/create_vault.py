@@ -59,7 +59,10 @@ class CreateVaultPage(CentredPage):
         self.device_name = QLineEdit()
         self.device_name.setMaxLength(MAX_DEVICE_NAME)
         self.device_name.setAccessibleName(_("Device name"))
-        self.device_name.setPlaceholderText(_("For example: laptop 3, Goma office"))
+        example = _("For example: laptop 3, Goma office")
+        self.device_name.setPlaceholderText(example)
+        room = self.device_name.fontMetrics().horizontalAdvance(example) + 24
+        self.device_name.setMinimumWidth(room)  # the whole example, in any language
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(_("Language:"), self.language)
@@ -93,6 +96,7 @@ class CreateVaultPage(CentredPage):
         buttons.addStretch(1)
         buttons.addWidget(self.create_button)
         self.column.addLayout(buttons)
+        self.fit_column()
         for field in (self.passphrase, self.confirmation, self.device_name):
             field.returnPressed.connect(self.submit)
         for first, second in (

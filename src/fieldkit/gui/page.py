@@ -1,4 +1,5 @@
-"""The frame shared by the full-window pages before unlock: a centred column of fixed width."""
+"""The frame shared by the full-window pages before unlock: a centred column of fixed width,
+wider only when a line that cannot wrap needs it (a long French field hint)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class CentredPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         inner = QWidget()
+        self._inner = inner
         inner.setMaximumWidth(COLUMN_WIDTH)
         inner.setMinimumWidth(min(COLUMN_WIDTH, 360))
         self.column = QVBoxLayout(inner)
@@ -45,3 +47,7 @@ class CentredPage(QWidget):
         outer.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
+
+    def fit_column(self) -> None:
+        """Widen the column past its usual width if what it holds cannot be narrower."""
+        self._inner.setMaximumWidth(max(COLUMN_WIDTH, self._inner.minimumSizeHint().width()))
