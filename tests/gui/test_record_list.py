@@ -195,11 +195,12 @@ def test_in_arabic_a_long_latin_place_is_elided_at_its_own_end(
 ) -> None:
     fill(vault_folder, ["arabic"], place=ARABIC_PLACE)
     fill(vault_folder, ["latin"], place=LONG_PLACE)
+    fill(vault_folder, ["mixed"], place="Tillabéri, النيجر")
     set_language("ar")
     shell = make_shell(vault_folder)
     unlock(qtbot, shell)
     model = _model(shell)
-    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=WAIT_MS)
     table = shell.window.workspace.records.table  # type: ignore[union-attr]
     assert table.layoutDirection() == Qt.LayoutDirection.RightToLeft
 
@@ -211,7 +212,7 @@ def test_in_arabic_a_long_latin_place_is_elided_at_its_own_end(
         delegate.initStyleOption(option, index)
         return option
 
-    rows = {model.index(r, RecordTableModel.TITLE).data(): r for r in range(2)}
+    rows = {model.index(r, RecordTableModel.TITLE).data(): r for r in range(3)}
     latin = laid_out(rows["latin"], RecordTableModel.PLACE)
     assert latin.text == LONG_PLACE
     assert latin.direction == Qt.LayoutDirection.LeftToRight  # cut at its end, "…" on the right
@@ -221,6 +222,9 @@ def test_in_arabic_a_long_latin_place_is_elided_at_its_own_end(
     assert title.direction == Qt.LayoutDirection.LeftToRight
     arabic = laid_out(rows["arabic"], RecordTableModel.PLACE)
     assert arabic.direction == Qt.LayoutDirection.RightToLeft
+    mixed = laid_out(rows["mixed"], RecordTableModel.PLACE)  # the list's own direction
+    assert mixed.direction == Qt.LayoutDirection.RightToLeft
+    assert not mixed.displayAlignment & Qt.AlignmentFlag.AlignAbsolute
     assert table.fontMetrics().horizontalAdvance(LONG_PLACE) > table.columnWidth(
         RecordTableModel.PLACE
     )

@@ -1,9 +1,10 @@
 """The record list's view: whole-row selection, Enter or a double click opens the record; a long
 title or place is elided, with the whole of it in the tooltip.
 
-Each title, place and form name is laid out in its own direction: in an Arabic list a long Latin
-place is cut at its end, on the right, with the "…" there (laid out right to left, it lost its
-end with the "…" on the left). It stays on the side where the list's lines start."""
+Each title, place and form name written in one direction is laid out in that direction: in an
+Arabic list a long Latin place is cut at its end, on the right, with the "…" there (laid out
+right to left, it lost its end with the "…" on the left). It stays on the side where the list's
+lines start. Mixed text keeps the direction of the list."""
 
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ from fieldkit.i18n import _
 
 
 def text_direction(text: str) -> Qt.LayoutDirection | None:
-    """The direction of the text's first strong character (None if it has none)."""
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind == "L":
-            return Qt.LayoutDirection.LeftToRight
-        if kind in ("R", "AL"):
-            return Qt.LayoutDirection.RightToLeft
+    """The direction of a text written in one direction only (None for mixed or neutral text:
+    "Tillabéri, النيجر" keeps the direction of the list, where its comma reads right)."""
+    kinds = {unicodedata.bidirectional(char) for char in text}
+    left, right = "L" in kinds, bool(kinds & {"R", "AL"})
+    if left and not right:
+        return Qt.LayoutDirection.LeftToRight
+    if right and not left:
+        return Qt.LayoutDirection.RightToLeft
     return None
 
 
