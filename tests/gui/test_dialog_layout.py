@@ -298,3 +298,11 @@ def test_the_editors_questions_and_problems_fit(qtbot: Any, vault: Vault, in_lan
     assert isinstance(problems, ProblemsDialog)
     _fits(qtbot, problems, f"problems-real-{in_language}")
     problems.reject()
+
+
+@LANGUAGES
+def test_the_main_window_fits(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path, language: str
+) -> None:
+    shell = _unlocked(qtbot, make_shell, vault_folder, language)
+    _fits(qtbot, shell.window, f"main-{language}")
