@@ -22,8 +22,9 @@ from fieldkit.app import build as build_desktop
 from fieldkit.gui.editors import Documents
 from fieldkit.gui.window import apply_language
 from fieldkit.i18n import set_language
+from fieldkit.services import drives, preferences, records, vaults
 from fieldkit.services import forms as form_service
-from fieldkit.services import preferences, records, vaults
+from fieldkit.services.drives import Drive
 from tests.conftest import DATA, PASSPHRASE
 
 WAIT_MS = 10_000
@@ -197,3 +198,13 @@ def memory_keyring() -> Any:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def stick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder that the drive finder reports as the one USB stick plugged in."""
+    folder = tmp_path / "KINGSTON"
+    folder.mkdir()
+    found = [Drive(folder, "KINGSTON", 3_200_000_000, 16_000_000_000)]
+    monkeypatch.setattr(drives, "removable_drives", lambda: list(found))
+    return folder

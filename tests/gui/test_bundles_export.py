@@ -16,23 +16,12 @@ from fieldkit.gui.receipt_dialog import ReceiptDialog
 from fieldkit.gui.records_model import BadgesRole, RecordTableModel
 from fieldkit.gui.settings_dialog import SettingsDialog
 from fieldkit.gui.unlock import UnlockPage
-from fieldkit.services import drives, enrolment, receipts, records
-from fieldkit.services.drives import Drive
+from fieldkit.services import enrolment, receipts, records
 from tests.gui.conftest import WAIT_MS, Shell, unlock
 from tests.gui.hq_support import Headquarters, make_hq, seal
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 PANIC = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-
-
-@pytest.fixture
-def stick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder that the drive finder reports as the one USB stick plugged in."""
-    folder = tmp_path / "KINGSTON"
-    folder.mkdir()
-    found = [Drive(folder, "KINGSTON", 3_200_000_000, 16_000_000_000)]
-    monkeypatch.setattr(drives, "removable_drives", lambda: list(found))
-    return folder
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from fieldkit.gui.forms.problems_dialog import ProblemsDialog
 from fieldkit.gui.window import apply_language
 from fieldkit.i18n import set_language
 from fieldkit.services import drives, enrolment, records
-from fieldkit.services.drives import Drive
 from fieldkit.vault.store import Vault
 from tests.conftest import all_types_answers
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
@@ -31,15 +30,6 @@ LANGUAGES = pytest.mark.parametrize("language", ["en", "fr", "ar"])
 @pytest.fixture
 def hq(tmp_path: Path) -> Headquarters:
     return make_hq(tmp_path / "hq")
-
-
-@pytest.fixture
-def stick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "KINGSTON"
-    folder.mkdir()
-    found = [Drive(folder, "KINGSTON", 3_200_000_000, 16_000_000_000)]
-    monkeypatch.setattr(drives, "removable_drives", lambda: list(found))
-    return folder
 
 
 def _unlocked(qtbot: Any, make_shell: ShellFactory, folder: Path, language: str) -> Shell:
