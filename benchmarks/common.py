@@ -40,6 +40,23 @@ def median_seconds(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
+def alternated_medians(
+    actions: dict[str, Callable[[], object]], repeat: int, settle: Callable[[], object] = os.sync
+) -> dict[str, float]:
+    """The median time of each action, run in turn (A, B, C, A, B, C, ...) so that a slow or
+    busy moment of a shared machine falls on all of them alike. ``settle`` runs, untimed, before
+    each action: by default it flushes the page cache to disk, so that no action pays for the
+    writes of the one before."""
+    samples: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeat):
+        for name, action in actions.items():
+            settle()
+            start = time.perf_counter()
+            action()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def each_seconds(actions: list[Callable[[], object]]) -> list[float]:
     samples = []
     for action in actions:
