@@ -160,7 +160,9 @@ def test_saving_this_devices_identity(
     unlocked.window.bundles.identity_action.trigger()
     dialog = unlocked.window.bundles.dialog
     assert isinstance(dialog, HeadquartersDialog)
-    qtbot.waitUntil(dialog.saved.isVisible, timeout=WAIT_MS)
+    # The dialog's state (with the device's fingerprint) and the saved file are two tasks; either
+    # may finish first.
+    qtbot.waitUntil(lambda: dialog.loaded and dialog.saved.isVisible(), timeout=WAIT_MS)
     (written,) = folder.iterdir()
     assert str(written) in dialog.saved.text()
     identity = read_device_identity_file(written.read_bytes())
