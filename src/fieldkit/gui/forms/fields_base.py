@@ -31,6 +31,15 @@ class FieldInput(QWidget):
     """True when the input hides identifying content itself (password echo, hidden
     thumbnails); otherwise the row covers the whole input while it is masked."""
 
+    REQUIRED: ClassVar[tuple[str, ...]] = ("raw_value", "set_value")
+    """What every input defines itself: checked when the class is made, not when it is used."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in FieldInput.REQUIRED if name not in vars(cls)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must define {', '.join(missing)}")
+
     def __init__(self, ctx: RenderContext, field: FieldDef, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -50,15 +59,13 @@ class FieldInput(QWidget):
         if not self._quiet_depth:
             self.edited.emit()
 
-    # -- to implement ------------------------------------------------------------------------
+    # -- defined by every input (see REQUIRED) -------------------------------------------------
 
     def raw_value(self) -> Any:
         """The answer as entered (None when empty), or an Unreadable."""
-        raise NotImplementedError
 
     def set_value(self, stored: Any) -> None:
         """Show a stored answer (None clears)."""
-        raise NotImplementedError
 
     def wipe(self) -> None:
         """Remove every trace of content: values, undo history, previews."""
