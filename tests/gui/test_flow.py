@@ -26,7 +26,7 @@ from fieldkit.services import records
 from tests.conftest import DATA, PASSPHRASE
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory
 from tests.gui.forms_support.driver import FormDriver
-from tests.gui.forms_support.editing import button
+from tests.gui.forms_support.editing import button, fill_attack_on_activist
 
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
@@ -98,38 +98,6 @@ def _seal(qtbot: Any, editor: RecordEditor, *, by_shortcut: bool) -> None:
         qtbot.mouseClick(button(box, "Seal"), Qt.MouseButton.LeftButton)
 
 
-def _fill_attack(d: FormDriver, answers: dict[str, Any]) -> None:
-    # A constraint: the last day cannot come before the first; the message goes once corrected.
-    d.type("date_start", answers["date_start"])
-    d.type("date_end", "2026-09-10")
-    assert "cannot be before the first day" in d.error("date_end")
-    d.retype("date_end", "2026-09-15")
-    assert d.error("date_end") == ""
-    d.choose("time_precision", answers["time_precision"])
-    d.fill({k: answers[k] for k in ("country", "admin1", "admin2", "place_name", "coordinates")})
-    d.choose("geo_precision", answers["geo_precision"])
-    # Relevance: "other" shows the field that says which; another choice hides it again.
-    assert not d.shown("location_type_other")
-    d.choose("location_type", "other")
-    assert d.shown("location_type_other")
-    d.type("location_type_other", "Footpath to the river")
-    d.choose("location_type", answers["location_type"])
-    assert not d.shown("location_type_other")
-    d.choose("main_act", answers["main_act"])
-    # A repeat group: the first victim is there from the start, the second is added.
-    first, second = answers["victims"]
-    d.fill({"victims": [first]})
-    d.add_entry("victims")
-    assert d.repeat("victims").instances[1].title() == "Victims 2"
-    d.fill(second, "victims[2]")
-    assert d.shown("victims[2].act_subtype")  # shown by victim 2's "other harmful act"
-    done = {
-        "date_start", "time_precision", "country", "admin1", "admin2", "place_name",
-        "coordinates", "geo_precision", "location_type", "main_act", "victims",
-    }  # fmt: skip
-    d.fill({k: v for k, v in answers.items() if k not in done})
-
-
 def _search(qtbot: Any, page: RecordsPage, text: str) -> None:
     page.focus_search()
     qtbot.keyClick(page.filters.search, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
@@ -156,7 +124,7 @@ def test_a_whole_session_through_the_main_window(
     editor = _new_record(qtbot, shell, "Attack on an activist")
     assert window.windowTitle() == "fieldkit — Attack on an activist"
     assert editor.renderer is not None
-    _fill_attack(FormDriver(qtbot, editor.renderer), answers)
+    fill_attack_on_activist(FormDriver(qtbot, editor.renderer), answers)
     record_id = editor.record_id
     _seal(qtbot, editor, by_shortcut=True)
     assert workspace.currentWidget() is workspace.records

@@ -18,7 +18,14 @@ from fieldkit.services import records
 from fieldkit.vault.store import Vault
 from tests.conftest import DATA
 from tests.gui.forms_support.answers import in_form_order
-from tests.gui.forms_support.editing import attach, new_record, png_bytes, seal
+from tests.gui.forms_support.editing import (
+    attach,
+    fill_attack_on_activist,
+    new_record,
+    png_bytes,
+    seal,
+    without,
+)
 
 
 def _answers(name: str) -> dict[str, Any]:
@@ -26,57 +33,12 @@ def _answers(name: str) -> dict[str, Any]:
     return loaded
 
 
-def _without(answers: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {k: v for k, v in answers.items() if k not in names}
-
-
 def test_attack_on_activist_through_the_widgets(qtbot: Any, vault: Vault) -> None:
     answers = _answers("attack-on-activist.valid.json")
     editor, d = new_record(qtbot, vault, "attack-on-activist")
     form = d.form
 
-    # Time: an end date before the start date is refused beside the field, then corrected.
-    d.type("date_start", answers["date_start"])
-    d.type("date_end", "2026-09-10")
-    assert "cannot be before the first day" in d.error("date_end")
-    assert d.row("date_end").error.isVisible()
-    d.retype("date_end", "2026-09-15")
-    assert d.error("date_end") == ""
-    assert not d.row("date_end").error.isVisible()
-    answers["date_end"] = "2026-09-15"
-    d.choose("time_precision", answers["time_precision"])
-
-    # Location: choosing "other" reveals its "specify" field; another choice hides it again.
-    d.fill({k: answers[k] for k in ("country", "admin1", "admin2", "place_name", "coordinates")})
-    d.choose("geo_precision", answers["geo_precision"])
-    assert not d.shown("location_type_other")
-    d.choose("location_type", "other")
-    assert d.shown("location_type_other")
-    d.type("location_type_other", "Footpath to the river")
-    d.choose("location_type", answers["location_type"])
-    assert not d.shown("location_type_other")
-
-    d.choose("main_act", answers["main_act"])
-
-    # Victims: the first entry is there already (min_count 1); the second is added.
-    first, second = answers["victims"]
-    d.fill({"victims": [first]})
-    d.add_entry("victims")
-    assert len(d.repeat("victims").instances) == 2
-    assert d.repeat("victims").instances[1].title() == "Victims 2"
-    before_act = {k: second[k] for k in list(second)[: list(second).index("act_type")]}
-    d.fill(before_act, "victims[2]")
-    assert not d.shown("victims[2].act_subtype")
-    d.choose("victims[2].act_type", "other_harmful_act")
-    assert d.shown("victims[2].act_subtype")
-    assert not d.shown("victims[1].act_subtype")  # victim 1's act is a killing
-    d.fill(_without(second, *before_act, "act_type"), "victims[2]")
-
-    handled = {
-        "date_start", "date_end", "time_precision", "country", "admin1", "admin2", "place_name",
-        "coordinates", "geo_precision", "location_type", "main_act", "victims",
-    }  # fmt: skip
-    d.fill(_without(answers, *handled))  # perpetrators, information and the rest
+    fill_attack_on_activist(d, answers)
 
     seal(qtbot, editor)
     detail = records.detail(vault, editor.record_id)
@@ -146,7 +108,7 @@ def test_illicit_market_observation_through_the_widgets(
     d.retype("arms_traced", "0")
     assert d.error("arms_traced") == ""
 
-    d.fill(_without(answers, *order[: order.index("actors")]))
+    d.fill(without(answers, *order[: order.index("actors")]))
 
     photo = tmp_path / "IMG_0412.png"
     photo.write_bytes(png_bytes())

@@ -85,3 +85,55 @@ def attach(
     monkeypatch.setattr(field_input, "choose_files", lambda: [str(p) for p in paths])
     qtbot.mouseClick(field_input.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not field_input.adding, timeout=WAIT_MS)
+
+
+def without(answers: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in answers.items() if k not in names}
+
+
+def fill_attack_on_activist(d: FormDriver, answers: dict[str, Any]) -> None:
+    """Fill the attack-on-an-activist form with ``answers`` through its widgets, checking on the
+    way a constraint and its correction, relevance in the form and inside a repeat group, and
+    adding a repeat entry. ``answers`` gains the ``date_end`` that was typed."""
+    # Time: an end date before the start date is refused beside the field, then corrected.
+    d.type("date_start", answers["date_start"])
+    d.type("date_end", "2026-09-10")
+    assert "cannot be before the first day" in d.error("date_end")
+    assert d.row("date_end").error.isVisible()
+    d.retype("date_end", "2026-09-15")
+    assert d.error("date_end") == ""
+    assert not d.row("date_end").error.isVisible()
+    answers["date_end"] = "2026-09-15"
+    d.choose("time_precision", answers["time_precision"])
+
+    # Location: choosing "other" reveals its "specify" field; another choice hides it again.
+    d.fill({k: answers[k] for k in ("country", "admin1", "admin2", "place_name", "coordinates")})
+    d.choose("geo_precision", answers["geo_precision"])
+    assert not d.shown("location_type_other")
+    d.choose("location_type", "other")
+    assert d.shown("location_type_other")
+    d.type("location_type_other", "Footpath to the river")
+    d.choose("location_type", answers["location_type"])
+    assert not d.shown("location_type_other")
+
+    d.choose("main_act", answers["main_act"])
+
+    # Victims: the first entry is there already (min_count 1); the second is added.
+    first, second = answers["victims"]
+    d.fill({"victims": [first]})
+    d.add_entry("victims")
+    assert len(d.repeat("victims").instances) == 2
+    assert d.repeat("victims").instances[1].title() == "Victims 2"
+    before_act = {k: second[k] for k in list(second)[: list(second).index("act_type")]}
+    d.fill(before_act, "victims[2]")
+    assert not d.shown("victims[2].act_subtype")
+    d.choose("victims[2].act_type", "other_harmful_act")
+    assert d.shown("victims[2].act_subtype")
+    assert not d.shown("victims[1].act_subtype")  # victim 1's act is a killing
+    d.fill(without(second, *before_act, "act_type"), "victims[2]")
+
+    handled = {
+        "date_start", "date_end", "time_precision", "country", "admin1", "admin2", "place_name",
+        "coordinates", "geo_precision", "location_type", "main_act", "victims",
+    }  # fmt: skip
+    d.fill(without(answers, *handled))  # perpetrators, information and the rest
