@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,16 +97,7 @@ def test_a_kill_at_each_step_leaves_no_bundle_or_a_valid_one(
         assert len(bundles) == 1
 
     # The next export cleans up the leftovers and adds exactly one bundle.
-    again = export_bundle_file(
-        folder,
-        device_key=keys.device,
-        sequence=1,
-        previous=None,
-        recipients=keys.recipients,
-        revisions=[sealed(keys.device)],
-        forms=[form_source()],
-        attachments=[source(b"x")],
-    )
+    again = _export(keys, folder, attachments=[source(b"x")])
     assert not any(p.name.startswith(TEMP_PREFIX) for p in folder.iterdir())
     assert again.path in find_bundle_files(folder)
     assert len(find_bundle_files(folder)) == len(bundles) + 1
@@ -167,15 +159,7 @@ def test_export_leaves_nothing_when_an_attachment_does_not_match(
     folder.mkdir()
     liar = bundle_writer.AttachmentSource("ab" * 32, 10, lambda: [b"0123456789"])
     with pytest.raises(SourceChangedError):
-        export_bundle_file(
-            folder,
-            device_key=keys.device,
-            sequence=1,
-            previous=None,
-            recipients=keys.recipients,
-            revisions=[],
-            attachments=[liar],
-        )
+        _export(keys, folder, revisions=[], forms=[], attachments=[liar])
     assert files_under(folder) == []
 
 
@@ -194,30 +178,12 @@ def test_a_bundle_that_reads_back_wrong_is_removed(
 
     monkeypatch.setattr(bundle_writer, "verify_bundle_file", corrupting_verify)
     with pytest.raises(ExportVerificationError):
-        export_bundle_file(
-            folder,
-            device_key=keys.device,
-            sequence=1,
-            previous=None,
-            recipients=keys.recipients,
-            revisions=[sealed(keys.device)],
-            forms=[form_source()],
-            attachments=[],
-        )
+        _export(keys, folder)
     assert files_under(folder) == []
 
 
 def test_verify_checks_size_hash_and_header(keys: Keys, tmp_path: Path) -> None:
-    exported = export_bundle_file(
-        tmp_path,
-        device_key=keys.device,
-        sequence=1,
-        previous=None,
-        recipients=keys.recipients,
-        revisions=[sealed(keys.device)],
-        forms=[form_source()],
-        attachments=[source(b"".join(generated(100_000)))],
-    )
+    exported = _export(keys, tmp_path, attachments=[source(b"".join(generated(100_000)))])
     verify_bundle_file(exported.path, exported.info)
     info = exported.info
     with pytest.raises(ExportVerificationError):  # one recipient fewer than the header holds
@@ -239,30 +205,22 @@ def test_export_to_a_missing_folder_is_a_clear_error(keys: Keys, tmp_path: Path)
     from fieldkit.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
-        export_bundle_file(
-            tmp_path / "not-mounted",
-            device_key=keys.device,
-            sequence=1,
-            previous=None,
-            recipients=keys.recipients,
-            revisions=[],
-            attachments=[],
-        )
+        _export(keys, tmp_path / "not-mounted", revisions=[], forms=[])
     assert not (tmp_path / "not-mounted").exists()
 
 
-def _export(keys: Keys, folder: Path, **kwargs: object) -> bundle_writer.ExportedBundle:
-    return export_bundle_file(
-        folder,
-        device_key=keys.device,
-        sequence=1,
-        previous=None,
-        recipients=keys.recipients,
-        revisions=[sealed(keys.device)],
-        forms=[form_source()],
-        attachments=[],
-        **kwargs,  # type: ignore[arg-type]
-    )
+def _export(keys: Keys, folder: Path, **overrides: Any) -> bundle_writer.ExportedBundle:
+    """Bundle 1 of one sealed revision and its form; ``overrides`` change any argument."""
+    arguments: dict[str, Any] = {
+        "device_key": keys.device,
+        "sequence": 1,
+        "previous": None,
+        "recipients": keys.recipients,
+        "revisions": [sealed(keys.device)],
+        "forms": [form_source()],
+        "attachments": [],
+    } | overrides
+    return export_bundle_file(folder, **arguments)
 
 
 def test_a_failure_after_the_rename_removes_the_bundle(
