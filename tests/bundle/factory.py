@@ -14,6 +14,7 @@ import pyrage
 
 from fieldkit.bundle import (
     DEFAULT_LIMITS,
+    AttachmentSink,
     AttachmentSource,
     BundleInfo,
     FormSource,
@@ -185,13 +186,15 @@ def open_bytes(
     identities: Sequence[str] | None = None,
     trusted: Callable[[str, bytes], bool] | None = None,
     limits: Limits | None = None,
+    sink: AttachmentSink | None = None,
 ) -> OpenedBundle:
+    """Open ``data``, its attachments spooled in clear into ``spool`` (or given to ``sink``)."""
     spool.mkdir(parents=True, exist_ok=True, mode=0o700)
     return open_bundle(
         io.BytesIO(data),
         list(identities) if identities is not None else [keys.hq[0]],
         trusted or keys.trusts_device,
-        spool,
+        sink or spool,
         limits or DEFAULT_LIMITS,
     )
 

@@ -15,9 +15,13 @@ MIB = 1024
 
 
 @pytest.mark.slow
-def test_a_256_mib_attachment_is_written_and_read_with_flat_memory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["spooled", "encrypted"])
+def test_a_256_mib_attachment_is_written_and_read_with_flat_memory(
+    tmp_path: Path, how: str
+) -> None:
+    """``encrypted``: read as HQ reads it, each attachment streamed into age encryption."""
     result = subprocess.run(
-        [sys.executable, str(CHILD), str(tmp_path), str(256 << 20)],
+        [sys.executable, str(CHILD), str(tmp_path), str(256 << 20), how],
         capture_output=True,
         text=True,
         check=False,

@@ -13,6 +13,7 @@ from fieldkit.hq.batches import build_batch
 from fieldkit.hq.ingest import BundleResult, Outcome
 from fieldkit.hq.repository.base import AlarmKind
 from fieldkit.hq.sealing import open_batch, read_attachment
+from fieldkit.hq.spool import EncryptingSink
 from tests.bundle.factory import decrypt, open_bytes
 from tests.hq.support import (
     CANARY_CONTACT,
@@ -112,7 +113,14 @@ def test_a_bundle_stored_without_its_receipt_gets_one_on_the_next_ingest(
     revision = device.revision()
     path = hq.bundle(device, [revision])
     spool = tmp_path / "open"
-    opened = open_bytes(path.read_bytes(), hq.keys, spool, trusted=lambda _k, _p: True)
+    spool.mkdir(mode=0o700)
+    opened = open_bytes(
+        path.read_bytes(),
+        hq.keys,
+        spool,
+        trusted=lambda _k, _p: True,
+        sink=EncryptingSink(spool, hq.config.recipients),
+    )
     batch = build_batch(opened, set(), hq.config.recipients, hq.paths.attachments, [])
     hq.repository.store_bundle(batch)  # as a crash right after storing would leave it
 

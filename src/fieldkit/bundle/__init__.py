@@ -39,6 +39,7 @@ from fieldkit.bundle.reader import (
     open_bundle,
 )
 from fieldkit.bundle.receipts import Receipt, make_receipt, new_receipt_file_name, read_receipt
+from fieldkit.bundle.spooling import AttachmentSink, AttachmentWriter, SpoolFolder
 from fieldkit.bundle.writer import (
     AttachmentSource,
     BundleInfo,
@@ -55,7 +56,9 @@ from fieldkit.bundle.writer import (
 __all__ = [
     "DEFAULT_LIMITS",
     "AttachmentEntry",
+    "AttachmentSink",
     "AttachmentSource",
+    "AttachmentWriter",
     "BundleError",
     "BundleInfo",
     "DamagedError",
@@ -80,6 +83,7 @@ __all__ = [
     "SignatureChecker",
     "SignatureChecks",
     "SourceChangedError",
+    "SpoolFolder",
     "SpooledAttachment",
     "UntrustedSignerError",
     "VerifiedForm",

@@ -12,8 +12,9 @@ checks every frame as it arrives:
    announces; revisions are hashed, their signatures handed to the signature checks, and kept
    in memory as bytes; the form definitions they name follow, checked and parsed; then each
    revision's content is parsed and checked (and handed, with its form, to the caller's
-   ``on_revision``, if any); attachments are streamed into files with generated names in
-   ``spool_dir`` and hashed;
+   ``on_revision``, if any); attachments are hashed as they stream into the writers of the
+   caller's attachment sink (:mod:`fieldkit.bundle.spooling`: files with generated names in a
+   private spool folder, or HQ's sink, which encrypts them to HQ's keys as they stream);
 5. the END frame, then nothing: and pyrage must report the age stream complete and authentic.
 
 Revision signatures are verified by a :class:`SignatureChecks` while the stream goes on: by
@@ -28,7 +29,8 @@ format's limits announce (``max_revisions_total_bytes``). Their contents are par
 forms are known, one at a time, so that a caller (HQ) can take from each parsed revision what
 it needs, with its form at hand, without parsing it again (``on_revision``).
 
-Only then is an :class:`OpenedBundle` returned. On any failure every spooled file is deleted.
+Only then is an :class:`OpenedBundle` returned. On any failure every file the sink wrote is
+deleted.
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,9 +78,9 @@ from fieldkit.bundle.manifest import (
     signed_message,
 )
 from fieldkit.bundle.schema import NewerFormatError, SchemaError, SizeLimitError
+from fieldkit.bundle.spooling import AttachmentSink, AttachmentWriter, SpoolFolder
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.domain.records import RevisionEnvelope, revision_signing_message, sha256_hex
-from fieldkit.files import OWNER_ONLY_FILE
 from fieldkit.i18n import _
 
 IsTrusted = Callable[[str, bytes], bool]
@@ -92,7 +92,6 @@ It runs before the age stream is authenticated (a truncated or altered copy is f
 its end), so it may only refuse what no copy of the bundle could make acceptable (a device
 revoked from this sequence number on), and must store and write nothing. Whatever depends on
 the bundles HQ holds (replay, fork) is decided once :func:`open_bundle` has returned."""
-SPOOL_PREFIX = "attachment-"
 _READ_SIZE = 64 * 1024
 
 
@@ -140,7 +139,8 @@ class SpooledAttachment:
     sha256: str
     size: int
     path: Path
-    """A file in the caller's spool folder, with a generated name; verified against sha256."""
+    """The file the caller's attachment sink wrote it to (in clear for a :class:`SpoolFolder`;
+    HQ's sink writes it encrypted); the plaintext was verified against sha256."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ class OpenedBundle:
         raise KeyError((form_id, version))
 
     def discard(self) -> None:
-        """Delete the spooled attachment files."""
+        """Delete the attachment files the sink wrote."""
         for attachment in self.attachments:
             attachment.path.unlink(missing_ok=True)
 
@@ -174,7 +174,7 @@ def open_bundle(
     untrusted: BinaryIO,
     identities: Sequence[str],
     is_trusted: IsTrusted,
-    spool_dir: Path,
+    attachments_to: Path | AttachmentSink,
     limits: Limits = DEFAULT_LIMITS,
     check_manifest: CheckManifest | None = None,
     signature_checker: SignatureChecker | None = None,
@@ -182,15 +182,16 @@ def open_bundle(
 ) -> OpenedBundle:
     """Decrypt and verify a whole bundle; raise a :class:`BundleError` if anything is wrong.
 
-    ``identities`` are age X25519 secret keys (HQ's ingest key, or the escrow key). ``spool_dir``
-    must exist and be private; attachments are written there under generated names and nothing
-    else is written anywhere. The caller deletes the spooled files after ingest.
+    ``identities`` are age X25519 secret keys (HQ's ingest key, or the escrow key).
+    ``attachments_to`` is an :data:`AttachmentSink`, or a private folder to spool attachments
+    into in clear (a :class:`SpoolFolder`); nothing else is written anywhere. The caller deletes
+    the attachment files after use (:meth:`OpenedBundle.discard`).
     ``signature_checker`` verifies the revision signatures (default: one by one, on this thread).
     ``on_revision`` sees each revision's parsed content (see :data:`OnRevision`).
     """
     if not identities:
         raise InvalidRequestError(_("No headquarters key was given to open the bundle with."))
-    _check_spool_dir(spool_dir)
+    sink = SpoolFolder(attachments_to) if isinstance(attachments_to, Path) else attachments_to
     try:
         age_identities = [parse_identity(text) for text in identities]
     except SchemaError as error:
@@ -201,20 +202,20 @@ def open_bundle(
         is_trusted=is_trusted,
         our_recipients={recipient_of(i) for i in age_identities},
         header_bytes=ciphertext.header_bytes,
-        spool_dir=spool_dir,
+        sink=sink,
         check_manifest=check_manifest,
         signature_checker=signature_checker or InlineSignatureChecks,
         on_revision=on_revision,
     )
     parser = FrameParser(BUNDLE_MAGIC, handler)
-    sink = _Sink(parser)
+    plaintext = _Sink(parser)
     try:
-        pyrage.decrypt_io(ciphertext, sink, age_identities)
+        pyrage.decrypt_io(ciphertext, plaintext, age_identities)
         parser.close()
         manifest, device = handler.result()
     except BaseException as raised:
         handler.discard()
-        raise _translate(raised, sink.error or ciphertext.error, ciphertext) from None
+        raise _translate(raised, plaintext.error or ciphertext.error, ciphertext) from None
     return OpenedBundle(
         manifest=manifest,
         manifest_sha256=sha256_hex(handler.manifest_bytes),
@@ -222,20 +223,10 @@ def open_bundle(
         revisions=tuple(handler.revisions),
         attachments=tuple(handler.attachments),
         forms=tuple(handler.forms),
-        plaintext_bytes=sink.count,
+        plaintext_bytes=plaintext.count,
         ciphertext_bytes=ciphertext.count,
         ciphertext_sha256=ciphertext.digest.hexdigest(),
     )
-
-
-def _check_spool_dir(spool_dir: Path) -> None:
-    """The spool folder receives decrypted attachments: it must exist and be private."""
-    if not spool_dir.is_dir():
-        raise InvalidRequestError(_("The spool folder for opened bundles does not exist."))
-    if os.name == "posix" and spool_dir.stat().st_mode & 0o077:
-        raise InvalidRequestError(
-            _("The spool folder for opened bundles must be readable by its owner only.")
-        )
 
 
 def _translate(raised: BaseException, ours: BaseException | None, ct: _Ciphertext) -> BaseException:
@@ -343,7 +334,7 @@ def _bad_revision_signature() -> SchemaError:
 
 
 class _BundleHandler:
-    """Knows which frame must come next; verifies each one; spools attachments."""
+    """Knows which frame must come next; verifies each one; streams attachments to the sink."""
 
     def __init__(
         self,
@@ -352,7 +343,7 @@ class _BundleHandler:
         is_trusted: IsTrusted,
         our_recipients: set[str],
         header_bytes: Callable[[], bytes],
-        spool_dir: Path,
+        sink: AttachmentSink,
         check_manifest: CheckManifest | None,
         signature_checker: SignatureChecker,
         on_revision: OnRevision | None,
@@ -361,7 +352,7 @@ class _BundleHandler:
         self._is_trusted = is_trusted
         self._our_recipients = our_recipients
         self._header_bytes = header_bytes
-        self._spool_dir = spool_dir
+        self._sink = sink
         self._check_manifest = check_manifest
         self._signature_checker = signature_checker
         self._on_revision = on_revision
@@ -372,10 +363,9 @@ class _BundleHandler:
         self._signatures: SignatureChecks | None = None
         self._forms_listed: frozenset[tuple[str, str]] = frozenset()
         self._revisions_checked = False
-        self._file: BinaryIO | None = None
-        self._file_path: Path | None = None
+        self._writer: AttachmentWriter | None = None
         self._digest = hashlib.sha256()
-        self._created: list[Path] = []
+        self._written: list[Path] = []
         self._ended = False
         self.manifest_bytes = b""
         self.revisions: list[VerifiedRevision] = []
@@ -422,10 +412,10 @@ class _BundleHandler:
             self._ended = True
 
     def chunk(self, data: memoryview) -> None:
-        if self._file is None:  # pragma: no cover - the plan opens a file before DATA frames
+        if self._writer is None:  # pragma: no cover - the plan opens a writer before DATA frames
             raise SchemaError(_("an item is missing, extra or out of order"))
         self._digest.update(data)
-        self._file.write(data)
+        self._writer.write(bytes(data))
 
     def end(self) -> None:
         step = self._step
@@ -514,28 +504,21 @@ class _BundleHandler:
         expected = bytes.fromhex(entry.sha256) + entry.size.to_bytes(8, "big")
         if data != expected:
             raise SchemaError(_("an attachment does not match its manifest entry"))
-        self._open_spool_file()
+        self._digest = hashlib.sha256()
+        self._writer = self._sink(entry.sha256, entry.size)
         if entry.size == 0:
             self._finish_attachment(entry)
 
-    def _open_spool_file(self) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-        path = self._spool_dir / f"{SPOOL_PREFIX}{secrets.token_hex(16)}"
-        fd = os.open(path, flags, OWNER_ONLY_FILE)
-        self._created.append(path)
-        self._file = os.fdopen(fd, "wb")
-        self._file_path = path
-        self._digest = hashlib.sha256()
-
     def _finish_attachment(self, entry: AttachmentEntry) -> None:
-        if self._file is None or self._file_path is None:  # pragma: no cover - plan order
+        writer, self._writer = self._writer, None
+        if writer is None:  # pragma: no cover - plan order
             raise SchemaError(_("an item is missing, extra or out of order"))
-        self._file.close()
-        self._file = None
         if self._digest.hexdigest() != entry.sha256:
+            writer.abort()
             raise SchemaError(_("an attachment does not match its hash in the manifest"))
-        self.attachments.append(SpooledAttachment(entry.sha256, entry.size, self._file_path))
+        path = writer.finish()
+        self._written.append(path)
+        self.attachments.append(SpooledAttachment(entry.sha256, entry.size, path))
 
     # -- outcome --------------------------------------------------------------------------------
 
@@ -552,14 +535,14 @@ class _BundleHandler:
 
     def discard(self) -> None:
         self._close_signatures()
-        if self._file is not None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
             with contextlib.suppress(OSError):
-                self._file.close()
-            self._file = None
-        for path in self._created:
+                writer.abort()
+        for path in self._written:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
-        self._created.clear()
+        self._written.clear()
         self.revisions.clear()
         self.forms.clear()
         self.attachments.clear()

@@ -5,8 +5,8 @@ while the bundle is read (:class:`RevisionPreparer`, the reader's ``on_revision`
 parses each revision once, and HQ takes what it needs from that parse): the public and
 restricted answers, as JSON text, go into the queryable revision row; the identifying ones,
 with the original signed content and signature, into batches sealed to HQ's own recipients
-(:class:`fieldkit.hq.sealing.BatchBuilder`). Spooled attachments are encrypted into HQ's
-attachment folder, streamed.
+(:class:`fieldkit.hq.sealing.BatchBuilder`). Attachments, encrypted to HQ's keys while the
+bundle was read (:mod:`fieldkit.hq.spool`), are linked into HQ's attachment folder.
 
 The sealed parts are made lazily, one at a time, as the repository stores them
 (:attr:`BundleBatch.parts`): a bundle's parsed answers are never all in memory at once, only
@@ -35,7 +35,7 @@ from fieldkit.hq.repository.base import (
     SealedPart,
 )
 from fieldkit.hq.repository.rows import JSON_TEXT
-from fieldkit.hq.sealing import BatchBuilder, SealedEntry, store_attachment
+from fieldkit.hq.sealing import BatchBuilder, SealedEntry, place_attachment
 
 
 @dataclass(frozen=True)
@@ -170,17 +170,16 @@ def _part(builder: BatchBuilder, placed: list[NewRevision]) -> SealedPart:
 
 
 def store_attachments(
-    opened: OpenedBundle, folder: Path, recipients: Sequence[str], written: list[Path]
+    opened: OpenedBundle, folder: Path, written: list[Path]
 ) -> list[NewAttachment]:
-    """Encrypt every spooled attachment into ``folder`` (those HQ lacks) and delete the spooled
-    copy. Each file written is appended to ``written`` as soon as it exists, so that the caller
-    can remove them if the bundle is not stored."""
+    """Put every attachment HQ lacks into ``folder`` (they were encrypted to HQ's keys as the
+    bundle was read). Each file placed is appended to ``written`` as soon as it exists, so that
+    the caller can remove them if the bundle is not stored."""
     attachments = []
     for spooled in opened.attachments:
-        target = store_attachment(spooled.path, spooled.sha256, folder, recipients)
+        target = place_attachment(spooled.path, spooled.sha256, folder)
         if target is not None:
             written.append(target)
-        spooled.path.unlink(missing_ok=True)
         attachments.append(NewAttachment(spooled.sha256, spooled.size))
     return attachments
 
@@ -194,12 +193,12 @@ def build_batch(
     preparer: RevisionPreparer | None = None,
 ) -> BundleBatch:
     """Everything ``opened`` adds, for :meth:`Repository.store_bundle`; attachments are
-    encrypted into place on the way (see :func:`store_attachments`), the revisions are made
+    put into place on the way (see :func:`store_attachments`), the revisions are made
     into sealed parts while they are stored (see :func:`sealed_parts`). ``preparer`` is the one
     that saw the bundle being read, if any (without, each revision is parsed again here)."""
     manifest = opened.manifest
     candidates = [r for r in opened.revisions if r.sha256 not in known]
-    attachments = store_attachments(opened, attachments_folder, recipients, written)
+    attachments = store_attachments(opened, attachments_folder, written)
     return BundleBatch(
         manifest_sha256=opened.manifest_sha256,
         bundle_id=manifest.bundle_id,

@@ -3,19 +3,23 @@
 For each bundle file (or every bundle file in a folder, so that a whole stick can be ingested
 again at no risk):
 
-1. :func:`fieldkit.bundle.open_bundle` decrypts and verifies everything, spooling attachments
-   into a private temporary folder under ``spool/``; a large bundle's revision signatures are
-   verified in worker processes meanwhile (:mod:`fieldkit.hq.signatures`), and each revision
-   is split as it is parsed (:class:`fieldkit.hq.batches.RevisionPreparer`). Once the device's
-   signature over the manifest verifies, :meth:`_Gate.check_manifest` refuses a device revoked
-   from that sequence number on; that refusal stores and writes nothing.
+1. :func:`fieldkit.bundle.open_bundle` decrypts and verifies everything, streaming each
+   attachment into age encryption to HQ's own keys (:mod:`fieldkit.hq.spool`: no attachment
+   plaintext reaches disk) in a private folder under ``spool/``, locked while the ingest runs
+   (folders of dead runs are removed when an ingest starts); a large bundle's revision
+   signatures are verified in worker processes meanwhile (:mod:`fieldkit.hq.signatures`), and
+   each revision is split as it is parsed (:class:`fieldkit.hq.batches.RevisionPreparer`).
+   Once the device's signature over the manifest verifies, :meth:`_Gate.check_manifest`
+   refuses a device revoked from that sequence number on; that refusal stores and writes
+   nothing.
 2. Only once the whole age stream is decrypted and authenticated (docs/bundle-format.md,
    section 2: a truncated or altered copy is found only at its end) does HQ compare the bundle
    with what it holds: a bundle HQ holds already is a replay (nothing added); another manifest
    at the same device and sequence number is a fork (refused, and a FORK alarm is the only
    thing stored). A damaged copy of either is rejected as damaged, and raises no alarm.
-3. :func:`fieldkit.hq.batches.build_batch` encrypts the attachments into place; the revisions'
-   identifying answers are sealed to HQ's own keys part by part as the repository stores them.
+3. :func:`fieldkit.hq.batches.build_batch` links the encrypted attachments into place; the
+   revisions' identifying answers are sealed to HQ's own keys part by part as the repository
+   stores them.
 4. :meth:`Repository.store_bundle` stores the whole bundle or nothing, in one transaction. A
    broken chain or a conflicting revision found there is refused with a CHAIN or CONFLICT
    alarm; the attachments this ingest wrote are removed again.
@@ -32,8 +36,6 @@ Nothing here logs record content: log lines carry ids and counts.
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -66,6 +68,7 @@ from fieldkit.hq.repository.base import (
     StoredBundle,
 )
 from fieldkit.hq.signatures import ProcessSignatureChecker
+from fieldkit.hq.spool import EncryptingSink, remove_dead_folders, run_folder
 from fieldkit.i18n import _
 
 log = logging.getLogger("fieldkit.hq.ingest")
@@ -182,6 +185,9 @@ class Ingestor:
         self._receipts = receipts_dir or paths.receipts
         for folder in (paths.spool, paths.attachments, paths.receipts):
             make_private_dir(folder)
+        removed = remove_dead_folders(paths)
+        if removed:
+            log.info("removed %d spool folder(s) of interrupted ingests", removed)
 
     # -- a run --------------------------------------------------------------------------------
 
@@ -214,11 +220,8 @@ class Ingestor:
 
     def ingest_file(self, untrusted_path: Path) -> BundleResult:
         """Ingest one bundle file. A bad bundle does not raise: the result says why."""
-        spool = Path(tempfile.mkdtemp(prefix="bundle-", dir=self._paths.spool))
-        try:
+        with run_folder(self._paths) as spool:
             return self._ingest(untrusted_path, spool)
-        finally:
-            shutil.rmtree(spool, ignore_errors=True)
 
     def _ingest(self, untrusted_path: Path, spool: Path) -> BundleResult:
         preparer = RevisionPreparer()
@@ -228,7 +231,7 @@ class Ingestor:
                     untrusted,
                     [self._keys.ingest_identity],
                     self._gate.is_trusted,
-                    spool,
+                    EncryptingSink(spool, self._config.recipients),
                     self._limits,
                     self._gate.check_manifest,
                     self._signature_checker,

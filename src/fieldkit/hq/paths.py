@@ -8,7 +8,8 @@ Everything HQ keeps lives in it (unless the repository is a PostgreSQL server)::
     hq.sqlite3       the repository (SQLite), unless --db names another
     attachments/     attachments, encrypted to HQ's own keys, named by their SHA-256
     receipts/        receipts written by ingest (the default)
-    spool/           private temporary folders of bundles being opened
+    spool/           private folders of bundles being ingested (attachments encrypted)
+    spool.lock       held while a spool folder is made, or those of dead runs removed
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ class HqPaths:
     @property
     def spool(self) -> Path:
         return self.root / "spool"
+
+    @property
+    def spool_lock(self) -> Path:
+        return self.root / "spool.lock"
 
     def make_folders(self) -> None:
         """Create the HQ folder and its sub-folders, readable by their owner only."""

@@ -8,7 +8,8 @@ readable with HQ's identity (or the escrow identity), with pyrage or the standar
   up to :data:`BATCH_ENTRIES` revisions or :data:`BATCH_BYTES` of plaintext, so that ingest pays
   one X25519 operation per batch rather than per revision; the repository keeps, for each
   revision, a random link id pointing at its batch and position.
-- **attachments**: each one a streamed age file named by its verified SHA-256.
+- **attachments**: each one a streamed age file named by its verified SHA-256, encrypted as
+  it streams out of the bundle (:mod:`fieldkit.hq.spool`): its plaintext never reaches disk.
 
 A batch's plaintext is JSON::
 
@@ -20,6 +21,7 @@ A batch's plaintext is JSON::
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +32,7 @@ from typing import Any
 import pyrage
 
 from fieldkit.bundle.agefile import parse_identity, parse_recipient
-from fieldkit.files import atomic_writer, make_private_dir
+from fieldkit.files import fsync_dir, make_private_dir
 from fieldkit.hq.errors import ConflictError
 from fieldkit.i18n import _
 
@@ -175,18 +177,17 @@ def attachment_path(folder: Path, sha256: str) -> Path:
     return folder / sha256[:2] / f"{sha256}{ATTACHMENT_SUFFIX}"
 
 
-def store_attachment(
-    spooled: Path, sha256: str, folder: Path, recipients: Sequence[str]
-) -> Path | None:
-    """Encrypt a verified spooled attachment into ``folder``, streamed; return its path, or None
-    if HQ already holds it. Written atomically (temporary name, fsync, rename)."""
+def place_attachment(encrypted: Path, sha256: str, folder: Path) -> Path | None:
+    """Put an attachment already encrypted to HQ's recipients (:mod:`fieldkit.hq.spool`) into
+    ``folder`` under its verified SHA-256, as a hard link (atomic; the spooled name is removed
+    with its folder); return its path, or None if HQ already holds it."""
     target = attachment_path(folder, sha256)
-    if target.exists():
-        return None
     make_private_dir(target.parent)
-    age_recipients = [parse_recipient(r, "recipient") for r in recipients]
-    with spooled.open("rb") as source, atomic_writer(target) as out:
-        pyrage.encrypt_io(source, out, age_recipients)
+    try:
+        os.link(encrypted, target)
+    except FileExistsError:
+        return None
+    fsync_dir(target.parent)
     return target
 
 
