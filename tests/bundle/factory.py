@@ -255,3 +255,44 @@ def resign(
 
 def files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def impersonating_bundle(
+    keys: Keys,
+    signer: SigningKey,
+    named: SigningKey,
+    attachments: Sequence[bytes] = (),
+    *,
+    form: FormDefinition = TEST_FORM,
+    data: dict[str, Any] | None = None,
+) -> tuple[bytes, SealedRevision]:
+    """A bundle by device ``signer`` passing itself off as device ``named``: its revision
+    names ``named`` but is signed by ``signer``, and so is the manifest, which names ``named``
+    as its device. Every signature verifies and the revision names the manifest's device: only
+    the check that the manifest's device is its signer refuses it. Returns the bundle and the
+    forged revision."""
+    hashes = [sha256_hex(a) for a in attachments]
+    honest = sealed(signer, data=data, form=form, attachments=hashes)
+    forged = sealed(
+        signer,
+        record_id=honest.record_id,
+        data=data,
+        form=form,
+        attachments=hashes,
+        device_field=named.key_id,
+    )
+    bundle, _info = make_bundle(
+        keys, [honest], attachments, device=signer, forms=[form_source(form)]
+    )
+
+    def pass_off(manifest: dict[str, Any]) -> None:
+        public = named.public.public_key.hex()
+        manifest["device"] = {"key_id": named.key_id, "public_key": public}
+        manifest["revisions"][0].update(sha256=forged.sha256, size=len(forged.content))
+
+    frames = resign(split(decrypt(bundle, keys.hq[0])), signer, pass_off)
+    frames = [
+        (kind, forged.signature + forged.content if kind == REVISION else payload)
+        for kind, payload in frames
+    ]
+    return encrypt(join(frames), keys.recipients), forged

@@ -41,6 +41,7 @@ from tests.bundle.factory import (
     decrypt,
     encrypt,
     files_under,
+    impersonating_bundle,
     join,
     make_bundle,
     open_bytes,
@@ -281,6 +282,22 @@ def test_a_manifest_naming_another_device_than_its_signer_is_refused(small: Samp
     _rejected(
         small, _reencrypted(small, join(resign(small.frames, small.keys.device, claim_other)))
     )
+
+
+def test_an_enrolled_device_signing_as_another_enrolled_device_is_refused(
+    small: Sample,
+) -> None:
+    """Device A re-seals revisions naming device B, signs them and the manifest with its own
+    key and names B in the manifest; both devices are enrolled. Every signature verifies and
+    every revision names the manifest's device: only the check that the manifest's device is
+    its signer refuses it."""
+    signer, named = small.keys.device, SigningKey.generate()
+    enrolled = {signer.public.public_key, named.public.public_key}
+    data, _forged = impersonating_bundle(small.keys, signer, named, [b"photo"])
+
+    with pytest.raises(DamagedError, match="the manifest names another device than its signer"):
+        open_bytes(data, small.keys, small.spool, trusted=lambda _k, public: public in enrolled)
+    assert files_under(small.spool) == []
 
 
 # -- revisions ------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 from fieldkit.domain.records import sha256_hex
 from fieldkit.hq.ingest import Ingestor, Outcome
 from fieldkit.hq.repository import open_repository, sqlite_url
-from tests.hq.support import FORM_V2, Device, Hq, canary_answers, files_in
+from tests.bundle.factory import impersonating_bundle
+from tests.hq.support import FORM_V1, FORM_V2, Device, Hq, canary_answers, files_in
 
 SETTINGS = settings(
     max_examples=40,
@@ -247,6 +248,36 @@ def test_bytes_overwritten_anywhere_are_rejected_and_change_nothing(
     if damaged == sample.data:  # the patch wrote what was there
         damaged = sample.data[:at] + bytes([sample.data[at] ^ 0xFF]) + sample.data[at + 1 :]
     assert_rejected_and_nothing_changed(sample, damaged)
+
+
+def test_an_enrolled_device_passing_itself_off_as_another_is_refused_and_changes_nothing(
+    sample: Sample,
+) -> None:
+    """Enrolled device A re-seals a revision naming enrolled device B, signs it and the
+    manifest with its own key, and names B in the manifest: every signature verifies and the
+    revision names the manifest's device, so only the check that the manifest's device is its
+    signer stands between it and B's records."""
+    signer, named = sample.device, sample.other
+    photo = os.urandom(30_000)
+    data, forged = impersonating_bundle(
+        sample.hq.keys, signer.key, named.key, [photo], form=FORM_V1, data=canary_answers()
+    )
+    sample.target.write_bytes(data)
+    before = state(sample)
+
+    report = sample.ingestor.run([sample.target])
+
+    (result,) = report.results
+    assert result.outcome is Outcome.REJECTED and result.alarm is None
+    assert result.reason == (
+        "The bundle is damaged or has been tampered with (the manifest names another device "
+        "than its signer)."
+    )
+    assert state(sample) == before, "nothing is stored, under either device"
+    repository = sample.hq.repository
+    assert repository.last_sequence(named.key.key_id) == 0
+    assert repository.known_revisions([forged.sha256]) == set()
+    assert files_in(sample.hq.paths.spool) == []
 
 
 def test_zz_the_untouched_bundle_is_accepted(sample: Sample) -> None:
