@@ -17,6 +17,8 @@ import pyrage
 import pytest
 
 from fieldkit.bundle import (
+    DamagedError,
+    UntrustedSignerError,
     make_enrolment,
     make_receipt,
     open_bundle,
@@ -55,15 +57,25 @@ class HQ:
         with bundle.open("rb") as handle:
             return open_bundle(handle, [str(self.ingest)], lambda key_id, public: True, spool)
 
-    def receipt(self, vault: Any, opened: Any, known: int = 0) -> Path:
+    def receipt(
+        self,
+        vault: Any,
+        opened: Any,
+        known: int = 0,
+        *,
+        manifest_sha256: str | None = None,
+        device_key_id: str | None = None,
+    ) -> Path:
+        """A receipt for ``opened``, encrypted to the vault's device; ``manifest_sha256`` and
+        ``device_key_id`` replace what it names (signed all the same)."""
         hashes = [revision.sha256 for revision in opened.revisions]
         identity = device_identity(vault)
         data = make_receipt(
             hq_key=self.signing,
             device_recipient=identity.age_recipient,
             bundle_id=opened.manifest.bundle_id,
-            manifest_sha256=opened.manifest_sha256,
-            device_key_id=identity.key_id,
+            manifest_sha256=manifest_sha256 or opened.manifest_sha256,
+            device_key_id=device_key_id or identity.key_id,
             sequence=opened.manifest.sequence,
             accepted=hashes[known:],
             known=hashes[:known],
@@ -224,16 +236,67 @@ def test_re_export_after_a_lost_stick_sends_the_same_revisions_again(
 def test_a_receipt_for_someone_else_or_forged_is_refused(
     vault: Any, hq: HQ, stick: Path, tmp_path: Path
 ) -> None:
-    from fieldkit.bundle import BundleError
-
     enrolment.enroll(vault, hq.enrolment_file)
     _sealed(vault, 1)
     opened = hq.open(exporting.export(vault, stick).path, tmp_path / "spool")
     impostor = HQ(SigningKey.generate(), hq.ingest, hq.folder / "impostor")
     impostor.folder.mkdir()
-    with pytest.raises(BundleError):
+    with pytest.raises(UntrustedSignerError, match="not signed by the headquarters this device"):
         receipts.import_receipt(vault, impostor.receipt(vault, opened))
     assert records.count(vault, RecordFilter(status="acknowledged")) == 0
+
+
+def _acknowledged(vault: Any) -> dict[str, list[Any]]:
+    """The revisions, and the bundles, that became acknowledged."""
+    from sqlmodel import col, select
+
+    from fieldkit.vault.models import BundleRow, RevisionRow
+
+    with vault.read() as session:
+        revisions = select(RevisionRow.sha256).where(RevisionRow.status == "acknowledged")
+        bundles = select(BundleRow.seq).where(col(BundleRow.acknowledged_at).is_not(None))
+        return {
+            "revisions": list(session.exec(revisions).all()),
+            "bundles": list(session.exec(bundles).all()),
+        }
+
+
+def test_a_receipt_signed_by_hq_for_another_manifest_of_a_bundle_is_refused(
+    vault: Any, hq: HQ, stick: Path, tmp_path: Path
+) -> None:
+    """Signed by the pinned HQ key, addressed to this device, naming one of its bundles, but
+    with another manifest hash: another bundle under the same id (a fork) was acknowledged,
+    not this one."""
+    enrolment.enroll(vault, hq.enrolment_file)
+    _sealed(vault, 2)
+    opened = hq.open(exporting.export(vault, stick).path, tmp_path / "spool")
+    forked = hq.receipt(vault, opened, manifest_sha256="ab" * 32)
+
+    with pytest.raises(ConflictError, match="for a bundle this device did not write"):
+        receipts.import_receipt(vault, forked)
+
+    assert _acknowledged(vault) == {"revisions": [], "bundles": []}
+    assert records.count(vault, RecordFilter(status="acknowledged")) == 0
+    assert records.count(vault, RecordFilter(status="exported")) == 2
+
+
+def test_a_receipt_signed_by_hq_for_another_device_is_refused(
+    vault: Any, hq: HQ, stick: Path, tmp_path: Path
+) -> None:
+    """Signed by the pinned HQ key and encrypted to this device, naming its bundle, but
+    addressed to another device key."""
+    enrolment.enroll(vault, hq.enrolment_file)
+    _sealed(vault, 2)
+    opened = hq.open(exporting.export(vault, stick).path, tmp_path / "spool")
+    other_device = SigningKey.generate().key_id
+    misaddressed = hq.receipt(vault, opened, device_key_id=other_device)
+
+    with pytest.raises(DamagedError, match="it is addressed to another device key"):
+        receipts.import_receipt(vault, misaddressed)
+
+    assert _acknowledged(vault) == {"revisions": [], "bundles": []}
+    assert records.count(vault, RecordFilter(status="acknowledged")) == 0
+    assert records.count(vault, RecordFilter(status="exported")) == 2
 
 
 def test_purge_removes_content_of_acknowledged_records_only(
