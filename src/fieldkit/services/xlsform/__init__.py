@@ -30,6 +30,7 @@ from pathlib import Path
 from fieldkit.domain.formfile import VocabularyResolver
 from fieldkit.services.xlsform.converter import Converter
 from fieldkit.services.xlsform.headers import language_code
+from fieldkit.services.xlsform.limits import MAX_CELLS, MAX_COLUMNS, check_xls_sheets
 from fieldkit.services.xlsform.model import (
     CHOICES,
     MAX_CHOICE_ROWS,
@@ -55,7 +56,9 @@ from fieldkit.services.xlsform.reading import (
 
 __all__ = [
     "CHOICES",
+    "MAX_CELLS",
     "MAX_CHOICE_ROWS",
+    "MAX_COLUMNS",
     "MAX_FILE_BYTES",
     "MAX_SURVEY_ROWS",
     "MAX_UNCOMPRESSED_BYTES",
@@ -82,6 +85,8 @@ def convert_xlsform(
     csv_layout: CsvLayout | None = None
     if kind == ".xlsx":
         check_xlsx_archive(data, source_name)
+    elif kind == ".xls":
+        check_xls_sheets(data, source_name)
     elif kind == ".csv":
         data, csv_layout = check_csv(data, source_name)
     book = read_workbook(data, kind, source_name)

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from defusedxml import DefusedXmlException
+
 from fieldkit.i18n import _
 from fieldkit.services import xlsform_messages
+from fieldkit.services.xlsform.limits import SheetCount, check_xlsx_sheets
 from fieldkit.services.xlsform.model import (
     MAX_FILE_BYTES,
     MAX_UNCOMPRESSED_BYTES,
@@ -88,7 +91,8 @@ def file_kind(data: bytes, suffix: str, source_name: str) -> str:
 
 
 def check_xlsx_archive(data: bytes, source_name: str) -> None:
-    """Refuse an archive that expands too far or whose XML declares entities."""
+    """Refuse an archive that expands too far or whose XML declares entities, and a sheet with
+    more rows, columns or cells than the limits (counted while it is streamed)."""
     damaged = _("the .xlsx file is damaged ({reason}); save it again from a spreadsheet program.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -115,12 +119,17 @@ def check_xlsx_archive(data: bytes, source_name: str) -> None:
                         source_name,
                         damaged.format(reason=_("a part of it declares XML entities")),
                     )
+            check_xlsx_sheets(archive, source_name)
     except XLSFormError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise XLSFormError(source_name, damaged.format(reason=short(str(exc), 60))) from None
-    except (RuntimeError, NotImplementedError, ValueError) as exc:
-        # Encrypted members, unknown compression methods, bad header fields.
+    except DefusedXmlException:
+        raise XLSFormError(
+            source_name, damaged.format(reason=_("a part of it declares XML entities"))
+        ) from None
+    except (RuntimeError, NotImplementedError, ValueError, SyntaxError) as exc:
+        # Encrypted members, unknown compression methods, bad header fields, malformed XML.
         raise XLSFormError(source_name, damaged.format(reason=short(str(exc), 60))) from None
 
 
@@ -156,7 +165,7 @@ def check_csv(data: bytes, source_name: str) -> tuple[bytes, CsvLayout]:
                 line=line
             ),
         )
-    layout = _csv_layout(text)
+    layout = _csv_layout(text, source_name)
     if layout.duplicate is not None:
         sheet, line, column = layout.duplicate
         explained = xlsform_messages.explain(f"Duplicate column header: {column}")
@@ -164,9 +173,11 @@ def check_csv(data: bytes, source_name: str) -> tuple[bytes, CsvLayout]:
     return data, layout
 
 
-def _csv_layout(text: str) -> CsvLayout:
-    """Row numbers of the data rows of each section, following pyxform's ``csv_to_dict``."""
+def _csv_layout(text: str, source_name: str) -> CsvLayout:
+    """Row numbers of the data rows of each section, following pyxform's ``csv_to_dict``; a
+    section with more rows, columns or cells than the limits is refused."""
     layout = CsvLayout()
+    counts: dict[str, SheetCount] = {}
     sheet: str | None = None
     has_header = False
     try:
@@ -185,6 +196,11 @@ def _csv_layout(text: str) -> CsvLayout:
                 layout.rows.setdefault(sheet, [])
                 has_header = False
             if content is not None and sheet is not None:
+                count = counts.setdefault(sheet, SheetCount(source_name, sheet))
+                for column, value in enumerate(content, start=1):
+                    if value:
+                        count.add_cell(column)
+                count.end_row()
                 if not has_header:
                     has_header = True
                     layout.headers[sheet] = number
