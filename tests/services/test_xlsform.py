@@ -655,11 +655,11 @@ def test_duplicate_names_name_both_rows(tmp_path: Path) -> None:
     assert "row 3 and in row 6" in str(error)
 
 
-def test_names_fieldkit_cannot_use_are_errors(tmp_path: Path) -> None:
-    survey = [["type", "name", "label"], ["text", "victim-name", "Name"]]
+def test_names_xlsform_refuses_are_errors(tmp_path: Path) -> None:
+    survey = [["type", "name", "label"], ["text", "victim-name", "Name"], ["text", "1x", "X"]]
     error = raises(write_xlsx(tmp_path / "x.xlsx", survey))
-    assert (error.row, error.column) == (2, "name")
-    assert "victim-name" in str(error)
+    assert (error.row, error.column) == (3, "name")
+    assert "the 'name' value is not a valid XLSForm name" in str(error)
 
 
 def test_bad_choice_name_names_the_choices_row(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from fieldkit.services.xlsform.model import (
 )
 from fieldkit.services.xlsform.question_types import Kind
 from fieldkit.services.xlsform.reading import CsvLayout
+
+_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 
 
 @dataclass
@@ -56,7 +59,8 @@ class ConverterBase:
         self.dropped: list[Dropped] = []
         self._reported: set[tuple[str, ...]] = set()
         self.rows: dict[str, Row] = {}  # survey rows by name
-        self.dropped_names: set[str] = set()
+        self.dropped_names: set[str] = set()  # fieldkit names
+        self.field_names: dict[str, str] = {}  # XLSForm name -> fieldkit name, where they differ
         self.vocabulary_lists: dict[str, str] = {}  # list name -> version
         self.lists: dict[str, list[dict[str, Any]]] = {}
         self.choice_rows: dict[tuple[str, str], int | None] = {}
@@ -81,6 +85,17 @@ class ConverterBase:
         if self.csv_layout is None:
             return 1
         return self.csv_layout.headers.get(sheet)
+
+    def fieldkit_name(self, name: str) -> str:
+        """The fieldkit name of the question named ``name`` in the XLSForm."""
+        return self.field_names.get(name, name)
+
+    def fieldkit_references(self, source: str) -> str:
+        """``source`` with each ``${name}`` naming a renamed question written with its fieldkit
+        name."""
+        if not self.field_names:
+            return source
+        return _REFERENCE.sub(lambda m: "${" + self.fieldkit_name(m.group(1)) + "}", source)
 
     def report(
         self,

@@ -30,6 +30,7 @@ from fieldkit.services.xlsform.model import (
     XLSFormError,
     short,
 )
+from fieldkit.services.xlsform.names import fieldkit_names
 from fieldkit.services.xlsform.question_types import classify, drop_message
 from fieldkit.services.xlsform.questions import YES, QuestionConversion
 from fieldkit.services.xlsform.reading import pyxform_error, unreadable
@@ -133,19 +134,10 @@ class Converter(QuestionConversion):
             if kind.role == "drop" or kind.container == "loop":
                 self.dropped_names.add(name)
                 continue
-            if not _NAME.match(name):
-                raise self.error(
-                    _(
-                        "the name '{name}' cannot be used in fieldkit: use only letters, digits "
-                        "and _, start with a letter or _, at most 64 characters. Rename it in the "
-                        "XLSForm, together with every ${{{name}}} that refers to it."
-                    ).format(name=short(name, 64)),
-                    sheet=SURVEY,
-                    row=row,
-                    column=name_column,
-                )
             kept += 1
             self.rows[name] = Row(index, row, type_text, name, kind, cells)
+        self.field_names = fieldkit_names(seen)
+        self.dropped_names = {self.fieldkit_name(name) for name in self.dropped_names}
         if len(rows) > MAX_SURVEY_ROWS:
             raise self.error(
                 _(

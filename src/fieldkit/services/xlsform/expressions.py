@@ -23,7 +23,7 @@ class ExpressionConversion(ConverterBase):
         self, data: dict[str, Any], attribute: str, source: str, row: Row, prefix: str = ""
     ) -> bool:
         """Keep ``source`` as ``data[attribute]`` if fieldkit can read it; report it if not."""
-        source = source.strip()
+        source = self.fieldkit_references(source.strip())
         problem = _unsupported(source)
         if problem is None:
             try:

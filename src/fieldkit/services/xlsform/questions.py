@@ -40,8 +40,10 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
         return result
 
     def base(self, element: dict[str, Any], row: Row, field_type: FieldType) -> dict[str, Any]:
-        name = str(row.name)
+        name = self.fieldkit_name(str(row.name))
         data: dict[str, Any] = {"name": name, "type": field_type.value}
+        if name != row.name:
+            data["xlsform_name"] = row.name
         label = self.texts(element.get("label"))
         needs_label = field_type not in (FieldType.GROUP, FieldType.REPEAT) and (
             field_type is not FieldType.NOTE or not label
@@ -138,7 +140,8 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
                 ),
             )
         self.report_extras(element, row)
-        fields = self.convert_children(children, (*path, str(row.name)))
+        name = self.fieldkit_name(str(row.name))
+        fields = self.convert_children(children, (*path, name))
         if not fields:
             self.report(
                 row.row,
@@ -148,21 +151,24 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
                     "the {type} was left out because none of its fields could be carried over"
                 ).format(type=field_type.value),
             )
-            self.field_dicts.pop(str(row.name), None)
-            self.dropped_names.add(str(row.name))
+            self.field_dicts.pop(name, None)
+            self.dropped_names.add(name)
             return None
         data["fields"] = fields
         return data
 
     def specify_other(self, row: Row) -> dict[str, Any]:
-        name = f"{row.name}_other"
+        select = self.fieldkit_name(str(row.name))
+        name = f"{select}_other"
         data: dict[str, Any] = {
             "name": name,
             "type": FieldType.TEXT.value,
             "label": {self.default_language: "Specify other."},
-            "relevant": f"selected(${{{row.name}}}, 'other')",
+            "relevant": f"selected(${{{select}}}, 'other')",
             "sensitivity": Sensitivity.RESTRICTED.value,
         }
+        if select != row.name:
+            data["xlsform_name"] = f"{row.name}_other"
         self.field_rows[name] = row.row
         self.field_dicts[name] = data
         self.expressions.append((data, "relevant", row.row))
