@@ -61,3 +61,52 @@ def test_a_form_without_xlsform_names_keeps_its_json(tmp_path: Path) -> None:
     form = convert_xlsform(write_xlsx(tmp_path / "plain.xlsx", survey)).form
     assert b"xlsform_name" not in form_json(form)
     assert form.field("plain").type is FieldType.TEXT
+
+
+ANIMALS = [
+    ["list_name", "name", "label::English (en)", "label::French (fr)"],
+    ["animals", "cow", "Cows", "Vaches"],
+    ["animals", "goat", "Goats", "Chèvres"],
+    ["animals", "none", "None", "Aucun"],
+]
+
+
+def test_a_loop_over_a_choice_list_becomes_one_group_per_choice(tmp_path: Path) -> None:
+    survey = [
+        ["type", "name", "label::English (en)", "label::French (fr)", "relevant"],
+        ["text", "who", "Who", "Qui"],
+        ["begin loop over animals", "herd", "Animals", "Animaux", "${who} != ''"],
+        ["integer", "count", "How many %(label)s?", "Combien de %(label)s ?"],
+        ["text", "why", "Why %(name)s? (100%)", "Pourquoi ?", "${count} > 1"],
+        ["end loop"],
+    ]
+    conversion = convert_xlsform(write_xlsx(tmp_path / "loop.xlsx", survey, ANIMALS))
+    form = conversion.form
+    herd = form.field("herd")
+    assert herd.type is FieldType.GROUP and herd.relevant == "${who} != ''"
+    assert [(g.name, g.xlsform_name, g.label) for g in herd.fields] == [
+        ("herd_cow", "cow", {"en": "Cows", "fr": "Vaches"}),
+        ("herd_goat", "goat", {"en": "Goats", "fr": "Chèvres"}),
+    ]
+    goat = form.field("count_goat")
+    assert (goat.type, goat.xlsform_name) == (FieldType.INTEGER, "count")
+    assert goat.label == {"en": "How many Goats?", "fr": "Combien de Chèvres ?"}
+    assert form.field("why_cow").label["en"] == "Why cow? (100%)"
+    assert form.field("why_cow").relevant == "${count_cow} > 1"
+    assert not [d for d in conversion.dropped if d.sheet == "survey"]
+    reloaded = load_form(conversion.to_yaml().encode(), "loop.yaml")
+    assert [f.name for f in reloaded.field("herd_goat").fields] == ["count_goat", "why_goat"]
+
+
+def test_a_loop_whose_fields_are_all_left_out_is_reported(tmp_path: Path) -> None:
+    survey = [
+        ["type", "name", "label", "calculation"],
+        ["text", "who", "Who"],
+        ["begin loop over animals", "herd", "Animals"],
+        ["calculate", "c", "C", "1 + 1"],
+        ["end loop"],
+    ]
+    conversion = convert_xlsform(write_xlsx(tmp_path / "empty.xlsx", survey, ANIMALS))
+    assert [f.name for _path, f in conversion.form.walk()] == ["who"]
+    reported = [d.describe() for d in conversion.dropped]
+    assert any("(herd): the group was left out because none of its fields" in d for d in reported)

@@ -24,6 +24,7 @@ from fieldkit.services.xlsform.model import (
     one_line,
     short,
 )
+from fieldkit.services.xlsform.names import unique_name
 from fieldkit.services.xlsform.question_types import Kind
 from fieldkit.services.xlsform.reading import CsvLayout
 
@@ -61,6 +62,8 @@ class ConverterBase:
         self.rows: dict[str, Row] = {}  # survey rows by name
         self.dropped_names: set[str] = set()  # fieldkit names
         self.field_names: dict[str, str] = {}  # XLSForm name -> fieldkit name, where they differ
+        self.copy_names: dict[str, str] = {}  # the same, for the copy of a loop being converted
+        self.taken_names: set[str] = set()  # every fieldkit name given
         self.vocabulary_lists: dict[str, str] = {}  # list name -> version
         self.lists: dict[str, list[dict[str, Any]]] = {}
         self.choice_rows: dict[tuple[str, str], int | None] = {}
@@ -88,12 +91,16 @@ class ConverterBase:
 
     def fieldkit_name(self, name: str) -> str:
         """The fieldkit name of the question named ``name`` in the XLSForm."""
-        return self.field_names.get(name, name)
+        return self.copy_names.get(name) or self.field_names.get(name, name)
+
+    def new_name(self, wanted: str) -> str:
+        """A fieldkit name like ``wanted`` that no other field has."""
+        return unique_name(wanted, self.taken_names)
 
     def fieldkit_references(self, source: str) -> str:
         """``source`` with each ``${name}`` naming a renamed question written with its fieldkit
         name."""
-        if not self.field_names:
+        if not self.field_names and not self.copy_names:
             return source
         return _REFERENCE.sub(lambda m: "${" + self.fieldkit_name(m.group(1)) + "}", source)
 

@@ -113,9 +113,8 @@ class Converter(QuestionConversion):
             name = cells.get("name", "").strip() or None
             if name is None and kind.field_type is FieldType.NOTE:
                 name = f"generated_note_name_{index + 2}"
-            if kind.role == "drop" or kind.container == "loop":
-                reason = "loop" if kind.container == "loop" else kind.reason
-                self.report(row, SURVEY, name, drop_message(reason, type_text))
+            if kind.role == "drop":
+                self.report(row, SURVEY, name, drop_message(kind.reason, type_text))
             if name is None:
                 continue  # pyxform reports a question without a name
             if name in seen:
@@ -131,12 +130,13 @@ class Converter(QuestionConversion):
                     column=name_column,
                 )
             seen[name] = row
-            if kind.role == "drop" or kind.container == "loop":
+            if kind.role == "drop":
                 self.dropped_names.add(name)
                 continue
             kept += 1
             self.rows[name] = Row(index, row, type_text, name, kind, cells)
         self.field_names = fieldkit_names(seen)
+        self.taken_names = {self.fieldkit_name(name) for name in seen}
         self.dropped_names = {self.fieldkit_name(name) for name in self.dropped_names}
         if len(rows) > MAX_SURVEY_ROWS:
             raise self.error(

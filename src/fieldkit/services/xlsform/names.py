@@ -28,17 +28,21 @@ def fieldkit_names(names: Iterable[str]) -> dict[str, str]:
     taken = {name for name in names if _NAME.match(name)}
     mapped: dict[str, str] = {}
     for name in names:
-        if name in taken or name in mapped:
-            continue
-        base = _ascii_name(name)
-        candidate, number = base, 1
-        while candidate in taken:
-            number += 1
-            suffix = f"_{number}"
-            candidate = base[: MAX_NAME - len(suffix)] + suffix
-        taken.add(candidate)
-        mapped[name] = candidate
+        if name not in taken and name not in mapped:
+            mapped[name] = unique_name(name, taken)
     return mapped
+
+
+def unique_name(wanted: str, taken: set[str]) -> str:
+    """A fieldkit name like ``wanted`` that is not in ``taken``; it is added there."""
+    base = _ascii_name(wanted)
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        suffix = f"_{number}"
+        candidate = base[: MAX_NAME - len(suffix)] + suffix
+    taken.add(candidate)
+    return candidate
 
 
 def _ascii_name(name: str) -> str:

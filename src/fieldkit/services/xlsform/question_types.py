@@ -174,7 +174,6 @@ def drop_message(reason: str, type_text: str) -> str:
         "repeat_choices": _(
             "choices taken from a repeat group are not supported; the field was left out"
         ),
-        "loop": _("'begin loop' is not supported; the loop and the fields inside it were left out"),
     }
     return messages[reason]
 

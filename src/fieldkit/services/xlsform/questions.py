@@ -10,7 +10,8 @@ from fieldkit.i18n import _
 from fieldkit.services.xlsform.base import Row
 from fieldkit.services.xlsform.choices import ChoiceConversion
 from fieldkit.services.xlsform.expressions import ExpressionConversion
-from fieldkit.services.xlsform.model import SURVEY, short
+from fieldkit.services.xlsform.loops import loop_choices, loop_names, substitute
+from fieldkit.services.xlsform.model import CHOICES, SURVEY, short
 
 YES = frozenset({"yes", "Yes", "YES", "true", "True", "TRUE", "true()", "1"})
 NO = frozenset({"no", "No", "NO", "false", "False", "FALSE", "false()", "0"})
@@ -28,7 +29,9 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
             row = self.rows.get(name) if isinstance(name, str) else None
             if row is None:
                 continue  # pyxform's own additions (meta, counts, table-list headers) or a drop
-            if row.kind.role == "begin":
+            if row.kind.container == "loop":
+                converted = self.convert_loop(element, row, path)
+            elif row.kind.role == "begin":
                 converted = self.convert_container(element, row, path)
             else:
                 converted = self.convert_field(element, row)
@@ -143,19 +146,70 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
         name = self.fieldkit_name(str(row.name))
         fields = self.convert_children(children, (*path, name))
         if not fields:
-            self.report(
-                row.row,
-                SURVEY,
-                row.name,
-                _(
-                    "the {type} was left out because none of its fields could be carried over"
-                ).format(type=field_type.value),
-            )
-            self.field_dicts.pop(name, None)
-            self.dropped_names.add(name)
+            self.left_out(row, field_type, name)
             return None
         data["fields"] = fields
         return data
+
+    def convert_loop(
+        self, element: dict[str, Any], row: Row, path: tuple[str, ...]
+    ) -> dict[str, Any] | None:
+        """A loop over a choice list, as pyxform expands it: a group holding one group per
+        choice, each with a copy of the loop's fields (``%(name)s`` and ``%(label)s`` in their
+        texts replaced by the choice's). The copies' names end in the choice's name."""
+        data = self.base(element, row, FieldType.GROUP)
+        self.report_appearance(row.cells.get("appearance", "").split(), row)
+        self.convert_bind(element, row, data, FieldType.GROUP)
+        self.report_extras(element, row)
+        name, groups = str(data["name"]), []
+        children = element.get("children")
+        if not isinstance(children, list):
+            children = []
+        originals = loop_names(children)
+        for choice in loop_choices(element.get("columns")):
+            code = str(choice["name"])
+            self.copy_names = {
+                original: self.new_name(f"{self.fieldkit_name(original)}_{code}")
+                for original in originals
+            }
+            try:
+                copies = [substitute(child, choice) for child in children]
+                fields = self.convert_children(copies, (*path, name, code))
+            finally:
+                self.copy_names = {}
+            if fields:
+                groups.append(self.loop_group(f"{name}_{code}", choice, fields))
+        if not groups:
+            self.left_out(row, FieldType.GROUP, name)
+            return None
+        data["fields"] = groups
+        return data
+
+    def loop_group(
+        self, wanted: str, choice: dict[str, Any], fields: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        code = str(choice["name"])
+        label = self.texts(choice.get("label"), CHOICES)
+        if not label.get(self.default_language):
+            label[self.default_language] = code
+        name = self.new_name(wanted)
+        group: dict[str, Any] = {"name": name, "type": "group", "xlsform_name": code}
+        group.update(label=label, fields=fields)
+        self.field_dicts[name] = group
+        return group
+
+    def left_out(self, row: Row, field_type: FieldType, name: str) -> None:
+        """Report a group or repeat none of whose fields could be carried over."""
+        self.report(
+            row.row,
+            SURVEY,
+            row.name,
+            _("the {type} was left out because none of its fields could be carried over").format(
+                type=field_type.value
+            ),
+        )
+        self.field_dicts.pop(name, None)
+        self.dropped_names.add(name)
 
     def specify_other(self, row: Row) -> dict[str, Any]:
         select = self.fieldkit_name(str(row.name))
@@ -373,6 +427,7 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
             "children",
             "actions",
             "_dynamic_default",
+            "columns",
             "__row",
         }
         for key in element:
