@@ -50,6 +50,7 @@ from fieldkit.services.xlsform.reading import (
     check_csv,
     check_xlsx_archive,
     file_kind,
+    library_warnings_caught,
     read_file,
     read_workbook,
 )
@@ -80,6 +81,13 @@ def convert_xlsform(
 
     Raises :class:`XLSFormError` for a file or sheet that cannot be used."""
     source_name = one_line(untrusted_path.name) or str(untrusted_path)
+    with library_warnings_caught():
+        return _convert(untrusted_path, source_name, vocabularies)
+
+
+def _convert(
+    untrusted_path: Path, source_name: str, vocabularies: VocabularyResolver | None
+) -> Conversion:
     data = read_file(untrusted_path, source_name)
     kind = file_kind(data, untrusted_path.suffix.lower(), source_name)
     csv_layout: CsvLayout | None = None

@@ -11,6 +11,7 @@ limit passed. An ``.xls`` sheet is checked on xlrd's dimensions before pyxform r
 
 from __future__ import annotations
 
+import io
 import posixpath
 import zipfile
 from collections.abc import Iterator
@@ -251,7 +252,7 @@ def check_xls_sheets(data: bytes, source_name: str) -> None:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
     except Exception:  # only the third-party reader runs here; pyxform reports the same file
         return
     try:

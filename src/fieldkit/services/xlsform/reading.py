@@ -3,13 +3,16 @@ pyxform's readers and errors in fieldkit's words."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import logging
 import re
 import stat
+import warnings
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,8 @@ from fieldkit.services.xlsform.model import (
     one_line,
     short,
 )
+
+log = logging.getLogger(__name__)
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -213,6 +218,32 @@ def _csv_layout(text: str, source_name: str) -> CsvLayout:
     except csv.Error:
         pass  # pyxform reports the same text as unreadable
     return layout
+
+
+LIBRARY_LOGGERS = ("pyxform", "openpyxl", "xlrd", "defusedxml")
+"""Loggers of the libraries that read XLSForms. Their records stop there: they never reach
+fieldkit's handlers (the terminal, the log file), which have no use for a library's wording and
+its paths, and a message may quote the spreadsheet."""
+
+for _name in LIBRARY_LOGGERS:
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+    logging.getLogger(_name).propagate = False
+
+
+@contextlib.contextmanager
+def library_warnings_caught() -> Iterator[None]:
+    """Python warnings raised while the libraries read (openpyxl's "Workbook contains no
+    stylesheet" and the like) are caught, not printed: only their kind is logged, so that a
+    refused XLSForm gives one line and nothing else. Every call in fieldkit that reads an
+    XLSForm runs inside this."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            kinds = sorted({w.category.__name__ for w in caught})
+            if kinds:
+                log.info("XLSForm readers warned while reading: %s", ", ".join(kinds))
 
 
 def read_workbook(data: bytes, kind: str, source_name: str) -> Any:
