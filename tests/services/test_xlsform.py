@@ -655,11 +655,11 @@ def test_duplicate_names_name_both_rows(tmp_path: Path) -> None:
     assert "row 3 and in row 6" in str(error)
 
 
-def test_names_fieldkit_cannot_use_are_errors(tmp_path: Path) -> None:
-    survey = [["type", "name", "label"], ["text", "victim-name", "Name"]]
+def test_names_xlsform_refuses_are_errors(tmp_path: Path) -> None:
+    survey = [["type", "name", "label"], ["text", "victim-name", "Name"], ["text", "1x", "X"]]
     error = raises(write_xlsx(tmp_path / "x.xlsx", survey))
-    assert (error.row, error.column) == (2, "name")
-    assert "victim-name" in str(error)
+    assert (error.row, error.column) == (3, "name")
+    assert "the 'name' value is not a valid XLSForm name" in str(error)
 
 
 def test_bad_choice_name_names_the_choices_row(tmp_path: Path) -> None:
@@ -776,14 +776,14 @@ def test_a_utf8_bom_csv_is_read(tmp_path: Path) -> None:
     assert convert_xlsform(path).form.field("a").label == {"en": "Å"}
 
 
-def test_ten_thousand_nested_groups_fail_cleanly(tmp_path: Path) -> None:
+def test_nine_thousand_nested_groups_fail_cleanly(tmp_path: Path) -> None:
     book = openpyxl.Workbook(write_only=True)
     page = book.create_sheet("survey")
     page.append(["type", "name", "label"])
-    for i in range(10_000):
+    for i in range(9_000):
         page.append(["begin group", f"g{i}", "G"])
     page.append(["text", "deep", "Deep"])
-    for _i in range(10_000):
+    for _i in range(9_000):
         page.append(["end group"])
     path = tmp_path / "deep.xlsx"
     book.save(path)

@@ -23,8 +23,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -170,6 +172,18 @@ class FieldDef(_Strict):
     max_count: Annotated[int, Field(ge=1, le=10_000)] | None = None
     max_files: Annotated[int, Field(ge=1, le=1000)] | None = None
     fields: list[FieldDef] = Field(default_factory=list)
+    xlsform_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    """The name the field had in the XLSForm it was converted from, where fieldkit's name rules
+    (letters, digits and _) needed another: exports can name the field as the XLSForm did."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset_xlsform_name(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Leave ``xlsform_name`` out unless set, so that a form's JSON (and its digest) is what
+        it was before the attribute existed."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("xlsform_name") is None:
+            data.pop("xlsform_name", None)
+        return data
 
     @field_validator("required")
     @classmethod

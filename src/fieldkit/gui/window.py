@@ -40,6 +40,7 @@ from fieldkit.services import preferences
 from fieldkit.services.preferences import Preferences
 
 if TYPE_CHECKING:
+    from fieldkit.gui.form_install import FormInstallDialog
     from fieldkit.gui.settings_dialog import SettingsDialog
     from fieldkit.gui.workspace import Workspace
 
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.new_action = self._action(_("New record…"), "Ctrl+N", self.new_record)
         self.find_action = self._action(_("Search records"), "Ctrl+F", self.focus_search)
+        self.install_form_action = self._action(_("Install a form…"), "", self.open_form_install)
         self.settings_action = self._action(_("Settings…"), "Ctrl+,", self.open_settings)
         self.lock_action = self._action(_("Lock now"), PANIC_KEYS, self.lock)
         self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
@@ -153,6 +155,8 @@ class MainWindow(QMainWindow):
         records_menu = menu.addMenu(_("&Records"))
         records_menu.addAction(self.new_action)
         records_menu.addAction(self.find_action)
+        records_menu.addSeparator()
+        records_menu.addAction(self.install_form_action)
         records_menu.addSeparator()
         records_menu.addAction(self.quit_action)
         vault_menu = menu.addMenu(_("&Vault"))
@@ -182,6 +186,7 @@ class MainWindow(QMainWindow):
         for action in (
             self.new_action,
             self.find_action,
+            self.install_form_action,
             self.settings_action,
             self.lock_action,
             *bundle_actions,
@@ -266,6 +271,21 @@ class MainWindow(QMainWindow):
     def refresh_records(self) -> None:
         if self.workspace is not None and self.session.is_open:
             self.workspace.records.refresh()
+
+    def open_form_install(self) -> FormInstallDialog | None:
+        """The dialog that installs a form from a file; the forms offered are reloaded after."""
+        if self.workspace is None or not self.session.is_open:
+            return None
+        from fieldkit.gui.form_install import FormInstallDialog
+
+        dialog = FormInstallDialog(self.session, self.runner, self)
+        dialog.installed.connect(lambda _result: self._forms_changed())
+        dialog.open()
+        return dialog
+
+    def _forms_changed(self) -> None:
+        if self.workspace is not None and self.session.is_open:
+            self.workspace.start()
 
     def open_settings(self) -> SettingsDialog | None:
         if not self.session.is_open:

@@ -259,8 +259,8 @@ def _ambiguous_reference(match: re.Match[str]) -> Explained:
 def _bad_name(match: re.Match[str]) -> Explained:
     return Explained(
         _(
-            "the '{column}' value is not a valid name; start it with a letter or _, and use "
-            "only letters, digits and _ after that."
+            "the '{column}' value is not a valid XLSForm name; start it with a letter or _, and "
+            "use only letters, digits, _, - and . after that."
         ).format(column=match.group("column")),
         match.group("sheet"),
         match.group("column"),
