@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 
 from fieldkit.i18n import set_language
+from fieldkit.vault import keyfile
 
 PASSPHRASE = "violet anchor mosquito tundra 42"
 DATA = Path(__file__).parent / "data"
+FAST_KDF_SITE = Path(__file__).parent / "fast_kdf_site"
+"""Its sitecustomize.py gives the programs the tests start the same cheap key derivation."""
+FAST_KDF = keyfile.KdfParams(memory_kib=keyfile.FLOOR_MEMORY_KIB, iterations=1, lanes=1)
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +29,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    monkeypatch.setenv("FIELDKIT_TEST_FAST_KDF", "1")
+    # The cheap key derivation, for this process and (through sitecustomize) for its children.
+    monkeypatch.setattr(keyfile, "TEST_PARAMS", FAST_KDF)
+    python_path = os.pathsep.join(filter(None, [str(FAST_KDF_SITE), os.environ.get("PYTHONPATH")]))
+    monkeypatch.setenv("PYTHONPATH", python_path)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for name in (
         "FIELDKIT_VAULT",

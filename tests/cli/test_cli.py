@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fieldkit.services import records
+from fieldkit.vault import keyfile
 from tests.cli.conftest import Run
 from tests.conftest import DATA, PASSPHRASE, all_types_answers, cli_env, write_json
 
@@ -432,6 +433,17 @@ def test_a_reader_that_stops_early_is_not_a_failure(vault_dir: Path, tmp_path: P
     reader.stdout.close()
     assert reader.wait(timeout=60) == 0
     assert reader.stderr.read() == ""
+
+
+def test_an_unlock_warns_of_a_weak_key_derivation_on_stderr(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("status")
+    assert run.err == ""  # the test suite's own cheap parameters are not warned about
+    monkeypatch.setattr(keyfile, "TEST_PARAMS", None)
+    assert "Device key id" in run("status")
+    (line,) = run.err.splitlines()
+    assert line.startswith("Warning: this vault's passphrase is protected by a weak key derivation")
 
 
 def test_a_wrong_passphrase_makes_the_next_attempt_wait(

@@ -17,8 +17,6 @@ import signal
 import sys
 from pathlib import Path
 
-os.environ.setdefault("FIELDKIT_TEST_FAST_KDF", "1")
-
 from fieldkit import files
 from fieldkit.services import records, vaults
 from fieldkit.vault import keyfile

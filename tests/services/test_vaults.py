@@ -113,6 +113,30 @@ def test_change_passphrase_rewraps_without_touching_the_database(vault_dir: Path
         vault.close()
 
 
+def test_a_passphrase_change_never_weakens_the_key_derivation(vault_dir: Path) -> None:
+    """The key file was made with costlier parameters than this process would calibrate (the
+    test suite's cheap ones here, a slower device in the field): the rewrap keeps the cost."""
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    database_key = keyfile.read_key_file(vault_dir).unwrap(PASSPHRASE)
+    strong = keyfile.KdfParams(memory_kib=16 * 1024, iterations=3, lanes=1)
+    keyfile.write_key_file(vault_dir, keyfile.KeyFile.wrap(database_key, PASSPHRASE, strong))
+    vaults.change_passphrase(vault_dir, PASSPHRASE, NEW)
+    params = keyfile.read_key_file(vault_dir).params
+    assert (params.memory_kib, params.iterations) == (16 * 1024, 3)
+
+
+def test_a_weak_key_derivation_is_warned_about(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()  # the tests' cheap parameters
+    assert vaults.weak_key_derivation_warning(vault_dir) is None  # the test hook's own
+    monkeypatch.setattr(keyfile, "TEST_PARAMS", None)
+    warning = vaults.weak_key_derivation_warning(vault_dir)
+    assert warning is not None
+    assert "weak key derivation (8 MiB, 1 passes; fieldkit uses at least 256 MiB" in warning
+    assert "Change the passphrase" in warning
+
+
 def test_change_passphrase_refusals_change_nothing(vault_dir: Path) -> None:
     vaults.create_vault(vault_dir, PASSPHRASE).close()
     before = (vault_dir / "vault.key").read_bytes()

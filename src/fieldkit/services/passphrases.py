@@ -24,6 +24,7 @@ from fieldkit.domain.passphrases import (
 )
 from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
+from fieldkit.services import vaults
 from fieldkit.vault import keyfile
 
 if TYPE_CHECKING:
@@ -138,8 +139,6 @@ def change(folder: Path, old: str, new: str, confirmation: str, vault: Vault | N
 
     If the keyring held the old passphrase but refuses the new one, the old one is forgotten:
     it no longer opens the vault, and the passphrase change itself has succeeded."""
-    from fieldkit.services import vaults  # vaults imports this module
-
     check_new_passphrase(new, confirmation)
     vaults.change_passphrase(folder, old, new, vault=vault)
     if recall(folder) is None:

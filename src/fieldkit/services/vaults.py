@@ -18,12 +18,12 @@ import pyrage
 from sqlmodel import Session
 
 from fieldkit.crypto.identity import SigningKey
+from fieldkit.domain.passphrases import check_new_passphrase
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.errors import ConflictError, InvalidInputError
 from fieldkit.files import fsync_dir, make_private_dir, remove_stale_temporaries
 from fieldkit.i18n import _
 from fieldkit.services import forms as form_service
-from fieldkit.services.passphrases import check_new_passphrase
 from fieldkit.vault import audit, keyfile, migrate, repo
 from fieldkit.vault.engine import DATABASE_FILE, database_path
 from fieldkit.vault.models import IdentityRow
@@ -160,7 +160,9 @@ def change_passphrase(folder: Path, old: str, new: str, vault: Vault | None = No
     check_new_passphrase(new)
     if new == old:
         raise ConflictError(_("The new passphrase is the same as the old one."))
-    rewrapped = keyfile.KeyFile.wrap(database_key, new, keyfile.calibrated_params())
+    # Never weaker than the key file already is (a device slower than the one that made it).
+    params = keyfile.calibrated_params().at_least(key_file.params)
+    rewrapped = keyfile.KeyFile.wrap(database_key, new, params)
     keyfile.write_key_file(folder, rewrapped)
     log.info("passphrase changed")
     owner = vault or Vault(folder, database_key)
@@ -217,6 +219,26 @@ def signing_key(vault: Vault, session: Session | None = None) -> SigningKey:
         return SigningKey.from_private_bytes(row.private_key)
 
     return vault.signing_key(load)
+
+
+def weak_key_derivation_warning(folder: Path) -> str | None:
+    """A one-line warning when the key file's derivation is cheaper than fieldkit ever writes on
+    a device (a key file made by other software, or by the test suite); None when it is not.
+
+    Parameters the test suite's own hook set in this process are not warned about."""
+    params = keyfile.read_key_file(folder).params
+    if not params.below_production() or params == keyfile.TEST_PARAMS:
+        return None
+    return _(
+        "Warning: this vault's passphrase is protected by a weak key derivation ({mib} MiB, "
+        "{passes} passes; fieldkit uses at least {floor_mib} MiB and {floor_passes} passes). "
+        "Change the passphrase to strengthen it."
+    ).format(
+        mib=params.memory_kib // 1024,
+        passes=params.iterations,
+        floor_mib=keyfile.PRODUCTION_MEMORY_KIB // 1024,
+        floor_passes=keyfile.PRODUCTION_ITERATIONS,
+    )
 
 
 def kdf_description(folder: Path) -> dict[str, int]:
