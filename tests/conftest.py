@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 from fieldkit.i18n import set_language
 from fieldkit.vault import keyfile
@@ -101,3 +103,31 @@ def cli_env(vault_dir: Path, **extra: str) -> dict[str, str]:
     env.update({"FIELDKIT_VAULT": str(vault_dir), "FIELDKIT_PASSPHRASE": PASSPHRASE})
     env.update(extra)
     return env
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that keeps secrets in this process only (a stand-in for the system keyring)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username))
+
+
+def use_keyring(monkeypatch: pytest.MonkeyPatch, backend: KeyringBackend) -> None:
+    """Make ``backend`` the keyring, and its class one of the system stores fieldkit accepts."""
+    from fieldkit.services import passphrases
+
+    system = passphrases._system_keyrings
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    monkeypatch.setattr(passphrases, "_system_keyrings", lambda: (*system(), type(backend)))
