@@ -284,6 +284,22 @@ def test_passphrase_change_remember_and_forget(
     run("passphrase", "forget")
 
 
+def test_passphrase_change_with_rotate_key_replaces_the_database_key(
+    run: Run, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_key_file = (env / "vault.key").read_bytes()
+    new = "lantern orchard basalt quiver 9"
+    monkeypatch.setenv("FIELDKIT_NEW_PASSPHRASE", new)
+    out = run("passphrase", "change", "--rotate-key")
+    assert out == "Passphrase changed and database key replaced.\n"
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", new)
+    assert "field laptop 7" in run("status")
+    (env / "vault.key").write_bytes(old_key_file)
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
+    run("status", code=1)
+    assert "does not open with this vault's key" in run.err
+
+
 def test_settings(run: Run, tmp_path: Path) -> None:
     run("settings", "set", "attachment-max-mib", "1")
     assert "attachment-max-mib  1" in run("settings", "show")

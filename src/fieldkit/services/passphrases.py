@@ -168,16 +168,26 @@ def remember_verified(folder: Path, passphrase: str) -> None:
     remember(folder, passphrase)
 
 
-def change(folder: Path, old: str, new: str, confirmation: str, vault: Vault | None = None) -> None:
-    """Change the passphrase (``new`` typed twice), keeping a remembered one in step.
+def change(
+    folder: Path,
+    old: str,
+    new: str,
+    confirmation: str,
+    vault: Vault | None = None,
+    *,
+    rotate_key: bool = False,
+) -> Vault | None:
+    """Change the passphrase (``new`` typed twice), keeping a remembered one in step; with
+    ``rotate_key``, also replace the database key (see ``vaults.change_passphrase``: the
+    vault reopened under the new key is returned when ``vault`` was given).
 
     If the keyring held the old passphrase but refuses the new one, the old one is forgotten:
     it no longer opens the vault, and the passphrase change itself has succeeded."""
     check_new_passphrase(new, confirmation)
-    vaults.change_passphrase(folder, old, new, vault=vault)
-    if recall(folder) is None:
-        return
-    try:
-        remember(folder, new)
-    except KeyringUnavailableError:
-        forget(folder)
+    reopened = vaults.change_passphrase(folder, old, new, vault=vault, rotate_key=rotate_key)
+    if recall(folder) is not None:
+        try:
+            remember(folder, new)
+        except KeyringUnavailableError:
+            forget(folder)
+    return reopened

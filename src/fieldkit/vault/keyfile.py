@@ -226,7 +226,11 @@ def read_key_file(folder: Path) -> KeyFile:
 
 
 def write_key_file(folder: Path, key_file: KeyFile) -> None:
-    atomic_write_bytes(key_path(folder), key_file.to_bytes())
+    write_key_file_to(key_path(folder), key_file)
+
+
+def write_key_file_to(path: Path, key_file: KeyFile) -> None:
+    atomic_write_bytes(path, key_file.to_bytes())
 
 
 def new_database_key() -> bytes:
