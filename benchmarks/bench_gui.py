@@ -26,7 +26,6 @@ from typing import Any
 from benchmarks.bench_vault import FORM, PASSPHRASE, _clock, sample_answers
 from benchmarks.common import Result, median_seconds, report
 
-os.environ["FIELDKIT_TEST_FAST_KDF"] = "1"  # key derivation is not what is measured here
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 ROOT = Path(__file__).resolve().parents[1]
 MARKER_ENV = "FIELDKIT_BENCH_MARKER"

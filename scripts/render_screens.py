@@ -27,7 +27,6 @@ os.environ.update(
         "XDG_CONFIG_HOME": str(HOME / "config"),
         "XDG_STATE_HOME": str(HOME / "state"),
         "XDG_CACHE_HOME": str(HOME / "cache"),
-        "FIELDKIT_TEST_FAST_KDF": "1",  # a throwaway vault: derivation speed is not shown
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
 )
@@ -62,7 +61,11 @@ from fieldkit.errors import InvalidInputError  # noqa: E402
 from fieldkit.gui.forms.editor import RecordEditor  # noqa: E402
 from fieldkit.i18n import set_language  # noqa: E402
 from fieldkit.services import drives, preferences, records, unlocking, vaults  # noqa: E402
+from fieldkit.vault import keyfile  # noqa: E402
 from fieldkit.vault.store import Vault  # noqa: E402
+
+# A throwaway vault: derivation speed is not shown. The test suite's cheap parameters, in-process.
+keyfile.TEST_PARAMS = keyfile.KdfParams(memory_kib=keyfile.FLOOR_MEMORY_KIB, iterations=1, lanes=1)
 
 PASSPHRASE = "quartz lantern meadow oxide 31"  # noqa: S105 - a throwaway vault
 SIZE = QSize(1200, 760)

@@ -8,12 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 from fieldkit.i18n import set_language
+from fieldkit.vault import keyfile
 
 PASSPHRASE = "violet anchor mosquito tundra 42"
 DATA = Path(__file__).parent / "data"
+FAST_KDF_SITE = Path(__file__).parent / "fast_kdf_site"
+"""Its sitecustomize.py gives the programs the tests start the same cheap key derivation."""
+FAST_KDF = keyfile.KdfParams(memory_kib=keyfile.FLOOR_MEMORY_KIB, iterations=1, lanes=1)
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +31,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    monkeypatch.setenv("FIELDKIT_TEST_FAST_KDF", "1")
+    # The cheap key derivation, for this process and (through sitecustomize) for its children.
+    monkeypatch.setattr(keyfile, "TEST_PARAMS", FAST_KDF)
+    python_path = os.pathsep.join(filter(None, [str(FAST_KDF_SITE), os.environ.get("PYTHONPATH")]))
+    monkeypatch.setenv("PYTHONPATH", python_path)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for name in (
         "FIELDKIT_VAULT",
@@ -94,3 +103,31 @@ def cli_env(vault_dir: Path, **extra: str) -> dict[str, str]:
     env.update({"FIELDKIT_VAULT": str(vault_dir), "FIELDKIT_PASSPHRASE": PASSPHRASE})
     env.update(extra)
     return env
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that keeps secrets in this process only (a stand-in for the system keyring)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username))
+
+
+def use_keyring(monkeypatch: pytest.MonkeyPatch, backend: KeyringBackend) -> None:
+    """Make ``backend`` the keyring, and its class one of the system stores fieldkit accepts."""
+    from fieldkit.services import passphrases
+
+    system = passphrases._system_keyrings
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    monkeypatch.setattr(passphrases, "_system_keyrings", lambda: (*system(), type(backend)))

@@ -58,3 +58,34 @@ def test_a_wrong_way_import_breaks_the_contract(
     result = _lint(tree)
     assert result.returncode != 0
     assert f"{contract} BROKEN" in result.stdout
+
+
+def _import_cycles(package: str) -> list[tuple[str, str]]:
+    """Pairs of modules of ``package`` that each import the other, directly or through others
+    (imports inside functions count: they are cycles all the same)."""
+    import grimp
+
+    graph = grimp.build_graph("fieldkit")
+    modules = sorted(m for m in graph.modules if m.startswith(package + "."))
+    cycles = []
+    for importer in modules:
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            if imported.startswith(package + ".") and graph.chain_exists(imported, importer):
+                cycles.append((importer, imported))
+    return cycles
+
+
+def test_the_services_import_one_another_without_cycles() -> None:
+    assert _import_cycles("fieldkit.services") == []
+
+
+def test_a_cycle_between_services_is_found(tree: Path) -> None:
+    path = tree / "src" / "fieldkit" / "services" / "vaults.py"
+    path.write_text(path.read_text() + "\nfrom fieldkit.services import passphrases  # planted\n")
+    found = subprocess.run(
+        [sys.executable, "-c", "from tests.test_architecture import _import_cycles as c; "
+         "print(c('fieldkit.services'))"],
+        cwd=ROOT, env={"PYTHONPATH": f"{tree / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "('fieldkit.services.passphrases', 'fieldkit.services.vaults')" in found

@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("FIELDKIT_TEST_FAST_KDF", "1")
-
 from fieldkit.bundle import writer as bundle_writer
 from fieldkit.services import exporting, vaults
 

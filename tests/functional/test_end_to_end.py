@@ -104,7 +104,7 @@ def test_a_stick_goes_from_the_device_to_hq_and_its_receipt_back(tmp_path: Path)
     base = dict(os.environ)  # tests/conftest.py: isolated HOME and XDG folders, failing keyring
     for name in ("FIELDKIT_HQ_DB", "FIELDKIT_LANG", "FIELDKIT_NEW_PASSPHRASE"):
         base.pop(name, None)
-    base.update({"LANGUAGE": "en", "FIELDKIT_TEST_FAST_KDF": "1"})  # vault/keyfile.py honours it
+    base.update({"LANGUAGE": "en"})  # PYTHONPATH: tests/fast_kdf_site, the cheap key derivation
     hq = Tool(
         "fieldkit-hq",
         base | {"FIELDKIT_HQ": str(hq_dir), "FIELDKIT_HQ_PASSPHRASE": PASSPHRASE},

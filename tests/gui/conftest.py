@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 
@@ -25,7 +23,7 @@ from fieldkit.i18n import set_language
 from fieldkit.services import drives, preferences, records, vaults
 from fieldkit.services import forms as form_service
 from fieldkit.services.drives import Drive
-from tests.conftest import DATA, PASSPHRASE
+from tests.conftest import DATA, PASSPHRASE, MemoryKeyring, use_keyring
 
 WAIT_MS = 10_000
 
@@ -172,32 +170,11 @@ def unlocked(make_shell: ShellFactory, vault_folder: Path, qtbot: Any) -> Shell:
     return shell
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring that keeps secrets in this process only (a stand-in for the system keyring)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
-
-
 @pytest.fixture
-def memory_keyring() -> Any:
-    previous = keyring.get_keyring()
+def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Any:
     backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+    use_keyring(monkeypatch, backend)
+    return backend
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -11,9 +12,10 @@ from PySide6.QtWidgets import QApplication
 from fieldkit.gui.passphrase_dialog import ChangePassphraseDialog
 from fieldkit.gui.settings_dialog import SettingsDialog
 from fieldkit.i18n import current_language
-from fieldkit.services import preferences, vaults
+from fieldkit.services import preferences, records, vaults
+from fieldkit.vault.engine import DatabaseKeyError
 from fieldkit.vault.keyfile import WrongPassphraseError
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, all_types_answers
 from tests.gui.conftest import WAIT_MS, MemoryKeyring, Shell
 
 NEW_PASSPHRASE = "harbour lantern quietly orbit 77"
@@ -77,6 +79,34 @@ def test_changing_the_passphrase(qtbot: Any, unlocked: Shell) -> None:
         pass
     else:
         raise AssertionError("the old passphrase still opens the vault")
+
+
+def test_saying_the_old_passphrase_may_be_known_replaces_the_database_key(
+    qtbot: Any, unlocked: Shell
+) -> None:
+    folder = unlocked.session.folder
+    old_key_file = (folder / "vault.key").read_bytes()
+    record_id = records.create(unlocked.session.vault, "all-types", all_types_answers())
+    dialog = _settings(qtbot, unlocked)
+    dialog.change_passphrase.click()
+    change = dialog.passphrase_dialog
+    assert isinstance(change, ChangePassphraseDialog)
+    assert not change.known.isChecked() and not change.rotate.isChecked()
+    change.known.click()
+    assert change.rotate.isChecked()  # on as soon as the old passphrase may be known
+    change.old.setText(PASSPHRASE)
+    change.new.setText(NEW_PASSPHRASE)
+    change.confirmation.setText(NEW_PASSPHRASE)
+    before = unlocked.session.vault
+    with qtbot.waitSignal(change.accepted, timeout=WAIT_MS):
+        change.ok.click()
+        assert "Replacing the database key" in change.busy.accessibleDescription()
+    assert unlocked.session.is_open and unlocked.session.vault is not before
+    assert not before.is_open
+    assert records.detail(unlocked.session.vault, record_id).item.id == record_id
+    (folder / "vault.key").write_bytes(old_key_file)  # an old copy of the key file
+    with pytest.raises(DatabaseKeyError):
+        vaults.unlock_vault(folder, PASSPHRASE)
 
 
 def test_choosing_arabic_rebuilds_the_window_right_to_left(qtbot: Any, unlocked: Shell) -> None:

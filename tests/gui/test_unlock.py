@@ -17,6 +17,7 @@ from sqlmodel import select
 from fieldkit.gui.unlock import UnlockPage
 from fieldkit.services import passphrases, unlocking, vaults
 from fieldkit.services.unlocking import retry_delay
+from fieldkit.vault import keyfile
 from fieldkit.vault.models import AuditRow
 from tests.conftest import PASSPHRASE
 from tests.gui.conftest import WAIT_MS, MemoryKeyring, ShellFactory
@@ -119,6 +120,35 @@ def test_keyboard_only_unlock(qtbot: Any, make_shell: ShellFactory, vault_folder
     with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
         qtbot.keyClick(page.passphrase, Qt.Key.Key_Return)
     assert shell.window.mode == "workspace"
+
+
+def test_a_weak_key_derivation_is_warned_about_after_the_unlock(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shell = make_shell(vault_folder)
+    page = _unlock_page(shell)
+    qtbot.waitUntil(lambda: not page.working, timeout=WAIT_MS)
+    monkeypatch.setattr(keyfile, "TEST_PARAMS", None)  # the key file's 8 MiB, 1 pass: weak
+    page.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
+        page.submit()
+    box = page.weak_key_box
+    assert box is not None and box.isVisible()
+    assert "weak key derivation (8 MiB, 1 passes" in box.text()
+    assert "Change the passphrase to strengthen it." in box.text()
+    box.close()
+
+
+def test_the_test_suites_own_cheap_derivation_is_not_warned_about(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path
+) -> None:
+    shell = make_shell(vault_folder)
+    page = _unlock_page(shell)
+    qtbot.waitUntil(lambda: not page.working, timeout=WAIT_MS)
+    page.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
+        page.submit()
+    assert page.weak_key_box is None
 
 
 def test_a_remembered_passphrase_unlocks_at_start_but_not_after_a_lock(

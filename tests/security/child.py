@@ -4,9 +4,15 @@ usage: child.py saves VAULT RECORD_ID PASSPHRASE  save drafts, printing "ack N" 
        child.py stream VAULT PASSPHRASE             create, save and finalize records, printing
                                                     "created|saved|final ID N" after each commit
        child.py change VAULT OLD NEW [POINT]       change the passphrase; SIGKILL itself at POINT
+       child.py rotate VAULT OLD NEW [STEP]        change the passphrase and replace the database
+                                                    key; SIGKILL itself after STEP (a step of
+                                                    vault/rotation.py, or "export-fsync" and
+                                                    "marker-rename" inside one)
 
 ``change`` prints "ready" once its imports are done and the change begins, "written" once the new
 key file has replaced the old one, and "changed" at the end: a test that kills it knows where.
+``rotate`` prints "ready", then each step of the rotation as it is done ("committed" among them),
+and "rotated" at the end.
 """
 
 from __future__ import annotations
@@ -17,11 +23,9 @@ import signal
 import sys
 from pathlib import Path
 
-os.environ.setdefault("FIELDKIT_TEST_FAST_KDF", "1")
-
 from fieldkit import files
 from fieldkit.services import records, vaults
-from fieldkit.vault import keyfile
+from fieldkit.vault import keyfile, rotation
 
 FORM = "illicit-market-observation"
 VALID = Path(__file__).parents[1] / "data" / "records" / f"{FORM}.valid.json"
@@ -88,6 +92,29 @@ def change(folder: Path, old: str, new: str, point: str | None) -> None:
     print("changed", flush=True)
 
 
+def rotate(folder: Path, old: str, new: str, point: str | None) -> None:
+    def step(name: str) -> None:
+        print(name, flush=True)
+        if name == point:
+            die()
+
+    rotation._step = step  # type: ignore[assignment]
+    if point == "export-fsync":
+        rotation._fsync_file = lambda path: die()  # type: ignore[assignment]
+    elif point == "marker-rename":
+        real_replace = os.replace
+
+        def killing_replace(src: object, dst: object) -> None:
+            if str(dst).endswith(rotation.MARKER_FILE):
+                die()
+            real_replace(src, dst)  # type: ignore[arg-type]
+
+        files.os.replace = killing_replace  # type: ignore[attr-defined]
+    print("ready", flush=True)
+    vaults.change_passphrase(folder, old, new, rotate_key=True)
+    print("rotated", flush=True)
+
+
 if __name__ == "__main__":
     command, folder = sys.argv[1], Path(sys.argv[2])
     if command == "saves":
@@ -96,3 +123,5 @@ if __name__ == "__main__":
         stream(folder, sys.argv[3])
     elif command == "change":
         change(folder, sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
+    elif command == "rotate":
+        rotate(folder, sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)

@@ -23,6 +23,8 @@ from fieldkit.vault.keyfile import WrongPassphraseError
 from tests.conftest import PASSPHRASE
 
 CHILD = Path(__file__).with_name("child.py")
+FORM = "illicit-market-observation"
+VALID = Path(__file__).parents[1] / "data" / "records" / f"{FORM}.valid.json"
 NEW_PASSPHRASE = "harbour quilt meridian falcon 77"
 
 
@@ -238,3 +240,97 @@ def test_a_successful_unlock_removes_a_killed_changes_temporary_key_file(vault_d
     vaults.unlock_vault(vault_dir, PASSPHRASE).close()
     assert _temporaries(vault_dir) == []
     assert _works(vault_dir, PASSPHRASE) and not _works(vault_dir, NEW_PASSPHRASE)
+
+
+# -- replacing the database key -----------------------------------------------------------------
+
+ROTATION_STEPS = [
+    "export-fsync",  # inside step 1: the new database written, not yet flushed
+    "exported",
+    "key-file-written",
+    "marker-rename",  # the marker written under a temporary name, not yet renamed: no commit
+    "committed",
+    "database-replaced",
+    "key-file-replaced",
+    "finished",
+]
+COMMITTED = {"committed", "database-replaced", "key-file-replaced", "finished", None}
+
+
+def _vault_with_records(folder: Path, count: int = 6) -> list[str]:
+    answers = json.loads(VALID.read_text(encoding="utf-8"))
+    answers.pop("attachments", None)
+    vault = vaults.create_vault(folder, PASSPHRASE, install_forms=True)
+    try:
+        ids = [
+            records.create(vault, FORM, answers | {"narrative": f"record {n}"})
+            for n in range(count)
+        ]
+        records.finalize(vault, ids[0])
+    finally:
+        vault.close()
+    return ids
+
+
+def _whole_with_every_record(folder: Path, passphrase: str, ids: list[str]) -> None:
+    vault = vaults.unlock_vault(folder, passphrase)
+    try:
+        _check_vault_integrity(vault)
+        for n, record_id in enumerate(ids):
+            detail = records.detail(vault, record_id)
+            answers = detail.sealed if n == 0 else detail.draft
+            assert answers is not None and answers["narrative"] == f"record {n}"
+    finally:
+        vault.close()
+
+
+def _rotation_leftovers(folder: Path) -> list[str]:
+    names = {p.name for p in folder.iterdir()}
+    return sorted(n for n in names if n.endswith(".rotating") or n == "rotation.commit")
+
+
+@pytest.mark.parametrize("step", [*ROTATION_STEPS, None])
+def test_a_key_rotation_killed_at_each_step_leaves_exactly_one_working_vault(
+    vault_dir: Path, step: str | None
+) -> None:
+    ids = _vault_with_records(vault_dir)
+    child = _spawn("rotate", str(vault_dir), PASSPHRASE, NEW_PASSPHRASE, *([step] if step else []))
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == (0 if step is None else -signal.SIGKILL), err
+    old_works, new_works = _works(vault_dir, PASSPHRASE), _works(vault_dir, NEW_PASSPHRASE)
+    assert old_works != new_works, (step, out, err)
+    assert new_works == (step in COMMITTED), (step, out)
+    _whole_with_every_record(vault_dir, NEW_PASSPHRASE if new_works else PASSPHRASE, ids)
+    assert _rotation_leftovers(vault_dir) == []  # the unlock finished or undid the rotation
+
+
+@pytest.mark.slow
+def test_a_key_rotation_killed_at_random_moments(vault_dir: Path) -> None:
+    """Kills at random moments of whole rotations, back and forth between two passphrases:
+    each leaves exactly one working vault with every record, the one the child's progress says
+    (new once "committed" was printed)."""
+    ids = _vault_with_records(vault_dir)
+    child = _spawn("rotate", str(vault_dir), PASSPHRASE, NEW_PASSPHRASE)
+    assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    start = time.monotonic()
+    child.communicate(timeout=120)
+    whole = time.monotonic() - start
+    current, other = NEW_PASSPHRASE, PASSPHRASE
+    rng = random.Random(11)
+    outcomes = {True: 0, False: 0}
+    for round_ in range(24):
+        child = _spawn("rotate", str(vault_dir), current, other)
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, whole * 1.2))
+        child.send_signal(signal.SIGKILL)
+        out, _err = child.communicate(timeout=120)
+        old_works, new_works = _works(vault_dir, current), _works(vault_dir, other)
+        assert old_works != new_works, (round_, out)
+        if "committed" in out.split():
+            assert new_works, (round_, out)
+        _whole_with_every_record(vault_dir, other if new_works else current, ids)
+        assert _rotation_leftovers(vault_dir) == []
+        outcomes[new_works] += 1
+        if new_works:
+            current, other = other, current
+    assert outcomes[True] and outcomes[False], outcomes

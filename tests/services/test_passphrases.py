@@ -6,12 +6,11 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from fieldkit.errors import InvalidInputError
 from fieldkit.services import passphrases, vaults
 from fieldkit.vault.keyfile import WrongPassphraseError
-from tests.conftest import PASSPHRASE, snapshot
+from tests.conftest import PASSPHRASE, MemoryKeyring, snapshot, use_keyring
 
 
 @pytest.mark.parametrize(
@@ -56,32 +55,13 @@ def test_confirmation_must_match() -> None:
         )
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring that keeps secrets in memory, standing in for the operating system's."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username))
-
-
 class PlaintextKeyring(MemoryKeyring):
     """Named like keyrings.alt's file backend, which stores secrets in base64 in a file."""
 
 
 def test_remember_recall_and_forget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     backend = MemoryKeyring()
-    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    use_keyring(monkeypatch, backend)
     assert passphrases.keyring_available()
     passphrases.remember(tmp_path, "the passphrase itself")
     assert passphrases.recall(tmp_path) == "the passphrase itself"
@@ -110,6 +90,68 @@ def test_keyrings_alt_backends_are_refused(tmp_path: Path, monkeypatch: pytest.M
         passphrases.remember(tmp_path, "never stored")
 
 
+def test_only_the_system_stores_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from keyring.backends import SecretService, Windows, kwallet, macOS
+
+    for system in (SecretService.Keyring(), kwallet.DBusKeyring(), macOS.Keyring(),
+                   Windows.WinVaultKeyring()):  # fmt: skip
+        monkeypatch.setattr(keyring, "get_keyring", lambda system=system: system)
+        assert passphrases.keyring_available(), type(system)
+    # A subclass of a system store is some other code: refused like any other backend.
+    lookalike = type("Keyring", (SecretService.Keyring,), {"__module__": "somewhere.else"})()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: lookalike)
+    assert not passphrases.keyring_available()
+
+
+def test_any_other_backend_is_refused_with_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = MemoryKeyring()  # not one of the system stores
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    with pytest.raises(passphrases.KeyringUnavailableError) as caught:
+        passphrases.remember(tmp_path, "never stored")
+    assert caught.value.user_message == (
+        "The keyring tests.conftest.MemoryKeyring is not one of the system's own stores (Secret "
+        "Service, KWallet, macOS Keychain, Windows Credential Locker); fieldkit will not remember "
+        "the passphrase in it and will keep asking for it."
+    )
+    assert backend.secrets == {}
+    assert passphrases.recall(tmp_path) is None
+
+
+def test_a_backend_named_in_the_environment_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring.core
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.conftest.MemoryKeyring")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # keyring reads it afresh
+    assert type(keyring.get_keyring()) is MemoryKeyring
+    with pytest.raises(
+        passphrases.KeyringUnavailableError, match=r"tests\.conftest\.MemoryKeyring"
+    ):
+        passphrases.remember(tmp_path, "never stored")
+    assert keyring.get_keyring().secrets == {}  # type: ignore[attr-defined]
+
+
+def test_the_chainer_is_reduced_to_its_system_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keyring.backends import chainer
+
+    other, system = PlaintextKeyring(), MemoryKeyring()
+    use_keyring(monkeypatch, system)  # MemoryKeyring stands in for a system store
+    monkeypatch.setattr(chainer.ChainerBackend, "backends", [other, system])
+    monkeypatch.setattr(keyring, "get_keyring", chainer.ChainerBackend)
+    passphrases.remember(tmp_path, "kept by the system store only")
+    assert other.secrets == {} and list(system.secrets.values()) == [
+        "kept by the system store only"
+    ]
+    monkeypatch.setattr(chainer.ChainerBackend, "backends", [other])
+    with pytest.raises(passphrases.KeyringUnavailableError, match="PlaintextKeyring"):
+        passphrases.remember(tmp_path, "never stored")
+
+
 def test_no_keyring_means_asking_without_fuss(tmp_path: Path) -> None:
     # The test session runs with keyring's "fail" backend, as on a machine without one.
     assert not passphrases.keyring_available()
@@ -126,7 +168,7 @@ def test_a_broken_keyring_falls_back_to_asking(
         def get_password(self, service: str, username: str) -> str | None:
             raise RuntimeError("locked")
 
-    monkeypatch.setattr(keyring, "get_keyring", Broken)
+    use_keyring(monkeypatch, Broken())
     assert passphrases.recall(tmp_path) is None
 
 
@@ -139,7 +181,7 @@ def test_remember_verified_refuses_a_wrong_passphrase(
     vault_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backend = MemoryKeyring()
-    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    use_keyring(monkeypatch, backend)
     vaults.create_vault(vault_dir, PASSPHRASE).close()
     before = snapshot(vault_dir)
     with pytest.raises(WrongPassphraseError):
@@ -154,7 +196,7 @@ def test_change_checks_the_confirmation_and_keeps_the_keyring_in_step(
     vault_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backend = MemoryKeyring()
-    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    use_keyring(monkeypatch, backend)
     vaults.create_vault(vault_dir, PASSPHRASE).close()
     with pytest.raises(InvalidInputError, match="differ"):
         passphrases.change(vault_dir, PASSPHRASE, NEW_PASSPHRASE, NEW_PASSPHRASE + "!")
@@ -174,7 +216,7 @@ def test_change_forgets_a_remembered_passphrase_the_keyring_will_not_replace(
             raise RuntimeError("refused")
 
     backend = Stubborn()
-    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    use_keyring(monkeypatch, backend)
     vaults.create_vault(vault_dir, PASSPHRASE).close()
     backend.secrets[("fieldkit", passphrases._account(vault_dir))] = PASSPHRASE
     passphrases.change(vault_dir, PASSPHRASE, NEW_PASSPHRASE, NEW_PASSPHRASE)

@@ -10,8 +10,8 @@ from sqlmodel import col, select
 
 from fieldkit.errors import ConflictError, InvalidInputError
 from fieldkit.services import locations, vaults
-from fieldkit.vault import audit, keyfile
-from fieldkit.vault.engine import DATABASE_FILE
+from fieldkit.vault import audit, keyfile, rotation
+from fieldkit.vault.engine import DATABASE_FILE, DatabaseKeyError
 from fieldkit.vault.keyfile import WrongPassphraseError
 from fieldkit.vault.models import AuditRow
 from tests.conftest import PASSPHRASE
@@ -111,6 +111,84 @@ def test_change_passphrase_rewraps_without_touching_the_database(vault_dir: Path
             assert audit.verify(session).ok
     finally:
         vault.close()
+
+
+def test_a_passphrase_change_never_weakens_the_key_derivation(vault_dir: Path) -> None:
+    """The key file was made with costlier parameters than this process would calibrate (the
+    test suite's cheap ones here, a slower device in the field): the rewrap keeps the cost."""
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    database_key = keyfile.read_key_file(vault_dir).unwrap(PASSPHRASE)
+    strong = keyfile.KdfParams(memory_kib=16 * 1024, iterations=3, lanes=1)
+    keyfile.write_key_file(vault_dir, keyfile.KeyFile.wrap(database_key, PASSPHRASE, strong))
+    vaults.change_passphrase(vault_dir, PASSPHRASE, NEW)
+    params = keyfile.read_key_file(vault_dir).params
+    assert (params.memory_kib, params.iterations) == (16 * 1024, 3)
+
+
+def test_a_weak_key_derivation_is_warned_about(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()  # the tests' cheap parameters
+    assert vaults.weak_key_derivation_warning(vault_dir) is None  # the test hook's own
+    monkeypatch.setattr(keyfile, "TEST_PARAMS", None)
+    warning = vaults.weak_key_derivation_warning(vault_dir)
+    assert warning is not None
+    assert "weak key derivation (8 MiB, 1 passes; fieldkit uses at least 256 MiB" in warning
+    assert "Change the passphrase" in warning
+
+
+def test_an_old_key_file_and_the_old_passphrase_no_longer_open_a_rotated_vault(
+    vault_dir: Path,
+) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    old_key_file = (vault_dir / "vault.key").read_bytes()
+    old_database_key = keyfile.read_key_file(vault_dir).unwrap(PASSPHRASE)
+    assert vaults.change_passphrase(vault_dir, PASSPHRASE, NEW, rotate_key=True) is None
+    assert keyfile.read_key_file(vault_dir).unwrap(NEW) != old_database_key
+    (vault_dir / "vault.key").write_bytes(old_key_file)  # a copy kept from before
+    with pytest.raises(DatabaseKeyError) as caught:
+        vaults.unlock_vault(vault_dir, PASSPHRASE)
+    assert "does not open with this vault's key" in caught.value.user_message
+
+
+def test_a_plain_passphrase_change_leaves_an_old_key_file_working(vault_dir: Path) -> None:
+    """Why the rotation exists: without it, the old key file and passphrase still open."""
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    old_key_file = (vault_dir / "vault.key").read_bytes()
+    vaults.change_passphrase(vault_dir, PASSPHRASE, NEW)
+    (vault_dir / "vault.key").write_bytes(old_key_file)
+    vaults.unlock_vault(vault_dir, PASSPHRASE).close()
+
+
+def test_a_rotation_returns_the_callers_vault_reopened_and_audits_it(vault_dir: Path) -> None:
+    vault = vaults.create_vault(vault_dir, PASSPHRASE)
+    reopened = vaults.change_passphrase(vault_dir, PASSPHRASE, NEW, vault, rotate_key=True)
+    assert reopened is not None and not vault.is_open
+    try:
+        with reopened.read() as session:
+            assert audit.verify(session).ok
+            last = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc())).first()
+        assert last is not None and last.action == audit.Action.PASSPHRASE_CHANGED
+        assert json.loads(last.detail) == {"database_key": "replaced"}
+    finally:
+        reopened.close()
+
+
+def test_a_rotation_is_refused_while_the_vault_is_open_elsewhere(vault_dir: Path) -> None:
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    elsewhere = vaults.unlock_vault(vault_dir, PASSPHRASE)  # another window or command
+    try:
+        with elsewhere.read() as session:
+            session.connection()  # a connection is open, as in the other program
+            before = (vault_dir / "vault.key").read_bytes()
+            with pytest.raises(rotation.VaultInUseError) as caught:
+                vaults.change_passphrase(vault_dir, PASSPHRASE, NEW, rotate_key=True)
+        assert "open in another fieldkit window" in caught.value.user_message
+        assert (vault_dir / "vault.key").read_bytes() == before
+        assert not rotation.pending(vault_dir)
+    finally:
+        elsewhere.close()
+    vaults.unlock_vault(vault_dir, PASSPHRASE).close()
 
 
 def test_change_passphrase_refusals_change_nothing(vault_dir: Path) -> None:

@@ -71,6 +71,35 @@ def test_out_of_range_parameters_are_refused() -> None:
         KeyFile.parse(json.dumps(body).encode())
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("memory_kib", 1024 * 1024 + 1), ("memory_kib", 64 * 1024 * 1024), ("iterations", 25),
+     ("iterations", 10**9), ("lanes", 9)],
+)  # fmt: skip
+def test_parameters_above_the_ceilings_are_refused_before_any_derivation(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: int
+) -> None:
+    """A tampered key file cannot make an unlock run for hours or take all the memory."""
+    body = json.loads(KeyFile.wrap(keyfile.new_database_key(), "x" * 20, FAST).to_bytes())
+    body["kdf"][name] = value
+    derived: list[KdfParams] = []
+    monkeypatch.setattr(KdfParams, "derive", lambda self, *_args: derived.append(self))
+    with pytest.raises(KeyFileError) as caught:
+        KeyFile.parse(json.dumps(body).encode()).unwrap("x" * 20)
+    message = caught.value.user_message
+    assert "above fieldkit's limits (1024 MiB, 24 passes, 8 lanes at most)" in message
+    assert "tampered" in message and "\n" not in message
+    assert derived == []
+
+
+def test_the_ceilings_leave_room_for_every_calibrated_key_file() -> None:
+    strongest = KdfParams(keyfile.DEFAULT_MEMORY_KIB, keyfile.MAX_ITERATIONS, keyfile.DEFAULT_LANES)
+    body = json.loads(KeyFile.wrap(keyfile.new_database_key(), "x" * 20, FAST).to_bytes())
+    body["kdf"].update(memory_kib=strongest.memory_kib, iterations=strongest.iterations,
+                       lanes=strongest.lanes)  # fmt: skip
+    assert KeyFile.parse(json.dumps(body).encode()).params == strongest
+
+
 def test_key_file_is_written_atomically_and_owner_only(tmp_path: Path) -> None:
     keyfile.write_key_file(tmp_path, KeyFile.wrap(keyfile.new_database_key(), "x" * 20, FAST))
     path = keyfile.key_path(tmp_path)
@@ -86,7 +115,29 @@ def test_missing_key_file_says_how_to_create_a_vault(tmp_path: Path) -> None:
 
 
 def test_calibration_targets_half_a_second_to_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(keyfile.TEST_KDF_ENV)
+    monkeypatch.setattr(keyfile, "TEST_PARAMS", None)
     params = keyfile.calibrated_params()
     assert params.memory_kib == keyfile.DEFAULT_MEMORY_KIB
     assert keyfile.MIN_ITERATIONS <= params.iterations <= keyfile.MAX_ITERATIONS
+
+
+def test_the_environment_cannot_lower_the_key_derivation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variable that once selected the tests' cheap derivation is ignored: only the test
+    suite's hook inside the process (keyfile.TEST_PARAMS) lowers the cost."""
+    monkeypatch.setattr(keyfile, "TEST_PARAMS", None)
+    monkeypatch.setenv("FIELDKIT_TEST_FAST_KDF", "1")
+    params = keyfile.calibrated_params()
+    assert params.memory_kib == keyfile.PRODUCTION_MEMORY_KIB
+    assert params.iterations >= keyfile.PRODUCTION_ITERATIONS
+    assert not params.below_production()
+
+
+def test_the_test_hook_is_set_in_the_programs_the_tests_start() -> None:
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [sys.executable, "-c", "from fieldkit.vault import keyfile; print(keyfile.TEST_PARAMS)"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "memory_kib=8192, iterations=1, lanes=1" in shown

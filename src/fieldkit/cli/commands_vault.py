@@ -24,9 +24,18 @@ def register(commands: Any) -> None:
 
     p = commands.add_parser("passphrase", help=_("change, remember or forget the passphrase"))
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    sub.add_parser(
+    change = sub.add_parser(
         "change", help=_("new passphrase from $FIELDKIT_NEW_PASSPHRASE or a prompt")
-    ).set_defaults(handler=cmd_passphrase_change)
+    )
+    change.add_argument(
+        "--rotate-key",
+        action="store_true",
+        help=_(
+            "also replace the database key and re-encrypt the vault (when the old passphrase "
+            "may be known to someone else: an old copy of vault.key then opens nothing)"
+        ),
+    )
+    change.set_defaults(handler=cmd_passphrase_change)
     sub.add_parser(
         "remember", help=_("remember the passphrase in this device's keyring")
     ).set_defaults(handler=cmd_passphrase_remember)
@@ -114,10 +123,14 @@ def cmd_status(ctx: Context) -> int:
 def cmd_passphrase_change(ctx: Context) -> int:
     old = ctx.passphrase()
     new = ctx.new_passphrase()
-    vaults.change_passphrase(ctx.folder, old, new)
+    rotate = ctx.args.rotate_key
+    vaults.change_passphrase(ctx.folder, old, new, rotate_key=rotate)
     if passphrases.recall(ctx.folder) is not None:
         passphrases.remember(ctx.folder, new)
-    print(_("Passphrase changed."))
+    if rotate:
+        print(_("Passphrase changed and database key replaced."))
+    else:
+        print(_("Passphrase changed."))
     return 0
 
 

@@ -49,7 +49,7 @@ class Context:
         """The vault, unlocked. After wrong passphrases the attempt waits as the desktop app
         does (1, 2, 4 ... 60 s, counted beside the key file), saying so on a terminal."""
         if self._vault is None:
-            from fieldkit.services import unlocking
+            from fieldkit.services import unlocking, vaults
 
             passphrase = self.passphrase()
             wait = unlocking.read_attempts(self.folder).wait_left()
@@ -62,6 +62,9 @@ class Context:
                     )
                 time.sleep(wait)
             self._vault = unlocking.unlock(self.folder, passphrase)
+            warning = vaults.weak_key_derivation_warning(self.folder)
+            if warning:
+                print(warning, file=sys.stderr, flush=True)
         return self._vault
 
     def close(self) -> None:

@@ -1,12 +1,25 @@
-"""Changing the vault's passphrase: the old one, the new one twice, a live strength meter.
+"""Changing the vault's passphrase: the old one, the new one twice, a live strength meter, and
+the choice to replace the database key too (ticked as soon as the user says that someone else may
+know the old passphrase).
 
 The work (``services.passphrases.change``: two key derivations, an atomic rewrite of the key file,
-and a passphrase remembered in the keyring replaced by the new one) runs in the task runner.
+and a passphrase remembered in the keyring replaced by the new one; with the database key
+replaced, the whole database re-encrypted and the vault reopened under the new key) runs in the
+task runner.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QVBoxLayout, QWidget
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fieldkit.gui.busy import BusyIndicator
 from fieldkit.gui.errors import user_message
@@ -17,6 +30,9 @@ from fieldkit.gui.strength import StrengthMeter
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _
 from fieldkit.services import passphrases
+
+if TYPE_CHECKING:
+    from fieldkit.vault.store import Vault
 
 MIN_WIDTH = 460
 
@@ -40,6 +56,18 @@ class ChangePassphraseDialog(QDialog):
         form.addRow(_("New passphrase:"), self.new)
         form.addRow(_("New passphrase again:"), self.confirmation)
         form.addRow("", self.meter)
+        self.known = QCheckBox(_("Someone else may know the old passphrase"))
+        self.known.setAccessibleName(_("Someone else may know the old passphrase"))
+        self.rotate = QCheckBox(
+            _(
+                "Also replace the database key: an old copy of the vault's key file then opens "
+                "nothing, even with the old passphrase (re-encrypts the vault; takes longer)"
+            )
+        )
+        self.rotate.setAccessibleName(_("Also replace the database key"))
+        self.known.toggled.connect(self.rotate.setChecked)
+        form.addRow("", self.known)
+        form.addRow("", self.rotate)
         self.error = error_label(_("Error"))
         self.busy = BusyIndicator()
         self.buttons = QDialogButtonBox(
@@ -72,17 +100,20 @@ class ChangePassphraseDialog(QDialog):
             return
         folder, vault = self._session.folder, self._session.vault
         old, new, again = self.old.text(), self.new.text(), self.confirmation.text()
+        rotate = self.rotate.isChecked()
         self._set_working(True)
         self._runner.run(
             "change passphrase",
-            lambda: passphrases.change(folder, old, new, again, vault=vault),
-            lambda _none: self._done(),
+            lambda: passphrases.change(folder, old, new, again, vault=vault, rotate_key=rotate),
+            self._done,
             self._failed,
             owner=self,
         )
 
-    def _done(self) -> None:
+    def _done(self, reopened: Vault | None) -> None:
         self._set_working(False)
+        if reopened is not None:  # the database key was replaced: the old vault opens nothing
+            self._session.open(reopened)
         self.accept()
 
     def _failed(self, error: BaseException) -> None:
@@ -92,10 +123,21 @@ class ChangePassphraseDialog(QDialog):
         self.fit()
 
     def _set_working(self, working: bool) -> None:
-        for widget in (self.old, self.new, self.confirmation, self.buttons):
+        for widget in (
+            self.old,
+            self.new,
+            self.confirmation,
+            self.known,
+            self.rotate,
+            self.buttons,
+        ):
             widget.setEnabled(not working)
         if working:
             self.error.hide()
-            self.busy.start(_("Changing the passphrase…"))
+            self.busy.start(
+                _("Replacing the database key and re-encrypting the vault…")
+                if self.rotate.isChecked()
+                else _("Changing the passphrase…")
+            )
         else:
             self.busy.stop()

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 from fieldkit.gui.busy import BusyIndicator
 from fieldkit.gui.errors import user_message
@@ -46,6 +46,12 @@ def _unlock_remembered(folder: Path) -> Vault | None:
     from fieldkit.services import unlocking
 
     return unlocking.unlock_remembered(folder)
+
+
+def _weak_key_derivation_warning(folder: Path) -> str | None:
+    from fieldkit.services import vaults
+
+    return vaults.weak_key_derivation_warning(folder)
 
 
 def _close(vault: Vault | None) -> None:
@@ -111,6 +117,7 @@ class UnlockPage(CentredPage):
         self._ready = False
         """The count of earlier wrong passphrases is known (until then, no attempt)."""
         self._submit_when_ready = False
+        self.weak_key_box: QMessageBox | None = None
         self.unlock.setEnabled(False)
         self.setFocusProxy(self.passphrase)
         folder = session.folder
@@ -174,6 +181,19 @@ class UnlockPage(CentredPage):
         self._set_working(False)
         self.passphrase.clear()
         self._session.open(vault)
+        self._warn_if_weak()
+
+    def _warn_if_weak(self) -> None:
+        """Say so when the key file's derivation is below what fieldkit writes (read from the
+        4 KiB key file: no task needed)."""
+        warning = _weak_key_derivation_warning(self._session.folder)
+        if warning is None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "fieldkit", warning, parent=self.window())
+        box.setAccessibleName(_("Weak key derivation"))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.weak_key_box = box
 
     def _failed(self, error: BaseException) -> None:
         self._set_working(False)
@@ -205,6 +225,7 @@ class UnlockPage(CentredPage):
         self._set_working(False)
         if vault is not None:
             self._session.open(vault)
+            self._warn_if_weak()
         else:
             self.passphrase.setFocus()
 

@@ -2,8 +2,9 @@
 and the two use cases around it that the GUI and the CLI share: changing the passphrase (which
 keeps a remembered one in step) and remembering one only once it is checked against the vault.
 
-Remembering is opt-in, per vault, and refused on any keyring that stores secrets in a
-plain or home-made file (``keyrings.alt``) or that does not store them at all.
+Remembering is opt-in, per vault, and only in the operating system's own secret store (Secret
+Service, KWallet, the macOS Keychain, the Windows Credential Locker); any other keyring backend
+is refused, also one named in ``PYTHON_KEYRING_BACKEND``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fieldkit.domain.passphrases import (
 )
 from fieldkit.errors import FieldkitError
 from fieldkit.i18n import _
+from fieldkit.services import vaults
 from fieldkit.vault import keyfile
 
 if TYPE_CHECKING:
@@ -62,22 +64,57 @@ def _account(folder: Path) -> str:
     return "vault-" + hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:24]
 
 
-def _safe_backend() -> object | None:
-    """The system keyring, or None when there is none or it is not safe to use."""
+def _system_keyrings() -> tuple[type, ...]:
+    """The operating systems' own secret stores, by their classes in ``keyring.backends``."""
+    from keyring.backends import SecretService, Windows, kwallet, libsecret, macOS
+
+    return (
+        SecretService.Keyring,  # GNOME Keyring, KeePassXC and others, over D-Bus
+        libsecret.Keyring,  # the same Secret Service, through libsecret
+        kwallet.DBusKeyring,
+        kwallet.DBusKeyringKWallet4,
+        macOS.Keyring,  # the macOS Keychain
+        Windows.WinVaultKeyring,  # the Windows Credential Locker
+    )
+
+
+SYSTEM_KEYRING_NAMES = "Secret Service, KWallet, macOS Keychain, Windows Credential Locker"
+
+
+def _choose_backend() -> tuple[object | None, str]:
+    """The keyring to use and, when there is none to use, why (a user message).
+
+    Only the system stores are accepted, compared by their exact class: a backend named in
+    ``PYTHON_KEYRING_BACKEND``, a plug-in (``keyrings.alt`` keeps secrets in a file of its own) or
+    a subclass of a system store is refused. keyring's chainer, which tries every backend it
+    found in turn, is reduced to the first system store in it."""
+    no_keyring = _(
+        "This device has no secure keyring; fieldkit will keep asking for the passphrase."
+    )
     try:
         import keyring
-        from keyring.backends import fail, null
+        from keyring.backends import chainer, fail, null
     except ImportError:
-        return None
+        return None, no_keyring
     backend = keyring.get_keyring()
-    chain = list(getattr(backend, "backends", [backend]))
+    allowed = _system_keyrings()
+    chain = list(backend.backends) if isinstance(backend, chainer.ChainerBackend) else [backend]
     for item in chain:
-        module = type(item).__module__
-        if module.startswith("keyrings.alt") or "Plaintext" in type(item).__name__:
-            return None
-        if isinstance(item, fail.Keyring | null.Keyring):
-            return None
-    return backend
+        if type(item) in allowed:
+            return item, ""
+    refused = [item for item in chain if not isinstance(item, fail.Keyring | null.Keyring)]
+    if not refused:
+        return None, no_keyring
+    name = ", ".join(f"{type(item).__module__}.{type(item).__qualname__}" for item in refused)
+    return None, _(
+        "The keyring {name} is not one of the system's own stores ({stores}); fieldkit will not "
+        "remember the passphrase in it and will keep asking for it."
+    ).format(name=name, stores=SYSTEM_KEYRING_NAMES)
+
+
+def _safe_backend() -> object | None:
+    """The system keyring, or None when there is none or it is not one of the system stores."""
+    return _choose_backend()[0]
 
 
 def keyring_available() -> bool:
@@ -85,11 +122,9 @@ def keyring_available() -> bool:
 
 
 def remember(folder: Path, passphrase: str) -> None:
-    backend = _safe_backend()
+    backend, refusal = _choose_backend()
     if backend is None:
-        raise KeyringUnavailableError(
-            _("This device has no secure keyring; fieldkit will keep asking for the passphrase.")
-        )
+        raise KeyringUnavailableError(refusal)
     try:
         backend.set_password(KEYRING_SERVICE, _account(folder), passphrase)  # type: ignore[attr-defined]
     except Exception as exc:  # keyring backends raise their own error types
@@ -133,18 +168,26 @@ def remember_verified(folder: Path, passphrase: str) -> None:
     remember(folder, passphrase)
 
 
-def change(folder: Path, old: str, new: str, confirmation: str, vault: Vault | None = None) -> None:
-    """Change the passphrase (``new`` typed twice), keeping a remembered one in step.
+def change(
+    folder: Path,
+    old: str,
+    new: str,
+    confirmation: str,
+    vault: Vault | None = None,
+    *,
+    rotate_key: bool = False,
+) -> Vault | None:
+    """Change the passphrase (``new`` typed twice), keeping a remembered one in step; with
+    ``rotate_key``, also replace the database key (see ``vaults.change_passphrase``: the
+    vault reopened under the new key is returned when ``vault`` was given).
 
     If the keyring held the old passphrase but refuses the new one, the old one is forgotten:
     it no longer opens the vault, and the passphrase change itself has succeeded."""
-    from fieldkit.services import vaults  # vaults imports this module
-
     check_new_passphrase(new, confirmation)
-    vaults.change_passphrase(folder, old, new, vault=vault)
-    if recall(folder) is None:
-        return
-    try:
-        remember(folder, new)
-    except KeyringUnavailableError:
-        forget(folder)
+    reopened = vaults.change_passphrase(folder, old, new, vault=vault, rotate_key=rotate_key)
+    if recall(folder) is not None:
+        try:
+            remember(folder, new)
+        except KeyringUnavailableError:
+            forget(folder)
+    return reopened

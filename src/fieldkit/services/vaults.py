@@ -18,13 +18,13 @@ import pyrage
 from sqlmodel import Session
 
 from fieldkit.crypto.identity import SigningKey
+from fieldkit.domain.passphrases import check_new_passphrase
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.errors import ConflictError, InvalidInputError
 from fieldkit.files import fsync_dir, make_private_dir, remove_stale_temporaries
 from fieldkit.i18n import _
 from fieldkit.services import forms as form_service
-from fieldkit.services.passphrases import check_new_passphrase
-from fieldkit.vault import audit, keyfile, migrate, repo
+from fieldkit.vault import audit, keyfile, migrate, repo, rotation
 from fieldkit.vault.engine import DATABASE_FILE, database_path
 from fieldkit.vault.models import IdentityRow
 from fieldkit.vault.store import Vault
@@ -132,7 +132,9 @@ def create_vault(
 
 
 def unlock_vault(folder: Path, passphrase: str, *, failed_attempts: int = 0) -> Vault:
-    """Open the vault; WrongPassphraseError leaves every file as it was."""
+    """Open the vault; WrongPassphraseError leaves every file as it was (once a replacement of
+    the database key that a crash interrupted is finished or undone)."""
+    rotation.recover(folder)
     key_file = keyfile.read_key_file(folder)
     database_key = key_file.unwrap(passphrase)
     vault = Vault(folder, database_key)
@@ -153,20 +155,64 @@ def unlock_vault(folder: Path, passphrase: str, *, failed_attempts: int = 0) -> 
     return vault
 
 
-def change_passphrase(folder: Path, old: str, new: str, vault: Vault | None = None) -> None:
-    """Rewrap the database key under ``new``. The database itself is not rewritten."""
+def change_passphrase(
+    folder: Path, old: str, new: str, vault: Vault | None = None, *, rotate_key: bool = False
+) -> Vault | None:
+    """Rewrap the database key under ``new``; with ``rotate_key``, replace the key itself.
+
+    A plain change rewrites only the key file. A rotation re-encrypts the database under a new
+    random key (see ``vault/rotation.py``), so that an old copy of the key file and the old
+    passphrase open nothing any more; ``vault`` (the caller's open vault, if any) is closed
+    first, and the vault reopened under the new key is returned (None when none was given)."""
+    rotation.recover(folder)
     key_file = keyfile.read_key_file(folder)
     database_key = key_file.unwrap(old)
     check_new_passphrase(new)
     if new == old:
         raise ConflictError(_("The new passphrase is the same as the old one."))
-    rewrapped = keyfile.KeyFile.wrap(database_key, new, keyfile.calibrated_params())
+    # Never weaker than the key file already is (a device slower than the one that made it).
+    params = keyfile.calibrated_params().at_least(key_file.params)
+    if rotate_key:
+        return _rotate(folder, database_key, new, params, vault)
+    rewrapped = keyfile.KeyFile.wrap(database_key, new, params)
     keyfile.write_key_file(folder, rewrapped)
     log.info("passphrase changed")
+    _audit(folder, database_key, vault)
+    return None
+
+
+def _rotate(
+    folder: Path, old_key: bytes, new: str, params: keyfile.KdfParams, vault: Vault | None
+) -> Vault | None:
+    new_key = keyfile.new_database_key()
+    wrapped = keyfile.KeyFile.wrap(new_key, new, params)
+    if vault is not None:
+        # Its idle connections would keep SQLite's exclusive lock from the rotation; disposed
+        # of, they reconnect on demand, so a refused rotation leaves the vault usable.
+        vault.engine.dispose()
+    rotation.rotate(folder, old_key, new_key, wrapped)
+    if vault is not None:
+        vault.close()  # its key opens nothing any more
+    log.info("passphrase changed and database key replaced")
+    reopened = Vault(folder, new_key)
+    try:
+        _audit(folder, new_key, reopened, {"database_key": "replaced"})
+    except BaseException:
+        reopened.close()
+        raise
+    if vault is None:
+        reopened.close()
+        return None
+    return reopened
+
+
+def _audit(
+    folder: Path, database_key: bytes, vault: Vault | None, detail: dict[str, str] | None = None
+) -> None:
     owner = vault or Vault(folder, database_key)
     try:
         with owner.write() as session:
-            audit.append(session, audit.Action.PASSPHRASE_CHANGED)
+            audit.append(session, audit.Action.PASSPHRASE_CHANGED, None, detail)
     finally:
         if vault is None:
             owner.close()
@@ -217,6 +263,26 @@ def signing_key(vault: Vault, session: Session | None = None) -> SigningKey:
         return SigningKey.from_private_bytes(row.private_key)
 
     return vault.signing_key(load)
+
+
+def weak_key_derivation_warning(folder: Path) -> str | None:
+    """A one-line warning when the key file's derivation is cheaper than fieldkit ever writes on
+    a device (a key file made by other software, or by the test suite); None when it is not.
+
+    Parameters the test suite's own hook set in this process are not warned about."""
+    params = keyfile.read_key_file(folder).params
+    if not params.below_production() or params == keyfile.TEST_PARAMS:
+        return None
+    return _(
+        "Warning: this vault's passphrase is protected by a weak key derivation ({mib} MiB, "
+        "{passes} passes; fieldkit uses at least {floor_mib} MiB and {floor_passes} passes). "
+        "Change the passphrase to strengthen it."
+    ).format(
+        mib=params.memory_kib // 1024,
+        passes=params.iterations,
+        floor_mib=keyfile.PRODUCTION_MEMORY_KIB // 1024,
+        floor_passes=keyfile.PRODUCTION_ITERATIONS,
+    )
 
 
 def kdf_description(folder: Path) -> dict[str, int]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -44,9 +43,17 @@ MAX_ITERATIONS = 24
 # Floors below which an unlock refuses the parameters of a key file (a tampered file could
 # otherwise ask for a trivially cheap derivation; the AEAD binding makes that fail anyway).
 FLOOR_MEMORY_KIB = 8 * 1024
+# Ceilings: a tampered key file must not make an unlock run for hours or exhaust the memory.
+MAX_MEMORY_KIB = 1024 * 1024
+MAX_LANES = 8
+# What calibration always gives: a key file below this was not written by a field device.
+PRODUCTION_MEMORY_KIB = DEFAULT_MEMORY_KIB
+PRODUCTION_ITERATIONS = MIN_ITERATIONS
 
-TEST_KDF_ENV = "FIELDKIT_TEST_FAST_KDF"
-"""When set to 1, new key files use a cheap KDF. For the test suite only: never in the field."""
+TEST_PARAMS: KdfParams | None = None
+"""Cheap parameters for new key files, set only by the test suite's own hook (tests/conftest.py,
+and tests/fast_kdf_site/sitecustomize.py for the programs the tests start). No environment
+variable or setting of fieldkit lowers the cost: only code run inside the process can."""
 
 
 class WrongPassphraseError(FieldkitError):
@@ -74,11 +81,23 @@ class KdfParams:
         )
         return kdf.derive(passphrase.encode("utf-8"))
 
+    def below_production(self) -> bool:
+        """Weaker than any key file that calibration writes on a field device."""
+        return self.memory_kib < PRODUCTION_MEMORY_KIB or self.iterations < PRODUCTION_ITERATIONS
+
+    def at_least(self, other: KdfParams) -> KdfParams:
+        """These parameters, raised where ``other`` costs more (a rewrap never weakens)."""
+        return KdfParams(
+            max(self.memory_kib, other.memory_kib),
+            max(self.iterations, other.iterations),
+            self.lanes,
+        )
+
 
 def calibrated_params() -> KdfParams:
     """Parameters that take about ``TARGET_SECONDS`` on this machine."""
-    if os.environ.get(TEST_KDF_ENV) == "1":
-        return KdfParams(memory_kib=FLOOR_MEMORY_KIB, iterations=1, lanes=1)
+    if TEST_PARAMS is not None:
+        return TEST_PARAMS
     probe = KdfParams(DEFAULT_MEMORY_KIB, 1, DEFAULT_LANES)
     start = time.perf_counter()
     probe.derive("calibration", secrets.token_bytes(SALT_BYTES))
@@ -140,12 +159,20 @@ class KeyFile:
             if kdf.get("algorithm") != "argon2id":
                 raise ValueError("unknown kdf")
             params = KdfParams(int(kdf["memory_kib"]), int(kdf["iterations"]), int(kdf["lanes"]))
-            if not (
-                FLOOR_MEMORY_KIB <= params.memory_kib <= 4 * 1024 * 1024
-                and 1 <= params.iterations <= 100
-                and 1 <= params.lanes <= 16
-            ):
+            if params.memory_kib < FLOOR_MEMORY_KIB or params.iterations < 1 or params.lanes < 1:
                 raise ValueError("parameters out of range")
+            if (
+                params.memory_kib > MAX_MEMORY_KIB
+                or params.iterations > MAX_ITERATIONS
+                or params.lanes > MAX_LANES
+            ):
+                raise KeyFileError(
+                    _(
+                        "The vault's key file asks for a key derivation above fieldkit's limits "
+                        "({mib} MiB, {passes} passes, {lanes} lanes at most): it has been tampered "
+                        "with; restore vault.key from a backup of the vault folder."
+                    ).format(mib=MAX_MEMORY_KIB // 1024, passes=MAX_ITERATIONS, lanes=MAX_LANES)
+                )
             return cls(
                 params=params,
                 salt=_unb64(kdf["salt"], SALT_BYTES),
@@ -199,7 +226,11 @@ def read_key_file(folder: Path) -> KeyFile:
 
 
 def write_key_file(folder: Path, key_file: KeyFile) -> None:
-    atomic_write_bytes(key_path(folder), key_file.to_bytes())
+    write_key_file_to(key_path(folder), key_file)
+
+
+def write_key_file_to(path: Path, key_file: KeyFile) -> None:
+    atomic_write_bytes(path, key_file.to_bytes())
 
 
 def new_database_key() -> bytes:
