@@ -195,9 +195,12 @@ def _check_or_raise(
     return outcome.data
 
 
+_DRAFT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _draft_text(data: Any) -> str:
     try:
-        encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        encoded = _DRAFT(data)
     except (TypeError, ValueError, RecursionError):
         raise InvalidInputError(
             _("The answers cannot be saved: they are not plain data.")
@@ -211,8 +214,15 @@ def _summary_values(form: FormDefinition, data: dict[str, Any]) -> tuple[dict[st
     """What a record list shows, in every language of the form (titles and places are made of
     choice labels, which each language has), so that a list follows the user's language; and
     the title words the search index holds (each language's title once)."""
-    summaries = {language: summarize(form, data, language) for language in form.languages}
-    default = summaries[form.languages[0]]
+    languages = form.languages
+    default = summarize(form, data, languages[0])
+    if not _summary_has_choices(form) and default.title != form.localized_title(languages[0]):
+        # Choice labels, and the form's own title standing in for an empty one, are all that
+        # differ between languages: without them, every language's summary is the first one's.
+        summaries = dict.fromkeys(languages, default)
+    else:
+        summaries = {languages[0]: default}
+        summaries.update((language, summarize(form, data, language)) for language in languages[1:])
     titles = {k: s.title for k, s in summaries.items()}
     values = {
         "title": _TEXTS(titles),
@@ -224,6 +234,23 @@ def _summary_values(form: FormDefinition, data: dict[str, Any]) -> tuple[dict[st
 
 _TEXTS = json.JSONEncoder(ensure_ascii=False).encode
 """``json.dumps(texts, ensure_ascii=False)``, with an encoder made once."""
+
+
+def _summary_has_choices(form: FormDefinition) -> bool:
+    """Whether a field the list summary shows is a choice (whose label depends on the language);
+    worked out once per form, from the form alone."""
+    key = "summary_has_choices"
+    found: bool | None = form.derived.get(key)
+    if found is None:
+        shown = [*form.summary.title, *form.summary.place]
+        if form.summary.date:
+            shown.append(form.summary.date)
+        found = any(
+            form.field(name).type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)
+            for name in shown
+        )
+        form.derived[key] = found
+    return found
 
 
 def in_language(stored: str, language: str) -> str:
