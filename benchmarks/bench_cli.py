@@ -215,7 +215,7 @@ def bench_cli_import(temp: Path, n: int, runs: int) -> list[Result]:
 
 def run(quick: bool = False) -> None:
     n = 5_000 if quick else 50_000
-    runs = int(os.environ.get("BENCH_RUNS", 3 if quick else 7))
+    runs = 3 if quick else 5
     with tempfile.TemporaryDirectory() as temp:
         results = bench_cli_import(Path(temp), n, runs)
     report("Command line", results)
