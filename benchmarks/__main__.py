@@ -14,6 +14,7 @@ SUITES = {
     "gui": "benchmarks.bench_gui",
     "bundle": "benchmarks.bench_bundle",
     "hq": "benchmarks.bench_hq",
+    "cli": "benchmarks.bench_cli",
 }
 
 

@@ -466,3 +466,22 @@ def test_imported_sealed_records_verify_and_chain_the_audit_log(vault: Any) -> N
     with vault.read() as session:
         report = audit.verify(session)
     assert report.ok, report.problems
+
+
+def test_a_text_only_summary_reads_the_same_in_every_language(vault: Any) -> None:
+    """A summary made of text answers is the same in every language of the form, and one
+    without a title falls back to the form's title in each language."""
+    untitled = records.create(vault, "all-types", {})
+    titled = records.create(vault, "all-types", all_types_answers(subject="Fuel levy"))
+    shown = {
+        language: {
+            item.id: (item.title, item.place)
+            for item in records.list_items(vault, RecordFilter(), language=language)
+        }
+        for language in ("en", "fr")
+    }
+    assert shown["en"][untitled] == ("All field types", "")
+    assert shown["fr"][untitled] == ("Tous les types de champs", "")
+    place = "Bridge north of the market"
+    assert shown["en"][titled] == shown["fr"][titled] == ("Fuel levy", place)
+    assert records.list_items(vault, RecordFilter(search="Tous"))[0].id == untitled

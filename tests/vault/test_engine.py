@@ -86,10 +86,27 @@ def test_pragmas_are_in_effect(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
-            assert conn.exec_driver_sql("PRAGMA cipher_memory_security").scalar() == "1"
             assert conn.exec_driver_sql("PRAGMA cipher_version").scalar()
     finally:
         vault.close()
+
+
+def test_memory_security_is_off_on_every_connection(tmp_path: Path) -> None:
+    """security.md: cipher_memory_security is set OFF explicitly (it halves write speed and
+    cannot wipe the Python objects holding the same plaintext), on each pooled connection."""
+    vault = Vault(tmp_path, KEY, database=tmp_path / "t.db")
+    try:
+        with vault.read() as a, vault.read() as b, vault.write() as c:
+            settings = [
+                s.connection().exec_driver_sql("PRAGMA cipher_memory_security").scalar()
+                for s in (a, b, c)
+            ]
+            raws = {id(s.connection().connection.driver_connection) for s in (a, b, c)}
+    finally:
+        vault.close()
+    assert len(raws) == 3
+    assert settings == ["0", "0", "0"]
+    assert "PRAGMA cipher_memory_security = OFF" in engine_module.PRAGMAS_AFTER_KEY
 
 
 def test_a_sqlite_library_without_encryption_is_refused(

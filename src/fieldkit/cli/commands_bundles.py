@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fieldkit.cli.context import Context
 from fieldkit.cli.output import emit_json, pairs
 from fieldkit.i18n import _, ngettext
-from fieldkit.services import enrolment, exporting, receipts, vaults
+
+if TYPE_CHECKING:
+    from fieldkit.cli.context import Context
+
+# The services (and through them the vault and SQLAlchemy) are imported by the commands that
+# use them, not when the parser is built: `fieldkit-cli --help` does not load them.
 
 PROGRESS_FROM_BYTES = 8 * 1024 * 1024
 
@@ -45,6 +49,8 @@ def register(commands: Any) -> None:
 
 
 def cmd_identity_show(ctx: Context) -> int:
+    from fieldkit.services import vaults
+
     identity = vaults.device_identity(ctx.vault())
     if ctx.args.json:
         emit_json(
@@ -69,12 +75,16 @@ def cmd_identity_show(ctx: Context) -> int:
 
 
 def cmd_identity_export(ctx: Context) -> int:
+    from fieldkit.services import enrolment
+
     path = enrolment.export_identity(ctx.vault(), ctx.args.out)
     print(_("Device identity written to {path}").format(path=path))
     return 0
 
 
 def cmd_enroll(ctx: Context) -> int:
+    from fieldkit.services import enrolment
+
     enrolled = enrolment.enroll(ctx.vault(), ctx.args.file, replace=ctx.args.replace)
     pairs(
         [
@@ -104,6 +114,8 @@ class _Progress:
 
 
 def cmd_export(ctx: Context) -> int:
+    from fieldkit.services import exporting
+
     result = exporting.export(ctx.vault(), ctx.args.folder, progress=_Progress())
     print(result.path)
     summary = ngettext(
@@ -114,6 +126,8 @@ def cmd_export(ctx: Context) -> int:
 
 
 def cmd_receipt_import(ctx: Context) -> int:
+    from fieldkit.services import receipts
+
     result = receipts.import_receipt(ctx.vault(), ctx.args.file)
     if result.already_imported:
         print(_("This receipt was already imported; nothing changed."))

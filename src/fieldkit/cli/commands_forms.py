@@ -6,15 +6,18 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fieldkit.cli.context import Context
 from fieldkit.cli.output import clean, emit_json, table
-from fieldkit.domain.formfile import FormError
 from fieldkit.errors import InvalidInputError
 from fieldkit.files import atomic_write_bytes
 from fieldkit.i18n import _, ngettext
-from fieldkit.services import forms as form_service
+
+if TYPE_CHECKING:
+    from fieldkit.cli.context import Context
+
+# The services (and through them the vault and SQLAlchemy) are imported by the commands that
+# use them, not when the parser is built: `fieldkit-cli --help` does not load them.
 
 
 def register(commands: Any) -> None:
@@ -45,6 +48,8 @@ def register(commands: Any) -> None:
 
 
 def cmd_list(ctx: Context) -> int:
+    from fieldkit.services import forms as form_service
+
     forms = form_service.list_installed(ctx.vault(), ctx.language)
     if ctx.args.json:
         emit_json([f.to_json() for f in forms])
@@ -64,6 +69,8 @@ def _every_problem_listed(path: Path) -> Iterator[None]:
     """A form with several problems: every one on stdout, one per line (as `audit verify` lists
     its findings); the one line on stderr says how many there are and that the form cannot be
     used. A single problem is the line on stderr itself."""
+    from fieldkit.domain.formfile import FormError
+
     try:
         yield
     except FormError as exc:
@@ -80,6 +87,8 @@ def _every_problem_listed(path: Path) -> Iterator[None]:
 
 
 def cmd_validate(ctx: Context) -> int:
+    from fieldkit.services import forms as form_service
+
     with _every_problem_listed(ctx.args.file):
         form, dropped = form_service.validate_file(ctx.args.file)
     _report_dropped(dropped)
@@ -93,6 +102,7 @@ def cmd_validate(ctx: Context) -> int:
 
 
 def cmd_import_xlsform(ctx: Context) -> int:
+    from fieldkit.services import forms as form_service
     from fieldkit.services.xlsform import convert_xlsform
 
     source: Path = ctx.args.file
@@ -126,6 +136,8 @@ def _report_dropped(descriptions: list[str]) -> None:
 
 
 def cmd_install(ctx: Context) -> int:
+    from fieldkit.services import forms as form_service
+
     vault = ctx.vault()
     with _every_problem_listed(ctx.args.file):
         result = form_service.install_file(vault, ctx.args.file)

@@ -10,17 +10,20 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fieldkit.cli.context import Context
 from fieldkit.cli.output import clean, emit_json, pairs, table
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition
 from fieldkit.domain.records import RecordStatus
 from fieldkit.domain.values import AnswerError, normalize
 from fieldkit.i18n import _
-from fieldkit.services import records
 from fieldkit.services.datafiles import read_json_lines, read_json_object
-from fieldkit.vault.repo import RecordFilter
+
+if TYPE_CHECKING:
+    from fieldkit.cli.context import Context
+
+# The services (and through them the vault and SQLAlchemy) are imported by the commands that
+# use them, not when the parser is built: `fieldkit-cli --help` does not load them.
 
 MASK = "••••••"
 
@@ -130,9 +133,11 @@ def register(commands: Any) -> None:
 @contextlib.contextmanager
 def _every_problem_listed() -> Iterator[None]:
     """The one-line error shows at most a few problems; list every one on stdout before it."""
+    from fieldkit.services.records import ValidationFailedError
+
     try:
         yield
-    except records.ValidationFailedError as exc:
+    except ValidationFailedError as exc:
         for line in exc.lines():
             print(clean(line))
         sys.stdout.flush()
@@ -140,6 +145,8 @@ def _every_problem_listed() -> Iterator[None]:
 
 
 def cmd_new(ctx: Context) -> int:
+    from fieldkit.services import records
+
     data = read_json_object(ctx.args.data) if ctx.args.data else {}
     with _every_problem_listed():
         record_id = records.create(
@@ -155,6 +162,8 @@ def cmd_new(ctx: Context) -> int:
 
 
 def cmd_import(ctx: Context) -> int:
+    from fieldkit.services import records
+
     path: Path = ctx.args.file
     vault = ctx.vault()
     with _every_problem_listed():
@@ -170,7 +179,9 @@ def cmd_import(ctx: Context) -> int:
 
 
 def cmd_list(ctx: Context) -> int:
-    filters = RecordFilter(
+    from fieldkit.services import records
+
+    filters = records.RecordFilter(
         form_id=ctx.args.form,
         status=ctx.args.status,
         search=ctx.args.search,
@@ -286,6 +297,8 @@ def _answer_lines(
 
 
 def cmd_show(ctx: Context) -> int:
+    from fieldkit.services import records
+
     vault = ctx.vault()
     detail = records.detail(vault, ctx.args.record_id)
     form = records.form_of(vault, detail.item.id)
@@ -343,6 +356,8 @@ def cmd_show(ctx: Context) -> int:
 
 
 def cmd_finalize(ctx: Context) -> int:
+    from fieldkit.services import records
+
     with _every_problem_listed():
         revision = records.finalize(ctx.vault(), ctx.args.record_id, language=ctx.language)
     print(_("Sealed revision {n} ({sha}).").format(n=revision.number, sha=revision.sha256[:16]))
@@ -350,6 +365,8 @@ def cmd_finalize(ctx: Context) -> int:
 
 
 def cmd_amend(ctx: Context) -> int:
+    from fieldkit.services import records
+
     data = read_json_object(ctx.args.data)
     with _every_problem_listed():
         revision = records.amend(ctx.vault(), ctx.args.record_id, data, language=ctx.language)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fieldkit.cli.context import Context
 from fieldkit.cli.output import emit_json, pairs, table
 from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
-from fieldkit.services import attachments as attachment_service
-from fieldkit.services import passphrases, receipts, vaults
-from fieldkit.vault import audit, repo
+
+if TYPE_CHECKING:
+    from fieldkit.cli.context import Context
+
+# The services (and through them the vault and SQLAlchemy) are imported by the commands that
+# use them, not when the parser is built: `fieldkit-cli --help` does not load them.
 
 
 def register(commands: Any) -> None:
@@ -59,6 +61,8 @@ def register(commands: Any) -> None:
 
 
 def cmd_init(ctx: Context) -> int:
+    from fieldkit.services import vaults
+
     if vaults.vault_exists(ctx.folder):
         raise InvalidInputError(_("A vault already exists in {folder}.").format(folder=ctx.folder))
     passphrase = ctx.passphrase(creating=True)
@@ -74,6 +78,9 @@ def cmd_init(ctx: Context) -> int:
 
 
 def cmd_status(ctx: Context) -> int:
+    from fieldkit.services import vaults
+    from fieldkit.vault import repo
+
     vault = ctx.vault()
     identity = vaults.device_identity(vault)
     with vault.read() as session:
@@ -121,6 +128,8 @@ def cmd_status(ctx: Context) -> int:
 
 
 def cmd_passphrase_change(ctx: Context) -> int:
+    from fieldkit.services import passphrases, vaults
+
     old = ctx.passphrase()
     new = ctx.new_passphrase()
     rotate = ctx.args.rotate_key
@@ -135,6 +144,8 @@ def cmd_passphrase_change(ctx: Context) -> int:
 
 
 def cmd_passphrase_remember(ctx: Context) -> int:
+    from fieldkit.services import passphrases
+
     passphrase = ctx.passphrase()
     ctx.vault()  # proves the passphrase before remembering it
     passphrases.remember(ctx.folder, passphrase)
@@ -143,12 +154,16 @@ def cmd_passphrase_remember(ctx: Context) -> int:
 
 
 def cmd_passphrase_forget(ctx: Context) -> int:
+    from fieldkit.services import passphrases
+
     passphrases.forget(ctx.folder)
     print(_("The passphrase is no longer remembered on this device."))
     return 0
 
 
 def cmd_audit_verify(ctx: Context) -> int:
+    from fieldkit.vault import audit
+
     with ctx.vault().read() as session:
         report = audit.verify(session)
     if report.ok:
@@ -162,6 +177,10 @@ def cmd_audit_verify(ctx: Context) -> int:
 
 
 def cmd_settings_show(ctx: Context) -> int:
+    from fieldkit.services import attachments as attachment_service
+    from fieldkit.services import receipts, vaults
+    from fieldkit.vault import repo
+
     vault = ctx.vault()
     with vault.read() as session:
         limit = attachment_service.max_bytes(session)
@@ -178,6 +197,10 @@ def cmd_settings_show(ctx: Context) -> int:
 
 
 def cmd_settings_set(ctx: Context) -> int:
+    from fieldkit.services import attachments as attachment_service
+    from fieldkit.services import receipts, vaults
+    from fieldkit.vault import repo
+
     vault = ctx.vault()
     key, value = ctx.args.key, ctx.args.value
     if key == "attachment-max-mib":

@@ -195,9 +195,12 @@ def _check_or_raise(
     return outcome.data
 
 
+_DRAFT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _draft_text(data: Any) -> str:
     try:
-        encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        encoded = _DRAFT(data)
     except (TypeError, ValueError, RecursionError):
         raise InvalidInputError(
             _("The answers cannot be saved: they are not plain data.")
@@ -207,16 +210,47 @@ def _draft_text(data: Any) -> str:
     return encoded
 
 
-def _summary_values(form: FormDefinition, data: dict[str, Any]) -> dict[str, str]:
+def _summary_values(form: FormDefinition, data: dict[str, Any]) -> tuple[dict[str, str], str]:
     """What a record list shows, in every language of the form (titles and places are made of
-    choice labels, which each language has), so that a list follows the user's language."""
-    summaries = {language: summarize(form, data, language) for language in form.languages}
-    default = summaries[form.languages[0]]
-    return {
-        "title": json.dumps({k: s.title for k, s in summaries.items()}, ensure_ascii=False),
+    choice labels, which each language has), so that a list follows the user's language; and
+    the title words the search index holds (each language's title once)."""
+    languages = form.languages
+    default = summarize(form, data, languages[0])
+    if not _summary_has_choices(form) and default.title != form.localized_title(languages[0]):
+        # Choice labels, and the form's own title standing in for an empty one, are all that
+        # differ between languages: without them, every language's summary is the first one's.
+        summaries = dict.fromkeys(languages, default)
+    else:
+        summaries = {languages[0]: default}
+        summaries.update((language, summarize(form, data, language)) for language in languages[1:])
+    titles = {k: s.title for k, s in summaries.items()}
+    values = {
+        "title": _TEXTS(titles),
         "event_date": default.date,
-        "place": json.dumps({k: s.place for k, s in summaries.items()}, ensure_ascii=False),
+        "place": _TEXTS({k: s.place for k, s in summaries.items()}),
     }
+    return values, " ".join(dict.fromkeys(titles.values()))
+
+
+_TEXTS = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(texts, ensure_ascii=False)``, with an encoder made once."""
+
+
+def _summary_has_choices(form: FormDefinition) -> bool:
+    """Whether a field the list summary shows is a choice (whose label depends on the language);
+    worked out once per form, from the form alone."""
+    key = "summary_has_choices"
+    found: bool | None = form.derived.get(key)
+    if found is None:
+        shown = [*form.summary.title, *form.summary.place]
+        if form.summary.date:
+            shown.append(form.summary.date)
+        found = any(
+            form.field(name).type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)
+            for name in shown
+        )
+        form.derived[key] = found
+    return found
 
 
 def in_language(stored: str, language: str) -> str:
@@ -228,13 +262,6 @@ def in_language(stored: str, language: str) -> str:
     if not isinstance(texts, dict) or not texts:
         return stored
     return str(texts.get(language) or next(iter(texts.values())))
-
-
-def _search_title(title: str) -> str:
-    try:
-        return " ".join(dict.fromkeys(json.loads(title).values()))
-    except (ValueError, AttributeError):
-        return title
 
 
 @dataclass
@@ -340,15 +367,17 @@ def _prepare(
     language: str,
     clock: Clock,
     where: str = "",
+    now: str | None = None,
 ) -> _NewRecord:
-    """Rows for a new record: a draft, or sealed at once when ``seal_with`` is given."""
+    """Rows for a new record: a draft, or sealed at once when ``seal_with`` is given; created
+    ``now`` (by default, this second)."""
     if not isinstance(data, dict):
         raise InvalidInputError(
             (f"{where}: " if where else "")
             + _("the answers must be a JSON object keyed by field name.")
         )
     data = validation.with_defaults(form, data, clock)
-    now = utc_timestamp()
+    now = now or utc_timestamp()
     record_id = new_record_id()
     outcome = validation.check(form, data, language=language, clock=clock)
     sealed = None
@@ -363,6 +392,7 @@ def _prepare(
             raise ValidationFailedError(structural, where)
         draft = _draft_text(data)
     shown = outcome.data
+    summary, search_title = _summary_values(form, shown)
     row = {
         "id": record_id,
         "form_id": form.id,
@@ -373,11 +403,9 @@ def _prepare(
         "draft": draft,
         "revision_count": 1 if sealed else 0,
         "head_sha256": sealed.revision["sha256"] if sealed else None,
-        **_summary_values(form, shown),
+        **summary,
     }
-    return _NewRecord(
-        row, (_search_title(str(row["title"])), searchable_text(form, shown, language)), sealed
-    )
+    return _NewRecord(row, (search_title, searchable_text(form, shown, language)), sealed)
 
 
 # -- use cases ------------------------------------------------------------------------------------
@@ -434,16 +462,20 @@ def import_lines(
         key = vault_service.signing_key(vault, session) if final else None
         batch: list[_NewRecord] = []
         count = 0
+        now = utc_timestamp()
         for number, data in lines:
             where = _("line {n}").format(n=number)
             batch.append(
-                _prepare(form, data, seal_with=key, language=language, clock=clock, where=where)
+                _prepare(
+                    form, data, seal_with=key, language=language, clock=clock, where=where, now=now
+                )
             )
             _require_attachments(session, form, data, where)
             if len(batch) >= 1000:
                 _write_new(session, batch)
                 count += len(batch)
                 batch = []
+                now = utc_timestamp()
         _write_new(session, batch)
         return count + len(batch)
 
@@ -519,13 +551,10 @@ def save_draft(
         _require_attachments(session, form, data)
         values: dict[str, Any] = {"draft": _draft_text(data), "updated_at": utc_timestamp()}
         if state.revision_count == 0:
-            summary = _summary_values(form, outcome.data)
+            summary, search_title = _summary_values(form, outcome.data)
             values.update(summary)
             repo.set_search_text(
-                session,
-                state.num,
-                _search_title(summary["title"]),
-                searchable_text(form, outcome.data, language),
+                session, state.num, search_title, searchable_text(form, outcome.data, language)
             )
         repo.update_record(session, state.num, **values)
         return outcome
@@ -544,7 +573,7 @@ def _seal_onto(
     _require_attachments(session, form, cleaned)
     number = state.revision_count + 1
     sealed = _seal(form, state.id, number, state.head_sha256, cleaned, key)
-    summary = _summary_values(form, cleaned)
+    summary, search_title = _summary_values(form, cleaned)
     repo.seal_onto_record(
         session,
         sealed.revision,
@@ -556,12 +585,7 @@ def _seal_onto(
         updated_at=utc_timestamp(),
         **summary,
     )
-    repo.set_search_text(
-        session,
-        state.num,
-        _search_title(summary["title"]),
-        searchable_text(form, cleaned, language),
-    )
+    repo.set_search_text(session, state.num, search_title, searchable_text(form, cleaned, language))
     audit.append_many(session, [sealed.audit_entry])
     revision = sealed.revision
     return RevisionInfo(

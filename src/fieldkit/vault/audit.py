@@ -43,6 +43,9 @@ from fieldkit.vault.models import (
 )
 
 GENESIS = "0" * 64
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_DETAIL = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+"""How a detail is stored: as ``json.dumps(detail, sort_keys=True, separators=(",", ":"))``."""
 HEAD_SETTING = "audit_head"
 """The setting that records the chain head: ``{"seq": n, "hash": "<hex>"}`` of the last entry."""
 _HEAD = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
@@ -77,15 +80,24 @@ SEALING_ACTIONS = (Action.RECORD_FINALIZED, Action.RECORD_AMENDED)
 def entry_hash(
     seq: int, at: str, action: str, subject: str | None, detail: str, previous: str
 ) -> str:
-    body = {
-        "seq": seq,
-        "at": at,
-        "action": action,
-        "subject": subject,
-        "detail": json.loads(detail),
-        "previous": previous,
-    }
-    return sha256_hex(canonical_json(body))
+    """The SHA-256 of the canonical JSON (RFC 8785) of the entry ``{"seq", "at", "action",
+    "subject", "detail", "previous"}``, its detail parsed from the stored ``detail`` text."""
+    return _hash(seq, at, action, subject, canonical_json(json.loads(detail)), previous)
+
+
+def _hash(seq: int, at: str, action: str, subject: str | None, detail: bytes, previous: str) -> str:
+    """:func:`entry_hash` from the detail's canonical JSON. The entry's members are written in
+    RFC 8785's order (sorted keys) around it; strings, ``null`` and integers are written by the
+    standard encoder exactly as RFC 8785 writes them (see ``canonical_json``), so the bytes are
+    those of ``canonical_json`` of the whole entry, without walking the whole entry again for
+    every record an import appends."""
+    text = _ENCODE
+    body = (
+        f'{{"action":{text(action)},"at":{text(at)},"detail":'.encode()
+        + detail
+        + f',"previous":{text(previous)},"seq":{int(seq)},"subject":{text(subject)}}}'.encode()
+    )
+    return sha256_hex(body)
 
 
 def head_value(seq: int, digest: str) -> str:
@@ -113,10 +125,14 @@ def append_many(
     seq, previous = (int(last[0]), str(last[1])) if last else (0, GENESIS)
     at = utc_timestamp()
     rows = []
+    canonical: dict[str, bytes] = {}  # an import appends the same detail for every record
     for action, subject, detail in entries:
         seq += 1
-        detail_text = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"))
-        digest = entry_hash(seq, at, action, subject, detail_text, previous)
+        detail_text = _DETAIL(detail or {})
+        detail_bytes = canonical.get(detail_text)
+        if detail_bytes is None:
+            detail_bytes = canonical[detail_text] = canonical_json(json.loads(detail_text))
+        digest = _hash(seq, at, action, subject, detail_bytes, previous)
         rows.append((seq, at, action, subject, detail_text, previous, digest))
         previous = digest
     cursor.executemany(_INSERT, rows)
