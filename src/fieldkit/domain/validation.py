@@ -405,23 +405,33 @@ def with_defaults(
     form: FormDefinition, data: dict[str, Any], clock: Clock = local_now
 ) -> dict[str, Any]:
     """``data`` with each unanswered field's default filled in (a new record's starting point)."""
-    members = form.index.members
+    return _fill_defaults(form, data, (), clock)
 
-    def fill(values: dict[str, Any], chain: tuple[str, ...]) -> dict[str, Any]:
-        result = dict(values)
-        for f in members.get(chain, []):
-            if f.type is FieldType.REPEAT:
-                items = result.get(f.name)
-                if isinstance(items, list):
-                    result[f.name] = [
-                        fill(item, (*chain, f.name)) if isinstance(item, dict) else item
-                        for item in items
-                    ]
-            elif f.default is not None and f.name not in result:
-                result[f.name] = default_value(f, clock)
-        return result
 
-    return fill(data, ())
+def entry_defaults(form: FormDefinition, repeat: str, clock: Clock = local_now) -> dict[str, Any]:
+    """The answers a new entry of repeat group ``repeat`` starts with: its fields' defaults
+    (fresh for each entry: ``=pseudonym('VIC')`` gives each victim its own code)."""
+    chain = (*form.index.chains[repeat], repeat)
+    return _fill_defaults(form, {}, chain, clock)
+
+
+def _fill_defaults(
+    form: FormDefinition, values: dict[str, Any], chain: tuple[str, ...], clock: Clock
+) -> dict[str, Any]:
+    result = dict(values)
+    for f in form.index.members.get(chain, []):
+        if f.type is FieldType.REPEAT:
+            items = result.get(f.name)
+            if isinstance(items, list):
+                result[f.name] = [
+                    _fill_defaults(form, item, (*chain, f.name), clock)
+                    if isinstance(item, dict)
+                    else item
+                    for item in items
+                ]
+        elif f.default is not None and f.name not in result:
+            result[f.name] = default_value(f, clock)
+    return result
 
 
 class _NoFieldsScope:

@@ -204,4 +204,4 @@ class FormDriver:
             elif field.type is FieldType.ATTACHMENT:
                 raise AssertionError("attach files with the attachment helpers")
             else:
-                self.type(path, str(value))
+                self.retype(path, str(value))  # over a default the form filled in
