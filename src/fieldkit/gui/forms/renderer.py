@@ -107,7 +107,9 @@ class FormRenderer(QScrollArea):
 
     def refresh(self) -> Outcome:
         data, unreadable = self.answers()
-        outcome = validation.check(self.form, data, language=self.ctx.language)
+        outcome = validation.check(
+            self.form, data, language=self.ctx.language, refused={p.path for p in unreadable}
+        )
         # Unreadable typing in a field that is not relevant now does not stand in the way: it is
         # hidden, left out of the draft, and would be cleared when sealing.
         unreadable = [p for p in unreadable if not _within(p.path, outcome.irrelevant)]
