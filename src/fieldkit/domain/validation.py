@@ -450,6 +450,15 @@ def check(
     return Outcome(_export(root), checker.problems, checker.irrelevant())
 
 
+def constraint_references(form: FormDefinition, name: str) -> frozenset[str]:
+    """The other fields that field ``name``'s constraint uses (empty for a constraint on the
+    answer alone, or one that does not parse)."""
+    plan = _plan(form).fields.get(name)
+    if plan is None or plan.constraint is None or plan.constraint[1] is None:
+        return frozenset()
+    return plan.constraint[1].references - {name}
+
+
 def with_defaults(
     form: FormDefinition, data: dict[str, Any], clock: Clock = local_now
 ) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from fieldkit.gui.forms.context import RenderContext, describe_path
 from fieldkit.gui.forms.field_row import FieldRow
 from fieldkit.gui.forms.fields_base import FieldInput
 from fieldkit.gui.forms.node import FormNode, RenderState
+from fieldkit.gui.forms.sections import FocusWatcher
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import is_right_to_left
 from fieldkit.vault.store import Vault
@@ -74,6 +75,8 @@ class FormRenderer(QScrollArea):
             node.structure_changed.connect(self.update_tab_order)
         layout.addStretch(1)
         self.setWidget(body)
+        self.focus_watcher = FocusWatcher(form, body)
+        self.focus_watcher.left.connect(self.refresh)
         self.refresh()
         self.update_tab_order()
 
@@ -89,6 +92,7 @@ class FormRenderer(QScrollArea):
         for node in self.nodes:
             node.load(scope)
         self._show_all = False
+        self.focus_watcher.reset()
         self.refresh()
         self.update_tab_order()
 
@@ -117,6 +121,8 @@ class FormRenderer(QScrollArea):
         by_path: dict[str, list[Problem]] = {}
         for problem in [*unreadable, *(p for p in outcome.problems if p.path not in refused)]:
             by_path.setdefault(problem.path, []).append(problem)
+        if not self._show_all:
+            by_path = self.focus_watcher.hold_back(by_path, self._state.nodes)
         state = RenderState(
             irrelevant=outcome.irrelevant,
             problems=by_path,
@@ -198,6 +204,7 @@ class FormRenderer(QScrollArea):
         for node in self.nodes:
             node.wipe()
         self._show_all = False
+        self.focus_watcher.reset()
         self._unreadable = []
         self._outcome = Outcome({}, [])
         self._state = RenderState(show_errors=not self.ctx.read_only)
