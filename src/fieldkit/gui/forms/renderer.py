@@ -17,8 +17,8 @@ import re
 from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from fieldkit.domain import validation
 from fieldkit.domain.forms import FormDefinition
@@ -172,9 +172,25 @@ class FormRenderer(QScrollArea):
         node = self.node_at(path)
         if node is None or not node.focus_input():
             return False
-        focused = self.window().focusWidget() or node
-        self.ensureWidgetVisible(focused if node.isAncestorOf(focused) else node)
+        self.centre_on(node)
         return True
+
+    def centre_on(self, widget: QWidget) -> None:
+        """Scroll so that ``widget`` sits in the middle of the view (its top at the top when it
+        is taller than the view): a field reached from the problems list shows whole, options
+        included, not cut off at an edge."""
+        body = self.widget()
+        if body is None or not body.isAncestorOf(widget):
+            return
+        # Lay out what changed just before (problems shown, a field revealed) and let the view
+        # resize the form to it, so that the field is where it will stay.
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        top = widget.mapTo(body, QPoint(0, 0)).y()
+        view = self.viewport().height()
+        height = widget.height()
+        target = top + height // 2 - view // 2 if height < view else top
+        bar = self.verticalScrollBar()
+        bar.setValue(max(bar.minimum(), min(bar.maximum(), target)))
 
     def focus_chain(self) -> list[QWidget]:
         """Every widget of the form that takes the keyboard focus, in document order."""
