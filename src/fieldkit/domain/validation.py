@@ -12,7 +12,7 @@ beside it. A repeat group's answer is a list of objects, one per instance, laid 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -211,6 +211,8 @@ class _Checker:
         self.problems: list[Problem] = []
         self.instances: list[_Instance] = []
         """Every instance built, so that the irrelevant paths of dropped ones are kept too."""
+        self.refused_names: set[str] = set()
+        """Names of the fields with an answer refused somewhere."""
 
     def problem(self, path: str, name: str, rule: str, message: str) -> None:
         self.problems.append(Problem(path, name, rule, message))
@@ -242,6 +244,7 @@ class _Checker:
                 except AnswerError as exc:
                     self.problem(_join(path, key), key, exc.rule, exc.message)
                     instance.refused.add(key)
+                    self.refused_names.add(key)
                     continue
                 if stored is not None:
                     values[key] = stored
@@ -326,7 +329,7 @@ class _Checker:
                 if f.name not in instance.refused and self.is_required(f, instance):
                     self.problem(_join(instance.path, f.name), f.name, "required", _("is required"))
                 continue
-            if f.constraint is not None:
+            if f.constraint is not None and not self.uses_refused(f.constraint, instance):
                 current = f.value_of(value) if f.value_of is not None else value
                 result = self.evaluate(f.constraint, instance, f.name, current)
                 if not expressions.truthy(result):
@@ -342,6 +345,44 @@ class _Checker:
         for instances in instance.children.values():
             for child in instances:
                 self.check_rules(child)
+
+    def uses_refused(self, rule: _Rule, instance: _Instance) -> bool:
+        """Whether ``rule`` uses an answer refused as malformed: that answer is reported once,
+        on its own field, and the rule is not checked (it would report a false knock-on)."""
+        parsed = rule[1]
+        if parsed is None or not self.refused_names:
+            return False
+        return any(
+            self.sees_refused(instance, name)
+            for name in parsed.references
+            if name in self.refused_names
+        )
+
+    def sees_refused(self, instance: _Instance, name: str) -> bool:
+        target = self.plan.chains.get(name)
+        if target is None:
+            return False
+        scope: _Instance | None = instance
+        while scope is not None and scope.chain != target[: len(scope.chain)]:
+            scope = scope.parent
+        if scope is None:
+            return False
+        if scope.chain == target:
+            return name in scope.refused
+        inside = scope.path + "[" if scope.path else ""
+        return any(
+            name in other.refused and other.chain == target and other.path.startswith(inside)
+            for other in self.instances
+        )
+
+    def mark_refused(self, paths: Collection[str]) -> None:
+        """Answers the caller could not read and left out of the data (see :func:`check`)."""
+        wanted = set(paths)
+        for instance in self.instances:
+            for f in self.plan.members.get(instance.chain, []):
+                if _join(instance.path, f.name) in wanted:
+                    instance.refused.add(f.name)
+                    self.refused_names.add(f.name)
 
     def is_required(self, f: _FieldPlan, instance: _Instance) -> bool:
         if isinstance(f.required, bool):
@@ -390,10 +431,18 @@ def check(
     *,
     language: str | None = None,
     clock: Clock = local_now,
+    refused: Collection[str] = (),
 ) -> Outcome:
-    """Check ``data`` against ``form``: the cleaned answers, the problems, the irrelevant paths."""
+    """Check ``data`` against ``form``: the cleaned answers, the problems, the irrelevant paths.
+
+    An answer that fails its own type check is reported once, on its field; it counts as
+    unanswered, and constraints that use it are not checked. ``refused`` names the paths of
+    answers the caller could not read and left out of ``data`` (the editor's unreadable typing):
+    they are treated the same way, without a problem of their own here."""
     checker = _Checker(form, language or form.languages[0], clock)
     root = checker.build(data, (), "", None)
+    if refused:
+        checker.mark_refused(refused)
     # Each pass clears at least one answer or stops, so there are at most as many as answers.
     while checker.apply_relevance(root):
         pass
@@ -401,27 +450,46 @@ def check(
     return Outcome(_export(root), checker.problems, checker.irrelevant())
 
 
+def constraint_references(form: FormDefinition, name: str) -> frozenset[str]:
+    """The other fields that field ``name``'s constraint uses (empty for a constraint on the
+    answer alone, or one that does not parse)."""
+    plan = _plan(form).fields.get(name)
+    if plan is None or plan.constraint is None or plan.constraint[1] is None:
+        return frozenset()
+    return plan.constraint[1].references - {name}
+
+
 def with_defaults(
     form: FormDefinition, data: dict[str, Any], clock: Clock = local_now
 ) -> dict[str, Any]:
     """``data`` with each unanswered field's default filled in (a new record's starting point)."""
-    members = form.index.members
+    return _fill_defaults(form, data, (), clock)
 
-    def fill(values: dict[str, Any], chain: tuple[str, ...]) -> dict[str, Any]:
-        result = dict(values)
-        for f in members.get(chain, []):
-            if f.type is FieldType.REPEAT:
-                items = result.get(f.name)
-                if isinstance(items, list):
-                    result[f.name] = [
-                        fill(item, (*chain, f.name)) if isinstance(item, dict) else item
-                        for item in items
-                    ]
-            elif f.default is not None and f.name not in result:
-                result[f.name] = default_value(f, clock)
-        return result
 
-    return fill(data, ())
+def entry_defaults(form: FormDefinition, repeat: str, clock: Clock = local_now) -> dict[str, Any]:
+    """The answers a new entry of repeat group ``repeat`` starts with: its fields' defaults
+    (fresh for each entry: ``=pseudonym('VIC')`` gives each victim its own code)."""
+    chain = (*form.index.chains[repeat], repeat)
+    return _fill_defaults(form, {}, chain, clock)
+
+
+def _fill_defaults(
+    form: FormDefinition, values: dict[str, Any], chain: tuple[str, ...], clock: Clock
+) -> dict[str, Any]:
+    result = dict(values)
+    for f in form.index.members.get(chain, []):
+        if f.type is FieldType.REPEAT:
+            items = result.get(f.name)
+            if isinstance(items, list):
+                result[f.name] = [
+                    _fill_defaults(form, item, (*chain, f.name), clock)
+                    if isinstance(item, dict)
+                    else item
+                    for item in items
+                ]
+        elif f.default is not None and f.name not in result:
+            result[f.name] = default_value(f, clock)
+    return result
 
 
 class _NoFieldsScope:

@@ -112,6 +112,17 @@ class FormDriver:
         if text:
             type_chars(self.qtbot, target, text)
 
+    def move_to(self, path: str) -> None:
+        """Put the focus in another field (a line edit), as the user moves on: leaving a section
+        shows its problems that involve other fields."""
+        window = self.renderer.window()
+        window.activateWindow()
+        self.qtbot.waitUntil(window.isActiveWindow)
+        target = self.line_edit(path)
+        self._visible(target, path)
+        target.setFocus()
+        self.qtbot.waitUntil(target.hasFocus)
+
     # -- choosing --------------------------------------------------------------------------------
 
     def stored(self, path: str, code: str) -> str:
@@ -204,4 +215,4 @@ class FormDriver:
             elif field.type is FieldType.ATTACHMENT:
                 raise AssertionError("attach files with the attachment helpers")
             else:
-                self.type(path, str(value))
+                self.retype(path, str(value))  # over a default the form filled in

@@ -27,6 +27,17 @@ from fieldkit.i18n import _
 ERROR_STYLE = "color: #ffffff; background-color: #a00018; padding: 2px 4px;"
 
 
+def reserve_line(label: QLabel) -> None:
+    """Keep one line of ``label``'s height while it is hidden or empty, so that a message
+    appearing under a field does not push the rest of the form down (a longer one still grows)."""
+    label.setText("X")
+    label.setMinimumHeight(label.sizeHint().height())
+    label.setText("")
+    policy = label.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    label.setSizePolicy(policy)
+
+
 class FieldRow(FormNode):
     def __init__(
         self,
@@ -77,6 +88,8 @@ class FieldRow(FormNode):
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
+        if not ctx.read_only:
+            reserve_line(self.error)
         self.error.setVisible(False)
 
         layout = QVBoxLayout(self)

@@ -64,6 +64,10 @@ class SelectOneInput(FieldInput):
         self.clear_button = QToolButton(self)
         self.clear_button.setText(_("Clear choice"))
         self.clear_button.clicked.connect(self._clear_clicked)
+        # Its place is kept while it is hidden: choosing does not push the form down.
+        policy = self.clear_button.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.clear_button.setSizePolicy(policy)
         self.clear_button.setVisible(False)
         row = QHBoxLayout()
         row.addWidget(self.clear_button)

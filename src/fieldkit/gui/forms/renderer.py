@@ -17,8 +17,8 @@ import re
 from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from fieldkit.domain import validation
 from fieldkit.domain.forms import FormDefinition
@@ -28,6 +28,7 @@ from fieldkit.gui.forms.context import RenderContext, describe_path
 from fieldkit.gui.forms.field_row import FieldRow
 from fieldkit.gui.forms.fields_base import FieldInput
 from fieldkit.gui.forms.node import FormNode, RenderState
+from fieldkit.gui.forms.sections import FocusWatcher
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import is_right_to_left
 from fieldkit.vault.store import Vault
@@ -74,6 +75,8 @@ class FormRenderer(QScrollArea):
             node.structure_changed.connect(self.update_tab_order)
         layout.addStretch(1)
         self.setWidget(body)
+        self.focus_watcher = FocusWatcher(form, body)
+        self.focus_watcher.left.connect(self.refresh)
         self.refresh()
         self.update_tab_order()
 
@@ -89,6 +92,7 @@ class FormRenderer(QScrollArea):
         for node in self.nodes:
             node.load(scope)
         self._show_all = False
+        self.focus_watcher.reset()
         self.refresh()
         self.update_tab_order()
 
@@ -107,7 +111,9 @@ class FormRenderer(QScrollArea):
 
     def refresh(self) -> Outcome:
         data, unreadable = self.answers()
-        outcome = validation.check(self.form, data, language=self.ctx.language)
+        outcome = validation.check(
+            self.form, data, language=self.ctx.language, refused={p.path for p in unreadable}
+        )
         # Unreadable typing in a field that is not relevant now does not stand in the way: it is
         # hidden, left out of the draft, and would be cleared when sealing.
         unreadable = [p for p in unreadable if not _within(p.path, outcome.irrelevant)]
@@ -115,6 +121,8 @@ class FormRenderer(QScrollArea):
         by_path: dict[str, list[Problem]] = {}
         for problem in [*unreadable, *(p for p in outcome.problems if p.path not in refused)]:
             by_path.setdefault(problem.path, []).append(problem)
+        if not self._show_all:
+            by_path = self.focus_watcher.hold_back(by_path, self._state.nodes)
         state = RenderState(
             irrelevant=outcome.irrelevant,
             problems=by_path,
@@ -164,9 +172,25 @@ class FormRenderer(QScrollArea):
         node = self.node_at(path)
         if node is None or not node.focus_input():
             return False
-        focused = self.window().focusWidget() or node
-        self.ensureWidgetVisible(focused if node.isAncestorOf(focused) else node)
+        self.centre_on(node)
         return True
+
+    def centre_on(self, widget: QWidget) -> None:
+        """Scroll so that ``widget`` sits in the middle of the view (its top at the top when it
+        is taller than the view): a field reached from the problems list shows whole, options
+        included, not cut off at an edge."""
+        body = self.widget()
+        if body is None or not body.isAncestorOf(widget):
+            return
+        # Lay out what changed just before (problems shown, a field revealed) and let the view
+        # resize the form to it, so that the field is where it will stay.
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        top = widget.mapTo(body, QPoint(0, 0)).y()
+        view = self.viewport().height()
+        height = widget.height()
+        target = top + height // 2 - view // 2 if height < view else top
+        bar = self.verticalScrollBar()
+        bar.setValue(max(bar.minimum(), min(bar.maximum(), target)))
 
     def focus_chain(self) -> list[QWidget]:
         """Every widget of the form that takes the keyboard focus, in document order."""
@@ -196,6 +220,7 @@ class FormRenderer(QScrollArea):
         for node in self.nodes:
             node.wipe()
         self._show_all = False
+        self.focus_watcher.reset()
         self._unreadable = []
         self._outcome = Outcome({}, [])
         self._state = RenderState(show_errors=not self.ctx.read_only)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.domain.forms import FieldDef
-from fieldkit.domain.validation import Problem
+from fieldkit.domain.validation import Problem, entry_defaults
 from fieldkit.gui.forms.context import RenderContext
 from fieldkit.gui.forms.field_row import ERROR_STYLE
 from fieldkit.gui.forms.group import INDENT
@@ -93,6 +93,9 @@ class RepeatView(FormNode):
     # -- entries ---------------------------------------------------------------------------------
 
     def add_instance(self, item: dict[str, Any] | None = None) -> RepeatInstance:
+        """Add an entry showing ``item``; a new entry (no ``item``) starts with its defaults."""
+        if item is None and not self.ctx.read_only:
+            item = entry_defaults(self.ctx.form, self.field.name)
         instance = RepeatInstance(self.ctx, self.field, self._build, self._depth, self.box)
         instance.edited.connect(self.edited)
         instance.structure_changed.connect(self.structure_changed)
