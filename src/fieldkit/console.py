@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from fieldkit import __version__
 from fieldkit.errors import FieldkitError, InvalidInputError, reading_file
 from fieldkit.files import make_private_dir
+from fieldkit.hardening import no_crash_dumps
 from fieldkit.i18n import _, set_language
 
 MAX_PASSPHRASE_FILE = 4096
@@ -69,7 +70,8 @@ def main(
 ) -> int:
     """Parse ``argv`` (exit 2 on a usage error), run the command's ``handler(context)``, and
     return its exit status (see :func:`run`). Details of unexpected failures go to
-    ``log_file`` (see :func:`start`)."""
+    ``log_file`` (see :func:`start`). Before anything, core and crash dumps are turned off."""
+    no_crash_dumps()
     set_language()
     args = parser().parse_args(argv)
     details = start(args.verbose, log_file)
