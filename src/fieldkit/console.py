@@ -238,9 +238,14 @@ def prompt_passphrase(label: str, *, env: str, twice: bool = False) -> str:
     return first
 
 
+def can_ask() -> bool:
+    """Whether a question can be put to a person: stdin and stderr are a terminal."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
 def confirm(question: str) -> bool:
     """A yes/no question on the terminal (False without one, or for anything but yes)."""
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+    if not can_ask():
         return False
     print(question + " " + _("[y/N]"), end=" ", file=sys.stderr, flush=True)
     answer = sys.stdin.readline().strip().lower()

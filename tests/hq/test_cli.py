@@ -57,7 +57,8 @@ def enrol(hq: Run, device: Run, hq_dir: Path, tmp_path: Path) -> str:
     assert "Device registered." in shown and key["fingerprint"] in shown
     assert "registered already" in hq("devices", "add", str(identity))
     hq_fingerprint = json.loads(hq("status", "--json"))["fingerprint"]
-    assert hq_fingerprint in device("enroll", str(hq_dir / "enrolment.fke"))
+    enrolment = str(hq_dir / "enrolment.fke")
+    assert hq_fingerprint in device("enroll", enrolment, "--fingerprint", hq_fingerprint)
     return str(key["key_id"])
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.cli.context import Context
-from fieldkit.cli.output import emit_json, pairs
+from fieldkit.cli.output import clean, emit_json, pairs
+from fieldkit.console import can_ask, confirm
+from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _, ngettext
 from fieldkit.services import enrolment, exporting, receipts, vaults
 
@@ -24,8 +26,19 @@ def register(commands: Any) -> None:
     exporter.add_argument("--out", type=Path, required=True, metavar="FILE")
     exporter.set_defaults(handler=cmd_identity_export)
 
-    p = commands.add_parser("enroll", help=_("verify and pin an HQ enrolment file"))
-    p.add_argument("file", type=Path, metavar="FILE")
+    p = commands.add_parser(
+        "enroll",
+        help=_("verify an HQ enrolment file, compare its fingerprint, then pin HQ's keys"),
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help=_("the enrolment file HQ gave you"))
+    p.add_argument(
+        "--fingerprint",
+        metavar="FP",
+        help=_(
+            "the HQ fingerprint HQ gave you by another channel; pins without asking, and "
+            "refuses a file with another fingerprint (needed without a terminal)"
+        ),
+    )
     p.add_argument(
         "--replace", action="store_true", help=_("move this device to another headquarters")
     )
@@ -74,16 +87,52 @@ def cmd_identity_export(ctx: Context) -> int:
     return 0
 
 
+def _normalised(fingerprint: str) -> str:
+    """A fingerprint as compared: hexadecimal digits only, upper case (spaces, colons, dashes and
+    case as anyone may write it do not count)."""
+    return "".join(ch for ch in fingerprint.upper() if ch in "0123456789ABCDEF")
+
+
 def cmd_enroll(ctx: Context) -> int:
-    enrolled = enrolment.enroll(ctx.vault(), ctx.args.file, replace=ctx.args.replace)
+    given: str | None = ctx.args.fingerprint
+    if given is None and not can_ask():
+        raise InvalidInputError(
+            _(
+                "Nothing was pinned: without a terminal to compare the fingerprint, pass "
+                "--fingerprint FP with the HQ fingerprint your headquarters gave you."
+            )
+        )
+    offered = enrolment.inspect_enrolment(ctx.args.file)
     pairs(
         [
-            (_("Headquarters"), enrolled.hq_name),
-            (_("HQ fingerprint"), enrolled.fingerprint),
-            (_("Bundles are encrypted to"), ", ".join(enrolled.recipients)),
+            (_("Headquarters"), offered.hq_name),
+            (_("HQ fingerprint"), offered.fingerprint),
+            (_("Bundles are encrypted to"), ", ".join(offered.recipients)),
         ]
     )
-    print(_("Compare the fingerprint with the one your headquarters gave you by another channel."))
+    sys.stdout.flush()
+    if given is not None:
+        if _normalised(given) != _normalised(offered.fingerprint):
+            raise InvalidInputError(
+                _(
+                    "{name}: its HQ fingerprint is not the one given with --fingerprint; nothing "
+                    "was pinned. Ask your headquarters for the right enrolment file."
+                ).format(name=ctx.args.file.name)
+            )
+    elif not confirm(
+        _(
+            "Is this exactly the fingerprint your headquarters gave you by another channel "
+            "(in person, by phone, on paper)?"
+        )
+    ):
+        raise InvalidInputError(_("Nothing was pinned: the fingerprint was not confirmed."))
+    enrolled = enrolment.enroll(
+        ctx.vault(),
+        ctx.args.file,
+        replace=ctx.args.replace,
+        expected_key_id=offered.signing_key_id,
+    )
+    print(_("Enrolled with {name}.").format(name=clean(enrolled.hq_name)))
     return 0
 
 
