@@ -153,6 +153,8 @@ def test_a_stick_goes_to_hq_and_its_receipt_back(
     assert listed["form_id"] == "all-types" and listed["device"] == key_id
     assert listed["record_id"] in hq("records", "list", "--form", "all-types")
     hq("records", "list", "--form", "nope", code=1)
+    hq("records", "list", "--form", "all-type", code=1)
+    assert "Did you mean 'all-types'? Forms held: all-types." in hq.err
     (registered,) = json.loads(hq("devices", "list", "--json"))
     assert registered["key_id"] == key_id and registered["last_bundle"] == 1
     assert "No alarms." in hq("alarms", "list")

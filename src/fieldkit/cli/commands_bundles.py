@@ -23,7 +23,9 @@ def register(commands: Any) -> None:
     show.add_argument("--json", action="store_true", help=_("print JSON"))
     show.set_defaults(handler=cmd_identity_show)
     exporter = sub.add_parser("export", help=_("write the device's public identity for HQ"))
-    exporter.add_argument("--out", type=Path, required=True, metavar="FILE")
+    exporter.add_argument(
+        "--out", type=Path, required=True, metavar="FILE", help=_("the file to write (new)")
+    )
     exporter.set_defaults(handler=cmd_identity_export)
 
     p = commands.add_parser(
@@ -47,13 +49,22 @@ def register(commands: Any) -> None:
     p = commands.add_parser(
         "export", help=_("bundle every sealed revision not yet acknowledged; print the path")
     )
-    p.add_argument("--to", type=Path, required=True, metavar="DIR", dest="folder")
+    p.add_argument(
+        "--to",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        dest="folder",
+        help=_("the folder to write the bundle to, such as a USB stick"),
+    )
     p.set_defaults(handler=cmd_export)
 
     p = commands.add_parser("receipt", help=_("receipts from headquarters"))
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     importer = sub.add_parser("import", help=_("verify a receipt; mark revisions acknowledged"))
-    importer.add_argument("file", type=Path, metavar="FILE")
+    importer.add_argument(
+        "file", type=Path, metavar="FILE", help=_("the receipt file (.fkr) from headquarters")
+    )
     importer.set_defaults(handler=cmd_receipt_import)
 
 
