@@ -1,10 +1,10 @@
 """The composition root of the desktop app: the one place that wires the program together.
 
-In this order: umask 077, logging, locale (fieldkit's catalogue first; Qt's own catalogue
-``qtbase_<language>`` and Qt's default locale once the application object exists, in
-:func:`build`), vault location, services, window. Heavy modules (the vault engine, SQLAlchemy,
-zxcvbn) are imported only after the unlock window shows, and in the background, so that the
-window comes up fast.
+In this order: no core or crash dumps (:mod:`fieldkit.hardening`), umask 077, logging, locale
+(fieldkit's catalogue first; Qt's own catalogue ``qtbase_<language>`` and Qt's default locale once
+the application object exists, in :func:`build`), vault location, services, window. Heavy modules
+(the vault engine, SQLAlchemy, zxcvbn) are imported only after the unlock window shows, and in the
+background, so that the window comes up fast.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from fieldkit.hardening import no_crash_dumps
 from fieldkit.i18n import SUPPORTED_LANGUAGES, _, set_language
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ def configure_logging() -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    no_crash_dumps()
     os.umask(0o077)
     args = parse_args(argv)
     configure_logging()

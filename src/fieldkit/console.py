@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from fieldkit import __version__
-from fieldkit.errors import FieldkitError, InvalidInputError, reading_file
+from fieldkit.errors import FieldkitError, InvalidInputError, did_you_mean, reading_file
 from fieldkit.files import make_private_dir
+from fieldkit.hardening import no_crash_dumps
 from fieldkit.i18n import _, set_language
 
 MAX_PASSPHRASE_FILE = 4096
@@ -49,9 +50,35 @@ class Context(Protocol):
     def close(self) -> None: ...
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with fieldkit's usage messages: a value that is not one of the choices (a command,
+    a status...) gets the closest valid one ("Did you mean ...?") and the list of all of them; a
+    list of commands has a help text of its own."""
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        kwargs.setdefault(
+            "help", _("one of the commands below; add --help after it to read about it")
+        )
+        return super().add_subparsers(**kwargs)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse calls this for each value of an argument with choices (commands too).
+        if action.choices is None or value in action.choices:
+            return
+        known = [str(choice) for choice in action.choices]
+        given = str(value)[:80]
+        raise argparse.ArgumentError(
+            action,
+            _("invalid choice: '{value}'.").format(value=given)
+            + did_you_mean(given, known)
+            + " "
+            + _("Choose from: {choices}.").format(choices=", ".join(known)),
+        )
+
+
 def new_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """A parser with the options every fieldkit program has: --version and --verbose."""
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser = Parser(prog=prog, description=description)
     parser.add_argument("--version", action="version", version=f"fieldkit {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help=_("log progress to stderr (never content)")
@@ -69,7 +96,8 @@ def main(
 ) -> int:
     """Parse ``argv`` (exit 2 on a usage error), run the command's ``handler(context)``, and
     return its exit status (see :func:`run`). Details of unexpected failures go to
-    ``log_file`` (see :func:`start`)."""
+    ``log_file`` (see :func:`start`). Before anything, core and crash dumps are turned off."""
+    no_crash_dumps()
     set_language()
     args = parser().parse_args(argv)
     details = start(args.verbose, log_file)
@@ -236,9 +264,14 @@ def prompt_passphrase(label: str, *, env: str, twice: bool = False) -> str:
     return first
 
 
+def can_ask() -> bool:
+    """Whether a question can be put to a person: stdin and stderr are a terminal."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
 def confirm(question: str) -> bool:
     """A yes/no question on the terminal (False without one, or for anything but yes)."""
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+    if not can_ask():
         return False
     print(question + " " + _("[y/N]"), end=" ", file=sys.stderr, flush=True)
     answer = sys.stdin.readline().strip().lower()

@@ -8,7 +8,8 @@ The CLI and the GUI show ``user_message`` in one place each and never a tracebac
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import difflib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fieldkit.i18n import _
@@ -32,6 +33,12 @@ class InvalidInputError(FieldkitError):
 
 class ConflictError(FieldkitError):
     """The action does not fit the current state (for example, editing a sealed revision)."""
+
+
+def did_you_mean(given: str, known: Iterable[str]) -> str:
+    """ " Did you mean 'x'?" for the known name closest to a mistyped one, else ""."""
+    close = difflib.get_close_matches(given, list(known), n=1, cutoff=0.6)
+    return " " + _("Did you mean '{name}'?").format(name=close[0]) if close else ""
 
 
 @contextlib.contextmanager

@@ -3,6 +3,10 @@
 A file is written under a temporary name in its destination folder, flushed to disk, renamed over
 the destination, and the folder is flushed too. A crash or a pulled USB stick leaves either the
 old file or the complete new one, never a half-written file under the real name.
+
+While it is written, the temporary file is held with an exclusive lock (``flock``, where the
+platform has it; on Windows an open file cannot be deleted anyway), so that cleaning up leftovers
+never deletes a write in progress in another process.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +52,7 @@ def atomic_writer(destination: Path, mode: int = OWNER_ONLY_FILE) -> Iterator[Bi
     folder = destination.parent
     temp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    _lock(fd)  # held until the file is closed: the temporary is not a leftover while it is written
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -66,16 +72,51 @@ def atomic_write_bytes(destination: Path, data: bytes, mode: int = OWNER_ONLY_FI
 
 
 def remove_stale_temporaries(folder: Path, older_than_s: float = 0.0) -> int:
-    """Delete temporary files left by an interrupted atomic write; return how many.
+    """Delete temporary files left by interrupted atomic writes; return how many.
 
-    With ``older_than_s``, only files last written that many seconds ago or earlier: a write in
-    progress in another process (a passphrase change while an unlock runs) keeps its file."""
+    A temporary file that a write in progress holds (its lock, see :func:`atomic_writer`) is kept,
+    whatever its age. With ``older_than_s``, so is any file last written less than that many
+    seconds ago: a write in another process that has just created its file, or runs on a file
+    system without locks, keeps it."""
     removed = 0
     cutoff = time.time() - older_than_s
     for leftover in folder.glob(f"{TEMP_PREFIX}*"):
         with contextlib.suppress(OSError):
             if older_than_s and leftover.stat().st_mtime > cutoff:
                 continue
+            if _held(leftover):
+                continue
             leftover.unlink()
             removed += 1
     return removed
+
+
+def _lock(fd: int) -> None:
+    """Hold an exclusive lock on an open file (where the platform and file system have locks)."""
+    if sys.platform == "win32":
+        return
+    import fcntl
+
+    with contextlib.suppress(OSError):  # a file system without locks: the age check remains
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _held(path: Path) -> bool:
+    """Whether a write in progress holds ``path`` (a file that cannot be checked counts as held)."""
+    if sys.platform == "win32":
+        return False  # an open file cannot be deleted on Windows: unlink fails and it stays
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False  # a file system without locks: the age check decides
+    finally:
+        os.close(fd)
+    return False

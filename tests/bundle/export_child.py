@@ -1,8 +1,10 @@
 """Child process for the export kill tests: it exports one bundle and may SIGKILL itself.
 
 usage: export_child.py FOLDER SETUP_JSON POINT
-  POINT: none | mid-write:BYTES | before-rename | before-dir-fsync | before-verify
-Prints "progress DONE TOTAL" lines while writing and "done PATH" at the end.
+  POINT: none | mid-write:BYTES | pause-mid-write:BYTES | before-rename | before-dir-fsync
+         | before-verify
+Prints "progress DONE TOTAL" lines while writing and "done PATH" at the end. At
+pause-mid-write:BYTES it prints "paused" and waits for a line on stdin before writing on.
 """
 
 from __future__ import annotations
@@ -55,11 +57,17 @@ def main(folder: Path, setup_file: Path, point: str) -> None:
     size = setup["attachment_size"]
     attachment = AttachmentSource(setup["attachment_sha256"], size, lambda: generated(size))
     kill_at = int(point.split(":")[1]) if point.startswith("mid-write:") else None
+    pause_at = int(point.split(":")[1]) if point.startswith("pause-mid-write:") else None
 
     def progress(done: int, total: int) -> None:
+        nonlocal pause_at
         print(f"progress {done} {total}", flush=True)
         if kill_at is not None and done >= kill_at:
             die()
+        if pause_at is not None and done >= pause_at:
+            pause_at = None
+            print("paused", flush=True)
+            sys.stdin.readline()
 
     if point == "before-rename":
         real_replace = os.replace

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import struct
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,3 +298,14 @@ def impersonating_bundle(
         for kind, payload in frames
     ]
     return encrypt(join(frames), keys.recipients), forged
+
+
+def make_temporaries_stale(folder: Path) -> None:
+    """Date the temporary files in ``folder`` back past the age at which an export removes the
+    ones no export holds (a kill's leftovers are removed by a later export, once stale)."""
+    from fieldkit.bundle.writer import STALE_TEMPORARY_S
+    from fieldkit.files import TEMP_PREFIX
+
+    then = time.time() - STALE_TEMPORARY_S - 60
+    for leftover in folder.glob(f"{TEMP_PREFIX}*"):
+        os.utime(leftover, (then, then))

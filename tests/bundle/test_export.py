@@ -24,7 +24,15 @@ from fieldkit.bundle import writer as bundle_writer
 from fieldkit.bundle.writer import verify_bundle_file
 from fieldkit.files import TEMP_PREFIX
 from tests.bundle.export_child import generated, generated_sha256
-from tests.bundle.factory import Keys, files_under, form_source, open_bytes, sealed, source
+from tests.bundle.factory import (
+    Keys,
+    files_under,
+    form_source,
+    make_temporaries_stale,
+    open_bytes,
+    sealed,
+    source,
+)
 
 CHILD = Path(__file__).with_name("export_child.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +63,7 @@ def setup(keys: Keys, tmp_path: Path) -> Path:
 def _spawn(folder: Path, setup_file: Path, point: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(CHILD), str(folder), str(setup_file), point],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -96,7 +105,8 @@ def test_a_kill_at_each_step_leaves_no_bundle_or_a_valid_one(
     else:  # renamed already: the bundle is complete (and, after before-verify, still valid)
         assert len(bundles) == 1
 
-    # The next export cleans up the leftovers and adds exactly one bundle.
+    # The next export, once the leftovers are stale, cleans them up and adds exactly one bundle.
+    make_temporaries_stale(folder)
     again = _export(keys, folder, attachments=[source(b"x")])
     assert not any(p.name.startswith(TEMP_PREFIX) for p in folder.iterdir())
     assert again.path in find_bundle_files(folder)
@@ -119,6 +129,48 @@ def test_a_kill_at_a_random_moment_leaves_no_bundle_or_a_valid_one(
     child.communicate(timeout=300)
     bundles = _check_folder(folder, keys, tmp_path)
     assert len(bundles) <= 1
+
+
+def test_an_export_leaves_the_temporary_file_of_another_export_in_progress(
+    keys: Keys, setup: Path, tmp_path: Path
+) -> None:
+    """Two exports to one stick: the one in a child pauses mid-write, and its file stays through
+    the other's clean-up, however old it looks; then it completes, and both bundles open."""
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    child = _spawn(folder, setup, "pause-mid-write:12000000")
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        while (line := child.stdout.readline()) and line != "paused\n":
+            pass
+        assert line == "paused\n", child.stderr.read() if child.stderr else ""
+        (in_progress,) = folder.glob(f"{TEMP_PREFIX}*")
+        make_temporaries_stale(folder)
+        leftover = folder / f"{TEMP_PREFIX}0123456789abcdef"
+        leftover.write_bytes(b"left by an export that was killed")
+        make_temporaries_stale(folder)
+        young = folder / f"{TEMP_PREFIX}fedcba9876543210"
+        young.write_bytes(b"just created by an export that has not locked it yet")
+
+        mine = _export(keys, folder, attachments=[source(b"x")])
+
+        assert in_progress.exists(), "the paused export's file is still there"
+        assert not leftover.exists(), "a stale file no export holds is removed"
+        assert young.exists(), "a file just created is left to its export"
+        child.stdin.write("go on\n")
+        child.stdin.flush()
+        out, err = child.communicate(timeout=300)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == 0, err
+    theirs = Path(out.strip().splitlines()[-1].removeprefix("done "))
+    assert sorted(find_bundle_files(folder)) == sorted([mine.path, theirs])
+    for path, size in ((theirs, ATTACHMENT_SIZE), (mine.path, 1)):
+        opened = open_bytes(path.read_bytes(), keys, tmp_path / "spool")
+        assert [a.size for a in opened.attachments] == [size]
+        opened.discard()
+    assert not in_progress.exists(), "renamed into the bundle"
 
 
 def test_export_completes_and_the_file_opens(keys: Keys, setup: Path, tmp_path: Path) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pyrage
 import pytest
 
 from fieldkit.bundle import make_enrolment, make_receipt, open_bundle, read_device_identity_file
+from fieldkit.cli.main import main
 from fieldkit.crypto.identity import SigningKey
 from tests.cli.conftest import Run
 from tests.conftest import all_types_answers, write_json
@@ -42,7 +45,7 @@ def test_enrol_export_and_receipt(
     stick.mkdir()
     run("export", "--to", str(stick), code=1)
     assert "not enrolled" in run.err
-    shown = run("enroll", str(enrolment))
+    shown = run("enroll", str(enrolment), "--fingerprint", signing.public.fingerprint)
     assert signing.public.fingerprint in shown and "Mission HQ" in shown
     run("export", "--to", str(stick), code=1)
     assert "Nothing to export" in run.err
@@ -108,7 +111,7 @@ def test_enrolling_with_a_tampered_file_is_refused(
     before = _files(env)
     assert before, "the vault's files"
 
-    run("enroll", str(enrolment), code=1)
+    run("enroll", str(enrolment), "--fingerprint", _signing.public.fingerprint, code=1)
 
     assert "enrolment file" in run.err
     assert _files(env) == before, "the vault is unchanged"
@@ -116,3 +119,73 @@ def test_enrolling_with_a_tampered_file_is_refused(
     stick.mkdir()
     run("export", "--to", str(stick), code=1)
     assert "not enrolled" in run.err and list(stick.iterdir()) == []
+
+
+class _Terminal(io.StringIO):
+    """What a person types at a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _at_a_terminal(monkeypatch: pytest.MonkeyPatch, typed: str) -> None:
+    monkeypatch.setattr(sys, "stdin", _Terminal(typed))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+
+
+def _not_enrolled(run: Run, tmp_path: Path) -> None:
+    """Nothing was pinned: an export still finds no headquarters."""
+    stick = tmp_path / "stick"
+    stick.mkdir(exist_ok=True)
+    run("export", "--to", str(stick), code=1)
+    assert "not enrolled" in run.err
+
+
+def test_enrolling_at_a_terminal_shows_the_fingerprint_and_pins_only_after_yes(
+    run: Run,
+    hq: tuple[SigningKey, object, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signing, _ingest, enrolment = hq
+    with monkeypatch.context() as terminal:
+        _at_a_terminal(terminal, "n\n")
+        assert main(["enroll", str(enrolment)]) == 1
+        shown, asked = capsys.readouterr()
+    assert signing.public.fingerprint in shown
+    question, refusal = asked.split("[y/N] ")
+    assert "fingerprint your headquarters gave you" in question
+    assert refusal == "fieldkit-cli: Nothing was pinned: the fingerprint was not confirmed.\n"
+    _not_enrolled(run, tmp_path)
+
+    with monkeypatch.context() as terminal:
+        _at_a_terminal(terminal, "y\n")
+        shown = run("enroll", str(enrolment))
+    assert signing.public.fingerprint in shown and "Enrolled with Mission HQ." in shown
+    run("export", "--to", str(tmp_path / "stick"), code=1)
+    assert "Nothing to export" in run.err, "enrolled now"
+
+
+def test_a_fingerprint_given_on_the_command_line_pins_without_asking_when_it_matches(
+    run: Run, hq: tuple[SigningKey, object, Path], tmp_path: Path
+) -> None:
+    signing, _ingest, enrolment = hq
+    wrong = SigningKey.generate().public.fingerprint
+    run("enroll", str(enrolment), "--fingerprint", wrong, code=1)
+    assert "is not the one given with --fingerprint; nothing was pinned" in run.err
+    _not_enrolled(run, tmp_path)
+
+    written_otherwise = signing.public.fingerprint.replace(" ", ":").lower()
+    assert "Enrolled with Mission HQ." in run(
+        "enroll", str(enrolment), "--fingerprint", written_otherwise
+    )
+
+
+def test_enrolling_without_a_terminal_or_a_fingerprint_is_refused(
+    run: Run, hq: tuple[SigningKey, object, Path], tmp_path: Path
+) -> None:
+    _signing, _ingest, enrolment = hq
+    run("enroll", str(enrolment), code=1)
+    assert "pass --fingerprint FP" in run.err and "Nothing was pinned" in run.err
+    _not_enrolled(run, tmp_path)

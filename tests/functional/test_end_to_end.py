@@ -155,7 +155,7 @@ def test_a_stick_goes_from_the_device_to_hq_and_its_receipt_back(tmp_path: Path)
     assert registered["public_key"] == identity["public_key"]
 
     # -- enrolment, HQ -> device ------------------------------------------------------------------
-    out = device("enroll", str(hq_dir / "enrolment.fke"))
+    out = device("enroll", str(hq_dir / "enrolment.fke"), "--fingerprint", hq_fingerprint)
     assert (
         shown(out, "HQ fingerprint") == hq_fingerprint == hq.json("status", "--json")["fingerprint"]
     )

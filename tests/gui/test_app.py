@@ -80,6 +80,50 @@ def test_without_a_display_the_app_says_so_and_exits_1(tmp_path: Path) -> None:
     assert "qt.qpa" not in done.stderr and "Traceback" not in done.stderr
 
 
+_WITHOUT_PYSIDE6 = """
+import sys
+
+
+class NotInstalled:
+    \"\"\"Acts as if PySide6 and shiboken6 were not installed.\"\"\"
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("PySide6", "shiboken6"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NotInstalled())
+from fieldkit.app import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_without_pyside6_the_app_says_what_is_missing_and_how_to_install_it(
+    tmp_path: Path,
+) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PYSIDE6, "--vault", str(tmp_path / "v")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert "PySide6" in lines[0] and "pip install 'fieldkit[gui]'" in lines[0]
+    assert not (tmp_path / "v").exists()
+
+
+def test_the_missing_pyside6_is_found_before_the_display_is_looked_at() -> None:
+    problem = display_problem({"DISPLAY": ":0"}, platform="linux", qt_installed=lambda: False)
+    assert problem is not None and "pip install 'fieldkit[gui]'" in problem
+
+
 def test_void_calls_and_emits_never_use_up_none_or_true(qtbot: object) -> None:
     """PySide6 6.12.0 on Python 3.11 drops a reference to None or True per call, and this loop
     would free them and abort the interpreter: the PySide6 in use must not be such a build."""

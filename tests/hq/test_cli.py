@@ -57,7 +57,8 @@ def enrol(hq: Run, device: Run, hq_dir: Path, tmp_path: Path) -> str:
     assert "Device registered." in shown and key["fingerprint"] in shown
     assert "registered already" in hq("devices", "add", str(identity))
     hq_fingerprint = json.loads(hq("status", "--json"))["fingerprint"]
-    assert hq_fingerprint in device("enroll", str(hq_dir / "enrolment.fke"))
+    enrolment = str(hq_dir / "enrolment.fke")
+    assert hq_fingerprint in device("enroll", enrolment, "--fingerprint", hq_fingerprint)
     return str(key["key_id"])
 
 
@@ -152,6 +153,8 @@ def test_a_stick_goes_to_hq_and_its_receipt_back(
     assert listed["form_id"] == "all-types" and listed["device"] == key_id
     assert listed["record_id"] in hq("records", "list", "--form", "all-types")
     hq("records", "list", "--form", "nope", code=1)
+    hq("records", "list", "--form", "all-type", code=1)
+    assert "Did you mean 'all-types'? Forms held: all-types." in hq.err
     (registered,) = json.loads(hq("devices", "list", "--json"))
     assert registered["key_id"] == key_id and registered["last_bundle"] == 1
     assert "No alarms." in hq("alarms", "list")

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fieldkit.bundle import new_identity
 from fieldkit.domain.records import sha256_hex
@@ -104,6 +106,64 @@ def test_csv_cells_that_look_like_formulas_are_guarded(stocked: Hq, tmp_path: Pa
     assert csv_cell(["=a", "b"]) == "'=a b"
     assert csv_cell(-1.25) == "-1.25" and csv_cell(-3) == "-3", "numbers are not text"
     assert csv_cell("plain") == "plain" and csv_cell(None) == ""
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        " =1+1",
+        "\n=1+1",
+        "\u00a0=1+1",
+        "＝1+1",
+        "＋1",
+        "－1",
+        "＠SUM(A1)",
+        "\u200b=1+1",
+        "\ufeff=1+1",
+        "\u2060@x",
+        "\u3000\r\n -1",
+    ],
+)
+def test_formulas_behind_spaces_invisible_characters_or_full_width_signs_are_guarded(
+    hidden: str,
+) -> None:
+    assert csv_cell(hidden) == "'" + hidden
+
+
+_INVISIBLE = st.sampled_from(
+    [
+        " ",
+        "\n",
+        "\r",
+        "\t",
+        "\u00a0",
+        "\u2007",
+        "\u3000",
+        "\u200b",
+        "\u200c",
+        "\u200d",
+        "\u2060",
+        "\ufeff",
+        "\u2028",
+        "\x0b",
+        "\x1f",
+    ]
+)
+_SIGNS = st.sampled_from(["=", "+", "-", "@", "＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫"])
+
+
+@given(st.lists(_INVISIBLE, max_size=6).map("".join), _SIGNS, st.text(max_size=20))
+def test_any_formula_sign_after_invisible_characters_is_guarded(
+    prefix: str, sign: str, rest: str
+) -> None:
+    text = prefix + sign + rest
+    assert csv_cell(text) == "'" + text
+
+
+@given(st.lists(st.sampled_from([" ", "\u00a0", "\u200b"]), max_size=4).map("".join), st.text())
+def test_text_that_starts_with_no_formula_sign_is_written_as_it_is(prefix: str, rest: str) -> None:
+    text = prefix + "a" + rest
+    assert csv_cell(text) == text
 
 
 def test_every_revision_can_be_exported(stocked: Hq, tmp_path: Path) -> None:

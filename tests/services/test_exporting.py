@@ -29,6 +29,7 @@ from fieldkit.errors import ConflictError
 from fieldkit.services import enrolment, exporting, receipts, records
 from fieldkit.services.vaults import device_identity
 from fieldkit.vault.repo import RecordFilter
+from tests.bundle.factory import make_temporaries_stale
 from tests.bundle.vault_export_child import POINTS
 from tests.conftest import PASSPHRASE, all_types_answers
 
@@ -526,6 +527,7 @@ def test_a_kill_during_export_leaves_no_bundle_or_a_valid_one_and_no_gap(
         assert records.count(reopened, RecordFilter(status="exported")) == 0
         assert _bundle_rows(reopened) == [(1, "reserved")]
 
+        make_temporaries_stale(stick)
         again = exporting.export(reopened, stick)
 
         assert again.sequence == 1, "the reserved bundle is written again, the same one"

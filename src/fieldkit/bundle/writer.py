@@ -53,6 +53,9 @@ BUNDLE_SUFFIX = ".fkb"
 _BUNDLE_NAME = re.compile(r"[0-9a-f]{32}\.fkb\Z")
 PROGRESS_STEP = 4 * MIB
 READ_BACK_CHUNK = 1 * MIB
+STALE_TEMPORARY_S = 5 * 60.0
+"""A temporary file on the stick that no export holds is a leftover once this old (a younger one
+may be an export in another process that has only just created it)."""
 
 ProgressCallback = Callable[[int, int], None]
 """``(bytes_done, bytes_total)`` of the inner plaintext; called from the writing thread."""
@@ -311,14 +314,16 @@ def export_bundle_file(
 
     The file is named ``file_name`` (a bundle file name), by default a new random one; a file of
     that name is replaced only once the new one is complete. Temporary files of interrupted
-    exports in ``folder`` are removed first. When this returns, the bundle is on the medium and
-    reads back intact; on any failure, the file this call wrote is removed again (a file that
-    was there before it is left as it was).
+    exports in ``folder`` are removed first: those no export holds any more (see
+    :func:`fieldkit.files.atomic_writer`) and last written ``STALE_TEMPORARY_S`` ago or earlier;
+    another export writing to the same stick keeps its file. When this returns, the bundle is on
+    the medium and reads back intact; on any failure, the file this call wrote is removed again
+    (a file that was there before it is left as it was).
     """
     check_export_folder(folder)
     if file_name is not None and not is_bundle_file_name(file_name):
         raise InvalidRequestError(_("The bundle cannot be written: its file name is not valid."))
-    remove_stale_temporaries(folder)
+    remove_stale_temporaries(folder, older_than_s=STALE_TEMPORARY_S)
     path = folder / (file_name or new_bundle_file_name())
     there_before = _file_id(path)
     try:

@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fieldkit.cli.output import emit_json, pairs
+from fieldkit.cli.output import clean, emit_json, pairs
+from fieldkit.console import can_ask, confirm
+from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -25,11 +27,24 @@ def register(commands: Any) -> None:
     show.add_argument("--json", action="store_true", help=_("print JSON"))
     show.set_defaults(handler=cmd_identity_show)
     exporter = sub.add_parser("export", help=_("write the device's public identity for HQ"))
-    exporter.add_argument("--out", type=Path, required=True, metavar="FILE")
+    exporter.add_argument(
+        "--out", type=Path, required=True, metavar="FILE", help=_("the file to write (new)")
+    )
     exporter.set_defaults(handler=cmd_identity_export)
 
-    p = commands.add_parser("enroll", help=_("verify and pin an HQ enrolment file"))
-    p.add_argument("file", type=Path, metavar="FILE")
+    p = commands.add_parser(
+        "enroll",
+        help=_("verify an HQ enrolment file, compare its fingerprint, then pin HQ's keys"),
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help=_("the enrolment file HQ gave you"))
+    p.add_argument(
+        "--fingerprint",
+        metavar="FP",
+        help=_(
+            "the HQ fingerprint HQ gave you by another channel; pins without asking, and "
+            "refuses a file with another fingerprint (needed without a terminal)"
+        ),
+    )
     p.add_argument(
         "--replace", action="store_true", help=_("move this device to another headquarters")
     )
@@ -38,13 +53,22 @@ def register(commands: Any) -> None:
     p = commands.add_parser(
         "export", help=_("bundle every sealed revision not yet acknowledged; print the path")
     )
-    p.add_argument("--to", type=Path, required=True, metavar="DIR", dest="folder")
+    p.add_argument(
+        "--to",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        dest="folder",
+        help=_("the folder to write the bundle to, such as a USB stick"),
+    )
     p.set_defaults(handler=cmd_export)
 
     p = commands.add_parser("receipt", help=_("receipts from headquarters"))
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     importer = sub.add_parser("import", help=_("verify a receipt; mark revisions acknowledged"))
-    importer.add_argument("file", type=Path, metavar="FILE")
+    importer.add_argument(
+        "file", type=Path, metavar="FILE", help=_("the receipt file (.fkr) from headquarters")
+    )
     importer.set_defaults(handler=cmd_receipt_import)
 
 
@@ -82,18 +106,54 @@ def cmd_identity_export(ctx: Context) -> int:
     return 0
 
 
+def _normalised(fingerprint: str) -> str:
+    """A fingerprint as compared: hexadecimal digits only, upper case (spaces, colons, dashes and
+    case as anyone may write it do not count)."""
+    return "".join(ch for ch in fingerprint.upper() if ch in "0123456789ABCDEF")
+
+
 def cmd_enroll(ctx: Context) -> int:
     from fieldkit.services import enrolment
 
-    enrolled = enrolment.enroll(ctx.vault(), ctx.args.file, replace=ctx.args.replace)
+    given: str | None = ctx.args.fingerprint
+    if given is None and not can_ask():
+        raise InvalidInputError(
+            _(
+                "Nothing was pinned: without a terminal to compare the fingerprint, pass "
+                "--fingerprint FP with the HQ fingerprint your headquarters gave you."
+            )
+        )
+    offered = enrolment.inspect_enrolment(ctx.args.file)
     pairs(
         [
-            (_("Headquarters"), enrolled.hq_name),
-            (_("HQ fingerprint"), enrolled.fingerprint),
-            (_("Bundles are encrypted to"), ", ".join(enrolled.recipients)),
+            (_("Headquarters"), offered.hq_name),
+            (_("HQ fingerprint"), offered.fingerprint),
+            (_("Bundles are encrypted to"), ", ".join(offered.recipients)),
         ]
     )
-    print(_("Compare the fingerprint with the one your headquarters gave you by another channel."))
+    sys.stdout.flush()
+    if given is not None:
+        if _normalised(given) != _normalised(offered.fingerprint):
+            raise InvalidInputError(
+                _(
+                    "{name}: its HQ fingerprint is not the one given with --fingerprint; nothing "
+                    "was pinned. Ask your headquarters for the right enrolment file."
+                ).format(name=ctx.args.file.name)
+            )
+    elif not confirm(
+        _(
+            "Is this exactly the fingerprint your headquarters gave you by another channel "
+            "(in person, by phone, on paper)?"
+        )
+    ):
+        raise InvalidInputError(_("Nothing was pinned: the fingerprint was not confirmed."))
+    enrolled = enrolment.enroll(
+        ctx.vault(),
+        ctx.args.file,
+        replace=ctx.args.replace,
+        expected_key_id=offered.signing_key_id,
+    )
+    print(_("Enrolled with {name}.").format(name=clean(enrolled.hq_name)))
     return 0
 
 

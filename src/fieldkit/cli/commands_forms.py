@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,15 @@ if TYPE_CHECKING:
 # use them, not when the parser is built: `fieldkit-cli --help` does not load them.
 
 
+def _form_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help=_("a form file: YAML, or an XLSForm (.xlsx, .xls or .csv)"),
+    )
+
+
 def register(commands: Any) -> None:
     p = commands.add_parser("forms", help=_("list, check, import and install forms"))
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -29,21 +39,23 @@ def register(commands: Any) -> None:
     lister.set_defaults(handler=cmd_list)
 
     checker = sub.add_parser("validate", help=_("check a form definition (YAML or XLSForm)"))
-    checker.add_argument("file", type=Path)
+    _form_file(checker)
     checker.set_defaults(handler=cmd_validate)
 
     importer = sub.add_parser(
         "import-xlsform",
         help=_("convert an XLSForm to fieldkit YAML; report what was not carried over"),
     )
-    importer.add_argument("file", type=Path)
     importer.add_argument(
-        "--out", type=Path, help=_("write the YAML to this file (default: stdout)")
+        "file", type=Path, metavar="FILE", help=_("an XLSForm (.xlsx, .xls or .csv)")
+    )
+    importer.add_argument(
+        "--out", type=Path, metavar="FILE", help=_("write the YAML to this file (default: stdout)")
     )
     importer.set_defaults(handler=cmd_import_xlsform)
 
     installer = sub.add_parser("install", help=_("add a form (YAML or XLSForm) to the vault"))
-    installer.add_argument("file", type=Path)
+    _form_file(installer)
     installer.set_defaults(handler=cmd_install)
 
 

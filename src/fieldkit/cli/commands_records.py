@@ -66,12 +66,24 @@ def _date_bound(value: str) -> str:
     return value.strip()
 
 
+def _record_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "record_id", metavar="ID", help=_("the record's id, or its first 6 or more characters")
+    )
+
+
+def _form_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "form_id", metavar="FORM_ID", help=_("the form's id, as 'forms list' shows it")
+    )
+
+
 def register(commands: Any) -> None:
     p = commands.add_parser("record", help=_("create, find, show, seal and amend records"))
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     new = sub.add_parser("new", help=_("a new record; prints its id"))
-    new.add_argument("form_id", metavar="FORM_ID")
+    _form_id(new)
     new.add_argument(
         "--data", type=Path, metavar="FILE.json", help=_("answers keyed by field name")
     )
@@ -87,14 +99,25 @@ def register(commands: Any) -> None:
     new.set_defaults(handler=cmd_new)
 
     imp = sub.add_parser("import", help=_("one record per JSON line; prints the count"))
-    imp.add_argument("form_id", metavar="FORM_ID")
-    imp.add_argument("file", type=Path, metavar="FILE.jsonl")
+    _form_id(imp)
+    imp.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE.jsonl",
+        help=_("JSON Lines: one object of answers, keyed by field name, per line"),
+    )
     imp.add_argument("--final", action="store_true", help=_("seal every record"))
     imp.set_defaults(handler=cmd_import)
 
     lister = sub.add_parser("list", help=_("records, newest first; all matches unless --limit"))
-    lister.add_argument("--form", metavar="ID")
-    lister.add_argument("--status", choices=[s.value for s in RecordStatus])
+    lister.add_argument("--form", metavar="ID", help=_("only records of this form"))
+    lister.add_argument(
+        "--status",
+        choices=[s.value for s in RecordStatus],
+        help=_("only records in this state: {states}").format(
+            states=", ".join(s.value for s in RecordStatus)
+        ),
+    )
     lister.add_argument("--search", metavar="TEXT", help=_("words to find anywhere in a record"))
     lister.add_argument(
         "--from",
@@ -110,23 +133,29 @@ def register(commands: Any) -> None:
         metavar="DATE",
         help=_("event on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)"),
     )
-    lister.add_argument("--limit", type=_positive, metavar="N")
+    lister.add_argument("--limit", type=_positive, metavar="N", help=_("at most N records"))
     lister.add_argument("--json", action="store_true", help=_("print JSON"))
     lister.set_defaults(handler=cmd_list)
 
     show = sub.add_parser("show", help=_("a record's answers and revision history"))
-    show.add_argument("record_id", metavar="ID")
+    _record_id(show)
     show.add_argument("--json", action="store_true", help=_("print JSON"))
     show.add_argument("--reveal", action="store_true", help=_("show identifying answers"))
     show.set_defaults(handler=cmd_show)
 
     fin = sub.add_parser("finalize", help=_("seal a record's draft"))
-    fin.add_argument("record_id", metavar="ID")
+    _record_id(fin)
     fin.set_defaults(handler=cmd_finalize)
 
     amend = sub.add_parser("amend", help=_("seal new answers as a new revision"))
-    amend.add_argument("record_id", metavar="ID")
-    amend.add_argument("--data", type=Path, required=True, metavar="FILE.json")
+    _record_id(amend)
+    amend.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        metavar="FILE.json",
+        help=_("the new answers, keyed by field name"),
+    )
     amend.set_defaults(handler=cmd_amend)
 
 

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 def register(commands: Any) -> None:
     p = commands.add_parser("init", help=_("create the vault and install the shipped forms"))
-    p.add_argument("--device-name", default="", help=_("a name for this device, shown to HQ"))
+    p.add_argument(
+        "--device-name", default="", metavar="NAME", help=_("a name for this device, shown to HQ")
+    )
     p.set_defaults(handler=cmd_init)
 
     p = commands.add_parser("status", help=_("device fingerprint and record counts"))
@@ -55,8 +57,16 @@ def register(commands: Any) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub.add_parser("show", help=_("show the settings")).set_defaults(handler=cmd_settings_show)
     setter = sub.add_parser("set", help=_("change a setting"))
-    setter.add_argument("key", choices=["attachment-max-mib", "device-name", "purge-acknowledged"])
-    setter.add_argument("value")
+    setter.add_argument(
+        "key",
+        metavar="KEY",
+        choices=["attachment-max-mib", "device-name", "purge-acknowledged"],
+        help=_(
+            "attachment-max-mib (the largest attachment, in MiB), device-name (shown to HQ) or "
+            "purge-acknowledged (on or off: remove the content of records HQ acknowledged)"
+        ),
+    )
+    setter.add_argument("value", metavar="VALUE", help=_("the setting's new value"))
     setter.set_defaults(handler=cmd_settings_set)
 
 

@@ -1,5 +1,6 @@
 """Can Qt show a window here? Checked before Qt is imported, so that the user reads one clear line
-with the fix instead of Qt's "could not load the Qt platform plugin" and an abort.
+with the fix instead of Qt's "could not load the Qt platform plugin" and an abort, or a silent
+exit when PySide6 is not installed at all.
 
 No Qt import in this module.
 """
@@ -7,6 +8,7 @@ No Qt import in this module.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import sys
 from collections.abc import Callable, Mapping
 
@@ -39,6 +41,13 @@ def _loadable(soname: str) -> bool:
     return True
 
 
+def _qt_installed() -> bool:
+    try:
+        return importlib.util.find_spec("PySide6") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def missing_xcb_packages(loadable: Callable[[str], bool] = _loadable) -> list[str]:
     """The Debian/Ubuntu packages whose library Qt's xcb plugin would fail to load."""
     return [package for soname, package in XCB_LIBRARIES if not loadable(soname)]
@@ -48,8 +57,14 @@ def display_problem(
     environ: Mapping[str, str],
     platform: str = sys.platform,
     loadable: Callable[[str], bool] = _loadable,
+    qt_installed: Callable[[], bool] = _qt_installed,
 ) -> str | None:
     """One line saying why no window can be shown, with what to do; None when all looks fine."""
+    if not qt_installed():
+        return _(
+            "fieldkit's desktop app needs PySide6 (Qt), which is not installed. Install it with: "
+            "pip install 'fieldkit[gui]' (fieldkit-cli works without it)."
+        )
     if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
         return None
     wayland = bool(environ.get("WAYLAND_DISPLAY"))

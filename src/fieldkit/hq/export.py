@@ -7,8 +7,10 @@ otherwise their fields are absent altogether, not blanked.
 
 - **CSV** (one form per file): a header of column names, then a row per record, in the layout of
   :mod:`fieldkit.hq.records` (lists as space-separated codes or hashes, repeat groups as JSON).
-  A text cell that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a
-  carriage return) is prefixed with an apostrophe.
+  A text cell that a spreadsheet would run as a formula is prefixed with an apostrophe: one that
+  starts with a tab or a carriage return, or whose first visible character (after any spaces,
+  line breaks, control and zero-width characters) is ``= + - @`` or a full-width or small form
+  of one of them (``＝ ＋ － ＠``).
 - **GeoJSON**: a FeatureCollection with a Point feature per record that has a location (its
   first geopoint answer), the same columns as properties, as JSON values.
 - **JSON Lines**: one object per record with its metadata and the whole answers tree (and,
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,6 +47,20 @@ from fieldkit.hq.repository.base import Repository
 from fieldkit.i18n import _
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_INVISIBLE = frozenset(("Zs", "Zl", "Zp", "Cc", "Cf"))
+"""Character categories a spreadsheet may skip before a formula: spaces, line breaks, control
+and format (zero-width) characters."""
+
+
+def runs_as_formula(text: str) -> bool:
+    """Whether a spreadsheet might run ``text`` as a formula."""
+    if text.startswith(FORMULA_STARTS):
+        return True
+    for ch in text:
+        if ch.isspace() or unicodedata.category(ch) in _INVISIBLE:
+            continue
+        return unicodedata.normalize("NFKC", ch) in FORMULA_STARTS  # ＝ ＋ － ＠ ﹦ ﹢ ﹣ ﹫
+    return False
 
 
 class ExportFormat(StrEnum):
@@ -146,7 +163,7 @@ def csv_cell(value: Any) -> str:
         text = value
     else:
         text = _json(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if runs_as_formula(text) else text
 
 
 def _write_csv(

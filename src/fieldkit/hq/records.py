@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition
+from fieldkit.errors import did_you_mean
 from fieldkit.hq.answers import Answers, merge_answers
 from fieldkit.hq.errors import ConflictError, NotFoundError
 from fieldkit.hq.repository.base import Repository, StoredRevision
@@ -93,9 +94,10 @@ def check_form_id(repository: Repository, form_id: str) -> None:
     known = form_ids(repository)
     if form_id not in known:
         raise NotFoundError(
-            _("Headquarters holds no records of form '{id}'. Forms held: {forms}.").format(
-                id=form_id, forms=", ".join(known) or _("none")
-            )
+            _("Headquarters holds no records of form '{id}'.").format(id=form_id)
+            + did_you_mean(form_id, known)
+            + " "
+            + _("Forms held: {forms}.").format(forms=", ".join(known) or _("none"))
         )
 
 

@@ -16,7 +16,13 @@ from sqlmodel import Session, select
 from fieldkit.domain.formfile import FormError, load_form, load_vocabulary
 from fieldkit.domain.forms import ChoiceList, FormDefinition
 from fieldkit.domain.records import canonical_json, sha256_hex, utc_timestamp
-from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError, reading_file
+from fieldkit.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    did_you_mean,
+    reading_file,
+)
 from fieldkit.i18n import _
 from fieldkit.services.locations import shipped_dir
 from fieldkit.vault import audit, repo
@@ -196,8 +202,12 @@ def current(session: Session, form_id: str) -> FormDefinition:
     """The version of a form offered for new records: the newest active one installed."""
     found = repo.current_form_version(session, form_id)
     if found is None:
+        installed = {row.form_id for row in repo.all_forms(session)}
         raise NotFoundError(
-            _("No form '{id}' in this vault; see 'fieldkit-cli forms list'.").format(id=form_id)
+            _("No form '{id}' in this vault.").format(id=form_id)
+            + did_you_mean(form_id, installed)
+            + " "
+            + _("See 'fieldkit-cli forms list'.")
         )
     return _cached(session, form_id, found[0], found[1])
 

@@ -18,7 +18,12 @@ def register(commands: Any) -> None:
     p = commands.add_parser("devices", help=_("enrolled devices"))
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     adder = sub.add_parser("add", help=_("register a device identity file"))
-    adder.add_argument("file", type=Path, metavar="FILE")
+    adder.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help=_("the identity file the device wrote (fieldkit-cli identity export)"),
+    )
     adder.set_defaults(handler=cmd_devices_add)
     lister = sub.add_parser("list", help=_("registered devices, their bundles and state"))
     lister.add_argument("--json", action="store_true", help=_("print JSON"))
