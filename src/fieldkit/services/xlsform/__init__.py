@@ -26,7 +26,8 @@ the column. Mapping decisions that are not obvious:
 * Every field is ``restricted``: XLSForms carry no sensitivity, so the YAML's header comment asks
   for a review.
 
-The libraries' own warnings and logs are kept from the terminal (:func:`.reading.library_warnings_caught`).
+The libraries' own warnings and logs are kept from the terminal
+(:func:`.reading.library_warnings_caught`).
 
 The package: :mod:`.model` (the results and the error), :mod:`.reading` and :mod:`.limits` (the
 file and its size), :mod:`.headers` (columns and languages), :mod:`.question_types`, and the
