@@ -13,7 +13,9 @@ from PySide6.QtCore import QTimer
 
 import fieldkit.services.xlsform
 from fieldkit.gui.form_install import FormInstallDialog
-from tests.gui.conftest import WAIT_MS, Shell
+from fieldkit.i18n import set_language
+from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
+from tests.gui.layout_check import assert_fits
 from tests.services.test_xlsform_limits import text_row, write_sheets
 
 SIMPLE = Path(__file__).resolve().parents[1] / "data" / "xlsform" / "simple.xlsx"
@@ -89,3 +91,26 @@ def test_a_hostile_xlsform_is_refused_in_one_line_in_the_dialog(
     assert message.startswith("wide.xlsx: sheet 'survey': the sheet uses more than 256 columns")
     assert "\n" not in message
     assert not install_dialog.outcome.isVisible() and not install_dialog.working
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "ar"])
+def test_the_install_dialog_fits_in_every_language(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path, tmp_path: Path, language: str
+) -> None:
+    set_language(language)
+    shell = make_shell(vault_folder)
+    unlock(qtbot, shell)
+    dialog = shell.window.open_form_install()
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    assert_fits(dialog, f"form-install-{language}")
+    dialog.load(SIMPLE)
+    qtbot.waitUntil(dialog.outcome.isVisible, timeout=WAIT_MS)
+    qtbot.wait(20)
+    assert_fits(dialog, f"form-installed-{language}")
+    broken = tmp_path / "a-spreadsheet-that-is-not-an-xlsform-at-all.xlsx"
+    broken.write_bytes(b"not a workbook")
+    dialog.load(broken)
+    qtbot.waitUntil(dialog.error.isVisible, timeout=WAIT_MS)
+    qtbot.wait(20)
+    assert_fits(dialog, f"form-install-refused-{language}")

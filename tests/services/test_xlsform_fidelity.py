@@ -56,6 +56,14 @@ def test_names_in_other_scripts_get_a_plain_name(tmp_path: Path) -> None:
     ]
 
 
+def test_names_longer_than_fieldkit_allows_are_shortened_apart(tmp_path: Path) -> None:
+    long = "a_question_whose_name_goes_on_and_on_well_past_what_fieldkit_takes"
+    survey = [["type", "name", "label"], ["text", long + "_1", "One"], ["text", long + "_2", "Two"]]
+    form = convert_xlsform(write_xlsx(tmp_path / "long.xlsx", survey)).form
+    names = [(f.name, f.xlsform_name) for _path, f in form.walk()]
+    assert names == [(long[:64], long + "_1"), (long[:62] + "_2", long + "_2")]
+
+
 def test_a_form_without_xlsform_names_keeps_its_json(tmp_path: Path) -> None:
     survey = [["type", "name", "label"], ["text", "plain", "Plain"]]
     form = convert_xlsform(write_xlsx(tmp_path / "plain.xlsx", survey)).form

@@ -17,6 +17,7 @@ from fieldkit.services.xlsform.reading import LIBRARY_LOGGERS
 from tests.conftest import cli_env
 from tests.services.test_xlsform_limits import text_row, write_sheets
 
+DATA = Path(__file__).resolve().parents[1] / "data" / "xlsform"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
@@ -30,22 +31,38 @@ def unstyled_form(path: Path) -> Path:
     return path
 
 
-def test_forms_validate_prints_one_line_and_no_library_warning(tmp_path: Path) -> None:
-    path = unstyled_form(tmp_path / "unstyled.xlsx")
+def validate(path: Path) -> subprocess.CompletedProcess[str]:
+    """``fieldkit-cli forms validate PATH`` in a process of its own, warnings shown by default."""
     script = Path(sys.executable).with_name("fieldkit-cli")
-    result = subprocess.run(
+    return subprocess.run(
         [str(script), "forms", "validate", str(path)],
-        env=cli_env(tmp_path / "vault", PYTHONWARNINGS="default"),
+        env=cli_env(path.parent / "vault", PYTHONWARNINGS="default"),
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def one_line_refusal(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 1
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("fieldkit-cli: unstyled.xlsx: sheet 'survey', row 2, column 'type'")
-    assert "site-packages" not in result.stderr and "Warning" not in result.stderr
+    assert "site-packages" not in result.stderr and "WARNING" not in result.stderr.upper()
+    return lines[0]
+
+
+def test_forms_validate_prints_one_line_and_no_library_warning(tmp_path: Path) -> None:
+    result = validate(unstyled_form(tmp_path / "unstyled.xlsx"))
+    line = one_line_refusal(result)
+    assert line.startswith("fieldkit-cli: unstyled.xlsx: sheet 'survey', row 2, column 'type'")
+
+
+def test_xlrds_own_warnings_on_a_cut_xls_are_not_printed(tmp_path: Path) -> None:
+    path = tmp_path / "cut.xls"
+    path.write_bytes((DATA / "simple.xls").read_bytes()[:-700])
+    line = one_line_refusal(validate(path))
+    assert line.startswith("fieldkit-cli: cut.xls: could not read this XLSForm")
 
 
 def test_library_warnings_are_caught_while_converting(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Importing ODK / KoboToolbox XLSForms (``.xlsx``, ``.xls``, ``.csv``) as fieldkit forms.
 
 The spreadsheet is untrusted. It is checked before pyxform sees it (size on disk, the uncompressed
-size and XML preamble of an ``.xlsx``, UTF-8 and NUL bytes of a ``.csv``, nesting depth, names),
-read with pyxform's own backends and parser (``xls2json_backends`` and ``workbook_to_json``, the
+size and XML preamble of an ``.xlsx``, the rows, columns and cells of each sheet counted while it
+is streamed (:mod:`.limits`), UTF-8 and NUL bytes of a ``.csv``, nesting depth, names), read with
+pyxform's own backends and parser (``xls2json_backends`` and ``workbook_to_json``, the
 two halves of ``parse_file_to_json``, called apart so that the bytes are read once and the file
 type is never guessed), and the parsed survey is mapped onto fieldkit's form model. Nothing is
 written anywhere.
@@ -19,8 +20,18 @@ the column. Mapping decisions that are not obvious:
 * A constant ``repeat_count`` N gives ``min_count`` = ``max_count`` = N; an expression is dropped.
 * A select whose list is missing from the choices sheet but is a fieldkit vocabulary (found by the
   ``vocabularies`` resolver) uses that vocabulary, pinned to the version found.
+* A name fieldkit does not allow (``label-test``) gets a fieldkit name and keeps its own in
+  ``xlsform_name`` (:mod:`.names`); ``begin loop over LIST`` becomes one group per choice, as
+  pyxform expands it (:mod:`.loops`).
 * Every field is ``restricted``: XLSForms carry no sensitivity, so the YAML's header comment asks
   for a review.
+
+The libraries' own warnings and logs are kept from the terminal
+(:func:`.reading.library_warnings_caught`).
+
+The package: :mod:`.model` (the results and the error), :mod:`.reading` and :mod:`.limits` (the
+file and its size), :mod:`.headers` (columns and languages), :mod:`.question_types`, and the
+converter's steps: :mod:`.converter`, :mod:`.questions`, :mod:`.choices`, :mod:`.expressions`.
 """
 
 from __future__ import annotations

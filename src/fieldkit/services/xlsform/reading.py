@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import logging
 import re
@@ -246,13 +247,34 @@ def library_warnings_caught() -> Iterator[None]:
                 log.info("XLSForm readers warned while reading: %s", ", ".join(kinds))
 
 
+@contextlib.contextmanager
+def xlrd_log_kept() -> Iterator[None]:
+    """xlrd writes its own warnings ("file size not 512 + multiple of sector size", "OLE2
+    inconsistency") to the ``sys.stdout`` it saw when it was imported, unless it is given a log
+    file, and pyxform opens an ``.xls`` without one. While pyxform reads, its ``xlrd_open`` gets a
+    log file that nobody prints; the original is put back afterwards."""
+    import xlrd
+    from pyxform import xls2json_backends
+
+    original = getattr(xls2json_backends, "xlrd_open", None)
+    if original is None:  # a pyxform that opens workbooks otherwise
+        yield
+        return
+    xls2json_backends.xlrd_open = functools.partial(xlrd.open_workbook, logfile=io.StringIO())
+    try:
+        yield
+    finally:
+        xls2json_backends.xlrd_open = original
+
+
 def read_workbook(data: bytes, kind: str, source_name: str) -> Any:
     from pyxform.errors import PyXFormError, PyXFormReadError
     from pyxform.xls2json_backends import DefinitionData, csv_to_dict, xls_to_dict, xlsx_to_dict
 
     reader = {".xlsx": xlsx_to_dict, ".xls": xls_to_dict, ".csv": csv_to_dict}[kind]
     try:
-        sheets = reader(io.BytesIO(data))
+        with xlrd_log_kept() if kind == ".xls" else contextlib.nullcontext():
+            sheets = reader(io.BytesIO(data))
         return DefinitionData(fallback_form_name=None, **sheets)
     except PyXFormReadError as exc:
         raise unreadable(source_name, exc.__cause__ or exc) from None
