@@ -14,10 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fieldkit.bundle import new_identity
+from fieldkit.domain.forms import FormDefinition
 from fieldkit.domain.records import sha256_hex
 from fieldkit.errors import FieldkitError
 from fieldkit.hq.export import ExportFormat, csv_cell, export_records
-from fieldkit.hq.repository.base import Repository
+from fieldkit.hq.records import ExportRecord, columns, flatten, location
+from fieldkit.hq.repository.base import Repository, StoredRevision
 from tests.bundle.factory import TEST_FORM, forms_for, make_bundle, sealed
 from tests.hq.support import (
     CANARY_CONTACT,
@@ -257,3 +259,70 @@ def test_csv_needs_a_form_when_several_are_held(stocked: Hq, tmp_path: Path) -> 
     rows = _rows(_export(stocked, tmp_path, ExportFormat.CSV, form_id=TEST_FORM.id))
     assert len(rows) == 1 and rows[0]["meta.form_id"] == TEST_FORM.id
     assert "photos" not in rows[0], "identifying in that form too"
+
+
+XLSFORM_NAMED = FormDefinition.model_validate(
+    {
+        "id": "xlsform-named",
+        "version": "1",
+        "title": {"en": "From an XLSForm"},
+        "languages": ["en"],
+        "fields": [
+            {
+                "name": "label_test",
+                "xlsform_name": "label-test",
+                "type": "text",
+                "label": {"en": "Label"},
+            },
+            {
+                "name": "site",
+                "xlsform_name": "site.gps",
+                "type": "geopoint",
+                "label": {"en": "Site"},
+            },
+            {
+                "name": "people",
+                "xlsform_name": "people.list",
+                "type": "repeat",
+                "label": {"en": "People"},
+                "fields": [
+                    {
+                        "name": "prenom",
+                        "xlsform_name": "prénom",
+                        "type": "text",
+                        "label": {"en": "First name"},
+                    },
+                    {"name": "age", "type": "integer", "label": {"en": "Age"}},
+                ],
+            },
+        ],
+    }
+)
+
+
+def test_exports_name_columns_as_the_xlsform_did() -> None:
+    answers = {
+        "label_test": "checkpoint",
+        "site": {"lat": 16.27, "lon": -0.04, "precision_m": 10},
+        "people": [{"prenom": "Awa", "age": 30}],
+    }
+    revision = StoredRevision(
+        seq=1, sha256="ab" * 32, record_id="r1", number=1, device_key_id="d1",
+        form_sha256="cd" * 32, form_id=XLSFORM_NAMED.id, form_version="1",
+        sealed_at="2026-12-07T10:00:00Z", previous=None, answers=answers, attachments=(),
+        link_id="l1", batch_id=1, position=0,
+    )  # fmt: skip
+    record = ExportRecord(revision, XLSFORM_NAMED, answers)
+
+    assert columns([XLSFORM_NAMED], identifying=False)[-5:] == [
+        "label-test",
+        "site.gps.lat",
+        "site.gps.lon",
+        "site.gps.precision_m",
+        "people.list",
+    ]
+    row = flatten(record, identifying=False)
+    assert row["label-test"] == "checkpoint"
+    assert row["site.gps.lat"] == 16.27
+    assert row["people.list"] == [{"prénom": "Awa", "age": 30}]
+    assert location(record, identifying=False) == ("site.gps", 16.27, -0.04)

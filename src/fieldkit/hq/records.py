@@ -11,10 +11,13 @@ properties share (``docs/hq.md``, "Exports"):
 - ``meta.record_id``, ``meta.revision``, ``meta.form_id``, ``meta.form_version``,
   ``meta.device``, ``meta.sealed_at``, ``meta.sha256`` first (field names cannot hold a dot, so
   these never collide with a field);
-- then one column per field of the record's scope, in form order: a geopoint as
+- then one column per field of the record's scope, in form order, named as the form's author
+  named the field: a form imported from an XLSForm keeps its XLSForm names (``label-test``,
+  ``prénom``) in exports, although fieldkit stores the answer under a name of its own
+  (``label_test``, ``prenom``); a geopoint as
   ``NAME.lat``, ``NAME.lon``, ``NAME.precision_m``; a select-multiple as its list of stored
   codes; an attachment field as the list of its files' SHA-256; a repeat group as the list of
-  its instances (objects keyed by field name, as the record stores them);
+  its instances (objects keyed by the same column names);
 - identifying fields only when identifying answers were unsealed: otherwise their columns are
   absent altogether.
 """
@@ -145,10 +148,17 @@ def scope_fields(form: FormDefinition, identifying: bool) -> list[FieldDef]:
     ]
 
 
+def column_name(field: FieldDef) -> str:
+    """The name a field's answer carries in exports: its XLSForm name where the form came from
+    one, else its own."""
+    return field.xlsform_name or field.name
+
+
 def field_columns(field: FieldDef) -> list[str]:
+    name = column_name(field)
     if field.type is FieldType.GEOPOINT:
-        return [f"{field.name}.{part}" for part in GEO_PARTS]
-    return [field.name]
+        return [f"{name}.{part}" for part in GEO_PARTS]
+    return [name]
 
 
 def metadata(revision: StoredRevision) -> dict[str, Any]:
@@ -174,15 +184,36 @@ def flatten(record: ExportRecord, identifying: bool) -> dict[str, Any]:
     row = metadata(record.revision)
     for field in scope_fields(record.form, identifying):
         value = record.answers.get(field.name)
+        name = column_name(field)
         if field.type is FieldType.GEOPOINT:
             point = value if isinstance(value, dict) else {}
             for part in GEO_PARTS:
-                row[f"{field.name}.{part}"] = _number(point.get(part))
+                row[f"{name}.{part}"] = _number(point.get(part))
         elif field.type is FieldType.ATTACHMENT and isinstance(value, list):
-            row[field.name] = [r["sha256"] for r in value if isinstance(r, dict) and "sha256" in r]
+            row[name] = [r["sha256"] for r in value if isinstance(r, dict) and "sha256" in r]
+        elif field.type is FieldType.REPEAT and isinstance(value, list):
+            row[name] = [_entry(record.form, (field.name,), item) for item in value]
         else:
-            row[field.name] = value
+            row[name] = value
     return row
+
+
+def _entry(form: FormDefinition, chain: tuple[str, ...], item: Any) -> Any:
+    """A repeat entry keyed by column names (nested repeats too); what the form does not
+    define is kept under its stored name."""
+    if not isinstance(item, dict):
+        return item
+    fields = {f.name: f for f in form.index.members.get(chain, [])}
+    entry: dict[str, Any] = {}
+    for key, value in item.items():
+        field = fields.get(key)
+        if field is None:
+            entry[key] = value
+        elif field.type is FieldType.REPEAT and isinstance(value, list):
+            entry[column_name(field)] = [_entry(form, (*chain, key), v) for v in value]
+        else:
+            entry[column_name(field)] = value
+    return entry
 
 
 def location(record: ExportRecord, identifying: bool) -> tuple[str, float, float] | None:
@@ -195,7 +226,7 @@ def location(record: ExportRecord, identifying: bool) -> tuple[str, float, float
             continue
         lat, lon = _number(value.get("lat")), _number(value.get("lon"))
         if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
-            return field.name, float(lat), float(lon)
+            return column_name(field), float(lat), float(lon)
     return None
 
 
