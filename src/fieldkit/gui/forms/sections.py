@@ -81,6 +81,9 @@ class FocusWatcher(QObject):
     def _moved(self, old: QWidget | None, new: QWidget | None) -> None:
         if old is None or new is None or not inside(old, self._body):
             return  # the window lost the focus (it comes back to the same widget), or elsewhere
+        row = row_around(old, self._body)
+        if row is not None and row.identifying and not inside(new, row):
+            row.mask_identifying()  # no longer being edited: masked again
         exited = [s for s in sections_around(old, self._body) if not inside(new, s)]
         if exited:
             self.sections_left.update(exited)
