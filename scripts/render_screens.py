@@ -320,8 +320,10 @@ def screens_of_the_workspace(shell: Desktop, out: Path) -> None:
     picker.forms.setCurrentRow(ids.index("attack-on-activist"))
     picker.accept()
     wait_until(lambda: workspace.editor is not None)
-    save(shell.window, out, "editor")
     editor = workspace.editor
+    if isinstance(editor, RecordEditor):
+        editor.flush()  # the first victim's entry, added as the record opens, is saved
+    save(shell.window, out, "editor")
     workspace.close_document()
     if isinstance(editor, RecordEditor):  # leave the list as it was for the other languages
         records.discard_draft(shell.session.vault, editor.record_id)

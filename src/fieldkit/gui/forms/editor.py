@@ -161,6 +161,8 @@ class RecordEditor(QWidget):
         self.body.addWidget(self.renderer)
         self._active = True
         self._say(_("All changes saved."))
+        if self.renderer.added_entries():
+            self._changed()  # saved soon: the first victim keeps the pseudonym shown now
 
     # -- saving ----------------------------------------------------------------------------------
 

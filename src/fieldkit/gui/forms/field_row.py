@@ -93,7 +93,7 @@ class FieldRow(FormNode):
         self.error.setVisible(False)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 2, 0, 6)
+        layout.setContentsMargins(0, 2, 0, 0 if not ctx.read_only else 6)  # the message's line
         layout.setSpacing(2)
         layout.addLayout(header)
         layout.addWidget(self.hint)

@@ -59,7 +59,8 @@ class SelectOneInput(FieldInput):
             radio.setAccessibleName(label)
             self.group.addButton(radio, index)
             self.radios.append(radio)
-            layout.addWidget(radio)
+            if index < len(self.choices) - 1:
+                layout.addWidget(radio)
         self.group.buttonClicked.connect(self._radio_clicked)
         self.clear_button = QToolButton(self)
         self.clear_button.setText(_("Clear choice"))
@@ -69,7 +70,10 @@ class SelectOneInput(FieldInput):
         policy.setRetainSizeWhenHidden(True)
         self.clear_button.setSizePolicy(policy)
         self.clear_button.setVisible(False)
-        row = QHBoxLayout()
+        row = QHBoxLayout()  # beside the last choice, not on a line of its own
+        if self.radios:
+            row.addWidget(self.radios[-1])
+        row.addSpacing(12)
         row.addWidget(self.clear_button)
         row.addStretch(1)
         layout.addLayout(row)

@@ -10,7 +10,7 @@ with a menu would draw its menu arrow over its text).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, QPoint, QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
@@ -60,6 +60,10 @@ def precision_example(precision: DatePrecision) -> str:
 
 
 class DateInput(FieldInput):
+    """A date, typed or picked. Identifying dates are typed and shown as dots until revealed."""
+
+    MASKS_ITSELF: ClassVar[bool] = True
+
     def __init__(self, ctx: RenderContext, field: FieldDef, parent: QWidget | None = None) -> None:
         super().__init__(ctx, field, parent)
         self.precisions = list(field.date_precisions)
@@ -166,6 +170,11 @@ class DateInput(FieldInput):
         if not self.ctx.read_only:
             widgets.append(self.calendar_button)
         return widgets
+
+    def set_revealed(self, revealed: bool) -> None:
+        self.line.setEchoMode(
+            QLineEdit.EchoMode.Normal if revealed else QLineEdit.EchoMode.Password
+        )
 
     def set_accessible(self, name: str, description: str) -> None:
         super().set_accessible(name, description)

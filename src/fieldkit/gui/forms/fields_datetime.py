@@ -8,7 +8,7 @@ offset and is given back unchanged while the user does not edit it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
@@ -40,6 +40,10 @@ def _shown(moment: dt.datetime) -> str:
 
 
 class DateTimeInput(FieldInput):
+    """A moment in local time. Identifying moments are typed and shown as dots until revealed."""
+
+    MASKS_ITSELF: ClassVar[bool] = True
+
     def __init__(self, ctx: RenderContext, field: FieldDef, parent: QWidget | None = None) -> None:
         super().__init__(ctx, field, parent)
         self._stored: str | None = None
@@ -111,6 +115,11 @@ class DateTimeInput(FieldInput):
 
     def focus_widgets(self) -> list[QWidget]:
         return [self.line, self.now_button] if not self.ctx.read_only else [self.line]
+
+    def set_revealed(self, revealed: bool) -> None:
+        self.line.setEchoMode(
+            QLineEdit.EchoMode.Normal if revealed else QLineEdit.EchoMode.Password
+        )
 
     def set_accessible(self, name: str, description: str) -> None:
         super().set_accessible(name, description)

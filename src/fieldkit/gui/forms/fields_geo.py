@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QDoubleValidator
@@ -43,8 +43,13 @@ def notations(point: GeoPoint) -> str:
 
 
 class GeopointInput(FieldInput):
+    """A position. An identifying one is typed as dots, its notations hidden, until revealed."""
+
+    MASKS_ITSELF: ClassVar[bool] = True
+
     def __init__(self, ctx: RenderContext, field: FieldDef, parent: QWidget | None = None) -> None:
         super().__init__(ctx, field, parent)
+        self._masked = False
         self.line = QLineEdit(self)
         self.line.setPlaceholderText(
             _("14.4974, -4.1942 or 14°29'51\"N 4°11'39\"W or 30PXC1234567890")
@@ -92,7 +97,7 @@ class GeopointInput(FieldInput):
             self.shown.setVisible(False)
             return
         self.shown.setText(notations(point))
-        self.shown.setVisible(True)
+        self.shown.setVisible(not self._masked)
 
     def _precision(self) -> float | Unreadable | None:
         text = self.precision.text().strip().replace(",", ".")
@@ -137,6 +142,13 @@ class GeopointInput(FieldInput):
 
     def focus_widgets(self) -> list[QWidget]:
         return [self.line, self.precision]
+
+    def set_revealed(self, revealed: bool) -> None:
+        self._masked = not revealed
+        self.line.setEchoMode(
+            QLineEdit.EchoMode.Normal if revealed else QLineEdit.EchoMode.Password
+        )
+        self.shown.setVisible(revealed and bool(self.shown.text()))
 
     def set_accessible(self, name: str, description: str) -> None:
         super().set_accessible(name, description)

@@ -1,10 +1,12 @@
 """Masking identifying answers until the user reveals them.
 
-Text and numbers are typed and shown as password dots; attachments hide their thumbnails; any
-other identifying input (a choice, a date, a position, a long text) is covered by a row of dots
-while it holds an answer. :class:`MaskedContent` holds the input and the cover; the row's
-:class:`RevealButton` switches between them. Masking again (by the button, ``clear()``, closing
-or locking) hides everything that was revealed.
+One rule for every identifying input: it is masked whenever it is not being edited. What is typed
+(text, numbers, dates, moments, positions) is typed and shown as password dots; attachments hide
+their thumbnails; a choice, a list of choices or a long text is covered by a row of dots while it
+holds an answer (an empty one shows, to be answered). :class:`MaskedContent` holds the input and
+the cover; the row's :class:`RevealButton` is a toggle that shows the content while it is on, so
+the user can see what they type. Leaving the field (see :mod:`fieldkit.gui.forms.sections`), the
+button, ``clear()``, closing or locking masks it again.
 
 A masked row takes the height of what it shows: the one line of dots, not the hidden input (a
 list of choices can be ten lines high).
@@ -28,7 +30,9 @@ class RevealButton(QToolButton):
         super().__init__(parent)
         self._field_label = field_label
         self.setCheckable(True)
-        self.setToolTip(_("Identifying answer: hidden until you reveal it."))
+        self.setToolTip(
+            _("Identifying answer: shown while this is on, hidden again when you leave the field.")
+        )
         self.toggled.connect(self._retitle)
         self._retitle(False)
 

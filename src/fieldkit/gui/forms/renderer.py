@@ -28,6 +28,7 @@ from fieldkit.gui.forms.context import RenderContext, describe_path
 from fieldkit.gui.forms.field_row import FieldRow
 from fieldkit.gui.forms.fields_base import FieldInput
 from fieldkit.gui.forms.node import FormNode, RenderState
+from fieldkit.gui.forms.repeat import RepeatView
 from fieldkit.gui.forms.sections import FocusWatcher
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import is_right_to_left
@@ -95,6 +96,11 @@ class FormRenderer(QScrollArea):
         self.focus_watcher.reset()
         self.refresh()
         self.update_tab_order()
+
+    def added_entries(self) -> bool:
+        """Whether showing the stored answers added repeat entries (a repeat's minimum), which
+        start with their defaults (a victim's pseudonym): answers the draft does not hold yet."""
+        return any(view.added_on_load for view in self.findChildren(RepeatView))
 
     def answers(self) -> tuple[dict[str, Any], list[Problem]]:
         """The readable answers, normalised, and a problem for each answer that is not."""

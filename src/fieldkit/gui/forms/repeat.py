@@ -52,6 +52,8 @@ class RepeatView(FormNode):
         self.minimum = max(field.min_count, 1 if field.required is True else 0)
         self.maximum = field.max_count
         self.instances: list[RepeatInstance] = []
+        self.added_on_load = 0
+        """New entries (with their defaults) added by the last :meth:`load` to reach the minimum."""
         self.outer_title = ""
         self.pending_confirmation: QMessageBox | None = None
 
@@ -187,8 +189,10 @@ class RepeatView(FormNode):
         items = scope.get(self.field.name)
         for item in items if isinstance(items, list) else []:
             self.add_instance(item if isinstance(item, dict) else {})
+        given = len(self.instances)
         if not self.ctx.read_only:
             self._fill_to_minimum()
+        self.added_on_load = len(self.instances) - given
         self.touched = False
         self._sync()
 

@@ -81,6 +81,9 @@ class FocusWatcher(QObject):
     def _moved(self, old: QWidget | None, new: QWidget | None) -> None:
         if old is None or new is None or not inside(old, self._body):
             return  # the window lost the focus (it comes back to the same widget), or elsewhere
+        row = row_around(old, self._body)
+        if row is not None and row.identifying and not inside(new, row):
+            row.mask_identifying()  # no longer being edited: masked again
         exited = [s for s in sections_around(old, self._body) if not inside(new, s)]
         if exited:
             self.sections_left.update(exited)
@@ -92,27 +95,33 @@ class FocusWatcher(QObject):
         """``problems`` without those that involve other fields whose sections the user has not
         left yet (``nodes``: the form's nodes by path, as last shown)."""
         held: dict[str, list[Problem]] = {}
+        rows: dict[str, list[FieldRow]] | None = None
         for path, found in problems.items():
-            kept = [p for p in found if not self._waits(p, nodes)]
+            kept: list[Problem] = []
+            for problem in found:
+                uses = (
+                    validation.constraint_references(self._form, problem.field)
+                    if problem.rule == "constraint"
+                    else frozenset()
+                )
+                if uses and rows is None:
+                    rows = {}
+                    for node in nodes.values():
+                        if isinstance(node, FieldRow):
+                            rows.setdefault(node.field.name, []).append(node)
+                if not uses or not self._waits(nodes.get(path), uses, rows or {}):
+                    kept.append(problem)
             if kept:
                 held[path] = kept
         return held
 
-    def _waits(self, problem: Problem, nodes: dict[str, FormNode]) -> bool:
-        if problem.rule != "constraint":
-            return False
-        uses = validation.constraint_references(self._form, problem.field)
-        own = nodes.get(problem.path)
-        if not uses or own is None:
+    def _waits(
+        self, own: FormNode | None, uses: frozenset[str], rows: dict[str, list[FieldRow]]
+    ) -> bool:
+        if own is None:
             return False
         focus = QApplication.focusWidget()
-        used = [
-            node
-            for node in nodes.values()
-            if isinstance(node, FieldRow)
-            and node.field.name in uses
-            and node.isVisibleTo(self._body)
-        ]
+        used = [row for name in uses for row in rows.get(name, []) if row.isVisibleTo(self._body)]
         for node in [own, *used]:
             sections = sections_around(node, self._body)
             if focus is not None and any(inside(focus, s) for s in sections):
