@@ -49,7 +49,7 @@ class RepeatView(FormNode):
         self._build = build
         self._depth = depth
         self.text = ctx.label(field)
-        self.minimum = max(field.min_count, 1 if field.required is True else 0)
+        self.minimum = field.fewest_entries
         self.maximum = field.max_count
         self.instances: list[RepeatInstance] = []
         self.outer_title = ""
