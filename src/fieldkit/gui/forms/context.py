@@ -8,7 +8,7 @@ reads: the field's label and the repeat instance it sits in.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, Sensitivity, localized
 from fieldkit.gui.tasks import TaskRunner
@@ -22,6 +22,10 @@ RADIO_CHOICES = 5
 CHECKBOX_CHOICES = 12
 """Multiple-choice lists of at most this many choices are a column of check boxes."""
 
+EAGER_ENTRIES = 40
+"""Repeat entries laid out when a form opens or loads; the others as they come into view, or when
+the user asks for one (its Show button, a problem that names a field in it)."""
+
 _SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
 
 
@@ -32,6 +36,22 @@ class Unreadable:
     message: str
 
 
+@dataclass
+class EntryBudget:
+    """How many more repeat entries may be laid out at once (the rest wait until shown)."""
+
+    left: int = EAGER_ENTRIES
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+    def renew(self) -> None:
+        self.left = EAGER_ENTRIES
+
+
 @dataclass(frozen=True)
 class RenderContext:
     form: FormDefinition
@@ -40,6 +60,7 @@ class RenderContext:
     read_only: bool = False
     runner: TaskRunner | None = None
     """Where fields send slow work (storing a file, decoding a thumbnail); None outside the app."""
+    entries: EntryBudget = field(default_factory=EntryBudget, compare=False)
 
     @property
     def fallbacks(self) -> tuple[str, ...]:
