@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,36 @@ def test_void_calls_and_emits_never_use_up_none_or_true(qtbot: object) -> None:
         label.setText("x")
         emitter.ping.emit()
     assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 100
+
+
+def test_sigterm_closes_the_vault_and_exits_0(tmp_path: Path) -> None:
+    from fieldkit.services.vaults import create_vault
+    from tests.conftest import PASSPHRASE
+
+    folder = tmp_path / "vault"
+    create_vault(folder, PASSPHRASE, device_name="test laptop").close()
+    wal, shm = folder / "vault.db-wal", folder / "vault.db-shm"
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("app_child.py")), str(folder), PASSPHRASE],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "unlocked"
+        assert wal.exists() and shm.exists()  # the open vault has them
+        child.send_signal(signal.SIGTERM)
+        code = child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    stderr = child.stderr.read() if child.stderr is not None else ""
+    assert code == 0, stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert not wal.exists() and not shm.exists()
+    log_file = Path(os.environ["XDG_STATE_HOME"]) / "fieldkit" / "log" / "fieldkit.log"
+    log_text = log_file.read_text()
+    assert f"closing on signal {int(signal.SIGTERM)}" in log_text and "vault locked" in log_text
