@@ -74,7 +74,8 @@ class RenderContext:
         return self.form.label(field, self.language)
 
     def hint(self, field: FieldDef) -> str:
-        return self.text(field.hint)
+        """The field's hint: help with typing, so none in read-only mode."""
+        return "" if self.read_only else self.text(field.hint)
 
     def choices(self, field: FieldDef) -> list[tuple[str, str]]:
         """Each choice as (stored code, label in the chosen language), in the form's order."""
