@@ -13,6 +13,7 @@ its meaning when the vocabulary changes; form-local values are stored as their p
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -50,6 +51,7 @@ FIELD_CONTEXT = "fieldkit_field"
 MAX_FIELDS = 2000
 MAX_CHOICES = 5000
 MAX_NESTING = 8
+COUNTRY_VOCABULARY_PREFIX = "iso3166"
 MAX_REQUIRED_ENTRIES = 1000
 """The most repeat entries a blank record may need (the product of the fewest entries of the
 repeats along each nesting path): an editor would otherwise have to lay them all out at once."""
@@ -143,6 +145,12 @@ class ChoiceList(_Strict):
         if self.vocabulary and stored.startswith(prefix):
             return stored[len(prefix) :]
         return stored
+
+    @property
+    def lists_countries(self) -> bool:
+        """A vocabulary of countries (ISO 3166): people look a country up by its name, so it is
+        shown sorted by name in the reader's language, not in the order of its codes."""
+        return self.vocabulary and self.name.startswith(COUNTRY_VOCABULARY_PREFIX)
 
     @cached_property
     def by_code(self) -> dict[str, Choice]:
@@ -453,6 +461,13 @@ class FormIndex:
             by_type[FieldType.ATTACHMENT],
             by_type[FieldType.REPEAT],
         )
+
+
+def label_sort_key(text: str) -> str:
+    """A sort key for labels that ignores accents and case, for sorting without a collator
+    ("Égypte" sorts with "Egypte", "أفغانستان" with "افغانستان")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def is_expression(value: object) -> bool:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cmp_to_key
+
+from PySide6.QtCore import QCollator, QLocale, Qt
 
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, Sensitivity, localized
 from fieldkit.gui.tasks import TaskRunner
@@ -78,12 +81,22 @@ class RenderContext:
         return "" if self.read_only else self.text(field.hint)
 
     def choices(self, field: FieldDef) -> list[tuple[str, str]]:
-        """Each choice as (stored code, label in the chosen language), in the form's order."""
+        """Each choice as (stored code, label in the chosen language), in the form's order; a
+        list of countries sorted by label as the language sorts (accents and case aside)."""
         choice_list = self.form.choice_list_for(field)
-        return [
-            (choice_list.stored_code(choice.code), self.text(choice.label) or choice.code)
-            for choice in choice_list.choices
-        ]
+        key = ("gui_choices", choice_list.name, self.language)
+        cached: list[tuple[str, str]] | None = self.form.derived.get(key)
+        if cached is None:
+            cached = [
+                (choice_list.stored_code(choice.code), self.text(choice.label) or choice.code)
+                for choice in choice_list.choices
+            ]
+            if choice_list.lists_countries:
+                collator = QCollator(QLocale(self.language))
+                collator.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+                cached.sort(key=lambda pair: cmp_to_key(collator.compare)(pair[1]))
+            self.form.derived[key] = cached
+        return list(cached)
 
     def is_identifying(self, field: FieldDef) -> bool:
         return field.sensitivity is Sensitivity.IDENTIFYING
