@@ -43,6 +43,8 @@ from fieldkit.vault.store import Vault
 class FormRenderer(QScrollArea):
     changed = Signal()
     """The user changed an answer (relevance and messages are already updated)."""
+    refreshed = Signal()
+    """The domain's verdict on the answers was applied again (see :attr:`outcome`)."""
 
     def __init__(
         self,
@@ -141,7 +143,13 @@ class FormRenderer(QScrollArea):
         self._state, self._outcome, self._unreadable = state, outcome, unreadable
         if relevance_changed:
             self.update_tab_order()
+        self.refreshed.emit()
         return outcome
+
+    @property
+    def outcome(self) -> Outcome:
+        """The domain's last verdict on the answers (every problem, also those not shown)."""
+        return self._outcome
 
     def problems(self) -> list[Problem]:
         """Every problem of the current answers, in the order of the form."""
