@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fieldkit.app import BENCH_MARKER, BENCH_MARKER_ENV, parse_args
 from fieldkit.gui.display import XCB_LIBRARIES, display_problem, missing_xcb_packages
 
@@ -130,3 +132,36 @@ def test_sigterm_closes_the_vault_and_exits_0(tmp_path: Path) -> None:
     log_file = Path(os.environ["XDG_STATE_HOME"]) / "fieldkit" / "log" / "fieldkit.log"
     log_text = log_file.read_text()
     assert f"closing on signal {int(signal.SIGTERM)}" in log_text and "vault locked" in log_text
+
+
+def test_the_end_of_the_desktop_session_and_quitting_lock(
+    qtbot: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logging out asks the application to commit its data (``commitDataRequest``, which a test
+    cannot send: Qt alone makes its session manager); both that and the end of the event loop
+    lock. The signal handlers are kept from this test process."""
+    import shiboken6
+    from PySide6.QtCore import SIGNAL
+    from PySide6.QtWidgets import QApplication
+
+    from fieldkit.gui.shutdown import CleanShutdown
+
+    handlers: dict[int, object] = {}
+    monkeypatch.setattr(
+        signal, "signal", lambda number, handler: handlers.update({number: handler})
+    )
+    monkeypatch.setattr(signal, "set_wakeup_fd", lambda fd: -1)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    session_end = SIGNAL("commitDataRequest(QSessionManager&)")
+    before = app.receivers(session_end)
+    calls: list[str] = []
+    shutdown = CleanShutdown(app, lambda: calls.append("close"), lambda: calls.append("lock"))
+    try:
+        assert signal.SIGTERM in handlers and signal.SIGHUP in handlers
+        assert app.receivers(session_end) == before + 1
+        app.aboutToQuit.emit()
+        assert calls == ["lock"]
+    finally:
+        shiboken6.delete(shutdown)
+    assert app.receivers(session_end) == before

@@ -48,7 +48,7 @@ class CleanShutdown(QObject):
         for number in SIGNALS:
             signal.signal(number, self._on_signal)
         app.commitDataRequest.connect(self._session_ending)
-        app.aboutToQuit.connect(self._lock)
+        app.aboutToQuit.connect(self._quitting)
 
     def _drain(self) -> None:
         """The loop woke for a signal: Python has run its handler by now; empty the socket."""
@@ -68,4 +68,7 @@ class CleanShutdown(QObject):
 
     def _session_ending(self, _manager: QSessionManager) -> None:
         log.info("closing: the desktop session ends")
+        self._lock()
+
+    def _quitting(self) -> None:
         self._lock()
