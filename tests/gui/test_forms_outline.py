@@ -115,3 +115,14 @@ def test_arrows_and_enter_in_the_outline_go_to_a_section(qtbot: Any, vault: Vaul
     qtbot.keyClick(outline, Qt.Key.Key_Return)
     assert _section_of_focus(outline) == "Victims"
     assert editor.isAncestorOf(QApplication.focusWidget())
+
+
+def test_a_section_that_does_not_apply_is_left_out_of_the_outline(qtbot: Any, vault: Vault) -> None:
+    editor, d = new_record(qtbot, vault, "illicit-market-observation")
+    outline = editor.outline
+    assert outline is not None
+    row = [node.field.name for node in outline.sections].index("exploitation")
+    assert outline.item(row).isHidden()  # persons_seen is not "yes" yet
+    d.choose("persons_seen", "yes")
+    assert not outline.item(row).isHidden()
+    assert outline.item(row).text() == "Persons exploited: 1 required answer left"
