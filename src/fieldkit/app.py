@@ -122,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("fieldkit")
     app.setDesktopFileName("fieldkit")
     desktop = build(app, folder, prefs)
+
+    from fieldkit.gui.shutdown import CleanShutdown
+
+    CleanShutdown(app, desktop.window.close, desktop.window.lock)
     desktop.window.start()
     desktop.window.show()
     log.info("started")

@@ -477,3 +477,25 @@ def test_a_wrong_passphrase_makes_the_next_attempt_wait(
     run("status")
     assert slept == [1, 2]
     assert unlocking.read_attempts(env).failures == 0
+
+
+def test_forms_validate_and_install_refuse_too_many_required_repeat_entries(
+    run: Run, tmp_path: Path
+) -> None:
+    many = tmp_path / "many.yaml"
+    many.write_text(
+        "fieldkit_form: 1\nid: many\nversion: '1'\ntitle: {en: Many}\nlanguages: [en]\n"
+        "fields:\n  - name: visits\n    type: repeat\n    min_count: 50\n    fields:\n"
+        "      - name: people\n        type: repeat\n        min_count: 40\n        fields:\n"
+        "          - {name: who, type: text, label: {en: Who}}\n"
+    )
+    run("forms", "validate", str(many), code=1)
+    assert run.err == (
+        "fieldkit-cli: many.yaml:11: field 'people': repeat 'people' makes a blank record need "
+        "2000 entries "
+        "(its fewest entries times those of the repeats around it); at most 1000 are allowed: "
+        "lower its min_count or that of a repeat around it\n"
+    )
+    run("forms", "install", str(many), code=1)
+    assert "repeat 'people' makes a blank record need 2000 entries" in run.err
+    assert "many" not in run("forms", "list")

@@ -15,6 +15,7 @@ from fieldkit.services import records, vaults
 from fieldkit.services.forms import read_form_file
 from tests.cli.conftest import Run
 from tests.conftest import DATA, PASSPHRASE, all_types_answers, write_json
+from tests.domain.test_shipped_forms import form as shipped_form
 from tests.services.test_records import _acknowledge_and_purge
 
 POSITIONS = {
@@ -165,3 +166,18 @@ def test_without_a_writable_log_folder_the_line_says_how_to_see_details(
     run("status", code=1)
     assert "Run the command again with -v" in run.err
     assert "Traceback" not in run.err and CANARY not in run.err
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("en", "Egypt, Spain, United Arab Emirates"),
+        ("fr", "Égypte, Émirats arabes unis, Espagne"),
+        ("ar", "إسبانيا, الإمارات العربية المتحدة, مصر"),
+    ],
+)
+def test_countries_are_shown_sorted_by_name_in_the_language(language: str, shown: str) -> None:
+    form = shipped_form("illicit-market-observation")
+    transit = form.fields_by_name()["route_transit"]
+    stored = ["ARE", "EGY", "ESP"]  # the order of their codes
+    assert commands_records._shown(form, transit, stored, language) == shown

@@ -28,7 +28,13 @@ from fieldkit.domain.formfile import (
     load_vocabulary,
     read_yaml,
 )
-from fieldkit.domain.forms import MAX_NESTING, ChoiceList, FieldType, FormDefinition
+from fieldkit.domain.forms import (
+    MAX_NESTING,
+    MAX_REQUIRED_ENTRIES,
+    ChoiceList,
+    FieldType,
+    FormDefinition,
+)
 from fieldkit.errors import InvalidInputError
 
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile"
@@ -1068,3 +1074,49 @@ def test_a_default_expression_of_the_wrong_type_is_refused(field: str, default: 
 def test_a_default_expression_of_the_right_type_is_accepted() -> None:
     text = HEAD + "fields:\n  - {name: a, type: date, label: {en: A}, default: '=today()'}\n"
     assert load_form(text, "f.yaml").fields[0].default == "=today()"
+
+
+# -- the bound on required repeat entries ----------------------------------------------------------
+
+
+def _nested_repeats(*counts: int, required: bool = False) -> str:
+    """A form whose repeats r0 > r1 > ... nest with the given min_counts (line 7 is r0)."""
+    lines, indent = ["fields:"], "  "
+    for depth, count in enumerate(counts):
+        lines += [
+            f"{indent}- name: r{depth}",
+            f"{indent}  type: repeat",
+            f"{indent}  min_count: {count}",
+        ]
+        if required:
+            lines.append(f"{indent}  required: true")
+        lines.append(f"{indent}  fields:")
+        indent += "    "
+    lines.append(f"{indent}- {{name: leaf, type: text, label: {{en: Leaf}}}}")
+    return HEAD + "\n".join(lines) + "\n"
+
+
+def test_nested_repeats_needing_more_than_the_bound_of_entries_are_refused() -> None:
+    problem = only_problem(form_error(_nested_repeats(10, 10, 11)))
+    assert problem.field == "r2" and problem.line == 15
+    assert problem.message == (
+        "repeat 'r2' makes a blank record need 1100 entries (its fewest entries times those of "
+        "the repeats around it); at most 1000 are allowed: lower its min_count or that of a "
+        "repeat around it"
+    )
+    assert MAX_REQUIRED_ENTRIES == 1000
+
+
+def test_one_repeat_of_ten_thousand_required_entries_is_refused() -> None:
+    problem = only_problem(form_error(_nested_repeats(10_000)))
+    assert problem.field == "r0" and "need 10000 entries" in problem.message
+
+
+def test_eight_deep_repeats_of_one_required_entry_each_are_accepted() -> None:
+    form = load_form(_nested_repeats(*[1] * MAX_NESTING, required=True), "f.yaml")
+    assert form.field("r7").fewest_entries == 1
+
+
+def test_the_bound_counts_products_along_each_path_and_stops_at_an_optional_repeat() -> None:
+    assert load_form(_nested_repeats(10, 10, 10), "f.yaml").field("r2").min_count == 10
+    assert load_form(_nested_repeats(1000, 0, 1000), "f.yaml").field("r1").fewest_entries == 0

@@ -467,3 +467,27 @@ def test_random_values_give_a_position_or_a_geo_error(value: Any) -> None:
     except GeoError:
         return
     assert -90 <= point.lat <= 90 and -180 <= point.lon <= 180
+
+
+def test_a_value_keeps_the_text_the_position_was_typed_as() -> None:
+    typed = parse_geopoint("30PXU90168293")
+    value = typed.to_json() | {"text": " 30PXU90168293 "}
+    point = geopoint_from_value(value)
+    assert point.text == "30PXU90168293"
+    assert point.to_json() == typed.to_json() | {"text": "30PXU90168293"}
+    assert "text" not in parse_geopoint("30PXU90168293").to_json()  # a data file's text is not
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("30PXU90168294", "the position typed as '30PXU90168294' is not at its 'lat' and 'lon'"),
+        ("nowhere", "'nowhere' is not a position"),
+        (12, "a position's 'text' is the position as typed, a text"),
+    ],
+)
+def test_a_text_that_is_not_the_same_position_is_refused(text: Any, message: str) -> None:
+    value = parse_geopoint("30PXU90168293").to_json() | {"text": text}
+    with pytest.raises(GeoError) as info:
+        geopoint_from_value(value)
+    assert info.value.user_message.startswith(message)

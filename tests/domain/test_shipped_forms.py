@@ -18,7 +18,14 @@ from typing import Any
 import pytest
 
 from fieldkit.domain.formfile import load_form, load_vocabulary, read_yaml
-from fieldkit.domain.forms import ChoiceList, FieldType, FormDefinition, Sensitivity
+from fieldkit.domain.forms import (
+    ChoiceList,
+    FieldType,
+    FormDefinition,
+    Sensitivity,
+    label_sort_key,
+    localized,
+)
 from fieldkit.domain.records import summarize
 from fieldkit.domain.validation import check, with_defaults
 
@@ -781,3 +788,23 @@ def test_summary_has_a_title_and_never_an_identifying_value(form_id: str, langua
     for name in [*loaded.summary.title, *loaded.summary.place, loaded.summary.date]:
         assert name is not None
         assert loaded.field(name).sensitivity is not IDENTIFYING, name
+
+
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [
+        ("en", ["Åland Islands", "Albania", "Egypt", "Spain", "United Arab Emirates"]),
+        ("fr", ["Égypte", "Émirats arabes unis", "Espagne", "Îles d'Åland", "Irlande"]),
+        ("ar", ["إسبانيا", "أفغانستان", "الإمارات العربية المتحدة", "مصر"]),
+    ],
+)
+def test_country_names_sort_by_label_ignoring_accents_and_case(
+    language: str, names: list[str]
+) -> None:
+    countries = form("illicit-market-observation").choice_lists["iso3166-alpha3"]
+    assert countries.lists_countries
+    assert not form("illicit-market-observation").choice_lists["gitoc-market"].lists_countries
+    labels = [localized(c.label, language) for c in countries.choices]
+    assert set(names) <= set(labels)
+    assert sorted(names, key=label_sort_key) == names
+    assert label_sort_key("Égypte") == label_sort_key("egypte")

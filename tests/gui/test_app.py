@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from fieldkit.app import BENCH_MARKER, BENCH_MARKER_ENV, parse_args
 from fieldkit.gui.display import XCB_LIBRARIES, display_problem, missing_xcb_packages
@@ -140,3 +143,69 @@ def test_void_calls_and_emits_never_use_up_none_or_true(qtbot: object) -> None:
         label.setText("x")
         emitter.ping.emit()
     assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 100
+
+
+def test_sigterm_closes_the_vault_and_exits_0(tmp_path: Path) -> None:
+    from fieldkit.services.vaults import create_vault
+    from tests.conftest import PASSPHRASE
+
+    folder = tmp_path / "vault"
+    create_vault(folder, PASSPHRASE, device_name="test laptop").close()
+    wal, shm = folder / "vault.db-wal", folder / "vault.db-shm"
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("app_child.py")), str(folder), PASSPHRASE],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "unlocked"
+        assert wal.exists() and shm.exists()  # the open vault has them
+        child.send_signal(signal.SIGTERM)
+        code = child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    stderr = child.stderr.read() if child.stderr is not None else ""
+    assert code == 0, stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert not wal.exists() and not shm.exists()
+    log_file = Path(os.environ["XDG_STATE_HOME"]) / "fieldkit" / "log" / "fieldkit.log"
+    log_text = log_file.read_text()
+    assert f"closing on signal {int(signal.SIGTERM)}" in log_text and "vault locked" in log_text
+
+
+def test_the_end_of_the_desktop_session_and_quitting_lock(
+    qtbot: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logging out asks the application to commit its data (``commitDataRequest``, which a test
+    cannot send: Qt alone makes its session manager); both that and the end of the event loop
+    lock. The signal handlers are kept from this test process."""
+    import shiboken6
+    from PySide6.QtCore import SIGNAL
+    from PySide6.QtWidgets import QApplication
+
+    from fieldkit.gui.shutdown import CleanShutdown
+
+    handlers: dict[int, object] = {}
+    monkeypatch.setattr(
+        signal, "signal", lambda number, handler: handlers.update({number: handler})
+    )
+    monkeypatch.setattr(signal, "set_wakeup_fd", lambda fd: -1)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    session_end = SIGNAL("commitDataRequest(QSessionManager&)")
+    before = app.receivers(session_end)
+    calls: list[str] = []
+    shutdown = CleanShutdown(app, lambda: calls.append("close"), lambda: calls.append("lock"))
+    try:
+        assert signal.SIGTERM in handlers and signal.SIGHUP in handlers
+        assert app.receivers(session_end) == before + 1
+        app.aboutToQuit.emit()
+        assert calls == ["lock"]
+    finally:
+        shiboken6.delete(shutdown)
+    assert app.receivers(session_end) == before

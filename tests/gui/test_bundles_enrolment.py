@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QFontInfo
+from PySide6.QtGui import QFontInfo, QFontMetricsF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
@@ -25,6 +25,15 @@ from tests.gui.hq_support import Headquarters, make_hq
 @pytest.fixture
 def hq(tmp_path: Path) -> Headquarters:
     return make_hq(tmp_path / "hq")
+
+
+def _assert_every_character_as_wide(label: QLabel) -> None:
+    """What the user sees of a fixed-width font: every character shown takes the same width, so
+    the groups line up (the font's own fixed-pitch flag differs between fonts and machines)."""
+    metrics = QFontMetricsF(label.font())
+    shown = {c for c in label.text() if not c.isspace()} | {"i", "W"}
+    widths = {c: metrics.horizontalAdvance(c) for c in shown}
+    assert max(widths.values()) - min(widths.values()) < 0.01, widths
 
 
 def _shown(label: QLabel) -> str:
@@ -83,8 +92,9 @@ def test_enrolling_shows_the_fingerprint_and_pins_only_when_the_user_confirms(
     lines = enrol.fingerprint.text().split("\n")
     assert [[len(group) for group in line.split(" ")] for line in lines] == [[4] * 5, [4] * 5]
     assert enrol.fingerprint.accessibleDescription() == hq.fingerprint
+    _assert_every_character_as_wide(enrol.fingerprint)
     font = QFontInfo(enrol.fingerprint.font())
-    assert font.fixedPitch() and font.pointSizeF() > QFontInfo(enrol.hq_name.font()).pointSizeF()
+    assert font.pointSizeF() > QFontInfo(enrol.hq_name.font()).pointSizeF()
     assert enrol.hq_name.text() == "Mission HQ Bamako"
     assert enrol.recipients.text() == hq.recipient
     assert enrol.address.text() == "https://hq.example.org"

@@ -182,7 +182,7 @@ def test_every_input_type_through_its_widget(
         "colour": "green",
         "flags": ["yes"],
         "place": "Bridge north of the market",
-        "position": parse_geopoint(grid, 25).to_json(),
+        "position": parse_geopoint(grid, 25).to_json() | {"text": grid},  # kept as typed
         "files": [ref],
         "witness_name": "Witness Alpha",
         "people": [{"age": 34}, {"age": 15, "minor_guardian": "Uncle"}],

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from fieldkit.domain import validation
+from fieldkit.domain.geo import parse_geopoint
 from fieldkit.services import records
 from fieldkit.vault.store import Vault
 from tests.conftest import DATA
@@ -33,6 +34,12 @@ def _answers(name: str) -> dict[str, Any]:
     return loaded
 
 
+def _as_typed(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers as the editor stores them: a position keeps the text typed in its box."""
+    typed = answers["coordinates"]
+    return {**answers, "coordinates": parse_geopoint(typed).to_json() | {"text": typed}}
+
+
 def test_attack_on_activist_through_the_widgets(qtbot: Any, vault: Vault) -> None:
     answers = _answers("attack-on-activist.valid.json")
     editor, d = new_record(qtbot, vault, "attack-on-activist")
@@ -44,7 +51,7 @@ def test_attack_on_activist_through_the_widgets(qtbot: Any, vault: Vault) -> Non
     detail = records.detail(vault, editor.record_id)
     assert detail.draft is None
     assert [r.number for r in detail.revisions] == [1]
-    expected = in_form_order(form, validation.check(form, answers).data)
+    expected = in_form_order(form, validation.check(form, _as_typed(answers)).data)
     assert detail.sealed == expected
     sealed = detail.sealed
     assert sealed is not None
@@ -126,7 +133,7 @@ def test_illicit_market_observation_through_the_widgets(
         "size": photo.stat().st_size,
     }
     assert sealed == in_form_order(
-        form, validation.check(form, {**answers, "attachments": [ref]}).data
+        form, validation.check(form, {**_as_typed(answers), "attachments": [ref]}).data
     )
     assert "market_other" not in sealed
     # Ticked choices are stored in the order of the form's list, whatever the order of ticking.

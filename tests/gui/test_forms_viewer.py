@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QWidget
 from sqlalchemy import text, update
 from sqlmodel import col
 
+from fieldkit.domain.forms import localized
 from fieldkit.gui.forms.fields_attachment import AttachmentInput
 from fieldkit.gui.forms.history import device_text
 from fieldkit.gui.forms.viewer import RecordViewer
@@ -55,6 +56,26 @@ def test_the_newest_sealed_answers_read_only(qtbot: Any, vault: Vault) -> None:
     assert colour.focus_widgets()[0].text() == "Green"  # type: ignore[attr-defined]
     assert "12°30'15.0\"N" in d.input("position").shown.text()  # type: ignore[attr-defined]
     assert d.error("people[1].age") == ""  # no problems are shown in the viewer
+
+
+def test_the_viewer_shows_no_hints_and_no_placeholder_text(qtbot: Any, vault: Vault) -> None:
+    record_id = _sealed_attack(vault)
+    form = records.form_of(vault, record_id)
+    hints = {localized(f.hint, "en", tuple(form.languages)) for _p, f in form.walk()} - {""}
+    assert len(hints) >= 3
+    viewer = open_viewer(qtbot, vault, record_id)
+    assert viewer.renderer is not None
+    shown = " ".join(_shown_texts(viewer))
+    assert [hint for hint in hints if hint in shown] == []
+    empty_boxes = [w for w in viewer.findChildren(QLineEdit) if w.isVisible() and not w.text()]
+    assert empty_boxes  # unanswered questions are there, empty
+    assert [w.placeholderText() for w in empty_boxes if w.placeholderText()] == []
+    combos = [w for w in viewer.findChildren(QComboBox) if w.isVisible()]
+    assert [w.placeholderText() for w in combos if w.placeholderText()] == []
+    editor, _driver = open_editor(qtbot, vault, records.create(vault, "attack-on-activist", {}))
+    # the editor, by contrast, shows both
+    assert any(hint in " ".join(_shown_texts(editor)) for hint in hints)
+    assert any(w.placeholderText() for w in editor.findChildren(QLineEdit) if w.isVisible())
 
 
 def test_identifying_answers_stay_masked_until_revealed(qtbot: Any, vault: Vault) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.cli.output import clean, emit_json, pairs, table
-from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition
+from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, label_sort_key
 from fieldkit.domain.records import RecordStatus
 from fieldkit.domain.values import AnswerError, normalize
 from fieldkit.i18n import _
@@ -279,7 +279,10 @@ def _shown(form: FormDefinition, f: FieldDef, value: Any, language: str) -> str 
     if f.type is FieldType.SELECT_ONE:
         return form.choice_label(f, stored, language)
     if f.type is FieldType.SELECT_MULTIPLE:
-        return ", ".join(form.choice_label(f, v, language) for v in stored)
+        labels = [form.choice_label(f, v, language) for v in stored]
+        if form.choice_list_for(f).lists_countries:
+            labels.sort(key=label_sort_key)
+        return ", ".join(labels)
     if f.type is FieldType.GEOPOINT:
         precision = stored.get("precision_m")
         suffix = _(" (±{m} m)").format(m=precision) if precision is not None else ""

@@ -13,6 +13,7 @@ its meaning when the vocabulary changes; form-local values are stored as their p
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -52,6 +53,10 @@ FIELD_CONTEXT = "fieldkit_field"
 MAX_FIELDS = 2000
 MAX_CHOICES = 5000
 MAX_NESTING = 8
+COUNTRY_VOCABULARY_PREFIX = "iso3166"
+MAX_REQUIRED_ENTRIES = 1000
+"""The most repeat entries a blank record may need (the product of the fewest entries of the
+repeats along each nesting path): an editor would otherwise have to lay them all out at once."""
 
 
 class Sensitivity(StrEnum):
@@ -142,6 +147,12 @@ class ChoiceList(_Strict):
         if self.vocabulary and stored.startswith(prefix):
             return stored[len(prefix) :]
         return stored
+
+    @property
+    def lists_countries(self) -> bool:
+        """A vocabulary of countries (ISO 3166): people look a country up by its name, so it is
+        shown sorted by name in the reader's language, not in the order of its codes."""
+        return self.vocabulary and self.name.startswith(COUNTRY_VOCABULARY_PREFIX)
 
     @cached_property
     def by_code(self) -> dict[str, Choice]:
@@ -239,6 +250,12 @@ class FieldDef(_Strict):
     def is_required_always(self) -> bool:
         return self.required is True
 
+    @property
+    def fewest_entries(self) -> int:
+        """The entries a blank record always has in this repeat: ``min_count``, or one when the
+        repeat is always required."""
+        return max(self.min_count, 1 if self.required is True else 0)
+
 
 class Summary(_Strict):
     """Which fields describe a record in lists: never identifying ones."""
@@ -309,6 +326,7 @@ class FormDefinition(_Strict):
                 )
         if len(by_name) > MAX_FIELDS:
             raise ValueError(_("a form holds at most {n} fields").format(n=MAX_FIELDS))
+        _check_required_entries(self.fields, 1)
         for key, choice_list in self.choice_lists.items():
             if key != choice_list.name:
                 raise ValueError(
@@ -391,6 +409,26 @@ class FormDefinition(_Strict):
         return localized(choice.label, language, tuple(self.languages))
 
 
+def _check_required_entries(fields: list[FieldDef], outer: int) -> None:
+    """Refuse a repeat whose entries, multiplied by those of the repeats around it, make a blank
+    record need more than :data:`MAX_REQUIRED_ENTRIES` entries."""
+    for field in fields:
+        count = outer
+        if field.type is FieldType.REPEAT:
+            count = outer * field.fewest_entries
+            if count > MAX_REQUIRED_ENTRIES:
+                raise _field_rule(
+                    field.name,
+                    _(
+                        "repeat '{name}' makes a blank record need {count} entries (its fewest "
+                        "entries times those of the repeats around it); at most {n} are allowed: "
+                        "lower its min_count or that of a repeat around it"
+                    ).format(name=field.name, count=count, n=MAX_REQUIRED_ENTRIES),
+                )
+        if field.fields and count:
+            _check_required_entries(field.fields, count)
+
+
 @dataclass(frozen=True)
 class FormIndex:
     """Where each field sits. A *scope* is the whole record or one repeat group, named by the
@@ -437,6 +475,13 @@ class FormIndex:
             by_type[FieldType.ATTACHMENT],
             by_type[FieldType.REPEAT],
         )
+
+
+def label_sort_key(text: str) -> str:
+    """A sort key for labels that ignores accents and case, for sorting without a collator
+    ("Égypte" sorts with "Egypte", "أفغانستان" with "افغانستان")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def is_expression(value: object) -> bool:

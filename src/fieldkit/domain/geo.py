@@ -44,6 +44,9 @@ class GeoPoint:
     lat: float
     lon: float
     precision_m: float | None = None
+    text: str | None = None
+    """The position as the user typed it (MGRS, DMS or decimal), kept so that it is shown back in
+    the notation it was entered in; None when it was not typed (a data file, a form's default)."""
 
     def to_json(self) -> dict[str, Any]:
         value: dict[str, Any] = {
@@ -52,6 +55,8 @@ class GeoPoint:
         }
         if self.precision_m is not None:
             value["precision_m"] = _tidy_number(self.precision_m)
+        if self.text is not None:
+            value["text"] = self.text
         return value
 
     def as_mgrs(self, digits: int = 5) -> str:
@@ -165,12 +170,29 @@ def parse_geopoint(text: str, precision_m: float | None = None) -> GeoPoint:
     return GeoPoint(lat, lon, precision_m if precision_m is not None else inferred)
 
 
+def _typed_text(text: Any, lat: float, lon: float) -> str | None:
+    """The typed text kept with a position, checked to name the same point."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise GeoError(_("a position's 'text' is the position as typed, a text"))
+    typed = parse_geopoint(text)
+    tolerance = 1.5 * 10**-COORDINATE_DECIMALS
+    if abs(typed.lat - lat) > tolerance or abs(typed.lon - lon) > tolerance:
+        raise GeoError(
+            _("the position typed as '{text}' is not at its 'lat' and 'lon'").format(
+                text=text.strip()[:60]
+            )
+        )
+    return text.strip()
+
+
 def geopoint_from_value(value: Any) -> GeoPoint:
-    """A geopoint from a record value: ``{"lat", "lon", "precision_m"?}`` or a string."""
+    """A geopoint from a record value: ``{"lat", "lon", "precision_m"?, "text"?}`` or a string."""
     if isinstance(value, str):
         return parse_geopoint(value)
     if isinstance(value, dict):
-        unknown = set(value) - {"lat", "lon", "precision_m"}
+        unknown = set(value) - {"lat", "lon", "precision_m", "text"}
         if unknown:
             raise GeoError(
                 _("unexpected key '{key}' in a position").format(key=sorted(unknown)[0][:40])
@@ -187,5 +209,5 @@ def geopoint_from_value(value: Any) -> GeoPoint:
         _check_range(lat, lon, "")
         if precision is not None and not (math.isfinite(precision) and 0 <= precision <= 1e7):
             raise GeoError(_("precision must be between 0 and 10,000 km, in metres"))
-        return GeoPoint(lat, lon, precision)
+        return GeoPoint(lat, lon, precision, _typed_text(value.get("text"), lat, lon))
     raise GeoError(_("a position is an object with 'lat' and 'lon', or a text"))

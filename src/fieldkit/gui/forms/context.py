@@ -8,7 +8,10 @@ reads: the field's label and the repeat instance it sits in.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cmp_to_key
+
+from PySide6.QtCore import QCollator, QLocale, Qt
 
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, Sensitivity, localized
 from fieldkit.gui.tasks import TaskRunner
@@ -22,6 +25,10 @@ RADIO_CHOICES = 5
 CHECKBOX_CHOICES = 12
 """Multiple-choice lists of at most this many choices are a column of check boxes."""
 
+EAGER_ENTRIES = 40
+"""Repeat entries laid out when a form opens or loads; the others as they come into view, or when
+the user asks for one (its Show button, a problem that names a field in it)."""
+
 _SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
 
 
@@ -32,6 +39,22 @@ class Unreadable:
     message: str
 
 
+@dataclass
+class EntryBudget:
+    """How many more repeat entries may be laid out at once (the rest wait until shown)."""
+
+    left: int = EAGER_ENTRIES
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+    def renew(self) -> None:
+        self.left = EAGER_ENTRIES
+
+
 @dataclass(frozen=True)
 class RenderContext:
     form: FormDefinition
@@ -40,6 +63,7 @@ class RenderContext:
     read_only: bool = False
     runner: TaskRunner | None = None
     """Where fields send slow work (storing a file, decoding a thumbnail); None outside the app."""
+    entries: EntryBudget = field(default_factory=EntryBudget, compare=False)
 
     @property
     def fallbacks(self) -> tuple[str, ...]:
@@ -53,15 +77,26 @@ class RenderContext:
         return self.form.label(field, self.language)
 
     def hint(self, field: FieldDef) -> str:
-        return self.text(field.hint)
+        """The field's hint: help with typing, so none in read-only mode."""
+        return "" if self.read_only else self.text(field.hint)
 
     def choices(self, field: FieldDef) -> list[tuple[str, str]]:
-        """Each choice as (stored code, label in the chosen language), in the form's order."""
+        """Each choice as (stored code, label in the chosen language), in the form's order; a
+        list of countries sorted by label as the language sorts (accents and case aside)."""
         choice_list = self.form.choice_list_for(field)
-        return [
-            (choice_list.stored_code(choice.code), self.text(choice.label) or choice.code)
-            for choice in choice_list.choices
-        ]
+        key = ("gui_choices", choice_list.name, self.language)
+        cached: list[tuple[str, str]] | None = self.form.derived.get(key)
+        if cached is None:
+            cached = [
+                (choice_list.stored_code(choice.code), self.text(choice.label) or choice.code)
+                for choice in choice_list.choices
+            ]
+            if choice_list.lists_countries:
+                collator = QCollator(QLocale(self.language))
+                collator.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+                cached.sort(key=lambda pair: cmp_to_key(collator.compare)(pair[1]))
+            self.form.derived[key] = cached
+        return list(cached)
 
     def is_identifying(self, field: FieldDef) -> bool:
         return field.sensitivity is Sensitivity.IDENTIFYING

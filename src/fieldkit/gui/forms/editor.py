@@ -11,6 +11,9 @@ Keyboard: Tab runs through the form's fields, then Discard, Close and Finalize, 
 leaves the editor for the rest of the window (or, when nothing else there takes the focus, comes
 back to the first field). The renderer keeps the buttons linked after its last field whenever its
 structure changes. Ctrl+Return (or Ctrl+Enter) asks to finalize from anywhere in the editor.
+Beside the form, the outline lists its sections (see :mod:`.outline`): Ctrl+Page Down and
+Ctrl+Page Up go to the next and previous section, Ctrl+Shift+O puts the focus on the outline
+(it is not a Tab stop, so that Tab keeps to the form).
 
 The editor never puts record content into a window title or a notification.
 """
@@ -35,6 +38,7 @@ from PySide6.QtWidgets import (
 from fieldkit.domain.validation import Problem
 from fieldkit.errors import FieldkitError
 from fieldkit.gui.bidi import isolate
+from fieldkit.gui.forms.outline import FormOutline
 from fieldkit.gui.forms.problems_dialog import ProblemsDialog
 from fieldkit.gui.forms.renderer import FormRenderer
 from fieldkit.gui.tasks import TaskRunner
@@ -47,6 +51,10 @@ log = logging.getLogger(__name__)
 AUTOSAVE_MS = 400
 FINALIZE_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 """Finalize from anywhere in the editor (Enter is the keypad's Return)."""
+NEXT_SECTION_KEYS = "Ctrl+PgDown"
+PREVIOUS_SECTION_KEYS = "Ctrl+PgUp"
+OUTLINE_KEYS = "Ctrl+Shift+O"
+"""Focus the outline of the form's sections."""
 SEAL_QUESTION = N_(
     "Seal this record? A sealed revision can never be changed; corrections become amendments."
 )
@@ -74,6 +82,7 @@ class RecordEditor(QWidget):
         self._dirty = False
         self._active = False
         self.renderer: FormRenderer | None = None
+        self.outline: FormOutline | None = None
         self.pending_dialog: QWidget | None = None
         """The dialog waiting for an answer (problems, confirmation), if any."""
         self._dialogs: list[QMessageBox | ProblemsDialog] = []
@@ -104,6 +113,16 @@ class RecordEditor(QWidget):
         self.finalize_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.finalize_action.triggered.connect(self.request_finalize)
         self.addAction(self.finalize_action)
+        for keys, go in (
+            (NEXT_SECTION_KEYS, lambda: self._step_section(1)),
+            (PREVIOUS_SECTION_KEYS, lambda: self._step_section(-1)),
+            (OUTLINE_KEYS, self.focus_outline),
+        ):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(go)
+            self.addAction(action)
         shortcut = QKeySequence(FINALIZE_KEYS[0]).toString(QKeySequence.SequenceFormat.NativeText)
         self.finalize_button.setToolTip(
             _("Seal this record ({shortcut}).").format(shortcut=isolate(shortcut))
@@ -158,7 +177,20 @@ class RecordEditor(QWidget):
         self.renderer.set_data(data)
         self.renderer.changed.connect(self._changed)
         self.renderer.set_tab_successors(self.footer_buttons())
-        self.body.addWidget(self.renderer)
+        self.outline = FormOutline(self.renderer, self)
+        self.outline.setVisible(len(self.outline.sections) > 1)
+        self.outline.setAccessibleDescription(
+            _("{described} Shortcut to come here: {shortcut}.").format(
+                described=self.outline.accessibleDescription(),
+                shortcut=QKeySequence(OUTLINE_KEYS).toString(
+                    QKeySequence.SequenceFormat.NativeText
+                ),
+            )
+        )
+        beside = QHBoxLayout()
+        beside.addWidget(self.outline)
+        beside.addWidget(self.renderer, 1)
+        self.body.addLayout(beside)
         self._active = True
         self._say(_("All changes saved."))
         if self.renderer.added_entries():
@@ -213,6 +245,18 @@ class RecordEditor(QWidget):
         self.status.setText(message)
 
     # -- keyboard --------------------------------------------------------------------------------
+
+    def _step_section(self, by: int) -> None:
+        if self.outline is not None and self.outline.isVisible():
+            self.outline.step(by)
+
+    def focus_outline(self) -> None:
+        """Put the keyboard focus on the outline, on the section being worked on."""
+        if self.outline is None or not self.outline.isVisible():
+            return
+        current = self.outline.current_section()
+        self.outline.setCurrentRow(max(current, 0))
+        self.outline.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def footer_buttons(self) -> list[QWidget]:
         """The buttons below the form, in tab order."""

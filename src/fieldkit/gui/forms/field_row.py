@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from fieldkit.domain.forms import FieldDef
 from fieldkit.domain.validation import Problem
@@ -102,6 +102,8 @@ class FieldRow(FormNode):
 
         self.input.edited.connect(self._edited)
         self.input.structure_changed.connect(self.structure_changed)
+        if ctx.read_only:
+            drop_placeholders(self.input)
         self._describe()
 
     # -- reacting --------------------------------------------------------------------------------
@@ -165,6 +167,8 @@ class FieldRow(FormNode):
     def load(self, scope: dict[str, Any]) -> None:
         with self.input.quiet():
             self.input.set_value(scope.get(self.field.name))
+        if self.ctx.read_only:
+            drop_placeholders(self.input)
         self.touched = False
         if self.content is not None:
             self.set_revealed(False)
@@ -211,3 +215,11 @@ class FieldRow(FormNode):
             self.set_revealed(True)
         self.input.focus_input()
         return True
+
+
+def drop_placeholders(widget: QWidget) -> None:
+    """No grey example text in the empty boxes of a read-only form: it reads as an answer."""
+    for line in widget.findChildren(QLineEdit):
+        line.setPlaceholderText("")
+    for combo in widget.findChildren(QComboBox):
+        combo.setPlaceholderText("")

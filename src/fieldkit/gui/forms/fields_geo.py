@@ -1,9 +1,13 @@
 """A position: typed in decimal degrees, degrees-minutes-seconds or MGRS, read by the domain's
-``parse_geopoint``, shown back in all three notations with its precision in metres."""
+``parse_geopoint``, shown back in all three notations with its precision in metres.
+
+The answer keeps the text as typed: a draft reopens with the position in the notation it was
+entered in, and the precision box stays empty when the precision came from that notation."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QLocale, Qt
@@ -40,6 +44,14 @@ def notations(point: GeoPoint) -> str:
     if point.precision_m is not None:
         lines.append(_("Precision: {metres} m").format(metres=isolate(f"{point.precision_m:,.1f}")))
     return "\n".join(lines)
+
+
+def _inferred(text: str | None) -> float | None:
+    """The precision that the typed text gives by itself (the precision box was left empty)."""
+    if text is None:
+        return None
+    inferred: float | None = parse_geopoint(text).to_json().get("precision_m")  # as stored
+    return inferred
 
 
 class GeopointInput(FieldInput):
@@ -117,7 +129,7 @@ class GeopointInput(FieldInput):
         if isinstance(precision, Unreadable):
             return precision
         try:
-            return parse_geopoint(text, precision).to_json()
+            return replace(parse_geopoint(text, precision), text=text).to_json()
         except GeoError as exc:
             return Unreadable(exc.user_message)
 
@@ -130,8 +142,8 @@ class GeopointInput(FieldInput):
             except GeoError:
                 text = str(stored.get("lat", "")) + ", " + str(stored.get("lon", ""))
             else:
-                text = point.as_decimal()
-                if point.precision_m is not None:
+                text = point.text or point.as_decimal()
+                if point.precision_m is not None and point.precision_m != _inferred(point.text):
                     precision = f"{point.precision_m:.1f}".rstrip("0").rstrip(".")
                 shown = point.to_json()
         elif stored is not None:

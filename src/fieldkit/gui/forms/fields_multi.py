@@ -123,6 +123,9 @@ class SelectMultipleInput(FieldInput):
             ]
         else:
             chosen = list(self._shown)
+        choice_list = self.ctx.form.choice_list_for(self.field)
+        order = {choice_list.stored_code(c.code): n for n, c in enumerate(choice_list.choices)}
+        chosen.sort(key=lambda code: order.get(code, len(order)))  # shown sorted by label
         return [*chosen, *self._extra]
 
     def raw_value(self) -> Any:

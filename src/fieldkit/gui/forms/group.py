@@ -69,6 +69,12 @@ class GroupView(FormNode):
     def focus_chain(self) -> list[QWidget]:
         return [widget for node in self.children_nodes for widget in node.focus_chain()]
 
+    def build_towards(self, target: str, scope_path: str) -> bool:
+        built = False
+        for node in self.children_nodes:
+            built = node.build_towards(target, scope_path) or built
+        return built
+
     def set_scope_title(self, title: str) -> None:
         for node in self.children_nodes:
             node.set_scope_title(title)

@@ -70,6 +70,11 @@ class FormNode(QWidget):
     def focus_chain(self) -> list[QWidget]:
         return []
 
+    def build_towards(self, target: str, scope_path: str) -> bool:
+        """Build the repeat entries on the way to the answer at path ``target`` (entries are
+        laid out lazily); whether any was built."""
+        return False
+
     def set_scope_title(self, title: str) -> None:
         """Name the repeat instance this node sits in (for screen readers): "Victims 2"."""
 

@@ -9,15 +9,21 @@ Hidden answers: what the user typed in a field that became irrelevant stays in i
 widget and in the draft, so that an accidental change of the controlling answer loses nothing;
 the domain clears it when the record is sealed. Answers the domain cannot read yet stay in their
 widgets, with their message, and are left out of :meth:`FormRenderer.answers`.
+
+Lazy entries: repeat entries beyond a budget are laid out only when they come into view (the
+renderer looks after every scroll, resize and change of structure), when a problem names a field
+in one, or when the user asks; until then they hold their answers as data.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from fieldkit.domain import validation
@@ -29,6 +35,7 @@ from fieldkit.gui.forms.field_row import FieldRow
 from fieldkit.gui.forms.fields_base import FieldInput
 from fieldkit.gui.forms.node import FormNode, RenderState
 from fieldkit.gui.forms.repeat import RepeatView
+from fieldkit.gui.forms.repeat_instance import RepeatInstance
 from fieldkit.gui.forms.sections import FocusWatcher
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import is_right_to_left
@@ -38,6 +45,8 @@ from fieldkit.vault.store import Vault
 class FormRenderer(QScrollArea):
     changed = Signal()
     """The user changed an answer (relevance and messages are already updated)."""
+    refreshed = Signal()
+    """The domain's verdict on the answers was applied again (see :attr:`outcome`)."""
 
     def __init__(
         self,
@@ -69,13 +78,19 @@ class FormRenderer(QScrollArea):
             intro.setTextFormat(Qt.TextFormat.PlainText)
             intro.setWordWrap(True)
             layout.addWidget(intro)
+        self._lay_out_timer = QTimer(self)
+        self._lay_out_timer.setSingleShot(True)
+        self._lay_out_timer.setInterval(0)
+        self._lay_out_timer.timeout.connect(self.lay_out_visible)
+        self.verticalScrollBar().valueChanged.connect(self._lay_out_timer.start)
         self.nodes: list[FormNode] = build_nodes(self.ctx, form.fields, body, 0)
         for node in self.nodes:
             layout.addWidget(node)
             node.edited.connect(self._edited)
-            node.structure_changed.connect(self.update_tab_order)
+            node.structure_changed.connect(self._structure_changed)
         layout.addStretch(1)
         self.setWidget(body)
+        self._body = body
         self.focus_watcher = FocusWatcher(form, body)
         self.focus_watcher.left.connect(self.refresh)
         self.refresh()
@@ -90,6 +105,7 @@ class FormRenderer(QScrollArea):
     def set_data(self, data: dict[str, Any] | None) -> None:
         """Show stored answers (a draft or a sealed revision); not counted as edits."""
         scope = data if isinstance(data, dict) else {}
+        self.ctx.entries.renew()
         for node in self.nodes:
             node.load(scope)
         self._show_all = False
@@ -141,7 +157,13 @@ class FormRenderer(QScrollArea):
         self._state, self._outcome, self._unreadable = state, outcome, unreadable
         if relevance_changed:
             self.update_tab_order()
+        self.refreshed.emit()
         return outcome
+
+    @property
+    def outcome(self) -> Outcome:
+        """The domain's last verdict on the answers (every problem, also those not shown)."""
+        return self._outcome
 
     def problems(self) -> list[Problem]:
         """Every problem of the current answers, in the order of the form."""
@@ -175,6 +197,8 @@ class FormRenderer(QScrollArea):
 
     def focus_path(self, path: str) -> bool:
         """Move the keyboard focus to the field a problem names (revealing it if masked)."""
+        if self.node_at(path) is None and self._build_towards(path):
+            self._structure_changed()
         node = self.node_at(path)
         if node is None or not node.focus_input():
             return False
@@ -214,6 +238,54 @@ class FormRenderer(QScrollArea):
         chain = [w for w in self.focus_chain() if self.isAncestorOf(w)]  # not entries going away
         for first, second in pairwise([*chain, *self._after]):
             QWidget.setTabOrder(first, second)
+
+    # -- lazy entries ----------------------------------------------------------------------------
+
+    def entries(self) -> list[RepeatInstance]:
+        """Every repeat entry that exists as a widget (built or waiting), at any depth."""
+        return self._body.findChildren(RepeatInstance)
+
+    def lay_out_visible(self) -> int:
+        """Build the waiting entries that are in view; how many were built."""
+        self._lay_out_timer.stop()
+        body, viewport = self._body, self.viewport()
+        layout = body.layout()
+        if layout is not None:
+            layout.activate()
+        seen = viewport.rect()
+        built = 0
+        for entry in self.entries():
+            if entry.built or not entry.isVisibleTo(body):
+                continue
+            if QRect(entry.mapTo(viewport, QPoint(0, 0)), entry.size()).intersects(seen):
+                built += entry.build()
+        if built:
+            self._structure_changed()
+        return built
+
+    def _build_towards(self, path: str) -> bool:
+        built = False
+        for node in self.nodes:
+            built = node.build_towards(path, "") or built
+        return built
+
+    def _structure_changed(self) -> None:
+        """Entries came, went or were built: show the current verdict in the new widgets, link
+        them into the tab order, and look again for entries in view."""
+        state = replace(self._state, nodes={})
+        for node in self.nodes:
+            node.apply(state, "")
+        self._state = state
+        self.update_tab_order()
+        self._lay_out_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._lay_out_timer.start()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._lay_out_timer.start()
 
     # -- masking and wiping ----------------------------------------------------------------------
 

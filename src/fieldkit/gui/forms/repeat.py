@@ -1,7 +1,9 @@
 """A repeat group: numbered entries with Add and Remove.
 
 At least ``min_count`` entries are always present (Remove is disabled at the minimum) and Add is
-disabled at ``max_count``. Removing an entry that holds answers asks first.
+disabled at ``max_count``. Removing an entry that holds answers asks first. The entries present
+when a form opens are laid out up to a budget (:data:`~fieldkit.gui.forms.context.EAGER_ENTRIES`);
+the others wait, as data, until they come into view or are asked for.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class RepeatView(FormNode):
         self._build = build
         self._depth = depth
         self.text = ctx.label(field)
-        self.minimum = max(field.min_count, 1 if field.required is True else 0)
+        self.minimum = field.fewest_entries
         self.maximum = field.max_count
         self.instances: list[RepeatInstance] = []
         self.added_on_load = 0
@@ -94,11 +96,15 @@ class RepeatView(FormNode):
 
     # -- entries ---------------------------------------------------------------------------------
 
-    def add_instance(self, item: dict[str, Any] | None = None) -> RepeatInstance:
+    def add_instance(
+        self, item: dict[str, Any] | None = None, *, lay_out: bool = True
+    ) -> RepeatInstance:
         """Add an entry showing ``item``; a new entry (no ``item``) starts with its defaults."""
         if item is None and not self.ctx.read_only:
             item = entry_defaults(self.ctx.form, self.field.name)
-        instance = RepeatInstance(self.ctx, self.field, self._build, self._depth, self.box)
+        instance = RepeatInstance(
+            self.ctx, self.field, self._build, self._depth, self.box, lay_out=lay_out
+        )
         instance.edited.connect(self.edited)
         instance.structure_changed.connect(self.structure_changed)
         instance.remove_requested.connect(self._remove_clicked)
@@ -111,7 +117,7 @@ class RepeatView(FormNode):
 
     def _fill_to_minimum(self) -> None:
         while len(self.instances) < self.minimum:
-            self.add_instance()
+            self.add_instance(lay_out=self.ctx.entries.take())
 
     def _add_clicked(self) -> None:
         if self.maximum is not None and len(self.instances) >= self.maximum:
@@ -188,7 +194,9 @@ class RepeatView(FormNode):
         self.instances = []
         items = scope.get(self.field.name)
         for item in items if isinstance(items, list) else []:
-            self.add_instance(item if isinstance(item, dict) else {})
+            self.add_instance(
+                item if isinstance(item, dict) else {}, lay_out=self.ctx.entries.take()
+            )
         given = len(self.instances)
         if not self.ctx.read_only:
             self._fill_to_minimum()
@@ -205,6 +213,15 @@ class RepeatView(FormNode):
         self._set_error("\n".join(problem_text(self.ctx, self.text, p) for p in shown))
         for number, instance in enumerate(self.instances, start=1):
             instance.apply(state, f"{path}[{number}]")
+
+    def build_towards(self, target: str, scope_path: str) -> bool:
+        path = self.path_in(scope_path)
+        built = False
+        for number, instance in enumerate(self.instances, start=1):
+            entry = f"{path}[{number}]"
+            if target == entry or target.startswith(f"{entry}."):
+                built = instance.build_towards(target, entry) or built
+        return built
 
     def _set_error(self, message: str) -> None:
         self.error.setText(message)
