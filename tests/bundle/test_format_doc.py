@@ -222,7 +222,7 @@ def test_a_form_written_from_the_document_is_accepted_and_a_member_left_out_is_n
         field = {k: v for k, v in form["fields"][0].items() if k != member}
         with pytest.raises(SchemaError):
             _check(form | {"fields": [field]})
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match="a form definition is not valid"):
         _check(form | {"extra": 1})
 
 

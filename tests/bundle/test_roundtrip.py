@@ -157,27 +157,49 @@ def _write(keys: Keys, **kwargs: object) -> None:
 def test_writer_refuses_an_attachment_whose_bytes_do_not_match(keys: Keys) -> None:
     good = source(b"declared bytes")
     liar = AttachmentSource(good.sha256, good.size, lambda: [b"other bytes!!!"])
-    with pytest.raises(SourceChangedError):
+    with pytest.raises(
+        SourceChangedError,
+        match="does not match its recorded hash or size; no bundle was written",
+    ):
         _write(keys, attachments=[liar])
     longer = AttachmentSource(good.sha256, good.size, lambda: [b"declared bytes", b"+"])
-    with pytest.raises(SourceChangedError):
+    with pytest.raises(
+        SourceChangedError,
+        match="does not match its recorded hash or size; no bundle was written",
+    ):
         _write(keys, attachments=[longer])
     shorter = AttachmentSource(good.sha256, good.size, lambda: [b"declared"])
-    with pytest.raises(SourceChangedError):
+    with pytest.raises(
+        SourceChangedError,
+        match="does not match its recorded hash or size; no bundle was written",
+    ):
         _write(keys, attachments=[shorter])
 
 
 def test_writer_refuses_revisions_that_hq_would_refuse(keys: Keys) -> None:
     revision = sealed(keys.device)
-    with pytest.raises(SourceChangedError):
+    with pytest.raises(
+        SourceChangedError,
+        match="does not match its recorded hash or size; no bundle was written",
+    ):
         _write(keys, revisions=[revision.__class__(**{**vars(revision), "sha256": "0" * 64})])
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError, match="A revision's signature does not verify with this device's key"
+    ):
         _write(keys, revisions=[sealed(SigningKey.generate())])
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError,
+        match="The bundle cannot be written: a revision was sealed by another device",
+    ):
         _write(keys, revisions=[sealed(keys.device, device_field="0" * 32)])
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError,
+        match="The bundle cannot be written: a revision's link to the one before it is wrong",
+    ):
         _write(keys, revisions=[sealed(keys.device, number=2, previous=None)])
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError, match="The bundle cannot be written: a revision is listed twice"
+    ):
         _write(keys, revisions=[revision, revision])
 
 
@@ -200,16 +222,27 @@ def test_writer_refuses_bad_arguments(
 
 
 def test_writer_refuses_duplicate_recipients(keys: Keys) -> None:
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError, match="The bundle cannot be written: a recipient is listed twice"
+    ):
         _write(keys, recipients=[keys.hq[1], keys.hq[1]])
 
 
 def test_writer_enforces_the_readers_limits(keys: Keys) -> None:
-    with pytest.raises(LimitExceededError):
+    with pytest.raises(
+        LimitExceededError,
+        match="The bundle is refused: the size of an attachment exceeds the limit of 99",
+    ):
         _write(keys, attachments=[source(b"x" * 100)], limits=Limits(max_attachment_bytes=99))
-    with pytest.raises(LimitExceededError):
+    with pytest.raises(
+        LimitExceededError,
+        match="The bundle is refused: the number of revisions exceeds the limit of 0",
+    ):
         _write(keys, revisions=[sealed(keys.device)], limits=Limits(max_revisions=0))
-    with pytest.raises(LimitExceededError):
+    with pytest.raises(
+        LimitExceededError,
+        match="The bundle is refused: the number of recipients exceeds the limit of 1",
+    ):
         _write(keys, recipients=keys.recipients, limits=Limits(max_recipients=1))
 
 

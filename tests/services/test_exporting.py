@@ -166,7 +166,7 @@ def test_a_tampered_enrolment_file_is_refused(vault: Any, hq: HQ) -> None:
     document = json.loads(hq.enrolment_file.read_bytes())
     document["body"]["hq_name"] = "Someone else"
     hq.enrolment_file.write_text(json.dumps(document))
-    with pytest.raises(BundleError):
+    with pytest.raises(BundleError, match="the signature does not verify"):
         enrolment.enroll(vault, hq.enrolment_file)
     assert enrolment.current(vault) is None
 
