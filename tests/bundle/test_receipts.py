@@ -200,7 +200,7 @@ def test_trailing_frames_are_refused(keys: Keys) -> None:
 def test_size_limits(keys: Keys) -> None:
     data = _receipt(keys)
     with pytest.raises(
-        LimitExceededError, match="The receipt is refused: the receipt exceeds the limit of 964"
+        LimitExceededError, match="The receipt is refused: the receipt exceeds the limit of"
     ):
         _read(keys, data, limits=Limits(max_receipt_bytes=len(data) - 1))
     with pytest.raises(

@@ -98,6 +98,9 @@ FRAMES = "|".join(
     re.escape(reason)
     for reason in (
         "an attachment does not match its manifest entry",
+        "an attachment does not match its hash in the manifest",
+        "a revision does not match its hash in the manifest",
+        "a form does not match its hash in the manifest",
         "an item is missing, extra or out of order",
         "an item's size does not match the manifest",
         "it does not start with a manifest",
@@ -107,7 +110,8 @@ FRAMES = "|".join(
         "there are bytes after the end",
     )
 )
-"""The reasons for frames dropped, repeated, moved, split, inserted or cut."""
+"""The reasons for frames dropped, repeated, moved, split, inserted or cut (a frame moved to
+where another of the same size was is found by its hash)."""
 
 
 def _rejected(sample: Sample, data: bytes, error: type[BundleError], reason: str) -> None:
