@@ -152,22 +152,30 @@ def _body(keys: Keys, **changes: object) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("changes", "error"),
+    ("changes", "error", "reason"),
     [
-        ({"accepted": ["22" * 32, "11" * 32]}, DamagedError),  # not sorted
-        ({"accepted": ["11" * 32], "known": ["11" * 32]}, DamagedError),
-        ({"hq": "00" * 16}, DamagedError),
-        ({"v": 2}, NewerVersionError),
-        ({"kind": "fieldkit/bundle-manifest"}, DamagedError),
-        ({"issued": "yesterday"}, DamagedError),
-        ({"extra": 1}, DamagedError),
+        (
+            {"accepted": ["22" * 32, "11" * 32]},
+            DamagedError,
+            "accepted must be sorted and without repeats",
+        ),
+        (
+            {"accepted": ["11" * 32], "known": ["11" * 32]},
+            DamagedError,
+            "a revision is both accepted and already known",
+        ),
+        ({"hq": "00" * 16}, DamagedError, "the receipt names another key than its signer"),
+        ({"v": 2}, NewerVersionError, "made by a newer version of fieldkit"),
+        ({"kind": "fieldkit/bundle-manifest"}, DamagedError, "the receipt is of the wrong kind"),
+        ({"issued": "yesterday"}, DamagedError, "issued must be a UTC time"),
+        ({"extra": 1}, DamagedError, "the receipt has missing or unknown members"),
     ],
 )
 def test_a_signed_but_malformed_body_is_refused(
-    keys: Keys, changes: dict[str, object], error: type[BundleError]
+    keys: Keys, changes: dict[str, object], error: type[BundleError], reason: str
 ) -> None:
     data = encrypt(_plaintext(keys, _body(keys, **changes)), [keys.device_age[1]])
-    with pytest.raises(error):
+    with pytest.raises(error, match=reason):
         _read(keys, data)
 
 
@@ -177,17 +185,20 @@ def test_the_control_body_is_accepted(keys: Keys) -> None:
 
 
 @pytest.mark.parametrize(
-    "plaintext",
+    ("plaintext", "reason"),
     [
-        b"FKBUNDLE\x01",
-        b"FKRECEIPT\x02",
-        b"FKRECEIPT\x01" + frame(2, bytes(96)),
-        b"FKRECEIPT\x01" + frame(6, b"{}"),
-        b"FKRECEIPT\x01" + frame(6, b"{}") + frame(2, bytes(95)),
+        (b"FKBUNDLE\x01", "it ends before its last item"),
+        (b"FKRECEIPT\x02", "made by a newer version of fieldkit"),
+        (b"FKRECEIPT\x01" + frame(2, bytes(96)), "an item is missing, extra or out of order"),
+        (b"FKRECEIPT\x01" + frame(6, b"{}"), "it ends before its last item"),
+        (
+            b"FKRECEIPT\x01" + frame(6, b"{}") + frame(2, bytes(95)),
+            "the signature has the wrong size",
+        ),
     ],
 )
-def test_malformed_containers_are_refused(keys: Keys, plaintext: bytes) -> None:
-    with pytest.raises(BundleError):
+def test_malformed_containers_are_refused(keys: Keys, plaintext: bytes, reason: str) -> None:
+    with pytest.raises(BundleError, match=reason):
         _read(keys, encrypt(plaintext, [keys.device_age[1]]))
 
 

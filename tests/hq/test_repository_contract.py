@@ -20,6 +20,7 @@ from fieldkit.hq.repository import (
     AlreadyStoredError,
     BundleBatch,
     BundleRefusedError,
+    FakeRepository,
     IssuedReceipt,
     NewAlarm,
     NewAttachment,
@@ -355,23 +356,36 @@ def _break(kind: str, device: str, good: list[NewRevision], stored: NewRevision)
     )
 
 
+CONSTRAINT = r"The repository refused the change \(a database constraint\); nothing was stored"
+"""What the SQL backends say where the database's own constraints refuse a row."""
+
+
+def refused(repository: Repository, reason: str) -> str:
+    """The message ``repository`` refuses with: ``reason``; on SQL, or a database constraint."""
+    return reason if isinstance(repository, FakeRepository) else f"{reason}|{CONSTRAINT}"
+
+
 @pytest.mark.parametrize(
-    "kind",
+    ("kind", "reason"),
     [
-        "missing form",
-        "link twice in the bundle",
-        "link stored already",
-        "revision twice in the bundle",
-        "revision outside its sealed batch",
-        "revision given twice",
-        "revision that is no candidate",
-        "candidate missing from the parts",
-        "unregistered revision device",
-        "unregistered alarm device",
+        ("missing form", "A revision's form is missing"),
+        ("link twice in the bundle", "A link id is used twice"),
+        ("link stored already", "A link id is used twice"),
+        ("revision twice in the bundle", "A revision is in the bundle twice"),
+        ("revision outside its sealed batch", "A revision's sealed entry is missing"),
+        ("revision given twice", "A revision is in the bundle twice"),
+        ("revision that is no candidate", "A revision is not among the bundle's new ones"),
+        ("candidate missing from the parts", "A revision's sealed entry is missing"),
+        ("unregistered revision device", "A revision's device is not registered"),
+        ("unregistered alarm device", "A revision's device is not registered"),
     ],
 )
 def test_a_bundle_failing_midway_stores_nothing(
-    repository: Repository, device: DeviceIdentityFile, kind: str, monkeypatch: pytest.MonkeyPatch
+    repository: Repository,
+    device: DeviceIdentityFile,
+    kind: str,
+    reason: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(rows, "INSERT_CHUNK", 100)  # the SQL backends insert the good parts first
     chain = DeviceChain(device.key_id)
@@ -380,7 +394,7 @@ def test_a_bundle_failing_midway_stores_nothing(
     before = repository.counts()
     good = chain.records(300)
     made = dataclasses.replace(_break(kind, device.key_id, good, stored), previous=chain.previous)
-    with pytest.raises(RepositoryError):
+    with pytest.raises(RepositoryError, match=refused(repository, reason)):
         repository.store_bundle(made)
     assert repository.counts() == before
     assert repository.bundle(made.manifest_sha256) is None
@@ -447,7 +461,9 @@ def test_alarms_are_kept_oldest_first(repository: Repository, device: DeviceIden
     assert alarms[0].id < alarms[1].id
     assert repository.alarms(other.key_id) == [alarms[1]]
     assert repository.alarms("0" * 32) == []
-    with pytest.raises(RepositoryError):
+    with pytest.raises(
+        RepositoryError, match=refused(repository, "The alarm's device is not registered")
+    ):
         repository.add_alarm(
             NewAlarm(AlarmKind.CHAIN, "0" * 32, None, None), "2026-03-21T00:00:00Z"
         )
@@ -486,7 +502,7 @@ def test_receipts(repository: Repository, device: DeviceIdentityFile) -> None:
     unknown = dataclasses.replace(early, receipt_id=factory.sha()[:32], manifest_sha256="0" * 64)
     with pytest.raises(RepositoryError, match="A receipt for a bundle that is not stored"):
         repository.add_receipt(unknown)
-    with pytest.raises(RepositoryError):
+    with pytest.raises(RepositoryError, match=refused(repository, "A receipt id is used twice")):
         repository.add_receipt(dataclasses.replace(late, issued="2026-03-23T00:00:00Z"))
     assert repository.counts() == before
     assert repository.receipts() == [early, late, again]

@@ -63,7 +63,9 @@ def test_sqlite_url_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     ],
 )
 def test_other_addresses_are_refused(url: str) -> None:
-    with pytest.raises(InvalidInputError) as refused:
+    with pytest.raises(
+        InvalidInputError, match="not a repository address fieldkit-hq can use"
+    ) as refused:
         open_repository(url)
     message = refused.value.user_message
     assert "sqlite:///PATH" in message and "postgresql://" in message

@@ -371,18 +371,18 @@ def test_a_failed_export_gives_its_number_back(
             raise ExportVerificationError("the medium returned other bytes")
 
         monkeypatch.setattr(bundle_writer, "verify_bundle_file", unreadable)
-        expected = ExportVerificationError
+        expected, reason = ExportVerificationError, "the medium returned other bytes"
     elif failure == "source":
         monkeypatch.setattr(bundle_writer, "_data_frames", _lying_data_frames)
-        expected = SourceChangedError
+        expected, reason = SourceChangedError, "does not match its recorded hash or size"
     else:
 
         def full(*args: Any, **kwargs: Any) -> Any:
             raise OSError(28, "No space left on device")
 
         monkeypatch.setattr(bundle_writer, "write_bundle", full)
-        expected = OSError
-    with pytest.raises(expected):
+        expected, reason = OSError, "No space left on device"
+    with pytest.raises(expected, match=reason):
         exporting.export(vault, stick)
     monkeypatch.undo()
 
