@@ -12,11 +12,12 @@ import pytest
 
 from fieldkit.bundle.agefile import new_identity
 from fieldkit.domain.records import sha256_hex
-from fieldkit.hq import spool
+from fieldkit.hq import sealing, spool
 from fieldkit.hq.ingest import Outcome
+from fieldkit.hq.sealing import read_attachment
 from fieldkit.hq.spool import EncryptingSink
 from tests.bundle.factory import decrypt
-from tests.hq.support import Device, Hq, files_in, hq
+from tests.hq.support import Device, Hq, files_in, holds, hq
 
 __all__ = ["hq"]
 
@@ -68,3 +69,25 @@ def test_a_disk_failing_under_an_attachment_rejects_the_bundle_and_stores_nothin
     )
     assert hq.repository.counts()["bundles"] == 0
     assert files_in(hq.paths.spool) == [] and files_in(hq.paths.attachments) == []
+
+
+def test_attachments_on_another_file_system_are_copied_in_their_encrypted_form(
+    hq: Hq, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``attachments/`` mounted elsewhere: no hard link across file systems, so the encrypted
+    file is copied; the attachment is stored, readable with HQ's key, never in clear."""
+    device = Device()
+    device.register(hq.repository)
+    path = hq.bundle(device, [device.revision(attachments=[sha256_hex(PHOTO)])], [PHOTO])
+
+    def other_file_system(source: Any, target: Any) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(sealing.os, "link", other_file_system)
+    result = hq.ingestor().ingest_file(path)
+
+    assert result.outcome is Outcome.ACCEPTED, result.reason
+    stored = b"".join(read_attachment(hq.paths.attachments, sha256_hex(PHOTO), hq.keys.hq[0]))
+    assert stored == PHOTO
+    assert holds(hq.paths.root, b"CANARY-PHOTO") == []
+    assert files_in(hq.paths.spool) == []
