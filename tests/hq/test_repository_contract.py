@@ -20,7 +20,6 @@ from fieldkit.hq.repository import (
     AlreadyStoredError,
     BundleBatch,
     BundleRefusedError,
-    FakeRepository,
     IssuedReceipt,
     NewAlarm,
     NewAttachment,
@@ -356,15 +355,6 @@ def _break(kind: str, device: str, good: list[NewRevision], stored: NewRevision)
     )
 
 
-CONSTRAINT = r"The repository refused the change \(a database constraint\); nothing was stored"
-"""What the SQL backends say where the database's own constraints refuse a row."""
-
-
-def refused(repository: Repository, reason: str) -> str:
-    """The message ``repository`` refuses with: ``reason``; on SQL, or a database constraint."""
-    return reason if isinstance(repository, FakeRepository) else f"{reason}|{CONSTRAINT}"
-
-
 @pytest.mark.parametrize(
     ("kind", "reason"),
     [
@@ -394,7 +384,7 @@ def test_a_bundle_failing_midway_stores_nothing(
     before = repository.counts()
     good = chain.records(300)
     made = dataclasses.replace(_break(kind, device.key_id, good, stored), previous=chain.previous)
-    with pytest.raises(RepositoryError, match=refused(repository, reason)):
+    with pytest.raises(RepositoryError, match=factory.refused(repository, reason)):
         repository.store_bundle(made)
     assert repository.counts() == before
     assert repository.bundle(made.manifest_sha256) is None
@@ -462,7 +452,7 @@ def test_alarms_are_kept_oldest_first(repository: Repository, device: DeviceIden
     assert repository.alarms(other.key_id) == [alarms[1]]
     assert repository.alarms("0" * 32) == []
     with pytest.raises(
-        RepositoryError, match=refused(repository, "The alarm's device is not registered")
+        RepositoryError, match=factory.refused(repository, "The alarm's device is not registered")
     ):
         repository.add_alarm(
             NewAlarm(AlarmKind.CHAIN, "0" * 32, None, None), "2026-03-21T00:00:00Z"
@@ -502,7 +492,8 @@ def test_receipts(repository: Repository, device: DeviceIdentityFile) -> None:
     unknown = dataclasses.replace(early, receipt_id=factory.sha()[:32], manifest_sha256="0" * 64)
     with pytest.raises(RepositoryError, match="A receipt for a bundle that is not stored"):
         repository.add_receipt(unknown)
-    with pytest.raises(RepositoryError, match=refused(repository, "A receipt id is used twice")):
+    twice = factory.refused(repository, "A receipt id is used twice")
+    with pytest.raises(RepositoryError, match=twice):
         repository.add_receipt(dataclasses.replace(late, issued="2026-03-23T00:00:00Z"))
     assert repository.counts() == before
     assert repository.receipts() == [early, late, again]
