@@ -72,15 +72,15 @@ def test_feeding_in_any_pieces_gives_the_same_frames(
 
 
 def test_parser_refuses_wrong_magic_missing_end_and_trailing_bytes() -> None:
-    with pytest.raises(ForeignFormatError):
+    with pytest.raises(ForeignFormatError, match="it does not start with the fieldkit magic"):
         FrameParser(b"TESTMAGI", Recorder(set())).feed(b"OTHERMAG\x01")
     parser = FrameParser(b"TESTMAGI", Recorder({1}))
     parser.feed(b"TESTMAGI\x01" + frame(1, b"x"))
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match="it ends before its last item"):
         parser.close()
     parser = FrameParser(b"TESTMAGI", Recorder({0xFF}))
     parser.feed(b"TESTMAGI\x01" + frame(0xFF, b""))
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match="there are bytes after the end"):
         parser.feed(b"\x00")
 
 
@@ -102,38 +102,60 @@ def test_payload_size_matches_age(size: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "header",
+    ("header", "reason"),
     [
-        b"age-encryption.org/v2\n-> X25519 AAAA\n\n--- " + b"A" * 43 + b"\n",
-        b"age-encryption.org/v1\n--- " + b"A" * 43 + b"\n",
-        b"age-encryption.org/v1\n-> X25519 short\n\n--- " + b"A" * 43 + b"\n",
-        b"age-encryption.org/v1\n-> X25519 " + b"A" * 43 + b"\n" + b"A" * 64 + b"\n",
-        b"age-encryption.org/v1\n-> \n\n--- " + b"A" * 43 + b"\n",
-        b"age-encryption.org/v1\n-> x\n" + b"!" * 10 + b"\n--- " + b"A" * 43 + b"\n",
-        b"age-encryption.org/v1\n-> x\n\n--- " + b"A" * 42 + b"B\n",
-        b"age-encryption.org/v1\n-> x\n\n",
+        (
+            b"age-encryption.org/v2\n-> X25519 AAAA\n\n--- " + b"A" * 43 + b"\n",
+            "it does not start with an age v1 header",
+        ),
+        (b"age-encryption.org/v1\n--- " + b"A" * 43 + b"\n", "the age header names no recipient"),
+        (
+            b"age-encryption.org/v1\n-> X25519 short\n\n--- " + b"A" * 43 + b"\n",
+            "the age header is malformed",
+        ),
+        (
+            b"age-encryption.org/v1\n-> X25519 " + b"A" * 43 + b"\n" + b"A" * 64 + b"\n",
+            "the age header is incomplete or too long",
+        ),
+        (b"age-encryption.org/v1\n-> \n\n--- " + b"A" * 43 + b"\n", "the age header is malformed"),
+        (
+            b"age-encryption.org/v1\n-> x\n" + b"!" * 10 + b"\n--- " + b"A" * 43 + b"\n",
+            "the age header is malformed",
+        ),
+        (
+            b"age-encryption.org/v1\n-> x\n\n--- " + b"A" * 42 + b"B\n",
+            "the age header is malformed",
+        ),
+        (b"age-encryption.org/v1\n-> x\n\n", "the age header is incomplete or too long"),
     ],
 )
-def test_malformed_age_headers_are_refused(header: bytes) -> None:
-    with pytest.raises(SchemaError):
+def test_malformed_age_headers_are_refused(header: bytes, reason: str) -> None:
+    with pytest.raises(SchemaError, match=reason):
         parse_header(header)
 
 
 def test_identity_key_files() -> None:
     identity, _recipient = new_identity()
     assert identity_from_key_file(f"# created: now\n# public key: x\n{identity}\n") == identity
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match="an age key file must hold exactly one secret key"):
         identity_from_key_file(f"{identity}\n{identity}\n")
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match="an age identity must be an X25519 secret key"):
         identity_from_key_file("AGE-SECRET-KEY-1NOPE\n")
 
 
 @pytest.mark.parametrize(
-    "data",
-    [b'{"a":1,"a":1}', b'{"a":1.0}', b'{"a":Infinity}', b'"\\udfff"', b"\xc3\x28", b"[1,]"],
+    ("data", "reason"),
+    [
+        (b'{"a":1,"a":1}', "a JSON object repeats a key"),
+        (b'{"a":1.0}', "a number is not a whole number"),
+        (b'{"a":Infinity}', "a number is not finite"),
+        (b'"\\udfff"', "a string holds an unpaired surrogate"),
+        (b"\xc3\x28", "the text is not valid UTF-8"),
+        (b"[1,]", "the text is not valid JSON"),
+    ],
 )
-def test_strict_json_refuses(data: bytes) -> None:
-    with pytest.raises(SchemaError):
+def test_strict_json_refuses(data: bytes, reason: str) -> None:
+    with pytest.raises(SchemaError, match=reason):
         schema.load_json(data, max_depth=8, canonical=False)
 
 
@@ -141,11 +163,11 @@ def test_strict_json_canonical_and_depth() -> None:
     assert schema.load_json(b'{"a":[1,{"b":null}]}', max_depth=3, canonical=True) == {
         "a": [1, {"b": None}]
     }
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match="the JSON is nested too deeply"):
         schema.load_json(b'{"a":[1,{"b":null}]}', max_depth=2, canonical=True)
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match="the JSON is not in canonical form"):
         schema.load_json(b'{"b":1,"a":2}', max_depth=3, canonical=True)
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match="the JSON is not in canonical form"):
         schema.load_json(b'{"a": 2}', max_depth=3, canonical=True)
 
 
@@ -190,7 +212,7 @@ def test_the_fast_canonical_check_agrees_with_rfc8785_on_floats(value: object) -
     python_form = json.dumps(parsed, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     if python_form.encode() != encoded:
         assert not schema.is_canonical(parsed, python_form.encode(), needs_rfc8785)
-        with pytest.raises(SchemaError):
+        with pytest.raises(SchemaError, match="the JSON is not in canonical form"):
             schema.load_json(python_form.encode(), max_depth=64, canonical=True, fractions=True)
 
 
@@ -221,7 +243,7 @@ def test_key_order_follows_utf16_code_units_as_rfc8785_says() -> None:
     assert encoded.index("\U0001f600".encode()) < encoded.index("\uffff".encode())
     assert schema.load_json(encoded, max_depth=4, canonical=True) == value
     code_point_order = '{"a":3,"\uffff":1,"\U0001f600":2}'.encode()
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match="the JSON is not in canonical form"):
         schema.load_json(code_point_order, max_depth=4, canonical=True)
 
 

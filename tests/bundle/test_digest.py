@@ -32,15 +32,15 @@ def test_a_reused_buffer_is_hashed_as_it_was_when_given() -> None:
 def test_finished_or_closed_digests_refuse_more() -> None:
     done = ThreadedSha256()
     done.hexdigest()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="the digest is finished"):
         done.update(b"x")
     closed = ThreadedSha256()
     closed.update(b"partial")
     closed.close()
     closed.close()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="the digest was closed before it finished"):
         closed.hexdigest()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="the digest is finished"):
         closed.update(b"x")
 
 

@@ -210,7 +210,10 @@ def test_export_leaves_nothing_when_an_attachment_does_not_match(
     folder = tmp_path / "stick"
     folder.mkdir()
     liar = bundle_writer.AttachmentSource("ab" * 32, 10, lambda: [b"0123456789"])
-    with pytest.raises(SourceChangedError):
+    with pytest.raises(
+        SourceChangedError,
+        match="does not match its recorded hash or size; no bundle was written",
+    ):
         _export(keys, folder, revisions=[], forms=[], attachments=[liar])
     assert files_under(folder) == []
 
@@ -229,7 +232,10 @@ def test_a_bundle_that_reads_back_wrong_is_removed(
         real_verify(path, info)
 
     monkeypatch.setattr(bundle_writer, "verify_bundle_file", corrupting_verify)
-    with pytest.raises(ExportVerificationError):
+    with pytest.raises(
+        ExportVerificationError,
+        match="The bundle did not read back intact from the export folder and was removed",
+    ):
         _export(keys, folder)
     assert files_under(folder) == []
 
@@ -238,25 +244,36 @@ def test_verify_checks_size_hash_and_header(keys: Keys, tmp_path: Path) -> None:
     exported = _export(keys, tmp_path, attachments=[source(b"".join(generated(100_000)))])
     verify_bundle_file(exported.path, exported.info)
     info = exported.info
-    with pytest.raises(ExportVerificationError):  # one recipient fewer than the header holds
+    with pytest.raises(
+        ExportVerificationError,
+        match="The bundle did not read back intact from the export folder and was removed",
+    ):  # one recipient fewer than the header holds
         verify_bundle_file(
             exported.path,
             bundle_writer.BundleInfo(**{**vars(info), "recipients": info.recipients[:1]}),
         )
-    with pytest.raises(ExportVerificationError):  # a plaintext size the file cannot hold
+    with pytest.raises(
+        ExportVerificationError,
+        match="The bundle did not read back intact from the export folder and was removed",
+    ):  # a plaintext size the file cannot hold
         verify_bundle_file(
             exported.path,
             bundle_writer.BundleInfo(**{**vars(info), "plaintext_bytes": info.plaintext_bytes + 1}),
         )
     exported.path.write_bytes(exported.path.read_bytes()[:-1])
-    with pytest.raises(ExportVerificationError):
+    with pytest.raises(
+        ExportVerificationError,
+        match="The bundle did not read back intact from the export folder and was removed",
+    ):
         verify_bundle_file(exported.path, info)
 
 
 def test_export_to_a_missing_folder_is_a_clear_error(keys: Keys, tmp_path: Path) -> None:
     from fieldkit.errors import NotFoundError
 
-    with pytest.raises(NotFoundError):
+    with pytest.raises(
+        NotFoundError, match="The folder to export to does not exist or is not mounted"
+    ):
         _export(keys, tmp_path / "not-mounted", revisions=[], forms=[])
     assert not (tmp_path / "not-mounted").exists()
 
@@ -302,7 +319,7 @@ def test_a_named_export_replaces_its_file_only_when_complete(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(bundle_writer, "write_bundle", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         _export(keys, tmp_path, file_name=name)
     assert [p.name for p in tmp_path.iterdir()] == [name] and first.path.read_bytes() == kept
     monkeypatch.undo()
@@ -311,7 +328,7 @@ def test_a_named_export_replaces_its_file_only_when_complete(
         raise ExportVerificationError("other bytes")
 
     monkeypatch.setattr(bundle_writer, "verify_bundle_file", unreadable)
-    with pytest.raises(ExportVerificationError):
+    with pytest.raises(ExportVerificationError, match="other bytes"):
         _export(keys, tmp_path, file_name=name)
     assert files_under(tmp_path) == [], "the file it wrote in place of the old one is removed"
     monkeypatch.undo()

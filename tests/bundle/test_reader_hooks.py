@@ -83,7 +83,7 @@ def test_a_signature_the_checks_refuse_refuses_the_bundle(
 ) -> None:
     data, _info = make_bundle(keys, [sealed(keys.device) for _ in range(3)])
     checks = Recording(**refusal)
-    with pytest.raises(DamagedError):
+    with pytest.raises(DamagedError, match="a revision's signature does not verify"):
         _open(data, keys, tmp_path / "spool", signature_checker=checks)
     assert checks.calls[-1] == "close" and checks.calls.count("close") == 1
 
@@ -129,7 +129,7 @@ def test_on_revision_is_not_called_for_a_bundle_whose_revision_is_malformed(
     at = [i for i, (kind, _p) in enumerate(frames) if kind == REVISION][1]
     frames[at] = (REVISION, odd.signature + odd.content)
     seen: list[str] = []
-    with pytest.raises(DamagedError):
+    with pytest.raises(DamagedError, match="a revision was sealed by another device"):
         _open(
             encrypt(join(frames), keys.recipients),
             keys,

@@ -79,19 +79,25 @@ def test_nothing_about_the_device_or_counts_is_in_clear(keys: Keys) -> None:
 
 def test_a_receipt_signed_by_another_hq_key_is_refused(keys: Keys) -> None:
     data = _receipt(keys, hq_key=SigningKey.generate())
-    with pytest.raises(UntrustedSignerError):
+    with pytest.raises(
+        UntrustedSignerError,
+        match="not signed by the headquarters this device is enrolled with",
+    ):
         _read(keys, data)
 
 
 def test_a_receipt_for_another_device_identity_cannot_be_read(keys: Keys) -> None:
     data = _receipt(keys, device_recipient=keys.other[1])
-    with pytest.raises(NotRecognisedError):
+    with pytest.raises(
+        NotRecognisedError,
+        match="not a fieldkit receipt, or it is not encrypted to this device's key",
+    ):
         _read(keys, data)
 
 
 def test_a_receipt_for_another_device_key_is_refused(keys: Keys) -> None:
     data = _receipt(keys, device_key_id="ee" * 16)
-    with pytest.raises(DamagedError):
+    with pytest.raises(DamagedError, match="it is addressed to another device key"):
         _read(keys, data, device_key_id=keys.device.key_id)
 
 
@@ -100,10 +106,16 @@ def test_every_bit_flip_is_rejected(keys: Keys) -> None:
     for bit in range(len(data) * 8):
         flipped = bytearray(data)
         flipped[bit // 8] ^= 1 << (bit % 8)
-        with pytest.raises(BundleError):
+        with pytest.raises(
+            BundleError,
+            match="not a fieldkit receipt, or it is not encrypted to this device's key",
+        ):
             _read(keys, bytes(flipped))
     for length in range(len(data)):
-        with pytest.raises(BundleError):
+        with pytest.raises(
+            BundleError,
+            match="not a fieldkit receipt, or it is not encrypted to this device's key",
+        ):
             _read(keys, data[:length])
 
 
@@ -117,7 +129,7 @@ def test_a_reencrypted_receipt_with_an_edited_body_is_refused(keys: Keys) -> Non
     plaintext = decrypt(_receipt(keys), keys.device_age[0])
     edited = plaintext.replace(b'"sequence":3', b'"sequence":4')
     assert edited != plaintext
-    with pytest.raises(DamagedError):
+    with pytest.raises(DamagedError, match="the signature does not verify"):
         _read(keys, encrypt(edited, [keys.device_age[1]]))
 
 
@@ -140,22 +152,30 @@ def _body(keys: Keys, **changes: object) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("changes", "error"),
+    ("changes", "error", "reason"),
     [
-        ({"accepted": ["22" * 32, "11" * 32]}, DamagedError),  # not sorted
-        ({"accepted": ["11" * 32], "known": ["11" * 32]}, DamagedError),
-        ({"hq": "00" * 16}, DamagedError),
-        ({"v": 2}, NewerVersionError),
-        ({"kind": "fieldkit/bundle-manifest"}, DamagedError),
-        ({"issued": "yesterday"}, DamagedError),
-        ({"extra": 1}, DamagedError),
+        (
+            {"accepted": ["22" * 32, "11" * 32]},
+            DamagedError,
+            "accepted must be sorted and without repeats",
+        ),
+        (
+            {"accepted": ["11" * 32], "known": ["11" * 32]},
+            DamagedError,
+            "a revision is both accepted and already known",
+        ),
+        ({"hq": "00" * 16}, DamagedError, "the receipt names another key than its signer"),
+        ({"v": 2}, NewerVersionError, "made by a newer version of fieldkit"),
+        ({"kind": "fieldkit/bundle-manifest"}, DamagedError, "the receipt is of the wrong kind"),
+        ({"issued": "yesterday"}, DamagedError, "issued must be a UTC time"),
+        ({"extra": 1}, DamagedError, "the receipt has missing or unknown members"),
     ],
 )
 def test_a_signed_but_malformed_body_is_refused(
-    keys: Keys, changes: dict[str, object], error: type[BundleError]
+    keys: Keys, changes: dict[str, object], error: type[BundleError], reason: str
 ) -> None:
     data = encrypt(_plaintext(keys, _body(keys, **changes)), [keys.device_age[1]])
-    with pytest.raises(error):
+    with pytest.raises(error, match=reason):
         _read(keys, data)
 
 
@@ -165,42 +185,61 @@ def test_the_control_body_is_accepted(keys: Keys) -> None:
 
 
 @pytest.mark.parametrize(
-    "plaintext",
+    ("plaintext", "reason"),
     [
-        b"FKBUNDLE\x01",
-        b"FKRECEIPT\x02",
-        b"FKRECEIPT\x01" + frame(2, bytes(96)),
-        b"FKRECEIPT\x01" + frame(6, b"{}"),
-        b"FKRECEIPT\x01" + frame(6, b"{}") + frame(2, bytes(95)),
+        (b"FKBUNDLE\x01", "it ends before its last item"),
+        (b"FKRECEIPT\x02", "made by a newer version of fieldkit"),
+        (b"FKRECEIPT\x01" + frame(2, bytes(96)), "an item is missing, extra or out of order"),
+        (b"FKRECEIPT\x01" + frame(6, b"{}"), "it ends before its last item"),
+        (
+            b"FKRECEIPT\x01" + frame(6, b"{}") + frame(2, bytes(95)),
+            "the signature has the wrong size",
+        ),
     ],
 )
-def test_malformed_containers_are_refused(keys: Keys, plaintext: bytes) -> None:
-    with pytest.raises(BundleError):
+def test_malformed_containers_are_refused(keys: Keys, plaintext: bytes, reason: str) -> None:
+    with pytest.raises(BundleError, match=reason):
         _read(keys, encrypt(plaintext, [keys.device_age[1]]))
 
 
 def test_trailing_frames_are_refused(keys: Keys) -> None:
     plaintext = _plaintext(keys, _body(keys)) + frame(0xFF, b"")
-    with pytest.raises(DamagedError):
+    with pytest.raises(DamagedError, match="there are bytes after the end"):
         _read(keys, encrypt(plaintext, [keys.device_age[1]]))
 
 
 def test_size_limits(keys: Keys) -> None:
     data = _receipt(keys)
-    with pytest.raises(LimitExceededError):
+    with pytest.raises(
+        LimitExceededError, match="The receipt is refused: the receipt exceeds the limit of"
+    ):
         _read(keys, data, limits=Limits(max_receipt_bytes=len(data) - 1))
-    with pytest.raises(LimitExceededError):
+    with pytest.raises(
+        LimitExceededError,
+        match="The receipt is refused: the number of revisions exceeds the limit of 1",
+    ):
         _read(keys, data, limits=Limits(max_revisions=1))
-    with pytest.raises(LimitExceededError):
+    with pytest.raises(
+        LimitExceededError, match="The receipt is refused: the receipt exceeds the limit of 16 MiB"
+    ):
         _read(keys, b"x" * (16 * 1024 * 1024 + 1))
 
 
 def test_make_receipt_refuses_bad_input(keys: Keys) -> None:
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError,
+        match="The receipt cannot be written: device_recipient must be an age X25519 recipient",
+    ):
         _receipt(keys, device_recipient="age1nope")
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError,
+        match="cannot be written: accepted must be lowercase hexadecimal of the right length",
+    ):
         _receipt(keys, accepted=["not a hash"])
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError,
+        match="The receipt cannot be written: a revision is both accepted and already known",
+    ):
         _receipt(keys, accepted=["11" * 32], known=["11" * 32])
 
 

@@ -157,76 +157,111 @@ def _write(keys: Keys, **kwargs: object) -> None:
 def test_writer_refuses_an_attachment_whose_bytes_do_not_match(keys: Keys) -> None:
     good = source(b"declared bytes")
     liar = AttachmentSource(good.sha256, good.size, lambda: [b"other bytes!!!"])
-    with pytest.raises(SourceChangedError):
+    with pytest.raises(
+        SourceChangedError,
+        match="does not match its recorded hash or size; no bundle was written",
+    ):
         _write(keys, attachments=[liar])
     longer = AttachmentSource(good.sha256, good.size, lambda: [b"declared bytes", b"+"])
-    with pytest.raises(SourceChangedError):
+    with pytest.raises(
+        SourceChangedError,
+        match="does not match its recorded hash or size; no bundle was written",
+    ):
         _write(keys, attachments=[longer])
     shorter = AttachmentSource(good.sha256, good.size, lambda: [b"declared"])
-    with pytest.raises(SourceChangedError):
+    with pytest.raises(
+        SourceChangedError,
+        match="does not match its recorded hash or size; no bundle was written",
+    ):
         _write(keys, attachments=[shorter])
 
 
 def test_writer_refuses_revisions_that_hq_would_refuse(keys: Keys) -> None:
     revision = sealed(keys.device)
-    with pytest.raises(SourceChangedError):
+    with pytest.raises(
+        SourceChangedError,
+        match="does not match its recorded hash or size; no bundle was written",
+    ):
         _write(keys, revisions=[revision.__class__(**{**vars(revision), "sha256": "0" * 64})])
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError, match="A revision's signature does not verify with this device's key"
+    ):
         _write(keys, revisions=[sealed(SigningKey.generate())])
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError,
+        match="The bundle cannot be written: a revision was sealed by another device",
+    ):
         _write(keys, revisions=[sealed(keys.device, device_field="0" * 32)])
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError,
+        match="The bundle cannot be written: a revision's link to the one before it is wrong",
+    ):
         _write(keys, revisions=[sealed(keys.device, number=2, previous=None)])
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError, match="The bundle cannot be written: a revision is listed twice"
+    ):
         _write(keys, revisions=[revision, revision])
 
 
+FIRST = "only a device's first bundle may lack the previous bundle's hash"
+NOT_A_RECIPIENT = "recipients must be an age X25519 recipient"
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "error"),
+    ("kwargs", "reason"),
     [
-        ({"sequence": 0}, InvalidRequestError),
-        ({"sequence": 2}, InvalidRequestError),  # a later bundle must name the previous one
-        ({"previous": "ab" * 32}, InvalidRequestError),  # the first bundle cannot
-        ({"recipients": []}, InvalidRequestError),
-        ({"recipients": ["age1notarecipient"]}, InvalidRequestError),
-        ({"recipients": ["AGE-SECRET-KEY-1" + "Q" * 58]}, InvalidRequestError),
+        ({"sequence": 0}, "sequence must be a whole number from 1 to 2147483647"),
+        ({"sequence": 2}, FIRST),  # a later bundle must name the previous one
+        ({"previous": "ab" * 32}, FIRST),  # the first bundle cannot
+        ({"recipients": []}, "recipients must be a non-empty list"),
+        ({"recipients": ["age1notarecipient"]}, NOT_A_RECIPIENT),
+        ({"recipients": ["AGE-SECRET-KEY-1" + "Q" * 58]}, NOT_A_RECIPIENT),
     ],
 )
-def test_writer_refuses_bad_arguments(
-    keys: Keys, kwargs: dict[str, object], error: type[Exception]
-) -> None:
-    with pytest.raises(error):
+def test_writer_refuses_bad_arguments(keys: Keys, kwargs: dict[str, object], reason: str) -> None:
+    with pytest.raises(InvalidRequestError, match=f"The bundle cannot be written: {reason}"):
         _write(keys, **kwargs)
 
 
 def test_writer_refuses_duplicate_recipients(keys: Keys) -> None:
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(
+        InvalidRequestError, match="The bundle cannot be written: a recipient is listed twice"
+    ):
         _write(keys, recipients=[keys.hq[1], keys.hq[1]])
 
 
 def test_writer_enforces_the_readers_limits(keys: Keys) -> None:
-    with pytest.raises(LimitExceededError):
+    with pytest.raises(
+        LimitExceededError,
+        match="The bundle is refused: the size of an attachment exceeds the limit of 99",
+    ):
         _write(keys, attachments=[source(b"x" * 100)], limits=Limits(max_attachment_bytes=99))
-    with pytest.raises(LimitExceededError):
+    with pytest.raises(
+        LimitExceededError,
+        match="The bundle is refused: the number of revisions exceeds the limit of 0",
+    ):
         _write(keys, revisions=[sealed(keys.device)], limits=Limits(max_revisions=0))
-    with pytest.raises(LimitExceededError):
+    with pytest.raises(
+        LimitExceededError,
+        match="The bundle is refused: the number of recipients exceeds the limit of 1",
+    ):
         _write(keys, recipients=keys.recipients, limits=Limits(max_recipients=1))
 
 
 def test_reader_refuses_what_exceeds_its_own_limits(keys: Keys, tmp_path: Path) -> None:
     data, _info = make_bundle(keys, standard_items(keys, [b"y" * 1000]), [b"y" * 1000])
-    for limits in (
-        Limits(max_attachment_bytes=999),
-        Limits(max_revisions=1),
-        Limits(max_total_bytes=1000),
-        Limits(max_frames=5),
-        Limits(max_revision_bytes=100),
-        Limits(max_revisions_total_bytes=100),
-        Limits(max_recipients=1),
-        Limits(max_manifest_bytes=100),
+    for limits, what in (
+        (Limits(max_attachment_bytes=999), "the size of an attachment"),
+        (Limits(max_revisions=1), "the number of revisions"),
+        (Limits(max_total_bytes=1000), "the size of the bundle"),
+        (Limits(max_frames=5), "the number of items"),
+        (Limits(max_revision_bytes=100), "the size of a revision"),
+        (Limits(max_revisions_total_bytes=100), "the size of all revisions together"),
+        (Limits(max_recipients=1), "the number of recipients"),
+        (Limits(max_manifest_bytes=100), "the manifest"),
     ):
         spool = tmp_path / "spool"
-        with pytest.raises(LimitExceededError):
+        with pytest.raises(LimitExceededError, match=f"The bundle is refused: {what} exceeds"):
             open_bytes(data, keys, spool, limits=limits)
         assert list(spool.iterdir()) == []
 
@@ -242,7 +277,10 @@ def test_the_spool_folder_must_exist_and_be_private(keys: Keys, tmp_path: Path) 
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o755)
-    for spool in (tmp_path / "missing", shared):
-        with pytest.raises(InvalidRequestError):
+    for spool, reason in (
+        (tmp_path / "missing", "The spool folder for opened bundles does not exist"),
+        (shared, "The spool folder for opened bundles must be readable by its owner only"),
+    ):
+        with pytest.raises(InvalidRequestError, match=reason):
             open_bundle(io.BytesIO(data), [keys.hq[0]], keys.trusts_device, spool)
     assert files_under(tmp_path) == []

@@ -16,6 +16,7 @@ from fieldkit.bundle.agefile import new_identity
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.hq.repository import (
     BundleBatch,
+    FakeRepository,
     NewAlarm,
     NewAttachment,
     NewForm,
@@ -190,3 +191,12 @@ def store(repository: Repository, chain: DeviceChain, made: BundleBatch) -> Bund
     """Store ``made``, the next bundle of ``chain``, and move the chain on."""
     repository.store_bundle(made)
     return chain.stored_ok(made)
+
+
+CONSTRAINT = r"The repository refused the change \(a database constraint\); nothing was stored"
+"""What the SQL backends say where the database's own constraints refuse a row."""
+
+
+def refused(repository: Repository, reason: str) -> str:
+    """The message ``repository`` refuses with: ``reason``; on SQL, or a database constraint."""
+    return reason if isinstance(repository, FakeRepository) else f"{reason}|{CONSTRAINT}"

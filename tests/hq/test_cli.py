@@ -94,8 +94,12 @@ def test_init_refuses_twice_and_bad_settings(hq: Run, hq_dir: Path, tmp_path: Pa
     hq("init", code=1)
     assert "already holds headquarters keys" in hq.err
     other = tmp_path / "other"
-    for args in (["--escrow-recipient", "age1nope"], ["--address", "ftp://x"]):
+    for args, reason in (
+        (["--escrow-recipient", "age1nope"], "--escrow-recipient must be an age X25519 recipient"),
+        (["--address", "ftp://x"], "--address must be an http or https address"),
+    ):
         hq("--hq", str(other), "init", *args, code=1)
+        assert reason in hq.err
     assert not other.exists()
     status = json.loads(hq("status", "--json"))
     assert status["name"] == "Mission HQ" and status["counts"]["devices"] == 0
@@ -153,6 +157,7 @@ def test_a_stick_goes_to_hq_and_its_receipt_back(
     assert listed["form_id"] == "all-types" and listed["device"] == key_id
     assert listed["record_id"] in hq("records", "list", "--form", "all-types")
     hq("records", "list", "--form", "nope", code=1)
+    assert "holds no records of form 'nope'. Forms held: all-types." in hq.err
     hq("records", "list", "--form", "all-type", code=1)
     assert "Did you mean 'all-types'? Forms held: all-types." in hq.err
     (registered,) = json.loads(hq("devices", "list", "--json"))
@@ -182,7 +187,9 @@ def test_exports_and_identities(hq: Run, device: Run, hq_dir: Path, tmp_path: Pa
     hq("export", "--format", "jsonl", "--out", str(full), "--include-identifying", "--yes")
     assert json.loads(full.read_text())["answers"]["witness_name"] == WITNESS
     hq("export", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--form", "nope", code=1)
+    assert "holds no records of form 'nope'" in hq.err
     hq("export", "--format", "csv", "--out", str(tmp_path / "no" / "x.csv"), code=1)
+    assert "x.csv: its folder does not exist." in hq.err
 
 
 def test_the_age_tool_opens_a_bundle_with_the_exported_identity(
@@ -194,6 +201,7 @@ def test_the_age_tool_opens_a_bundle_with_the_exported_identity(
     assert "written to" in hq("keys", "export-identity", "--out", str(key_file))
     assert "keep it offline" in hq.err
     hq("keys", "export-identity", "--out", str(key_file), code=1)
+    assert "exists already; name a new file for the key" in hq.err
     assert key_file.stat().st_mode & 0o077 == 0
     age = shutil.which("age")
     if age is None:
@@ -218,7 +226,9 @@ def test_a_wrong_passphrase_changes_nothing(
     assert "passphrase is wrong" in hq.err
     out = tmp_path / "x.jsonl"
     hq("export", "--format", "jsonl", "--out", str(out), "--include-identifying", "--yes", code=1)
+    assert "passphrase is wrong" in hq.err
     hq("keys", "export-identity", code=1)
+    assert "passphrase is wrong" in hq.err
     assert snapshot(hq_dir) == before and not out.exists()
 
 
@@ -244,7 +254,9 @@ def test_rejections_gaps_and_revocation(hq: Run, device: Run, hq_dir: Path, tmp_
     assert "GAP" in hq("alarms", "list")
 
     hq("devices", "revoke", "123456", code=1)
+    assert "No device with key id 123456" in hq.err
     hq("devices", "revoke", "12", code=1)
+    assert "No device with key id 12;" in hq.err
     assert "revoked from bundle 3 on" in hq("devices", "revoke", key_id[:8], "--from-seq", "3")
     assert "revoked from bundle 3" in hq("devices", "list")
     third = new_bundle(device, tmp_path, tmp_path / "three")

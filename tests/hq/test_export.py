@@ -230,7 +230,9 @@ def test_a_failed_export_leaves_no_file_and_the_old_one_intact(stocked: Hq, tmp_
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".fieldkit-tmp")] == []
     out.write_text("the previous export")
-    with pytest.raises(FieldkitError):
+    with pytest.raises(
+        FieldkitError, match="Stored data could not be decrypted with this headquarters' key"
+    ):
         export_records(stocked.repository, out, ExportFormat.JSONL, identity=wrong_key)
     assert out.read_text() == "the previous export"
 

@@ -147,6 +147,7 @@ def test_a_fork_is_refused_and_only_its_alarm_is_stored(hq: Hq, device: Device) 
     assert [(a.kind, a.sequence) for a in alarms] == [(AlarmKind.FORK, 1)]
     assert alarms[0].manifest_sha256 == result.bundle.manifest_sha256  # type: ignore[union-attr]
     assert again.outcome is Outcome.REJECTED and len(hq.repository.alarms()) == 1
+    assert again.reason == result.reason, "the same reason, and no second alarm"
 
 
 def test_gaps_are_reported_once_and_judged_after_the_whole_run(hq: Hq, device: Device) -> None:
@@ -247,6 +248,7 @@ def test_a_conflicting_revision_is_refused_with_an_alarm(hq: Hq, device: Device)
     result = hq.ingestor().ingest_file(hq.bundle(device, [altered], [other_photo]))
 
     assert result.outcome is Outcome.REJECTED and result.alarm is AlarmKind.CONFLICT
+    assert result.reason is not None and "CONFLICT alarm raised, nothing stored" in result.reason
     assert counts_without_alarms(hq) == before
     alarms = hq.repository.alarms()
     assert [a.kind for a in alarms] == [AlarmKind.CONFLICT]
@@ -259,6 +261,7 @@ def test_a_broken_chain_is_refused_with_an_alarm(hq: Hq, device: Device) -> None
     wrong = hq.bundle(device, [device.revision()], previous="ab" * 32)
     result = hq.ingestor().ingest_file(wrong)
     assert result.outcome is Outcome.REJECTED and result.alarm is AlarmKind.CHAIN
+    assert result.reason is not None and "CHAIN alarm raised, nothing stored" in result.reason
     assert [a.kind for a in hq.repository.alarms()] == [AlarmKind.CHAIN]
     assert hq.repository.counts()["bundles"] == 1
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fieldkit.bundle.writer import new_bundle_file_name
 from fieldkit.domain.records import sha256_hex
 from fieldkit.hq import keys as hq_keys
@@ -37,6 +39,7 @@ def spool_folders(paths: HqPaths) -> list[Path]:
     return sorted(paths.spool.glob(f"{FOLDER_PREFIX}*"))
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="kills a process group with SIGKILL")
 def test_a_killed_ingest_leaves_no_attachment_plaintext_and_the_next_one_removes_its_spool(
     tmp_path: Path,
 ) -> None:

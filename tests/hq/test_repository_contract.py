@@ -82,7 +82,10 @@ def test_a_key_id_with_another_key_is_a_conflict(repository: Repository) -> None
     other_key = dataclasses.replace(identity, public_key=factory.identity().public_key)
     same_key_other_id = dataclasses.replace(identity, key_id="0" * 32)
     for conflicting in (other_recipient, other_key, same_key_other_id):
-        with pytest.raises(ConflictError):
+        with pytest.raises(
+            ConflictError,
+            match="registered with another key or receipt key; nothing was changed",
+        ):
             repository.add_device(conflicting, "2026-04-01T00:00:00Z")
     assert repository.devices() == [device]
 
@@ -108,7 +111,7 @@ def test_revocation_only_widens(repository: Repository, device: DeviceIdentityFi
 
 def test_an_unknown_device(repository: Repository) -> None:
     assert repository.device("0" * 32) is None
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="No device with key id"):
         repository.revoke_device("0" * 32, 1, "2026-04-01T00:00:00Z")
     assert repository.last_sequence("0" * 32) == 0
     assert repository.missing_sequences("0" * 32) == []
@@ -201,7 +204,7 @@ def test_a_replay_changes_nothing(repository: Repository, device: DeviceIdentity
     second = store(repository, chain, chain.next(chain.records(2)))
     before = repository.counts()
     for replay in (second, first):
-        with pytest.raises(AlreadyStoredError):
+        with pytest.raises(AlreadyStoredError, match="The bundle was already ingested"):
             repository.store_bundle(replay)
     assert repository.counts() == before
     assert repository.alarms() == []
@@ -212,7 +215,9 @@ def test_a_fork_is_refused(repository: Repository, device: DeviceIdentityFile) -
     first = store(repository, chain, chain.next(chain.records(2)))
     before = repository.counts()
     fork = factory.batch(device.key_id, 1, chain.records(2))
-    with pytest.raises(BundleRefusedError) as refused:
+    with pytest.raises(
+        BundleRefusedError, match=r"conflicts with what headquarters holds \(fork\)"
+    ) as refused:
         repository.store_bundle(fork)
     assert (refused.value.kind, refused.value.other) == (AlarmKind.FORK, first.manifest_sha256)
     assert repository.counts() == before
@@ -227,12 +232,16 @@ def test_a_chain_broken_before_is_refused(
     first = store(repository, chain, chain.next(chain.records(1)))
     before = repository.counts()
     broken = factory.batch(device.key_id, 2, chain.records(1), previous=factory.sha())
-    with pytest.raises(BundleRefusedError) as refused:
+    with pytest.raises(
+        BundleRefusedError, match=r"conflicts with what headquarters holds \(chain\)"
+    ) as refused:
         repository.store_bundle(broken)
     assert (refused.value.kind, refused.value.other) == (AlarmKind.CHAIN, first.manifest_sha256)
     assert repository.counts() == before
     unchained = factory.batch(device.key_id, 2, chain.records(1), previous=None)
-    with pytest.raises(BundleRefusedError):
+    with pytest.raises(
+        BundleRefusedError, match=r"conflicts with what headquarters holds \(chain\)"
+    ):
         repository.store_bundle(unchained)
     assert repository.counts() == before
 
@@ -254,7 +263,9 @@ def test_a_chain_broken_after_is_refused(
     impostor = factory.batch(
         device.key_id, 2, [factory.revision(device.key_id)], previous=first.manifest_sha256
     )
-    with pytest.raises(BundleRefusedError) as refused:
+    with pytest.raises(
+        BundleRefusedError, match=r"conflicts with what headquarters holds \(chain\)"
+    ) as refused:
         repository.store_bundle(impostor)
     assert (refused.value.kind, refused.value.other) == (AlarmKind.CHAIN, third.manifest_sha256)
     assert repository.counts() == before
@@ -272,7 +283,9 @@ def test_another_revision_with_the_same_number_is_a_conflict(
     before = repository.counts()
     rival = dataclasses.replace(held, sha256=factory.sha(), link_id=factory.sha()[:32])
     made = chain.next([factory.revision(device.key_id), rival])
-    with pytest.raises(BundleRefusedError) as refused:
+    with pytest.raises(
+        BundleRefusedError, match=r"conflicts with what headquarters holds \(conflict\)"
+    ) as refused:
         repository.store_bundle(made)
     assert (refused.value.kind, refused.value.other) == (AlarmKind.CONFLICT, held.sha256)
     assert repository.counts() == before
@@ -294,7 +307,9 @@ def test_missing_sequences_and_the_last_one(repository: Repository) -> None:
 
 def test_a_bundle_of_an_unregistered_device_is_refused(repository: Repository) -> None:
     stranger = factory.identity()
-    with pytest.raises(RepositoryError):
+    with pytest.raises(
+        RepositoryError, match="The bundle's device is not registered; nothing stored"
+    ):
         repository.store_bundle(factory.batch(stranger.key_id, 1, [factory.revision("0" * 32)]))
     assert set(repository.counts().values()) == {0}
 
@@ -341,22 +356,26 @@ def _break(kind: str, device: str, good: list[NewRevision], stored: NewRevision)
 
 
 @pytest.mark.parametrize(
-    "kind",
+    ("kind", "reason"),
     [
-        "missing form",
-        "link twice in the bundle",
-        "link stored already",
-        "revision twice in the bundle",
-        "revision outside its sealed batch",
-        "revision given twice",
-        "revision that is no candidate",
-        "candidate missing from the parts",
-        "unregistered revision device",
-        "unregistered alarm device",
+        ("missing form", "A revision's form is missing"),
+        ("link twice in the bundle", "A link id is used twice"),
+        ("link stored already", "A link id is used twice"),
+        ("revision twice in the bundle", "A revision is in the bundle twice"),
+        ("revision outside its sealed batch", "A revision's sealed entry is missing"),
+        ("revision given twice", "A revision is in the bundle twice"),
+        ("revision that is no candidate", "A revision is not among the bundle's new ones"),
+        ("candidate missing from the parts", "A revision's sealed entry is missing"),
+        ("unregistered revision device", "A revision's device is not registered"),
+        ("unregistered alarm device", "A revision's device is not registered"),
     ],
 )
 def test_a_bundle_failing_midway_stores_nothing(
-    repository: Repository, device: DeviceIdentityFile, kind: str, monkeypatch: pytest.MonkeyPatch
+    repository: Repository,
+    device: DeviceIdentityFile,
+    kind: str,
+    reason: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(rows, "INSERT_CHUNK", 100)  # the SQL backends insert the good parts first
     chain = DeviceChain(device.key_id)
@@ -365,7 +384,7 @@ def test_a_bundle_failing_midway_stores_nothing(
     before = repository.counts()
     good = chain.records(300)
     made = dataclasses.replace(_break(kind, device.key_id, good, stored), previous=chain.previous)
-    with pytest.raises(RepositoryError):
+    with pytest.raises(RepositoryError, match=factory.refused(repository, reason)):
         repository.store_bundle(made)
     assert repository.counts() == before
     assert repository.bundle(made.manifest_sha256) is None
@@ -432,7 +451,9 @@ def test_alarms_are_kept_oldest_first(repository: Repository, device: DeviceIden
     assert alarms[0].id < alarms[1].id
     assert repository.alarms(other.key_id) == [alarms[1]]
     assert repository.alarms("0" * 32) == []
-    with pytest.raises(RepositoryError):
+    with pytest.raises(
+        RepositoryError, match=factory.refused(repository, "The alarm's device is not registered")
+    ):
         repository.add_alarm(
             NewAlarm(AlarmKind.CHAIN, "0" * 32, None, None), "2026-03-21T00:00:00Z"
         )
@@ -469,9 +490,10 @@ def test_receipts(repository: Repository, device: DeviceIdentityFile) -> None:
     assert repository.receipts("0" * 64) == []
     before = repository.counts()
     unknown = dataclasses.replace(early, receipt_id=factory.sha()[:32], manifest_sha256="0" * 64)
-    with pytest.raises(RepositoryError):
+    with pytest.raises(RepositoryError, match="A receipt for a bundle that is not stored"):
         repository.add_receipt(unknown)
-    with pytest.raises(RepositoryError):
+    twice = factory.refused(repository, "A receipt id is used twice")
+    with pytest.raises(RepositoryError, match=twice):
         repository.add_receipt(dataclasses.replace(late, issued="2026-03-23T00:00:00Z"))
     assert repository.counts() == before
     assert repository.receipts() == [early, late, again]

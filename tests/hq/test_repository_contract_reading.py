@@ -139,5 +139,5 @@ def test_sealed_batches(repository: Repository, device: DeviceIdentityFile) -> N
             assert stored.position == position
             assert repository.sealed_batch(stored.batch_id) == sealed.ciphertext
     missing = max(r.batch_id for r in by_link.values()) + 100
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="A sealed batch is missing from the repository"):
         repository.sealed_batch(missing)

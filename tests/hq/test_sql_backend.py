@@ -63,7 +63,9 @@ def test_sqlite_url_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     ],
 )
 def test_other_addresses_are_refused(url: str) -> None:
-    with pytest.raises(InvalidInputError) as refused:
+    with pytest.raises(
+        InvalidInputError, match="not a repository address fieldkit-hq can use"
+    ) as refused:
         open_repository(url)
     message = refused.value.user_message
     assert "sqlite:///PATH" in message and "postgresql://" in message
@@ -72,7 +74,7 @@ def test_other_addresses_are_refused(url: str) -> None:
 
 def test_an_unreachable_server_is_one_line_without_the_password() -> None:
     started = time.monotonic()
-    with pytest.raises(RepositoryError) as failed:
+    with pytest.raises(RepositoryError, match="cannot be used: connection failed") as failed:
         open_repository(f"postgresql://hq:{SECRET}@127.0.0.1:9/hq")
     assert time.monotonic() - started < 15
     text = str(failed.value)
@@ -82,7 +84,9 @@ def test_an_unreachable_server_is_one_line_without_the_password() -> None:
 
 
 def test_a_folder_that_does_not_exist(tmp_path: Path) -> None:
-    with pytest.raises(RepositoryError) as failed:
+    with pytest.raises(
+        RepositoryError, match="cannot be created: No such file or directory"
+    ) as failed:
         open_repository(sqlite_url(tmp_path / "nowhere" / "hq.sqlite3"))
     assert "\n" not in str(failed.value)
     assert not (tmp_path / "nowhere").exists()
@@ -91,7 +95,7 @@ def test_a_folder_that_does_not_exist(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "hq.sqlite3"
     path.write_bytes(b"not a database " * 500)
-    with pytest.raises(RepositoryError) as failed:
+    with pytest.raises(RepositoryError, match="cannot be used: file is not a database") as failed:
         open_repository(sqlite_url(path))
     assert "\n" not in str(failed.value)
     assert path.read_bytes() == b"not a database " * 500

@@ -68,7 +68,7 @@ from fieldkit.hq.repository.base import (
     StoredBundle,
 )
 from fieldkit.hq.signatures import ProcessSignatureChecker
-from fieldkit.hq.spool import EncryptingSink, remove_dead_folders, run_folder
+from fieldkit.hq.spool import EncryptingSink, SpoolWriteError, remove_dead_folders, run_folder
 from fieldkit.i18n import _
 
 log = logging.getLogger("fieldkit.hq.ingest")
@@ -239,6 +239,8 @@ class Ingestor:
                 )
         except FieldkitError as error:
             return BundleResult(untrusted_path, Outcome.REJECTED, error.user_message)
+        except SpoolWriteError as error:
+            return BundleResult(untrusted_path, Outcome.REJECTED, _not_stored(error))
         except OSError as error:
             reason = _cannot_read(untrusted_path, error)
             return BundleResult(untrusted_path, Outcome.REJECTED, reason)
@@ -287,10 +289,7 @@ class Ingestor:
             if isinstance(error, FieldkitError):
                 return BundleResult(source, Outcome.REJECTED, error.user_message, bundle)
             if isinstance(error, OSError):
-                reason = _("Headquarters could not store it ({reason}); nothing stored.")
-                return BundleResult(
-                    source, Outcome.REJECTED, reason.format(reason=error.strerror), bundle
-                )
+                return BundleResult(source, Outcome.REJECTED, _not_stored(error), bundle)
             raise
         log.info(
             "stored bundle %d of device %s: %d new, %d known revision(s)",
@@ -408,6 +407,12 @@ def _cannot_read(path: Path, error: OSError) -> str:
     if isinstance(error, FileNotFoundError):
         return _("{path}: no such file.").format(path=path)
     return _("{path}: cannot be read ({reason}).").format(path=path, reason=error.strerror)
+
+
+def _not_stored(error: OSError) -> str:
+    return _("Headquarters could not store it ({reason}); nothing stored.").format(
+        reason=error.strerror
+    )
 
 
 def _delete(paths: Iterable[Path]) -> None:

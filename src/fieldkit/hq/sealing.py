@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from typing import Any
 import pyrage
 
 from fieldkit.bundle.agefile import parse_identity, parse_recipient
-from fieldkit.files import fsync_dir, make_private_dir
+from fieldkit.files import atomic_writer, fsync_dir, make_private_dir
 from fieldkit.hq.errors import ConflictError
 from fieldkit.i18n import _
 
@@ -41,6 +42,7 @@ BATCH_VERSION = 1
 BATCH_ENTRIES = 256
 BATCH_BYTES = 1024 * 1024
 ATTACHMENT_SUFFIX = ".age"
+COPY_BYTES = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 
 
@@ -180,13 +182,21 @@ def attachment_path(folder: Path, sha256: str) -> Path:
 def place_attachment(encrypted: Path, sha256: str, folder: Path) -> Path | None:
     """Put an attachment already encrypted to HQ's recipients (:mod:`fieldkit.hq.spool`) into
     ``folder`` under its verified SHA-256, as a hard link (atomic; the spooled name is removed
-    with its folder); return its path, or None if HQ already holds it."""
+    with its folder); return its path, or None if HQ already holds it. Where ``folder`` is on
+    another file system, or one without hard links, the encrypted bytes are copied (atomically,
+    flushed) instead."""
     target = attachment_path(folder, sha256)
     make_private_dir(target.parent)
     try:
         os.link(encrypted, target)
     except FileExistsError:
         return None
+    except OSError:
+        if target.exists():
+            return None
+        with encrypted.open("rb") as source, atomic_writer(target) as out:
+            shutil.copyfileobj(source, out, COPY_BYTES)
+        return target
     fsync_dir(target.parent)
     return target
 

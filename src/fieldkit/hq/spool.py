@@ -133,6 +133,10 @@ def _is_held(lock: Path) -> bool:
 # -- streamed encryption -------------------------------------------------------------------------
 
 
+class SpoolWriteError(OSError):
+    """HQ could not write an encrypted attachment into its spool (a full or failing disk)."""
+
+
 class EncryptingSink:
     """An :data:`fieldkit.bundle.AttachmentSink` that encrypts each attachment to
     ``recipients`` into ``folder`` as it streams (files named ``attachment-<random>.age``)."""
@@ -142,7 +146,10 @@ class EncryptingSink:
         self._recipients = [parse_recipient(r, "recipient") for r in recipients]
 
     def __call__(self, sha256: str, size: int) -> AttachmentWriter:
-        return _EncryptingWriter(new_spool_name(self._folder, ".age"), self._recipients)
+        try:
+            return _EncryptingWriter(new_spool_name(self._folder, ".age"), self._recipients)
+        except OSError as error:
+            raise SpoolWriteError(error.errno, error.strerror) from None
 
 
 class _Pipe:
@@ -211,9 +218,9 @@ class _EncryptingWriter:
             self._out.flush()
             os.fsync(self._out.fileno())
             self._out.close()
-        except BaseException:
+        except OSError as error:
             self.abort()
-            raise
+            raise SpoolWriteError(error.errno, error.strerror) from None
         return self._path
 
     def abort(self) -> None:
@@ -226,6 +233,6 @@ class _EncryptingWriter:
     def _fail(self) -> None:
         error = self._error
         self.abort()
-        if isinstance(error, OSError):
-            raise error
-        raise OSError(errno.EIO, str(error))
+        if isinstance(error, OSError) and error.errno is not None:
+            raise SpoolWriteError(error.errno, error.strerror)
+        raise SpoolWriteError(errno.EIO, str(error))
