@@ -122,6 +122,8 @@ def cmd_status(ctx: Context) -> int:
 
 def cmd_passphrase_change(ctx: Context) -> int:
     old = ctx.passphrase()
+    ctx.vault(old)  # a wrong old passphrase is a guess: counted, and waited for like any
+    ctx.close()  # a rotation needs the vault closed everywhere
     new = ctx.new_passphrase()
     rotate = ctx.args.rotate_key
     vaults.change_passphrase(ctx.folder, old, new, rotate_key=rotate)
