@@ -33,7 +33,11 @@ def test_create_makes_a_complete_vault(vault_dir: Path) -> None:
         assert actions.count("form_installed") == 2
     finally:
         vault.close()
-    assert sorted(p.name for p in vault_dir.iterdir()) == [DATABASE_FILE, "vault.key"]
+    assert sorted(p.name for p in vault_dir.iterdir()) == [
+        "unlock-attempts.json",
+        DATABASE_FILE,
+        "vault.key",
+    ]
 
 
 def test_create_refuses_an_existing_vault_and_weak_passphrases(vault_dir: Path) -> None:
@@ -73,7 +77,11 @@ def test_leftovers_of_an_interrupted_creation_are_cleared(vault_dir: Path) -> No
     (vault_dir / (DATABASE_FILE + vaults.CREATING_SUFFIX)).write_bytes(b"half-built")
     (vault_dir / ".fieldkit-tmp-0123").write_bytes(b"half-written key")
     vaults.create_vault(vault_dir, PASSPHRASE).close()
-    assert sorted(p.name for p in vault_dir.iterdir()) == [DATABASE_FILE, "vault.key"]
+    assert sorted(p.name for p in vault_dir.iterdir()) == [
+        "unlock-attempts.json",
+        DATABASE_FILE,
+        "vault.key",
+    ]
 
 
 def test_unlock_and_wrong_passphrase(vault_dir: Path) -> None:
