@@ -78,7 +78,15 @@ def test_wrong_passphrase_through_the_cli(vault_dir: Path) -> None:
 
 
 def test_files_are_owner_only(vault_dir: Path) -> None:
-    vault = vaults.create_vault(vault_dir, PASSPHRASE)
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    with pytest.raises(WrongPassphraseError):  # the count and the lock that makes turns
+        unlocking.unlock(vault_dir, "not the passphrase at all", wait=None)
+    vaults.change_passphrase(vault_dir, PASSPHRASE, NEW_PASSPHRASE, rotate_key=True)
+    vaults.change_passphrase(vault_dir, NEW_PASSPHRASE, PASSPHRASE)
+    vault = unlocking.unlock(vault_dir, PASSPHRASE)
+    assert {"unlock-attempts.json", "unlock-attempts.lock", "vault.lock"} <= {
+        p.name for p in vault_dir.iterdir()
+    }
     try:
         records.create(vault, "illicit-market-observation", {"narrative": "permissions"})
         assert vault_dir.stat().st_mode & 0o777 == 0o700

@@ -199,6 +199,36 @@ def test_a_rotation_is_refused_while_the_vault_is_open_elsewhere(vault_dir: Path
     vaults.unlock_vault(vault_dir, PASSPHRASE).close()
 
 
+def test_nothing_can_write_to_the_old_database_while_the_key_is_replaced(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the copy to the swap, the rotation keeps SQLite's exclusive lock: a write that
+    would land in the old database, and be lost with it, is refused instead."""
+    import sqlcipher3
+
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    old_key = keyfile.read_key_file(vault_dir).unwrap(PASSPHRASE)
+    refused: dict[str, str] = {}
+
+    def try_to_write(step: str) -> None:
+        if step not in ("exported", "key-file-written", "committed"):
+            return
+        other = sqlcipher3.connect(str(vault_dir / DATABASE_FILE), timeout=0.1)
+        try:
+            other.execute(f"PRAGMA key = \"x'{old_key.hex()}'\"")
+            other.execute("CREATE TABLE lost (x)")
+        except sqlcipher3.OperationalError as exc:
+            refused[step] = str(exc)
+        finally:
+            other.close()
+
+    monkeypatch.setattr(rotation, "_step", try_to_write)
+    vaults.change_passphrase(vault_dir, PASSPHRASE, NEW, rotate_key=True)
+    assert refused == dict.fromkeys(
+        ("exported", "key-file-written", "committed"), "database is locked"
+    )
+
+
 def test_change_passphrase_refusals_change_nothing(vault_dir: Path) -> None:
     vaults.create_vault(vault_dir, PASSPHRASE).close()
     before = (vault_dir / "vault.key").read_bytes()

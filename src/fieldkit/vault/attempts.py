@@ -26,7 +26,7 @@ from pathlib import Path
 import filelock
 from sqlmodel import Session
 
-from fieldkit.files import atomic_write_bytes
+from fieldkit.files import OWNER_ONLY_FILE, atomic_write_bytes
 from fieldkit.vault import repo
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def turn(folder: Path) -> Iterator[None]:
     """One attempt at a time on this vault, across processes (two ``fieldkit-cli`` runs started
     together take turns, and the second one sees the failure of the first). Where the lock file
     cannot be made (a read-only folder), the attempt goes ahead without it."""
-    lock = filelock.FileLock(str(folder / LOCK_FILE))
+    lock = filelock.FileLock(str(folder / LOCK_FILE), mode=OWNER_ONLY_FILE)
     try:
         lock.acquire()
     except OSError as exc:
