@@ -3,8 +3,9 @@
 Creation builds the database under a temporary name and writes the key file last: a vault folder
 with a key file is complete; a crash during creation leaves only leftovers that the next
 ``init`` removes. A passphrase change killed midway may leave a temporary key file; the next
-successful unlock removes it. A wrong passphrase fails before the database is touched, so every
-vault file stays byte-identical.
+successful unlock removes it. A passphrase change may also replace the database key (see
+``vault/rotation.py``); every unlock first finishes or undoes one that a crash interrupted. A
+wrong passphrase fails before the database is touched, so every vault file stays byte-identical.
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 The database key (DEK) is 32 random bytes. It is wrapped with ChaCha20-Poly1305 under a key
 (KEK) derived from the passphrase with Argon2id; the KDF parameters, salt, nonce and wrapped key are
 stored in ``vault.key``. The header (format, KDF and cipher) is bound to the ciphertext as
-associated data, so nobody can weaken the parameters unnoticed. Changing the passphrase rewraps the
-same DEK under a new salt and nonce and replaces the file atomically: at every instant exactly one
-of the old and the new passphrase opens the vault.
+associated data, so nobody can weaken the parameters unnoticed, and the parameters are capped when
+the file is read, so that a tampered file cannot make an unlock run for hours. Changing the
+passphrase rewraps the same DEK under a new salt and nonce (never under weaker parameters) and
+replaces the file atomically: at every instant exactly one of the old and the new passphrase opens
+the vault. Replacing the DEK itself is ``vault/rotation.py``'s.
 """
 
 from __future__ import annotations
