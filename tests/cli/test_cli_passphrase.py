@@ -67,3 +67,13 @@ def test_an_unlock_warns_of_a_weak_key_derivation_on_stderr(
     assert len(run.err.splitlines()) == 1, run.err
     (line,) = run.err.splitlines()
     assert line.startswith("Warning: this vault's passphrase is protected by a weak key derivation")
+
+
+def test_a_key_file_asking_for_hours_of_work_is_refused_in_one_line(run: Run, env: Path) -> None:
+    import json
+
+    body = json.loads((env / "vault.key").read_bytes())
+    body["kdf"]["memory_kib"] = 64 * 1024 * 1024  # 64 GiB
+    (env / "vault.key").write_text(json.dumps(body))
+    run("status", code=1)
+    assert "above fieldkit's limits (1024 MiB, 24 passes, 8 lanes at most)" in run.err
