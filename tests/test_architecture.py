@@ -65,7 +65,7 @@ def _import_cycles(package: str) -> list[tuple[str, str]]:
     (imports inside functions count: they are cycles all the same)."""
     import grimp
 
-    graph = grimp.build_graph("fieldkit")
+    graph = grimp.build_graph("fieldkit", cache_dir=None)
     modules = sorted(m for m in graph.modules if m.startswith(package + "."))
     cycles = []
     for importer in modules:

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from fieldkit.services import records
-from fieldkit.vault import keyfile
 from tests.cli.conftest import Run
 from tests.conftest import DATA, PASSPHRASE, all_types_answers, cli_env, write_json
 
@@ -284,22 +283,6 @@ def test_passphrase_change_remember_and_forget(
     run("passphrase", "forget")
 
 
-def test_passphrase_change_with_rotate_key_replaces_the_database_key(
-    run: Run, env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    old_key_file = (env / "vault.key").read_bytes()
-    new = "lantern orchard basalt quiver 9"
-    monkeypatch.setenv("FIELDKIT_NEW_PASSPHRASE", new)
-    out = run("passphrase", "change", "--rotate-key")
-    assert out == "Passphrase changed and database key replaced.\n"
-    monkeypatch.setenv("FIELDKIT_PASSPHRASE", new)
-    assert "field laptop 7" in run("status")
-    (env / "vault.key").write_bytes(old_key_file)
-    monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
-    run("status", code=1)
-    assert "does not open with this vault's key" in run.err
-
-
 def test_settings(run: Run, tmp_path: Path) -> None:
     run("settings", "set", "attachment-max-mib", "1")
     assert "attachment-max-mib  1" in run("settings", "show")
@@ -449,17 +432,6 @@ def test_a_reader_that_stops_early_is_not_a_failure(vault_dir: Path, tmp_path: P
     reader.stdout.close()
     assert reader.wait(timeout=60) == 0
     assert reader.stderr.read() == ""
-
-
-def test_an_unlock_warns_of_a_weak_key_derivation_on_stderr(
-    run: Run, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run("status")
-    assert run.err == ""  # the test suite's own cheap parameters are not warned about
-    monkeypatch.setattr(keyfile, "TEST_PARAMS", None)
-    assert "Device key id" in run("status")
-    (line,) = run.err.splitlines()
-    assert line.startswith("Warning: this vault's passphrase is protected by a weak key derivation")
 
 
 def test_a_wrong_passphrase_makes_the_next_attempt_wait(

@@ -170,6 +170,15 @@ def unlocked(make_shell: ShellFactory, vault_folder: Path, qtbot: Any) -> Shell:
     return shell
 
 
+@pytest.fixture(autouse=True)
+def _no_wait_in_unlock_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unlock page's countdown is shortened by the tests that make it run (TICK_MS); the
+    rest of the real wait, which its task would sleep, is skipped with it."""
+    from fieldkit.gui import unlock
+
+    monkeypatch.setattr(unlock, "_sleep", lambda _seconds: None)
+
+
 @pytest.fixture
 def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Any:
     backend = MemoryKeyring()

@@ -16,7 +16,7 @@ from fieldkit.services import preferences, records, vaults
 from fieldkit.vault.engine import DatabaseKeyError
 from fieldkit.vault.keyfile import WrongPassphraseError
 from tests.conftest import PASSPHRASE, all_types_answers
-from tests.gui.conftest import WAIT_MS, MemoryKeyring, Shell
+from tests.gui.conftest import WAIT_MS, FakeEditor, MemoryKeyring, Shell
 
 NEW_PASSPHRASE = "harbour lantern quietly orbit 77"
 
@@ -87,6 +87,13 @@ def test_saying_the_old_passphrase_may_be_known_replaces_the_database_key(
     folder = unlocked.session.folder
     old_key_file = (folder / "vault.key").read_bytes()
     record_id = records.create(unlocked.session.vault, "all-types", all_types_answers())
+    workspace = unlocked.window.workspace
+    assert workspace is not None
+    workspace.records.refresh()
+    qtbot.waitUntil(lambda: workspace.records.model.total == 1, timeout=WAIT_MS)
+    workspace.open_record(record_id)
+    editor = FakeEditor.made[-1]
+    qtbot.keyClicks(editor.subject, "typed, not yet saved")
     dialog = _settings(qtbot, unlocked)
     dialog.change_passphrase.click()
     change = dialog.passphrase_dialog
@@ -103,7 +110,10 @@ def test_saying_the_old_passphrase_may_be_known_replaces_the_database_key(
         assert "Replacing the database key" in change.busy.accessibleDescription()
     assert unlocked.session.is_open and unlocked.session.vault is not before
     assert not before.is_open
-    assert records.detail(unlocked.session.vault, record_id).item.id == record_id
+    assert editor.flushes == 1  # the typing was saved before the old vault closed
+    assert records.detail(unlocked.session.vault, record_id).draft == {
+        "subject": all_types_answers()["subject"] + "typed, not yet saved"
+    }
     (folder / "vault.key").write_bytes(old_key_file)  # an old copy of the key file
     with pytest.raises(DatabaseKeyError):
         vaults.unlock_vault(folder, PASSPHRASE)

@@ -132,7 +132,7 @@ def test_a_weak_key_derivation_is_warned_about_after_the_unlock(
     page.passphrase.setText(PASSPHRASE)
     with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
         page.submit()
-    box = page.weak_key_box
+    box = page.warning_box
     assert box is not None and box.isVisible()
     assert "weak key derivation (8 MiB, 1 passes" in box.text()
     assert "Change the passphrase to strengthen it." in box.text()
@@ -148,7 +148,7 @@ def test_the_test_suites_own_cheap_derivation_is_not_warned_about(
     page.passphrase.setText(PASSPHRASE)
     with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
         page.submit()
-    assert page.weak_key_box is None
+    assert page.warning_box is None
 
 
 def test_a_remembered_passphrase_unlocks_at_start_but_not_after_a_lock(
@@ -205,7 +205,6 @@ def test_the_count_survives_a_restart_and_a_success_resets_it(
         again.passphrase.setText(PASSPHRASE)
         again.unlock.click()
     assert unlocking.read_attempts(vault_folder).failures == 0
-    assert not unlocking.attempts_path(vault_folder).exists()
     with second.session.vault.read() as session:
         rows = session.exec(select(AuditRow).where(AuditRow.action == "failed_unlocks")).all()
     assert [json.loads(r.detail) for r in rows] == [{"count": 3}]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from fieldkit.services import records, unlocking, vaults
+from fieldkit.vault import attempts
 from fieldkit.vault.keyfile import WrongPassphraseError
 from tests.conftest import PASSPHRASE, all_types_answers, cli_env, snapshot
 
@@ -57,9 +58,11 @@ def test_wrong_passphrase_through_the_cli(vault_dir: Path) -> None:
     assert result.returncode == 1
     assert result.stderr == "fieldkit-cli: The passphrase is not correct. Check it and try again.\n"
     after = snapshot(vault_dir)
-    # The count of wrong passphrases (for the growing wait) is the one file added; the
-    # database, its -wal and -shm files and the key file are byte-identical.
-    assert after.pop(unlocking.ATTEMPTS_FILE)
+    # The count of wrong passphrases (for the growing wait) is the one file changed, beside the
+    # lock that makes attempts take turns; the database, its -wal and -shm files and the key
+    # file are byte-identical.
+    assert after.pop(unlocking.ATTEMPTS_FILE) != before.pop(unlocking.ATTEMPTS_FILE)
+    after.pop(attempts.LOCK_FILE)
     assert after == before
     assert unlocking.read_attempts(vault_dir).failures == 1
 
@@ -71,11 +74,19 @@ def test_wrong_passphrase_through_the_cli(vault_dir: Path) -> None:
         check=False,
     )
     assert right.returncode == 0, right.stderr
-    assert not (vault_dir / unlocking.ATTEMPTS_FILE).exists(), "a right passphrase resets the count"
+    assert unlocking.read_attempts(vault_dir).failures == 0, "a right passphrase resets the count"
 
 
 def test_files_are_owner_only(vault_dir: Path) -> None:
-    vault = vaults.create_vault(vault_dir, PASSPHRASE)
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    with pytest.raises(WrongPassphraseError):  # the count and the lock that makes turns
+        unlocking.unlock(vault_dir, "not the passphrase at all", wait=None)
+    vaults.change_passphrase(vault_dir, PASSPHRASE, NEW_PASSPHRASE, rotate_key=True)
+    vaults.change_passphrase(vault_dir, NEW_PASSPHRASE, PASSPHRASE)
+    vault = unlocking.unlock(vault_dir, PASSPHRASE)
+    assert {"unlock-attempts.json", "unlock-attempts.lock", "vault.lock"} <= {
+        p.name for p in vault_dir.iterdir()
+    }
     try:
         records.create(vault, "illicit-market-observation", {"narrative": "permissions"})
         assert vault_dir.stat().st_mode & 0o777 == 0o700

@@ -1,4 +1,4 @@
-"""Passphrase strength, and the keyring: opt-in, never a plain-text backend."""
+"""Passphrase strength, and the keyring: opt-in, and only the system's own secret store."""
 
 from __future__ import annotations
 

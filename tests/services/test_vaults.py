@@ -33,7 +33,11 @@ def test_create_makes_a_complete_vault(vault_dir: Path) -> None:
         assert actions.count("form_installed") == 2
     finally:
         vault.close()
-    assert sorted(p.name for p in vault_dir.iterdir()) == [DATABASE_FILE, "vault.key"]
+    assert sorted(p.name for p in vault_dir.iterdir()) == [
+        "unlock-attempts.json",
+        DATABASE_FILE,
+        "vault.key",
+    ]
 
 
 def test_create_refuses_an_existing_vault_and_weak_passphrases(vault_dir: Path) -> None:
@@ -73,7 +77,11 @@ def test_leftovers_of_an_interrupted_creation_are_cleared(vault_dir: Path) -> No
     (vault_dir / (DATABASE_FILE + vaults.CREATING_SUFFIX)).write_bytes(b"half-built")
     (vault_dir / ".fieldkit-tmp-0123").write_bytes(b"half-written key")
     vaults.create_vault(vault_dir, PASSPHRASE).close()
-    assert sorted(p.name for p in vault_dir.iterdir()) == [DATABASE_FILE, "vault.key"]
+    assert sorted(p.name for p in vault_dir.iterdir()) == [
+        "unlock-attempts.json",
+        DATABASE_FILE,
+        "vault.key",
+    ]
 
 
 def test_unlock_and_wrong_passphrase(vault_dir: Path) -> None:
@@ -189,6 +197,36 @@ def test_a_rotation_is_refused_while_the_vault_is_open_elsewhere(vault_dir: Path
     finally:
         elsewhere.close()
     vaults.unlock_vault(vault_dir, PASSPHRASE).close()
+
+
+def test_nothing_can_write_to_the_old_database_while_the_key_is_replaced(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the copy to the swap, the rotation keeps SQLite's exclusive lock: a write that
+    would land in the old database, and be lost with it, is refused instead."""
+    import sqlcipher3
+
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    old_key = keyfile.read_key_file(vault_dir).unwrap(PASSPHRASE)
+    refused: dict[str, str] = {}
+
+    def try_to_write(step: str) -> None:
+        if step not in ("exported", "key-file-written", "committed"):
+            return
+        other = sqlcipher3.connect(str(vault_dir / DATABASE_FILE), timeout=0.1)
+        try:
+            other.execute(f"PRAGMA key = \"x'{old_key.hex()}'\"")
+            other.execute("CREATE TABLE lost (x)")
+        except sqlcipher3.OperationalError as exc:
+            refused[step] = str(exc)
+        finally:
+            other.close()
+
+    monkeypatch.setattr(rotation, "_step", try_to_write)
+    vaults.change_passphrase(vault_dir, PASSPHRASE, NEW, rotate_key=True)
+    assert refused == dict.fromkeys(
+        ("exported", "key-file-written", "committed"), "database is locked"
+    )
 
 
 def test_change_passphrase_refusals_change_nothing(vault_dir: Path) -> None:

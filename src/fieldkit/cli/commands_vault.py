@@ -141,6 +141,8 @@ def cmd_passphrase_change(ctx: Context) -> int:
     from fieldkit.services import passphrases, vaults
 
     old = ctx.passphrase()
+    ctx.vault(old)  # a wrong old passphrase is a guess: counted, and waited for like any
+    ctx.close()  # a rotation needs the vault closed everywhere
     new = ctx.new_passphrase()
     rotate = ctx.args.rotate_key
     vaults.change_passphrase(ctx.folder, old, new, rotate_key=rotate)

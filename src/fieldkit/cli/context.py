@@ -18,6 +18,16 @@ PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "FIELDKIT_NEW_PASSPHRASE"  # noqa: S105 - a variable name
 
 
+def _wait(seconds: int) -> None:
+    if sys.stderr.isatty():  # a script's stderr keeps to the one line of an error
+        print(
+            _("Waiting {n} s after earlier wrong passphrases…").format(n=seconds),
+            file=sys.stderr,
+            flush=True,
+        )
+    time.sleep(seconds)
+
+
 class Context:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -45,26 +55,21 @@ class Context:
             return from_env
         return prompt_passphrase(_("New passphrase: "), env=PASSPHRASE_ENV, twice=True)
 
-    def vault(self) -> Vault:
-        """The vault, unlocked. After wrong passphrases the attempt waits as the desktop app
-        does (1, 2, 4 ... 60 s, counted beside the key file), saying so on a terminal."""
+    def vault(self, passphrase: str | None = None) -> Vault:
+        """The vault, unlocked (with ``passphrase``, or the one :meth:`passphrase` gives). After
+        wrong passphrases the attempt waits as the desktop app does (1, 2, 4 ... 60 s, counted
+        beside the key file), saying so on a terminal; runs started together take turns, and
+        each waits. A warning for the user (a count of wrong passphrases removed, a weak key
+        file) is one line on stderr."""
         if self._vault is None:
-            from fieldkit.services import unlocking, vaults
+            from fieldkit.services import unlocking
 
-            passphrase = self.passphrase()
-            wait = unlocking.read_attempts(self.folder).wait_left()
-            if wait:
-                if sys.stderr.isatty():  # a script's stderr keeps to the one line of an error
-                    print(
-                        _("Waiting {n} s after earlier wrong passphrases…").format(n=wait),
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                time.sleep(wait)
-            self._vault = unlocking.unlock(self.folder, passphrase)
-            warning = vaults.weak_key_derivation_warning(self.folder)
-            if warning:
-                print(warning, file=sys.stderr, flush=True)
+            self._vault = unlocking.unlock(
+                self.folder,
+                passphrase if passphrase is not None else self.passphrase(),
+                wait=_wait,
+                warn=lambda warning: print(warning, file=sys.stderr, flush=True),
+            )
         return self._vault
 
     def close(self) -> None:

@@ -101,6 +101,8 @@ class ChangePassphraseDialog(QDialog):
         folder, vault = self._session.folder, self._session.vault
         old, new, again = self.old.text(), self.new.text(), self.confirmation.text()
         rotate = self.rotate.isChecked()
+        if rotate:
+            self._session.key_replacing.emit()
         self._set_working(True)
         self._runner.run(
             "change passphrase",

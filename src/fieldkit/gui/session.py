@@ -22,6 +22,9 @@ class VaultSession(QObject):
 
     opened = Signal()
     closed = Signal()
+    key_replacing = Signal()
+    """The database key is about to be replaced: the open vault will be closed and a new one
+    opened under the new key (what is typed and not yet saved must be saved now)."""
 
     def __init__(self, folder: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -9,6 +9,7 @@ acted on once it is known). The count goes into the audit log at the next succes
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,22 +37,22 @@ def _attempts(folder: Path) -> Attempts:
     return unlocking.read_attempts(folder)
 
 
-def _unlock(folder: Path, passphrase: str) -> Vault:
+def _sleep(seconds: float) -> None:
+    """Wait out, in the task, what is left of a wait the countdown did not cover (another
+    program's wrong passphrase meanwhile). Tests replace it, as they shorten the countdown."""
+    time.sleep(seconds)
+
+
+def _unlock(folder: Path, passphrase: str, warnings: list[str]) -> Vault:
     from fieldkit.services import unlocking
 
-    return unlocking.unlock(folder, passphrase)
+    return unlocking.unlock(folder, passphrase, wait=_sleep, warn=warnings.append)
 
 
-def _unlock_remembered(folder: Path) -> Vault | None:
+def _unlock_remembered(folder: Path, warnings: list[str]) -> Vault | None:
     from fieldkit.services import unlocking
 
-    return unlocking.unlock_remembered(folder)
-
-
-def _weak_key_derivation_warning(folder: Path) -> str | None:
-    from fieldkit.services import vaults
-
-    return vaults.weak_key_derivation_warning(folder)
+    return unlocking.unlock_remembered(folder, warn=warnings.append)
 
 
 def _close(vault: Vault | None) -> None:
@@ -117,7 +118,7 @@ class UnlockPage(CentredPage):
         self._ready = False
         """The count of earlier wrong passphrases is known (until then, no attempt)."""
         self._submit_when_ready = False
-        self.weak_key_box: QMessageBox | None = None
+        self.warning_box: QMessageBox | None = None
         self.unlock.setEnabled(False)
         self.setFocusProxy(self.passphrase)
         folder = session.folder
@@ -146,11 +147,12 @@ class UnlockPage(CentredPage):
     def try_remembered(self) -> None:
         """Unlock with the passphrase remembered in the keyring, if the user asked for that."""
         folder = self._session.folder
+        warnings: list[str] = []
         self._set_working(True, _("Looking for a passphrase remembered on this device…"))
         self._runner.run(
             "unlock (remembered)",
-            lambda: _unlock_remembered(folder),
-            self._remembered_result,
+            lambda: _unlock_remembered(folder, warnings),
+            lambda vault: self._remembered_result(vault, warnings),
             self._remembered_failed,
             owner=self,
             discard=_close,
@@ -167,33 +169,34 @@ class UnlockPage(CentredPage):
             self._show_error(_("Type your passphrase."))
             return
         folder = self._session.folder
+        warnings: list[str] = []
         self._set_working(True, _("Deriving the key from your passphrase…"))
         self._runner.run(
             "unlock",
-            lambda: _unlock(folder, passphrase),
-            self._unlocked,
+            lambda: _unlock(folder, passphrase, warnings),
+            lambda vault: self._unlocked(vault, warnings),
             self._failed,
             owner=self,
             discard=_close,
         )
 
-    def _unlocked(self, vault: Vault) -> None:
+    def _unlocked(self, vault: Vault, warnings: list[str]) -> None:
         self._set_working(False)
         self.passphrase.clear()
         self._session.open(vault)
-        self._warn_if_weak()
+        self._warn(warnings)
 
-    def _warn_if_weak(self) -> None:
-        """Say so when the key file's derivation is below what fieldkit writes (read from the
-        4 KiB key file: no task needed)."""
-        warning = _weak_key_derivation_warning(self._session.folder)
-        if warning is None:
+    def _warn(self, warnings: list[str]) -> None:
+        """Show what the unlock found to warn about: a count of wrong passphrases removed or
+        altered since the last unlock, a key file weaker than fieldkit makes."""
+        if not warnings:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, "fieldkit", warning, parent=self.window())
-        box.setAccessibleName(_("Weak key derivation"))
+        text = "\n\n".join(warnings)
+        box = QMessageBox(QMessageBox.Icon.Warning, "fieldkit", text, parent=self.window())
+        box.setAccessibleName(_("Warning"))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
-        self.weak_key_box = box
+        self.warning_box = box
 
     def _failed(self, error: BaseException) -> None:
         self._set_working(False)
@@ -221,11 +224,11 @@ class UnlockPage(CentredPage):
         self._ticker.start()
         self.wait_started.emit(seconds)
 
-    def _remembered_result(self, vault: Vault | None) -> None:
+    def _remembered_result(self, vault: Vault | None, warnings: list[str]) -> None:
         self._set_working(False)
         if vault is not None:
             self._session.open(vault)
-            self._warn_if_weak()
+            self._warn(warnings)
         else:
             self.passphrase.setFocus()
 

@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self.resize(1100, 720)
         session.opened.connect(self._unlocked)
+        session.key_replacing.connect(self._before_key_replacement)
         idle.timed_out.connect(self._idle_lock)
         idle.set_minutes(prefs.auto_lock_minutes)
         runner.failed.connect(lambda _name, error: show_error(self, error))
@@ -247,6 +248,12 @@ class MainWindow(QMainWindow):
         self.clipboard.watch()
         self.idle.start()
         workspace.start()
+
+    def _before_key_replacement(self) -> None:
+        """Save pending typing and close the open record: the vault it was opened from closes
+        when the key is replaced, and the workspace is rebuilt on the new one."""
+        if self.workspace is not None:
+            self._step("close the open record", self.workspace.close_document)
 
     def set_form_title(self, form_title: str) -> None:
         """``fieldkit``, or ``fieldkit — <form name>`` while a record is open; nothing more."""

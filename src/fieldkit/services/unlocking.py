@@ -2,36 +2,51 @@
 
 After ``n`` wrong passphrases in a row the next attempt waits :func:`retry_delay` seconds (1, 2,
 4 ... at most 60). The count and the time of the last failure are kept in ``unlock-attempts.json``
-beside the key file, so that quitting and starting again neither skips the wait nor starts the
-count afresh. The file holds nothing secret (two numbers), is owner-only and written atomically; a
-successful unlock removes it, and the count goes into the audit log (``failed_unlocks``).
+beside the key file (``vault/attempts.py``), so that quitting and starting again neither skips
+the wait nor starts the count afresh. A successful unlock writes the count back to zero with a
+seal only fieldkit can make, and puts the count into the audit log (``failed_unlocks``).
+
+Deleting the file does not reset the count silently: a key file written by this version promises
+the file (``KeyFile.counted``), and when it is missing or damaged the count is taken as the
+longest wait; at the next successful unlock a count that fieldkit did not seal is said to the user
+and written to the audit log (``"counter": "removed or altered"``).
+
+Attempts take turns (a file lock), and :func:`unlock` enforces the wait inside its turn, so two
+``fieldkit-cli`` runs started together cannot both skip it.
 
 The file is not part of the wrong-passphrase promise of ``vaults.unlock_vault``, which concerns the
 database, its -wal and -shm files and the key file: those stay byte-identical.
 
-Front ends (the GUI's unlock page, and the CLI if it wishes) enforce the wait with
-:meth:`Attempts.wait_left`; this module counts, it does not sleep.
+The wait only slows guessing through fieldkit: someone with a copy of the vault's files can guess
+offline at the speed of the key derivation (see docs/security.md).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fieldkit.files import atomic_write_bytes, fsync_dir
+from fieldkit.errors import ConflictError
+from fieldkit.files import fsync_dir
+from fieldkit.i18n import _
 from fieldkit.services import passphrases, vaults
+from fieldkit.vault import attempts as counter_file
+from fieldkit.vault import audit, keyfile
+from fieldkit.vault.attempts import ATTEMPTS_FILE, attempts_path
 from fieldkit.vault.keyfile import WrongPassphraseError
 from fieldkit.vault.store import Vault
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS_FILE = "unlock-attempts.json"
-MAX_ATTEMPTS_FILE_BYTES = 256
+__all__ = ["ATTEMPTS_FILE", "attempts_path"]
+
 MAX_DELAY_SECONDS = 60
+MISSING_COUNT_FAILURES = 7
+"""The count taken when the promised file is missing or damaged: the longest wait."""
 
 
 def retry_delay(failures: int) -> int:
@@ -73,81 +88,145 @@ class CountedWrongPassphraseError(WrongPassphraseError):
         self.attempts = attempts
 
 
-def attempts_path(folder: Path) -> Path:
-    return folder / ATTEMPTS_FILE
+class WaitFirstError(ConflictError):
+    """An attempt made before the wait after earlier wrong passphrases was over."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            _("Wait {n} s after earlier wrong passphrases, then try again.").format(n=seconds)
+        )
+        self.seconds = seconds
 
 
-def read_attempts(folder: Path) -> Attempts:
-    """The count on disk; none when there is no file. A damaged file counts as none (logged)."""
+def _promised(folder: Path) -> bool:
+    """The key file says that the count is kept (a vault made or rewrapped by this version)."""
     try:
-        with attempts_path(folder).open("rb") as handle:
-            data = handle.read(MAX_ATTEMPTS_FILE_BYTES + 1)
-    except FileNotFoundError:
+        return keyfile.read_key_file(folder).counted
+    except keyfile.KeyFileError:
+        return False
+
+
+def read_attempts(folder: Path, now: float | None = None) -> Attempts:
+    """The count on disk. None when there is no file and the key file promises none; when it
+    promises one that is missing or damaged, the longest wait from now on (written down, so that a
+    restart does not start it again)."""
+    counter = counter_file.read(folder)
+    if counter is not None:
+        return Attempts(counter.failures, counter.last_failure)
+    if not _promised(folder):
         return Attempts()
+    log.info("unlock attempts file missing or damaged: the longest wait applies")
+    missing = Attempts(MISSING_COUNT_FAILURES, time.time() if now is None else now)
+    _save(folder, missing)
+    return missing
+
+
+def _save(folder: Path, attempts: Attempts, seal: str = "") -> None:
+    try:
+        counter_file.write(
+            folder, counter_file.Counter(attempts.failures, attempts.last_failure, seal)
+        )
     except OSError as exc:
-        log.warning("unlock attempts unreadable: %s", type(exc).__name__)
-        return Attempts()
-    try:
-        if len(data) > MAX_ATTEMPTS_FILE_BYTES:
-            raise ValueError("too long")
-        value = json.loads(data)
-        failures, last = value["failures"], value["last_failure"]
-        if not isinstance(failures, int) or isinstance(failures, bool) or failures < 0:
-            raise ValueError("failures")
-        if not isinstance(last, int | float) or isinstance(last, bool) or not math.isfinite(last):
-            raise ValueError("last_failure")
-    except (ValueError, KeyError, TypeError):
-        log.warning("unlock attempts file damaged; counting from zero")
-        return Attempts()
-    return Attempts(failures, float(last))
+        log.warning("unlock attempts not saved: %s", type(exc).__name__)
 
 
 def record_failure(folder: Path, now: float | None = None) -> Attempts:
-    """Count one more wrong passphrase; return the new count (kept in memory if the write fails)."""
-    previous = read_attempts(folder)
+    """Count one more wrong passphrase; return the new count (kept in memory if the write fails).
+    The seal of the last reset stays: the count it vouches for only grew since."""
+    previous_file = counter_file.read(folder)
+    previous = read_attempts(folder, now)
     attempts = Attempts(previous.failures + 1, time.time() if now is None else now)
-    body = {"failures": attempts.failures, "last_failure": attempts.last_failure}
-    try:
-        atomic_write_bytes(attempts_path(folder), json.dumps(body).encode("ascii"))
-    except OSError as exc:
-        log.warning("unlock attempts not saved: %s", type(exc).__name__)
+    _save(folder, attempts, previous_file.seal if previous_file is not None else "")
     return attempts
 
 
-def reset(folder: Path) -> None:
-    """Forget the count (after a successful unlock)."""
-    path = attempts_path(folder)
+def reset(folder: Path, vault: Vault) -> bool:
+    """After a successful unlock: write the count back to zero, sealed, and return whether the
+    count found was one fieldkit sealed (False: removed or altered since the last unlock, or a
+    vault older than the seal). Vaults made before the seal get theirs now."""
+    found = counter_file.read(folder)
+    with vault.write() as session:
+        promised = counter_file.has_seal_key(session)
+        intact = counter_file.sealed_by_fieldkit(found, session) or not promised
+        if not intact:
+            audit.append(
+                session, audit.Action.FAILED_UNLOCKS, None, {"counter": "removed or altered"}
+            )
+        seal = counter_file.seal(session)
     try:
-        path.unlink()
-    except FileNotFoundError:
-        return
+        counter_file.write(folder, counter_file.Counter(0, None, seal))
     except OSError as exc:
         log.warning("unlock attempts not reset: %s", type(exc).__name__)
-        return
-    fsync_dir(folder)
+    else:
+        fsync_dir(folder)
+    return intact
 
 
-def _opened(folder: Path, passphrase: str, *, count_failure: bool) -> Vault:
-    attempts = read_attempts(folder)
-    try:
-        vault = vaults.unlock_vault(folder, passphrase, failed_attempts=attempts.failures)
-    except WrongPassphraseError:
-        if not count_failure:
+def counter_tampered_warning() -> str:
+    return _(
+        "Warning: the record of wrong passphrases for this vault was removed or altered since "
+        "it was last unlocked: someone may have tried to guess the passphrase."
+    )
+
+
+Warn = Callable[[str], None]
+
+
+def _opened(
+    folder: Path,
+    passphrase: str,
+    *,
+    count_failure: bool,
+    wait: Callable[[int], None] | None,
+    warn: Warn | None,
+) -> Vault:
+    with counter_file.turn(folder):
+        attempts = read_attempts(folder)
+        left = attempts.wait_left()
+        if left and count_failure:
+            if wait is None:
+                raise WaitFirstError(left)
+            wait(left)
+        try:
+            vault = vaults.unlock_vault(folder, passphrase, failed_attempts=attempts.failures)
+        except WrongPassphraseError:
+            if not count_failure:
+                raise
+            raise CountedWrongPassphraseError(record_failure(folder)) from None
+        try:
+            intact = reset(folder, vault)  # the failures are in the audit log now
+        except BaseException:
+            vault.close()
             raise
-        raise CountedWrongPassphraseError(record_failure(folder)) from None
-    reset(folder)  # the failures are in the audit log now
+    warnings = [] if intact else [counter_tampered_warning()]
+    weak = vaults.weak_key_derivation_warning(folder)
+    warnings += [weak] if weak else []
+    if warnings:
+        log.info("unlock: %d warning(s) for the user", len(warnings))
+    if warn is not None:
+        for warning in warnings:
+            warn(warning)
     return vault
 
 
-def unlock(folder: Path, passphrase: str) -> Vault:
-    """Open the vault with a typed passphrase.
+def unlock(
+    folder: Path,
+    passphrase: str,
+    *,
+    wait: Callable[[int], None] | None = time.sleep,
+    warn: Warn | None = None,
+) -> Vault:
+    """Open the vault with a typed passphrase, in this vault's turn.
 
-    A wrong one raises :class:`CountedWrongPassphraseError` after counting it; success records
-    the failures before it in the audit log and resets the count."""
-    return _opened(folder, passphrase, count_failure=True)
+    A wait still due after earlier wrong passphrases is waited with ``wait`` (``None``: raise
+    :class:`WaitFirstError` instead). A wrong one raises :class:`CountedWrongPassphraseError`
+    after counting it; success records the failures before it in the audit log and resets the
+    count. ``warn`` is given each warning for the user: a count of wrong passphrases removed or
+    altered since the last unlock, a key file weaker than fieldkit makes."""
+    return _opened(folder, passphrase, count_failure=True, wait=wait, warn=warn)
 
 
-def unlock_remembered(folder: Path) -> Vault | None:
+def unlock_remembered(folder: Path, *, warn: Warn | None = None) -> Vault | None:
     """Open the vault with the passphrase remembered in the keyring; None when none is.
 
     A remembered passphrase that no longer opens the vault (changed elsewhere) is not a guess:
@@ -155,4 +234,4 @@ def unlock_remembered(folder: Path) -> Vault | None:
     remembered = passphrases.recall(folder)
     if remembered is None:
         return None
-    return _opened(folder, remembered, count_failure=False)
+    return _opened(folder, remembered, count_failure=False, wait=None, warn=warn)

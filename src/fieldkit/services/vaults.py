@@ -3,8 +3,9 @@
 Creation builds the database under a temporary name and writes the key file last: a vault folder
 with a key file is complete; a crash during creation leaves only leftovers that the next
 ``init`` removes. A passphrase change killed midway may leave a temporary key file; the next
-successful unlock removes it. A wrong passphrase fails before the database is touched, so every
-vault file stays byte-identical.
+successful unlock removes it. A passphrase change may also replace the database key (see
+``vault/rotation.py``); every unlock first finishes or undoes one that a crash interrupted. A
+wrong passphrase fails before the database is touched, so every vault file stays byte-identical.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fieldkit.errors import ConflictError, InvalidInputError
 from fieldkit.files import fsync_dir, make_private_dir, remove_stale_temporaries
 from fieldkit.i18n import _
 from fieldkit.services import forms as form_service
+from fieldkit.vault import attempts as counter_file
 from fieldkit.vault import audit, keyfile, migrate, repo, rotation
 from fieldkit.vault.engine import DATABASE_FILE, database_path
 from fieldkit.vault.models import IdentityRow
@@ -122,9 +124,11 @@ def create_vault(
             audit.append(session, audit.Action.VAULT_CREATED, None, {"key_id": signing_key.key_id})
             if install_forms:
                 form_service.install_shipped(session)
+            seal = counter_file.seal(session)
     finally:
         vault.close()
     building.replace(database_path(folder))
+    counter_file.write(folder, counter_file.Counter(seal=seal))  # the key file promises it
     fsync_dir(folder)
     keyfile.write_key_file(folder, key_file)
     log.info("vault created")
@@ -172,9 +176,11 @@ def change_passphrase(
         raise ConflictError(_("The new passphrase is the same as the old one."))
     # Never weaker than the key file already is (a device slower than the one that made it).
     params = keyfile.calibrated_params().at_least(key_file.params)
+    # The new key file promises the count of wrong passphrases once there is one to promise.
+    counted = key_file.counted or counter_file.read(folder) is not None
     if rotate_key:
-        return _rotate(folder, database_key, new, params, vault)
-    rewrapped = keyfile.KeyFile.wrap(database_key, new, params)
+        return _rotate(folder, database_key, new, params, vault, counted)
+    rewrapped = keyfile.KeyFile.wrap(database_key, new, params, counted=counted)
     keyfile.write_key_file(folder, rewrapped)
     log.info("passphrase changed")
     _audit(folder, database_key, vault)
@@ -182,10 +188,15 @@ def change_passphrase(
 
 
 def _rotate(
-    folder: Path, old_key: bytes, new: str, params: keyfile.KdfParams, vault: Vault | None
+    folder: Path,
+    old_key: bytes,
+    new: str,
+    params: keyfile.KdfParams,
+    vault: Vault | None,
+    counted: bool,
 ) -> Vault | None:
     new_key = keyfile.new_database_key()
-    wrapped = keyfile.KeyFile.wrap(new_key, new, params)
+    wrapped = keyfile.KeyFile.wrap(new_key, new, params, counted=counted)
     if vault is not None:
         # Its idle connections would keep SQLite's exclusive lock from the rotation; disposed
         # of, they reconnect on demand, so a refused rotation leaves the vault usable.

@@ -3,9 +3,11 @@
 The database key (DEK) is 32 random bytes. It is wrapped with ChaCha20-Poly1305 under a key
 (KEK) derived from the passphrase with Argon2id; the KDF parameters, salt, nonce and wrapped key are
 stored in ``vault.key``. The header (format, KDF and cipher) is bound to the ciphertext as
-associated data, so nobody can weaken the parameters unnoticed. Changing the passphrase rewraps the
-same DEK under a new salt and nonce and replaces the file atomically: at every instant exactly one
-of the old and the new passphrase opens the vault.
+associated data, so nobody can weaken the parameters unnoticed, and the parameters are capped when
+the file is read, so that a tampered file cannot make an unlock run for hours. Changing the
+passphrase rewraps the same DEK under a new salt and nonce (never under weaker parameters) and
+replaces the file atomically: at every instant exactly one of the old and the new passphrase opens
+the vault. Replacing the DEK itself is ``vault/rotation.py``'s.
 """
 
 from __future__ import annotations
@@ -125,9 +127,14 @@ class KeyFile:
     salt: bytes
     nonce: bytes
     wrapped: bytes
+    counted: bool = False
+    """The vault keeps a count of wrong passphrases that must not go missing (see
+    services/unlocking.py); bound to the wrapped key like the rest of the header, so removing
+    the promise makes the key file open nothing. Key files written before the count had none."""
 
     def header(self) -> dict[str, Any]:
-        return {
+        counter = {"unlock_counter": 1} if self.counted else {}
+        return counter | {
             "fieldkit_vault_key": FORMAT,
             "kdf": {
                 "algorithm": "argon2id",
@@ -173,11 +180,15 @@ class KeyFile:
                         "with; restore vault.key from a backup of the vault folder."
                     ).format(mib=MAX_MEMORY_KIB // 1024, passes=MAX_ITERATIONS, lanes=MAX_LANES)
                 )
+            counter = body.get("unlock_counter")
+            if counter not in (None, 1):
+                raise ValueError("unknown unlock counter")
             return cls(
                 params=params,
                 salt=_unb64(kdf["salt"], SALT_BYTES),
                 nonce=_unb64(body["nonce"], NONCE_BYTES),
                 wrapped=_unb64(body["wrapped_key"], DEK_BYTES + 16),
+                counted=counter == 1,
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise KeyFileError(
@@ -185,13 +196,15 @@ class KeyFile:
             ) from None
 
     @classmethod
-    def wrap(cls, dek: bytes, passphrase: str, params: KdfParams) -> KeyFile:
+    def wrap(
+        cls, dek: bytes, passphrase: str, params: KdfParams, *, counted: bool = True
+    ) -> KeyFile:
         salt = secrets.token_bytes(SALT_BYTES)
         nonce = secrets.token_bytes(NONCE_BYTES)
-        unsealed = cls(params, salt, nonce, b"")
+        unsealed = cls(params, salt, nonce, b"", counted)
         kek = params.derive(passphrase, salt)
         wrapped = ChaCha20Poly1305(kek).encrypt(nonce, dek, unsealed.associated_data())
-        return cls(params, salt, nonce, wrapped)
+        return cls(params, salt, nonce, wrapped, counted)
 
     def unwrap(self, passphrase: str) -> bytes:
         kek = self.params.derive(passphrase, self.salt)

@@ -5,20 +5,22 @@ The database and the key file are two files, and no single rename replaces both.
 is built beside the old one and a marker file commits it:
 
 1. Under the vault lock, one connection takes SQLite's exclusive lock on the database (it fails
-   if fieldkit has the vault open anywhere else), empties the write-ahead log into the database,
-   and copies everything with ``sqlcipher_export`` into ``vault.db.rotating``, encrypted under the
-   new key; that file is flushed to disk.
+   if fieldkit has the vault open anywhere else) and keeps it to the end, so that nothing can
+   write to the old database meanwhile; it empties the write-ahead log into the database and
+   removes it (journal mode DELETE), and copies everything with ``sqlcipher_export`` into
+   ``vault.db.rotating``, encrypted under the new key; that file is flushed to disk.
 2. The new key file (the new key wrapped under the new passphrase) is written to
    ``vault.key.rotating`` and flushed.
 3. The marker ``rotation.commit`` is written atomically and the folder flushed: this is the
    commit. Before it, the old passphrase and the old key open the vault and the ``.rotating``
    files are leftovers; from it on, the new pair is the vault.
-4. The old database's ``-wal`` and ``-shm`` files are removed, ``vault.db.rotating`` is renamed to
-   ``vault.db`` and ``vault.key.rotating`` to ``vault.key``, the folder is flushed, and the marker
-   is removed.
+4. Any ``-wal`` and ``-shm`` files of the old database are removed, ``vault.db.rotating`` is
+   renamed to ``vault.db`` and ``vault.key.rotating`` to ``vault.key``, the folder is flushed,
+   and the marker is removed. Then the connection of step 1 lets go.
 
 :func:`recover`, run before every unlock, finishes step 4 when the marker is there (every action
-in it can be repeated) and otherwise removes the leftovers of steps 1 and 2.
+in it can be repeated) and otherwise removes the leftovers of steps 1 and 2; while a rotation
+runs, it waits for its end.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import filelock
 
 from fieldkit.errors import ConflictError
-from fieldkit.files import atomic_write_bytes, fsync_dir
+from fieldkit.files import OWNER_ONLY_FILE, atomic_write_bytes, fsync_dir
 from fieldkit.i18n import _
 from fieldkit.vault import keyfile
 from fieldkit.vault.engine import database_path, open_connection
@@ -43,6 +46,7 @@ ROTATING_SUFFIX = ".rotating"
 MARKER_FILE = "rotation.commit"
 LOCK_FILE = "vault.lock"
 BUSY_TIMEOUT_S = 2.0
+RECOVERY_TIMEOUT_S = 600.0
 
 
 class VaultInUseError(ConflictError):
@@ -78,7 +82,7 @@ def _sidecars(database: Path) -> list[Path]:
 @contextlib.contextmanager
 def vault_lock(folder: Path, timeout: float = BUSY_TIMEOUT_S) -> Iterator[None]:
     """The lock that rotations and their recovery take (one at a time per vault folder)."""
-    lock = filelock.FileLock(str(folder / LOCK_FILE), timeout=timeout)
+    lock = filelock.FileLock(str(folder / LOCK_FILE), timeout=timeout, mode=OWNER_ONLY_FILE)
     try:
         lock.acquire()
     except filelock.Timeout:
@@ -90,7 +94,7 @@ def vault_lock(folder: Path, timeout: float = BUSY_TIMEOUT_S) -> Iterator[None]:
 
 
 def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))  # Windows flushes only writers
     try:
         os.fsync(fd)
     finally:
@@ -133,7 +137,7 @@ def recover(folder: Path) -> None:
     """Finish a committed rotation, or undo an uncommitted one. Cheap when there is none."""
     if not pending(folder):
         return
-    with vault_lock(folder):
+    with vault_lock(folder, timeout=RECOVERY_TIMEOUT_S):  # a rotation running now: its end
         if marker(folder).exists():
             _finish(folder)
             log.info("an interrupted replacement of the database key was finished")
@@ -142,11 +146,18 @@ def recover(folder: Path) -> None:
             log.info("an interrupted replacement of the database key was undone")
 
 
-def _export(folder: Path, old_key: bytes, new_key: bytes) -> None:
-    """Step 1: the whole database, re-encrypted under ``new_key``, in ``vault.db.rotating``."""
+def _export(folder: Path, old_key: bytes, new_key: bytes) -> Any:
+    """Step 1: the whole database, re-encrypted under ``new_key``, in ``vault.db.rotating``.
+
+    Returns the connection that holds SQLite's exclusive lock on the old database, its log
+    emptied and removed (journal mode DELETE): until it is closed, after the new pair is in
+    place, no other program can write to the old database, whose writes would be lost."""
     rotated = rotated_database(folder)
     for leftover in (rotated, *_sidecars(rotated)):
         leftover.unlink(missing_ok=True)
+    # Owner-only from the start (SQLite would make it with the umask's permissions, and its -wal
+    # and -shm files take the database file's).
+    os.close(os.open(rotated, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE))
     conn = open_connection(database_path(folder), old_key)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}").fetchall()
@@ -158,16 +169,18 @@ def _export(folder: Path, old_key: bytes, new_key: bytes) -> None:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise VaultInUseError() from None
             raise
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        conn.execute("PRAGMA journal_mode = DELETE").fetchall()  # checkpoints, removes -wal, -shm
         version = conn.execute("PRAGMA user_version").fetchall()[0][0]
         literal = str(rotated).replace("'", "''")
         conn.execute(f"ATTACH DATABASE '{literal}' AS rotated KEY \"x'{new_key.hex()}'\"")
         conn.execute("SELECT sqlcipher_export('rotated')").fetchall()
         conn.execute(f"PRAGMA rotated.user_version = {int(version)}")
         conn.execute("DETACH DATABASE rotated")
-    finally:
+        _fsync_file(rotated)
+    except BaseException:
         conn.close()
-    _fsync_file(rotated)
+        raise
+    return conn
 
 
 def rotate(folder: Path, old_key: bytes, new_key: bytes, key_file: keyfile.KeyFile) -> None:
@@ -179,15 +192,21 @@ def rotate(folder: Path, old_key: bytes, new_key: bytes, key_file: keyfile.KeyFi
         if marker(folder).exists():
             _finish(folder)
         _discard(folder)
+        holder = None
         try:
-            _export(folder, old_key, new_key)
+            holder = _export(folder, old_key, new_key)
             _step("exported")
             keyfile.write_key_file_to(rotated_key_file(folder), key_file)
             _step("key-file-written")
         except BaseException:
+            if holder is not None:
+                holder.close()
             _discard(folder)
             raise
-        atomic_write_bytes(marker(folder), b"fieldkit database key rotation: committed\n")
-        _step("committed")
-        _finish(folder)
+        try:
+            atomic_write_bytes(marker(folder), b"fieldkit database key rotation: committed\n")
+            _step("committed")
+            _finish(folder)
+        finally:
+            holder.close()
         _step("finished")

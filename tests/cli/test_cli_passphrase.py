@@ -1,0 +1,79 @@
+"""The CLI's passphrase and unlock: replacing the database key, parallel runs that take turns
+and wait after wrong passphrases, the warning about a weak key file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fieldkit.services import unlocking, vaults
+from fieldkit.vault import keyfile
+from tests.cli.conftest import Run
+from tests.conftest import PASSPHRASE, cli_env
+
+
+def test_passphrase_change_with_rotate_key_replaces_the_database_key(
+    run: Run, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_key_file = (env / "vault.key").read_bytes()
+    new = "lantern orchard basalt quiver 9"
+    monkeypatch.setenv("FIELDKIT_NEW_PASSPHRASE", new)
+    out = run("passphrase", "change", "--rotate-key")
+    assert out == "Passphrase changed and database key replaced.\n"
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", new)
+    assert "field laptop 7" in run("status")
+    (env / "vault.key").write_bytes(old_key_file)
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
+    run("status", code=1)
+    assert "does not open with this vault's key" in run.err
+
+
+def test_parallel_runs_with_wrong_passphrases_take_turns_and_wait(vault_dir: Path) -> None:
+    """Three runs started together: each waits for the turn of the one before and then for the
+    delay its failure earned (1 s, then 2 s), so none skips the wait and no failure is lost."""
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    env = cli_env(vault_dir, FIELDKIT_PASSPHRASE="not the passphrase at all")
+    start = time.monotonic()
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "fieldkit.cli.main", "status"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _n in range(3)
+    ]
+    errors = [run.communicate(timeout=120)[1] for run in runs]
+    elapsed = time.monotonic() - start
+    assert all(
+        e.endswith("The passphrase is not correct. Check it and try again.\n") for e in errors
+    )
+    assert unlocking.read_attempts(vault_dir).failures == 3
+    assert elapsed >= 1 + 2  # the waits after the first and the second failure, one after another
+
+
+def test_an_unlock_warns_of_a_weak_key_derivation_on_stderr(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("status")
+    assert run.err == ""  # the test suite's own cheap parameters are not warned about
+    monkeypatch.setattr(keyfile, "TEST_PARAMS", None)
+    assert "Device key id" in run("status")
+    assert len(run.err.splitlines()) == 1, run.err
+    (line,) = run.err.splitlines()
+    assert line.startswith("Warning: this vault's passphrase is protected by a weak key derivation")
+
+
+def test_a_key_file_asking_for_hours_of_work_is_refused_in_one_line(run: Run, env: Path) -> None:
+    import json
+
+    body = json.loads((env / "vault.key").read_bytes())
+    body["kdf"]["memory_kib"] = 64 * 1024 * 1024  # 64 GiB
+    (env / "vault.key").write_text(json.dumps(body))
+    run("status", code=1)
+    assert "above fieldkit's limits (1024 MiB, 24 passes, 8 lanes at most)" in run.err
