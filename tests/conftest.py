@@ -36,6 +36,11 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     python_path = os.pathsep.join(filter(None, [str(FAST_KDF_SITE), os.environ.get("PYTHONPATH")]))
     monkeypatch.setenv("PYTHONPATH", python_path)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    # A program run inside the test process (main(argv)) must not lower the test process's own
+    # core limit for good: the children of later tests would inherit it. The programs' own
+    # hardening is tested on real child processes (tests/security/test_crash_dumps.py).
+    monkeypatch.setattr("fieldkit.console.no_crash_dumps", _not_in_the_test_process)
+    monkeypatch.setattr("fieldkit.app.no_crash_dumps", _not_in_the_test_process)
     for name in (
         "FIELDKIT_VAULT",
         "FIELDKIT_PASSPHRASE",
@@ -45,6 +50,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANGUAGE", "en")
     set_language("en")
+
+
+def _not_in_the_test_process() -> None:
+    pass
 
 
 @pytest.fixture

@@ -190,13 +190,20 @@ def test_the_text_type_is_described() -> None:
     assert f"at most {forms.MAX_FIELDS:,}" in section and f"at most {forms.MAX_NESTING}" in section
 
 
+OMITTED_WHEN_NULL = "left out of the form's JSON when `null`"
+
+
 def _from_the_document() -> dict[str, Any]:
     """A form written from the tables alone: the required members, and every other member at
-    the default the document gives."""
+    the default the document gives (but those the document says are left out when null)."""
 
     def defaults(model: str, **given: Any) -> dict[str, Any]:
         _name, rows = TABLES[model]
-        value = {m: json.loads(c[1].strip("`")) for m, c in rows.items() if c[1] != "required"}
+        value = {
+            m: json.loads(c[1].strip("`"))
+            for m, c in rows.items()
+            if c[1] != "required" and OMITTED_WHEN_NULL not in c[2]
+        }
         return value | given
 
     field = defaults("FieldDef", name="place", type="text", label={"en": "Place"})
@@ -227,6 +234,10 @@ def test_a_form_written_from_the_document_is_accepted_and_a_member_left_out_is_n
             _check(form | {"fields": [field]})
     with pytest.raises(SchemaError, match="a form definition is not valid"):
         _check(form | {"extra": 1})
+    # ...and one the document says is left out when null is not canonical when spelled out.
+    spelled = form["fields"][0] | {"xlsform_name": None}
+    with pytest.raises(SchemaError, match="a form definition is not in canonical form"):
+        _check(form | {"fields": [spelled]})
 
 
 def test_the_bound_objects_are_the_ones_read() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -22,8 +23,15 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 def test_help_loads_no_vault_storage_or_services() -> None:
     """The command modules import the services inside the commands that use them, so printing
     the help (or a usage error) does not pay for importing the vault and SQLAlchemy."""
+    # As a user runs it: without the test suite's sitecustomize, which loads the key file module
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(
-        [sys.executable, "-c", PROGRAM], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", PROGRAM],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env=env,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["code"] == 0
