@@ -31,5 +31,5 @@ def test_each_file_error_becomes_one_line_naming_the_file(
 
 
 def test_other_errors_pass_through() -> None:
-    with pytest.raises(ValueError), reading_file(Path("x")):
+    with pytest.raises(ValueError, match=r"^not a file error$"), reading_file(Path("x")):
         raise ValueError("not a file error")

@@ -111,7 +111,7 @@ def test_fields_by_name_holds_every_field() -> None:
 def test_field_finds_nested_fields_and_raises_key_error_for_unknown_names() -> None:
     assert NESTED.field("roof").name == "roof"
     assert NESTED.field("members").type is FieldType.REPEAT
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="'nope'"):
         NESTED.field("nope")
 
 
@@ -135,7 +135,7 @@ def test_scope_of_names_the_enclosing_repeats_outermost_first(
 
 
 def test_scope_of_an_unknown_field_raises_key_error() -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="'nope'"):
         NESTED.scope_of("nope")
 
 
@@ -145,7 +145,7 @@ def test_choice_list_for_a_select_field() -> None:
 
 
 def test_choice_list_for_a_field_without_choices_raises_key_error() -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="'top'"):
         NESTED.choice_list_for(NESTED.field("top"))
 
 
@@ -181,7 +181,7 @@ def test_fields_default_to_restricted_sensitivity() -> None:
 
 
 def test_definitions_are_frozen() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"Instance is frozen \[type=frozen_instance"):
         NESTED.field("top").name = "other"  # type: ignore[misc]
 
 
@@ -259,7 +259,7 @@ def test_choice_codes_are_unique_in_a_list() -> None:
 
 
 def test_a_choice_list_needs_a_choice() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"choices\n  List should have at least 1 item"):
         ChoiceList(name="v", choices=[])
 
 

@@ -132,7 +132,7 @@ def test_decimal_commas_are_not_silently_misread() -> None:
 
 @pytest.mark.parametrize("text", ["12.5N 1.25N", "12.5E 1.25E", "12.5E, 1.25W"])
 def test_hemisphere_letters_on_the_wrong_axis_are_refused(text: str) -> None:
-    with pytest.raises(GeoError):
+    with pytest.raises(GeoError, match="latitude takes N or S and longitude E or W"):
         parse(text)
 
 
@@ -221,9 +221,19 @@ def test_bad_mgrs_digits_are_refused(text: str, message: str) -> None:
         parse(text)
 
 
-@pytest.mark.parametrize("text", ["99ZZZ 1 2", "30IXC 12 34", "61PXC 12 34", "0PXC 1 2"])
-def test_impossible_mgrs_references_are_refused(text: str) -> None:
-    with pytest.raises(GeoError):
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # There is no latitude band Z or I: not read as MGRS at all.
+        ("99ZZZ 1 2", "is not a position: give latitude and longitude"),
+        ("30IXC 12 34", "is not a position: give latitude and longitude"),
+        # Shaped like MGRS, but zone 61 and zone 0 do not exist.
+        ("61PXC 12 34", "is not a valid MGRS reference"),
+        ("0PXC 1 2", "is not a valid MGRS reference"),
+    ],
+)
+def test_impossible_mgrs_references_are_refused(text: str, reason: str) -> None:
+    with pytest.raises(GeoError, match=f"^'{text}' {reason}"):
         parse(text)
 
 
@@ -312,7 +322,7 @@ def test_out_of_range_positions_are_refused(text: str, message: str) -> None:
     ],
 )
 def test_junk_is_refused(text: str) -> None:
-    with pytest.raises(GeoError) as info:
+    with pytest.raises(GeoError, match="' is not a position") as info:
         parse(text)
     assert isinstance(info.value, InvalidInputError)
     assert len(info.value.user_message) < 200  # the answer is quoted, but cut short
@@ -370,7 +380,7 @@ def test_bad_record_values_are_refused(value: Any, message: str) -> None:
 
 
 def test_a_boolean_precision_is_refused() -> None:
-    with pytest.raises(GeoError):
+    with pytest.raises(GeoError, match="a position needs numeric 'lat' and 'lon'"):
         geopoint_from_value({"lat": 1, "lon": 2, "precision_m": True})
 
 

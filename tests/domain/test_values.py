@@ -479,21 +479,37 @@ def test_attachment_reference_is_copied_not_shared() -> None:
 )
 def test_attachment_references_have_a_strict_shape(change: dict[str, Any]) -> None:
     ref = {**REF, **change}
-    with pytest.raises(AnswerError) as info:
+    [key] = change
+    reason = ATTACHMENT_REASONS[key]
+    with pytest.raises(AnswerError, match=f"^{reason}$") as info:
         attachment_ref(ref)
     assert info.value.rule == "type"
-    assert rule_of("files", ref) == "type"
+    with pytest.raises(AnswerError, match=f"^{reason}$"):
+        norm("files", ref)
+
+
+ATTACHMENT_REASONS = {
+    "sha256": "an attachment's sha256 must be 64 hexadecimal digits",
+    "name": "an attachment needs a file name of at most 255 characters",
+    "media_type": "an attachment needs a media type such as image/jpeg",
+    "size": "an attachment's size must be a whole number of bytes",
+    "extra": "an attachment is described by sha256, name, media_type and size",
+}
 
 
 @pytest.mark.parametrize("missing", ["sha256", "name", "media_type", "size"])
 def test_attachment_reference_needs_every_key(missing: str) -> None:
     ref = {k: v for k, v in REF.items() if k != missing}
     assert rule_of("files", ref) == "type"
+    with pytest.raises(AnswerError, match=f"^{ATTACHMENT_REASONS['extra']}$"):
+        norm("files", ref)
 
 
 @pytest.mark.parametrize("raw", ["photo.jpg", 5, [SHA]])
 def test_attachment_must_be_a_reference(raw: Any) -> None:
     assert rule_of("files", raw) == "type"
+    with pytest.raises(AnswerError, match=f"^{ATTACHMENT_REASONS['extra']}$"):
+        norm("files", raw)
 
 
 def test_max_files() -> None:

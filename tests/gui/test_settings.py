@@ -115,7 +115,7 @@ def test_saying_the_old_passphrase_may_be_known_replaces_the_database_key(
         "subject": all_types_answers()["subject"] + "typed, not yet saved"
     }
     (folder / "vault.key").write_bytes(old_key_file)  # an old copy of the key file
-    with pytest.raises(DatabaseKeyError):
+    with pytest.raises(DatabaseKeyError, match="does not open with this vault's key"):
         vaults.unlock_vault(folder, PASSPHRASE)
 
 

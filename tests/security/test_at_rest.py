@@ -192,8 +192,9 @@ def test_canaries_never_reach_the_log(vault: Any, caplog: pytest.LogCaptureFixtu
     caplog.set_level("DEBUG")
     record_id = records.create(vault, "all-types", all_types_answers(colour="other", **CANARIES))
     records.finalize(vault, record_id)
-    with pytest.raises(records.ValidationFailedError):
+    with pytest.raises(records.ValidationFailedError) as caught:
         records.amend(vault, record_id, {"subject": CANARIES["subject"], "count": "x"})
+    assert ("count", "type") in {(p.path, p.rule) for p in caught.value.problems}
     vaults.change_passphrase(vault.folder, PASSPHRASE, NEW_PASSPHRASE, vault)
     with pytest.raises(WrongPassphraseError):
         vaults.unlock_vault(vault.folder, PASSPHRASE)

@@ -52,16 +52,28 @@ def test_shipped_forms_are_installed_in_a_new_vault(vault: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "extra",
+    ("after", "extra", "reason"),
     [
-        "choice_lists: {}\n",
-        "choices:\n  c: {vocabulary: true, version: '1', choices: [{code: a, label: {en: A}}]}\n",
+        ("", "choice_lists: {}\n", "'choice_lists' is not part of a form file"),
+        (
+            "\nchoices:\n",
+            "  c: {vocabulary: true, version: '1', choices: [{code: a, label: {en: A}}]}\n",
+            "a form's own list cannot be a vocabulary",
+        ),
     ],
     ids=["raw-choice-lists", "local-list-posing-as-vocabulary"],
 )
-def test_form_files_cannot_declare_vocabularies_themselves(tmp_path: Path, extra: str) -> None:
-    text = (DATA / "forms" / "all-types.yaml").read_text(encoding="utf-8") + extra
+def test_form_files_cannot_declare_vocabularies_themselves(
+    tmp_path: Path, after: str, extra: str, reason: str
+) -> None:
+    """The extra text goes at the end of the file, or into the form's own 'choices' block."""
+    text = (DATA / "forms" / "all-types.yaml").read_text(encoding="utf-8")
+    if after:
+        assert text.count(after) == 1
+        text = text.replace(after, after + extra)
+    else:
+        text += extra
     path = tmp_path / "sneaky.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(FormError):
+    with pytest.raises(FormError, match=reason):
         form_service.read_form_file(path)

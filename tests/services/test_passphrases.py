@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import keyring
@@ -29,7 +30,7 @@ def test_weak_passphrases_are_refused_with_advice(weak: str) -> None:
     verdict = passphrases.strength(weak)
     assert not verdict.acceptable
     assert verdict.advice
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match=re.escape(verdict.advice)):
         passphrases.check_new_passphrase(weak)
 
 
@@ -77,7 +78,10 @@ def test_plaintext_keyrings_are_refused(tmp_path: Path, monkeypatch: pytest.Monk
     backend = PlaintextKeyring()
     monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
     assert not passphrases.keyring_available()
-    with pytest.raises(passphrases.KeyringUnavailableError):
+    with pytest.raises(
+        passphrases.KeyringUnavailableError,
+        match=r"The keyring tests\.services\.test_passphrases\.PlaintextKeyring is not one of",
+    ):
         passphrases.remember(tmp_path, "never stored")
     assert backend.secrets == {}
     assert passphrases.recall(tmp_path) is None
@@ -86,7 +90,10 @@ def test_plaintext_keyrings_are_refused(tmp_path: Path, monkeypatch: pytest.Monk
 def test_keyrings_alt_backends_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     alt = type("EncryptedKeyring", (MemoryKeyring,), {"__module__": "keyrings.alt.file"})()
     monkeypatch.setattr(keyring, "get_keyring", lambda: alt)
-    with pytest.raises(passphrases.KeyringUnavailableError):
+    with pytest.raises(
+        passphrases.KeyringUnavailableError,
+        match=r"The keyring keyrings\.alt\.file\.EncryptedKeyring is not one of",
+    ):
         passphrases.remember(tmp_path, "never stored")
 
 
@@ -157,7 +164,7 @@ def test_no_keyring_means_asking_without_fuss(tmp_path: Path) -> None:
     assert not passphrases.keyring_available()
     assert passphrases.recall(tmp_path) is None
     passphrases.forget(tmp_path)
-    with pytest.raises(passphrases.KeyringUnavailableError):
+    with pytest.raises(passphrases.KeyringUnavailableError, match="has no secure keyring"):
         passphrases.remember(tmp_path, "x")
 
 

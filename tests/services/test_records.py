@@ -49,8 +49,9 @@ def test_a_draft_may_be_incomplete_but_not_malformed(vault: Any) -> None:
     with pytest.raises(ValidationFailedError) as caught:
         records.save_draft(vault, record_id, {"count": "many"})
     assert "count (type)" in caught.value.user_message
-    with pytest.raises(ValidationFailedError):
+    with pytest.raises(ValidationFailedError) as caught:
         records.save_draft(vault, record_id, {"no_such_field": 1})
+    assert [(p.path, p.rule) for p in caught.value.problems] == [("no_such_field", "unknown")]
 
 
 def test_finalize_seals_a_signed_chained_revision(vault: Any) -> None:
@@ -146,26 +147,26 @@ def test_a_changed_signature_shows_as_invalid(vault: Any) -> None:
 
 def test_nothing_to_finalize_and_nothing_to_amend(vault: Any) -> None:
     record_id = records.create(vault, "all-types", all_types_answers(), final=True)
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="has nothing to finalize: it is sealed"):
         records.finalize(vault, record_id)
     draft_id = records.create(vault, "all-types", {})
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="is a draft; finalize it instead of amending it"):
         records.amend(vault, draft_id, all_types_answers())
 
 
 def test_records_are_found_by_short_id_and_unknown_ids_are_refused(vault: Any) -> None:
     record_id = records.create(vault, "all-types", {"subject": "short id"})
     assert records.detail(vault, record_id[:8]).item.id == record_id
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match=r"No record '0{32}' in this vault"):
         records.detail(vault, "0" * 32)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match=r"No record '\.\./etc' in this vault"):
         records.detail(vault, "../etc")
 
 
 def test_discarding_drafts(vault: Any) -> None:
     draft_id = records.create(vault, "all-types", {"subject": "to discard"})
     assert records.discard_draft(vault, draft_id) is True
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="No record"):
         records.detail(vault, draft_id)
     sealed_id = records.create(vault, "all-types", all_types_answers(), final=True)
     records.start_amendment(vault, sealed_id)
@@ -185,8 +186,9 @@ def test_old_records_keep_their_form_version(vault: Any, tmp_path: Path) -> None
     # New records use version 2 and its stricter rule ...
     new_id = records.create(vault, "all-types", all_types_answers())
     assert records.detail(vault, new_id).item.form_version == "2"
-    with pytest.raises(ValidationFailedError):
+    with pytest.raises(ValidationFailedError) as caught:
         records.finalize(vault, new_id)
+    assert [(p.path, p.rule) for p in caught.value.problems] == [("count", "constraint")]
     # ... while the old record is still read and amended against version 1.
     old = records.detail(vault, record_id)
     assert old.item.form_version == "1"
@@ -242,6 +244,7 @@ def test_import_is_all_or_nothing_and_names_the_line(vault: Any, tmp_path: Path)
     with pytest.raises(ValidationFailedError) as caught:
         records.import_lines(vault, "all-types", read_json_lines(path), final=True)
     assert "line 4" in caught.value.user_message
+    assert [(p.path, p.rule) for p in caught.value.problems] == [("count", "type")]
     assert records.count(vault, RecordFilter()) == 0
     path.write_text("\n".join([good] * 3) + "\n")
     assert records.import_lines(vault, "all-types", read_json_lines(path), final=True) == 3
@@ -282,7 +285,7 @@ def test_attachment_size_limit_is_configurable_and_enforced(vault: Any, tmp_path
     with pytest.raises(InvalidInputError, match="attachment limit of 1 MiB"):
         records.create(vault, "all-types", all_types_answers(), attachments=[(None, big)])
     assert records.count(vault, RecordFilter()) == 0
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="must be between 1 MiB and 64 GiB"):
         attachment_service.set_max_bytes(vault, 10)
 
 
@@ -424,7 +427,7 @@ def test_short_ids_reach_every_sealing_and_saving_path(vault: Any) -> None:
     assert records.amend(vault, record_id[:10], all_types_answers(subject="Salt")).number == 2
     detail = records.detail(vault, record_id)
     assert detail.item.title == "Salt" and detail.chain_valid and detail.draft is None
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match=r"No record 'f{32}' in this vault"):
         records.finalize(vault, "f" * 32)
 
 

@@ -41,7 +41,7 @@ def test_create_makes_a_complete_vault(vault_dir: Path) -> None:
 
 
 def test_create_refuses_an_existing_vault_and_weak_passphrases(vault_dir: Path) -> None:
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="Use at least"):
         vaults.create_vault(vault_dir, "short")
     assert not vault_dir.exists() or not any(vault_dir.iterdir())
     vaults.create_vault(vault_dir, PASSPHRASE).close()
@@ -234,9 +234,9 @@ def test_change_passphrase_refusals_change_nothing(vault_dir: Path) -> None:
     before = (vault_dir / "vault.key").read_bytes()
     with pytest.raises(WrongPassphraseError):
         vaults.change_passphrase(vault_dir, "not it at all", NEW)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="Use at least"):
         vaults.change_passphrase(vault_dir, PASSPHRASE, "weak")
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="same as the old one"):
         vaults.change_passphrase(vault_dir, PASSPHRASE, PASSPHRASE)
     assert (vault_dir / "vault.key").read_bytes() == before
 

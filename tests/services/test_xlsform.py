@@ -814,7 +814,7 @@ def test_nothing_left_after_dropping_is_an_error(tmp_path: Path) -> None:
 def test_dropped_is_a_frozen_record() -> None:
     item = Dropped(row=4, sheet="survey", name="start", what="left out")
     assert item.describe() == "survey, row 4 (start): left out"
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'row'"):
         item.row = 5  # type: ignore[misc]
 
 

@@ -46,7 +46,10 @@ def test_size_limit_is_enforced_while_reading(vault: Any) -> None:
 
 def test_bytes_that_changed_since_hashing_store_nothing(vault: Any) -> None:
     digest = hashlib.sha256(b"original").hexdigest()
-    with pytest.raises(ConflictError), vault.write() as session:
+    with (
+        pytest.raises(ConflictError, match="changed while it was being added"),
+        vault.write() as session,
+    ):
         attachments.store(session, io.BytesIO(b"changed!"), "text/plain", digest, 1 << 20)
     with vault.read() as session:
         assert not attachments.exists(session, digest)
@@ -57,5 +60,8 @@ def test_read_all_respects_its_cap(vault: Any) -> None:
     digest = hashlib.sha256(data).hexdigest()
     with vault.write() as session:
         attachments.store(session, io.BytesIO(data), "text/plain", digest, 1 << 20)
-    with vault.read() as session, pytest.raises(AttachmentTooLargeError):
+    with (
+        vault.read() as session,
+        pytest.raises(AttachmentTooLargeError, match="larger than the attachment limit of 1 MiB"),
+    ):
         attachments.read_all(session, digest, 100)

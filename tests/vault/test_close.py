@@ -146,7 +146,7 @@ def test_a_connection_in_use_at_close_finishes_its_work_and_is_closed_on_return(
     assert failures == []
     # Every connection ever made is closed now, the one in use at the lock included.
     for conn in connects:
-        with pytest.raises(sqlcipher3.ProgrammingError):
+        with pytest.raises(sqlcipher3.ProgrammingError, match="closed database"):
             conn.execute("SELECT 1")
     reopened = Vault(tmp_path, key, database=tmp_path / "t.db")
     try:

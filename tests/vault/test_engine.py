@@ -138,7 +138,7 @@ def test_a_database_with_another_key_is_refused(tmp_path: Path) -> None:
     with vault.write() as session:
         session.connection().exec_driver_sql("CREATE TABLE t (x)")
     vault.close()
-    with pytest.raises(DatabaseKeyError):
+    with pytest.raises(DatabaseKeyError, match="does not open with this vault's key"):
         create_vault_engine(tmp_path / "t.db", new_database_key())
 
 
@@ -157,7 +157,7 @@ def test_a_locked_vault_refuses_sessions(tmp_path: Path) -> None:
     vault = Vault(tmp_path, KEY, database=tmp_path / "t.db")
     vault.close()
     assert not vault.is_open
-    with pytest.raises(RuntimeError), vault.read():
+    with pytest.raises(RuntimeError, match="The vault is locked"), vault.read():
         pass
 
 

@@ -47,28 +47,64 @@ def test_parameters_are_bound_to_the_wrapped_key() -> None:
         tampered.unwrap("bound parameters test")
 
 
+DAMAGED = "The vault's key file is damaged; restore it from a backup of the vault folder."
+
+
+def refused_by(caught: pytest.ExceptionInfo[KeyFileError]) -> str:
+    """Which check refused the key file: every damage shows the user the same line, so the test
+    reads the error the parser raised inside (kept as the context, not shown)."""
+    assert caught.value.user_message == DAMAGED
+    assert caught.value.__suppress_context__
+    return f"{type(caught.value.__context__).__name__}: {caught.value.__context__}"
+
+
 @pytest.mark.parametrize(
-    "damage",
+    ("damage", "reason"),
     [
-        b"",
-        b"not json",
-        b"[]",
-        b'{"fieldkit_vault_key": 2}',
-        b'{"fieldkit_vault_key": 1, "cipher": "chacha20-poly1305", "kdf": {"algorithm": "scrypt"}}',
-        b"\xff\xfe\x00garbage",
+        (b"", "JSONDecodeError: Expecting value"),
+        (b"not json", "JSONDecodeError: Expecting value"),
+        (b"[]", "AttributeError: 'list' object has no attribute 'get'"),
+        (b'{"fieldkit_vault_key": 2}', "ValueError: unknown format"),
+        (b'{"fieldkit_vault_key": 1, "cipher": "aes-gcm"}', "ValueError: unknown format"),
+        (b'{"fieldkit_vault_key": 1, "cipher": "chacha20-poly1305", '
+         b'"kdf": {"algorithm": "scrypt"}}', "ValueError: unknown kdf"),
+        (b"\xff\xfe\x00garbage", "JSONDecodeError: Expecting value"),
     ],
-)
-def test_damaged_key_file_gives_a_clear_error(damage: bytes) -> None:
+)  # fmt: skip
+def test_damaged_key_file_gives_a_clear_error(damage: bytes, reason: str) -> None:
     with pytest.raises(KeyFileError) as caught:
         KeyFile.parse(damage)
-    assert "damaged" in caught.value.user_message
+    assert refused_by(caught).startswith(reason)
 
 
-def test_out_of_range_parameters_are_refused() -> None:
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("fieldkit_vault_key", 2), ("fieldkit_vault_key", "1"), ("cipher", "aes-gcm")],
+)
+def test_an_otherwise_sound_key_file_of_another_format_is_refused(name: str, value: object) -> None:
     body = json.loads(KeyFile.wrap(keyfile.new_database_key(), "x" * 20, FAST).to_bytes())
-    body["kdf"]["memory_kib"] = 1
-    with pytest.raises(KeyFileError):
+    body[name] = value
+    with pytest.raises(KeyFileError) as caught:
         KeyFile.parse(json.dumps(body).encode())
+    assert refused_by(caught) == "ValueError: unknown format"
+
+
+@pytest.mark.parametrize(("name", "value"), [("memory_kib", 1), ("iterations", 0), ("lanes", 0)])
+def test_out_of_range_parameters_are_refused(name: str, value: int) -> None:
+    body = json.loads(KeyFile.wrap(keyfile.new_database_key(), "x" * 20, FAST).to_bytes())
+    body["kdf"][name] = value
+    with pytest.raises(KeyFileError) as caught:
+        KeyFile.parse(json.dumps(body).encode())
+    assert refused_by(caught) == "ValueError: parameters out of range"
+
+
+@pytest.mark.parametrize("counter", [0, 2, "1"])
+def test_an_unknown_unlock_counter_is_refused(counter: object) -> None:
+    body = json.loads(KeyFile.wrap(keyfile.new_database_key(), "x" * 20, FAST).to_bytes())
+    body["unlock_counter"] = counter
+    with pytest.raises(KeyFileError) as caught:
+        KeyFile.parse(json.dumps(body).encode())
+    assert refused_by(caught) == "ValueError: unknown unlock counter"
 
 
 @pytest.mark.parametrize(

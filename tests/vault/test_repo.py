@@ -29,7 +29,7 @@ def test_update_record_sets_only_known_columns(vault: Any, values: dict[str, Any
     with vault.write() as session:
         state = repo.record_state(session, record_id)
         assert state is not None
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="not columns of a record"):
             repo.update_record(session, state.num, **values)
         repo.update_record(session, state.num, place="Quay")
     with vault.read() as session:
