@@ -47,6 +47,7 @@ class FormOutline(QListWidget):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setWordWrap(True)
+        self.setSpacing(4)
         for _node in self.sections:
             QListWidgetItem(self)
         self.itemActivated.connect(self._chosen)
@@ -67,14 +68,22 @@ class FormOutline(QListWidget):
         for index, (node, count) in enumerate(zip(self.sections, left, strict=True)):
             title = self._renderer.ctx.label(node.field)
             item = self.item(index)
-            item.setText(
+            # Shown on two lines, the section above what is left in it; read out as one sentence.
+            state = (
+                ngettext("{n} required answer left", "{n} required answers left", count)
+                if count
+                else _("all required answers given")
+            ).format(n=count)
+            item.setText(f"{title}\n{state}")
+            item.setData(
+                Qt.ItemDataRole.AccessibleTextRole,
                 ngettext(
                     "{section}: {n} required answer left",
                     "{section}: {n} required answers left",
                     count,
                 ).format(section=title, n=count)
                 if count
-                else _("{section}: no required answer left").format(section=title)
+                else _("{section}: no required answer left").format(section=title),
             )
             item.setHidden(node.isHidden())  # a section that does not apply now
 
