@@ -6,10 +6,7 @@ usage: app_child.py VAULT PASSPHRASE   (then exits with the app's own exit statu
 
 from __future__ import annotations
 
-import os
 import sys
-
-os.environ.setdefault("FIELDKIT_TEST_FAST_KDF", "1")
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
