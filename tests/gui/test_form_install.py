@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 import fieldkit.services.xlsform
 from fieldkit.bundle import make_enrolment, make_published_form
@@ -126,7 +126,7 @@ SIGNED_FORM = FormDefinition.model_validate(
     {
         "id": "hq-checkpoint",
         "version": "1",
-        "title": {"en": "Checkpoint (from HQ)"},
+        "title": {"en": "Checkpoint levy"},
         "languages": ["en"],
         "fields": [{"name": "amount", "type": "integer", "label": {"en": "Amount"}}],
     }
@@ -162,6 +162,18 @@ def test_a_form_signed_by_the_enrolled_hq_installs_from_the_dialog(
         if f.form_id == "hq-checkpoint"
     ]
     assert row.signed_by == hq.key_id
+    workspace = unlocked.window.workspace
+    assert workspace is not None
+    qtbot.waitUntil(lambda: "hq-checkpoint" in workspace.signed_forms(), timeout=WAIT_MS)
+    install_dialog.reject()
+    picker = workspace.new_record()
+    shown = {
+        picker.forms.item(i).data(Qt.ItemDataRole.UserRole): picker.forms.item(i).text()
+        for i in range(picker.forms.count())
+    }
+    assert shown["hq-checkpoint"] == "Checkpoint levy (from your headquarters)"
+    assert shown["attack-on-activist"] == "Attack on an activist"
+    picker.reject()
 
 
 def test_a_form_signed_by_another_key_is_refused_in_the_dialog(
