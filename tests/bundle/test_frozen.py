@@ -1,8 +1,9 @@
 """Compatibility guard: today's code opens the frozen example files byte for byte.
 
 The files in tests/data/bundle were made once by regenerate.py (beside them) with TEST-ONLY keys.
-If a change to the code makes this test fail, bundles, receipts or enrolment files already in
-the field would stop opening: make the change backwards compatible, or version the format.
+If a change to the code makes this test fail, bundles, receipts, enrolment files or published
+forms already in the field would stop opening: make the change backwards compatible, or version
+the format.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from fieldkit.bundle import (
+    make_published_form,
     read_device_identity_file,
     read_enrolment,
+    read_published_form,
     read_receipt,
 )
 from fieldkit.bundle.agefile import identity_from_key_file
@@ -113,3 +116,22 @@ def test_the_frozen_enrolment_and_identity_files_open(expected: dict[str, object
 def test_the_frozen_files_are_labelled_test_only() -> None:
     for name in ("hq-ingest.agekey", "device.agekey", "hq-signing.key", "device-signing.key"):
         assert "TEST-ONLY" in (FROZEN / name).read_text().splitlines()[0]
+
+
+def test_the_frozen_published_form_verifies_with_the_hq_key(expected: dict[str, object]) -> None:
+    hq = _signing_key("hq-signing.key")
+    data = (FROZEN / "example-form.fkf").read_bytes()
+    info = expected["published_form"]
+    assert isinstance(info, dict)
+    assert hashlib.sha256(data).hexdigest() == info["file_sha256"]
+
+    published = read_published_form(data, hq.public.public_key)
+
+    assert (published.form_id, published.version) == (info["id"], info["version"])
+    assert published.sha256 == info["sha256"] and published.published == info["published"]
+    assert published.hq_key_id == hq.key_id == expected["hq_signing_key_id"]
+    assert published.definition.title == {"en": "TEST observation"}
+    assert (
+        make_published_form(hq_key=hq, form=published.definition, published=str(info["published"]))
+        == data
+    )

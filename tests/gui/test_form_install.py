@@ -9,11 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 import fieldkit.services.xlsform
+from fieldkit.bundle import make_enrolment, make_published_form
+from fieldkit.bundle.agefile import new_identity
+from fieldkit.crypto.identity import SigningKey
+from fieldkit.domain.forms import FormDefinition
 from fieldkit.gui.form_install import FormInstallDialog
 from fieldkit.i18n import set_language
+from fieldkit.services import enrolment as enrolment_service
+from fieldkit.services import forms as form_service
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
 from tests.gui.layout_check import assert_fits
 from tests.services.test_xlsform_limits import text_row, write_sheets
@@ -114,3 +120,76 @@ def test_the_install_dialog_fits_in_every_language(
     qtbot.waitUntil(dialog.error.isVisible, timeout=WAIT_MS)
     qtbot.wait(20)
     assert_fits(dialog, f"form-install-refused-{language}")
+
+
+SIGNED_FORM = FormDefinition.model_validate(
+    {
+        "id": "hq-checkpoint",
+        "version": "1",
+        "title": {"en": "Checkpoint levy"},
+        "languages": ["en"],
+        "fields": [{"name": "amount", "type": "integer", "label": {"en": "Amount"}}],
+    }
+)
+
+
+def _enrolled_with(shell: Shell, tmp_path: Path) -> SigningKey:
+    """Pin a new HQ key on the open vault; returns that HQ's signing key."""
+    hq = SigningKey.generate()
+    _identity, recipient = new_identity()
+    enrolment = tmp_path / "enrolment.fke"
+    enrolment.write_bytes(
+        make_enrolment(hq_key=hq, hq_name="Mission HQ", ingest_recipient=recipient)
+    )
+    enrolment_service.enroll(shell.session.vault, enrolment)
+    return hq
+
+
+def test_a_form_signed_by_the_enrolled_hq_installs_from_the_dialog(
+    qtbot: Any, tmp_path: Path, unlocked: Shell, install_dialog: FormInstallDialog
+) -> None:
+    hq = _enrolled_with(unlocked, tmp_path)
+    signed = tmp_path / "hq-checkpoint-1.fkf"
+    signed.write_bytes(make_published_form(hq_key=hq, form=SIGNED_FORM))
+
+    install_dialog.load(signed)
+
+    qtbot.waitUntil(install_dialog.outcome.isVisible, timeout=WAIT_MS)
+    assert "signed by your headquarters, is installed" in install_dialog.outcome.text()
+    (row,) = [
+        f
+        for f in form_service.list_installed(unlocked.session.vault, "en")
+        if f.form_id == "hq-checkpoint"
+    ]
+    assert row.signed_by == hq.key_id
+    workspace = unlocked.window.workspace
+    assert workspace is not None
+    qtbot.waitUntil(lambda: "hq-checkpoint" in workspace.signed_forms(), timeout=WAIT_MS)
+    install_dialog.reject()
+    picker = workspace.new_record()
+    shown = {
+        picker.forms.item(i).data(Qt.ItemDataRole.UserRole): picker.forms.item(i).text()
+        for i in range(picker.forms.count())
+    }
+    assert shown["hq-checkpoint"] == "Checkpoint levy (from your headquarters)"
+    assert shown["attack-on-activist"] == "Attack on an activist"
+    picker.reject()
+
+
+def test_a_form_signed_by_another_key_is_refused_in_the_dialog(
+    qtbot: Any, tmp_path: Path, unlocked: Shell, install_dialog: FormInstallDialog
+) -> None:
+    _enrolled_with(unlocked, tmp_path)
+    forged = tmp_path / "hq-checkpoint-1.fkf"
+    forged.write_bytes(make_published_form(hq_key=SigningKey.generate(), form=SIGNED_FORM))
+
+    install_dialog.load(forged)
+
+    qtbot.waitUntil(install_dialog.error.isVisible, timeout=WAIT_MS)
+    assert install_dialog.error.text() == (
+        "The form is not signed by the headquarters this device is enrolled with; it was not "
+        "installed."
+    )
+    assert not install_dialog.outcome.isVisible()
+    installed = form_service.list_installed(unlocked.session.vault, "en")
+    assert "hq-checkpoint" not in {f.form_id for f in installed}

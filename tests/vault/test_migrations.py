@@ -164,3 +164,33 @@ def test_upgrading_an_empty_log_records_no_head(tmp_path: Path) -> None:
             )
     finally:
         vault.close()
+
+
+def test_forms_installed_before_0004_are_local_forms_after_it(tmp_path: Path) -> None:
+    """0004 adds where a form came from; a form installed before it is a local one, and it keeps
+    its definition both ways."""
+    vault = Vault(tmp_path, KEY, database=tmp_path / "m.db")
+    row = ("local-form", "1", '{"id":"local-form"}', "ab" * 32, "2026-01-01T00:00:00Z")
+    try:
+        migrate.upgrade(vault.engine, "0003")
+        with vault.write() as session:
+            session.connection().exec_driver_sql(
+                "INSERT INTO form (form_id, version, definition, sha256, installed_at, active) "
+                "VALUES (?, ?, ?, ?, ?, 1)",
+                row,
+            )
+        migrate.upgrade(vault.engine, "0004")
+        select_row = (
+            "SELECT form_id, version, definition, sha256, installed_at, signed_by, published_at "
+            "FROM form"
+        )
+        with vault.read() as session:
+            assert session.connection().exec_driver_sql(select_row).one() == (*row, None, None)
+        migrate.downgrade(vault.engine, "0003")
+        with vault.read() as session:
+            kept = session.connection().exec_driver_sql(
+                "SELECT form_id, version, definition, sha256, installed_at FROM form"
+            )
+            assert kept.one() == row
+    finally:
+        vault.close()

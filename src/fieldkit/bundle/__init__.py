@@ -28,6 +28,14 @@ from fieldkit.bundle.errors import (
 from fieldkit.bundle.forms import VerifiedForm, form_bytes
 from fieldkit.bundle.limits import DEFAULT_LIMITS, Limits
 from fieldkit.bundle.manifest import AttachmentEntry, FormEntry, Manifest, RevisionEntry
+from fieldkit.bundle.published import (
+    PUBLISHED_FORM_SUFFIX,
+    PublishedForm,
+    make_published_form,
+    max_published_form_bytes,
+    published_form_file_name,
+    read_published_form,
+)
 from fieldkit.bundle.reader import (
     InlineSignatureChecks,
     OnRevision,
@@ -55,6 +63,7 @@ from fieldkit.bundle.writer import (
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "PUBLISHED_FORM_SUFFIX",
     "AttachmentEntry",
     "AttachmentSink",
     "AttachmentSource",
@@ -77,6 +86,7 @@ __all__ = [
     "NotRecognisedError",
     "OnRevision",
     "OpenedBundle",
+    "PublishedForm",
     "Receipt",
     "RevisionEntry",
     "SealedRevision",
@@ -96,12 +106,16 @@ __all__ = [
     "is_display_name",
     "make_device_identity_file",
     "make_enrolment",
+    "make_published_form",
     "make_receipt",
+    "max_published_form_bytes",
     "new_identity",
     "new_receipt_file_name",
     "open_bundle",
+    "published_form_file_name",
     "read_device_identity_file",
     "read_enrolment",
+    "read_published_form",
     "read_receipt",
     "verify_bundle_file",
     "write_bundle",

@@ -5,9 +5,10 @@
     container = magic version frame* END-frame
     frame     = type:u8 length:u64be payload[length]
 
-Bundles and receipts share this framing (with different magics and frame sequences). The reader
-is a push parser: decrypted plaintext is fed to it piece by piece as pyrage produces it, and it
-hands each frame to a handler that knows which frame must come next and how long it must be.
+Bundles, receipts and published forms share this framing (with different magics and frame
+sequences). The reader is a push parser: decrypted plaintext is fed to it piece by piece as pyrage
+produces it, and it hands each frame to a handler that knows which frame must come next and how
+long it must be.
 Nothing is buffered beyond one frame payload whose length the handler accepted first.
 """
 
@@ -23,6 +24,7 @@ from fieldkit.i18n import _
 
 BUNDLE_MAGIC = b"FKBUNDLE"
 RECEIPT_MAGIC = b"FKRECEIPT"
+PUBLISHED_FORM_MAGIC = b"FKFORM"
 FORMAT_VERSION = 1
 FRAME_HEADER = struct.Struct(">BQ")
 DATA_CHUNK = 1024 * 1024
@@ -40,6 +42,7 @@ class FrameType(IntEnum):
     DATA = 0x05
     RECEIPT = 0x06
     FORM = 0x07
+    PUBLICATION = 0x08
     END = 0xFF
 
 

@@ -21,6 +21,7 @@ class Kind(StrEnum):
     RECEIPT = "receipt"
     ENROLMENT = "enrolment"
     IDENTITY = "device-identity"
+    PUBLISHED_FORM = "published-form"
 
 
 class BundleError(FieldkitError):
@@ -68,6 +69,7 @@ _NOT_RECOGNISED = {
     ),
     Kind.ENROLMENT: N_("This file is not a fieldkit enrolment file."),
     Kind.IDENTITY: N_("This file is not a fieldkit device identity file."),
+    Kind.PUBLISHED_FORM: N_("This file is not a form signed by a fieldkit headquarters (.fkf)."),
 }
 
 _DAMAGED = {
@@ -75,6 +77,9 @@ _DAMAGED = {
     Kind.RECEIPT: N_("The receipt is damaged or has been tampered with ({detail})."),
     Kind.ENROLMENT: N_("The enrolment file is damaged or has been tampered with ({detail})."),
     Kind.IDENTITY: N_("The device identity file is damaged or has been tampered with ({detail})."),
+    Kind.PUBLISHED_FORM: N_(
+        "The signed form is damaged or has been tampered with ({detail}); it was not installed."
+    ),
 }
 
 _NEWER = {
@@ -94,6 +99,10 @@ _NEWER = {
         "The device identity file was made by a newer version of fieldkit (format {version}); "
         "update fieldkit to read it."
     ),
+    Kind.PUBLISHED_FORM: N_(
+        "The signed form was made by a newer version of fieldkit (format {version}); update "
+        "fieldkit to install it."
+    ),
 }
 
 _LIMIT = {
@@ -101,6 +110,7 @@ _LIMIT = {
     Kind.RECEIPT: N_("The receipt is refused: {what} exceeds the limit of {limit}."),
     Kind.ENROLMENT: N_("The enrolment file is refused: {what} exceeds the limit of {limit}."),
     Kind.IDENTITY: N_("The device identity file is refused: {what} exceeds the limit of {limit}."),
+    Kind.PUBLISHED_FORM: N_("The signed form is refused: {what} exceeds the limit of {limit}."),
 }
 
 
@@ -137,6 +147,15 @@ def untrusted_headquarters() -> UntrustedSignerError:
         _(
             "The receipt is not signed by the headquarters this device is enrolled with; it was "
             "ignored."
+        )
+    )
+
+
+def untrusted_form_signer() -> UntrustedSignerError:
+    return UntrustedSignerError(
+        _(
+            "The form is not signed by the headquarters this device is enrolled with; it was not "
+            "installed."
         )
     )
 

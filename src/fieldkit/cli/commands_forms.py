@@ -1,4 +1,4 @@
-"""Form commands: list, validate, import-xlsform, install."""
+"""Form commands: list, validate, import-xlsform, install (also a form signed by HQ)."""
 
 from __future__ import annotations
 
@@ -54,8 +54,18 @@ def register(commands: Any) -> None:
     )
     importer.set_defaults(handler=cmd_import_xlsform)
 
-    installer = sub.add_parser("install", help=_("add a form (YAML or XLSForm) to the vault"))
-    _form_file(installer)
+    installer = sub.add_parser(
+        "install", help=_("add a form (YAML, XLSForm, or a .fkf signed by HQ) to the vault")
+    )
+    installer.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help=_(
+            "a form file: YAML, an XLSForm (.xlsx, .xls or .csv), or a form signed by "
+            "headquarters (.fkf), installed only if signed by the HQ this device is enrolled with"
+        ),
+    )
     installer.set_defaults(handler=cmd_install)
 
 
@@ -67,9 +77,16 @@ def cmd_list(ctx: Context) -> int:
         emit_json([f.to_json() for f in forms])
         return 0
     table(
-        [_("id"), _("version"), _("title"), _("fields"), _("offered")],
+        [_("id"), _("version"), _("title"), _("fields"), _("offered"), _("source")],
         [
-            [f.form_id, f.version, f.title, f.fields, _("yes") if f.current else _("no")]
+            [
+                f.form_id,
+                f.version,
+                f.title,
+                f.fields,
+                _("yes") if f.current else _("no"),
+                _("signed by HQ") if f.signed_by else _("local file"),
+            ]
             for f in forms
         ],
     )
@@ -154,7 +171,13 @@ def cmd_install(ctx: Context) -> int:
     with _every_problem_listed(ctx.args.file):
         result = form_service.install_file(vault, ctx.args.file)
     _report_dropped(list(result.not_carried_over))
-    if result.installed:
+    if result.installed and result.signed_by:
+        print(
+            _("Installed form '{id}' version {version}, signed by headquarters.").format(
+                id=result.form_id, version=result.version
+            )
+        )
+    elif result.installed:
         print(
             _("Installed form '{id}' version {version}.").format(
                 id=result.form_id, version=result.version

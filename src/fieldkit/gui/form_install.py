@@ -1,5 +1,6 @@
-"""Installing a form from a file: a fieldkit form (``.yaml``) or an XLSForm (``.xlsx``, ``.xls``,
-``.csv``).
+"""Installing a form from a file: a fieldkit form (``.yaml``), an XLSForm (``.xlsx``, ``.xls``,
+``.csv``), or a form signed by headquarters (``.fkf``), installed only if the HQ this device is
+enrolled with signed it.
 
 The file is read, converted and checked on the task runner, never on the main thread: a large or
 hostile spreadsheet takes time to refuse, and the window keeps answering meanwhile, the busy line
@@ -31,6 +32,11 @@ def outcome_text(result: InstallResult) -> str:
     names = {"id": isolate(result.form_id), "version": isolate(result.version)}
     if not result.installed:
         text = _("The form {id} version {version} was installed already; nothing changed.")
+    elif result.signed_by:
+        text = _(
+            "The form {id} version {version}, signed by your headquarters, is installed: new "
+            "records can use it."
+        )
     else:
         text = _("The form {id} version {version} is installed: new records can use it.")
     text = text.format(**names)
@@ -58,8 +64,10 @@ class FormInstallDialog(WorkDialog):
         self.setAccessibleName(_("Install a form"))
         intro = paragraph(
             _(
-                "Choose a fieldkit form (.yaml) or an ODK or KoboToolbox XLSForm (.xlsx, .xls or "
-                ".csv). An XLSForm is converted; what fieldkit cannot represent is listed here."
+                "Choose a form from your headquarters (.fkf), a fieldkit form (.yaml) or an ODK or "
+                "KoboToolbox XLSForm (.xlsx, .xls or .csv). A form from headquarters is installed "
+                "only if the headquarters this device is enrolled with signed it. An XLSForm is "
+                "converted; what fieldkit cannot represent is listed here."
             )
         )
         self.choose = QPushButton(_("Choose the form file…"))
@@ -94,7 +102,7 @@ class FormInstallDialog(WorkDialog):
 
     def choose_file(self) -> Path | None:
         return open_file(
-            self, _("Choose the form file"), _("Forms (*.yaml *.yml *.xlsx *.xls *.csv)")
+            self, _("Choose the form file"), _("Forms (*.fkf *.yaml *.yml *.xlsx *.xls *.csv)")
         )
 
     def choose_and_install(self) -> None:

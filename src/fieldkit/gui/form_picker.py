@@ -13,12 +13,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldkit.gui.bidi import isolate
 from fieldkit.i18n import _
 
 
 class FormPickerDialog(QDialog):
-    def __init__(self, forms: list[tuple[str, str]], parent: QWidget | None = None) -> None:
-        """``forms``: (form id, title) of the forms offered for new records."""
+    def __init__(
+        self,
+        forms: list[tuple[str, str]],
+        parent: QWidget | None = None,
+        signed: frozenset[str] = frozenset(),
+    ) -> None:
+        """``forms``: (form id, title) of the forms offered for new records; ``signed``: the ids
+        of those whose offered version came signed by the enrolled headquarters."""
         super().__init__(parent)
         self.setWindowTitle(_("New record"))
         self.setAccessibleName(_("New record"))
@@ -28,7 +35,10 @@ class FormPickerDialog(QDialog):
         self.forms.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.forms.setResizeMode(QListWidget.ResizeMode.Adjust)
         for form_id, title in forms:
-            item = QListWidgetItem(title)
+            shown = title
+            if form_id in signed:
+                shown = _("{title} (from your headquarters)").format(title=isolate(title))
+            item = QListWidgetItem(shown)
             item.setData(Qt.ItemDataRole.UserRole, form_id)
             self.forms.addItem(item)
         self.forms.setCurrentRow(0)

@@ -85,12 +85,16 @@ class Workspace(QStackedWidget):
             key=lambda pair: pair[1].casefold(),
         )
 
+    def signed_forms(self) -> frozenset[str]:
+        """The ids of the offered forms whose offered version the enrolled HQ signed."""
+        return frozenset(f.form_id for f in self._forms if f.current and f.signed_by)
+
     # -- new and open ---------------------------------------------------------------------------
 
     def new_record(self) -> FormPickerDialog:
         """Ask for a form; the chosen one gets a new draft, opened in the editor."""
         self.close_document()
-        picker = FormPickerDialog(self.offered_forms(), self)
+        picker = FormPickerDialog(self.offered_forms(), self, signed=self.signed_forms())
         picker.accepted.connect(lambda: self._create(picker.chosen()))
         picker.finished.connect(self._picker_closed)
         self.picker = picker

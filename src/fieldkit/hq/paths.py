@@ -8,6 +8,7 @@ Everything HQ keeps lives in it (unless the repository is a PostgreSQL server)::
     hq.sqlite3       the repository (SQLite), unless --db names another
     attachments/     attachments, encrypted to HQ's own keys, named by their SHA-256
     receipts/        receipts written by ingest (the default)
+    forms/           forms HQ published, signed, for devices (``<id>-<version>.fkf``)
     spool/           private folders of bundles being ingested (attachments encrypted)
     spool.lock       held while a spool folder is made, or those of dead runs removed
 """
@@ -68,6 +69,10 @@ class HqPaths:
     @property
     def receipts(self) -> Path:
         return self.root / "receipts"
+
+    @property
+    def forms(self) -> Path:
+        return self.root / "forms"
 
     @property
     def spool(self) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from fieldkit.bundle import (
     Enrolment,
@@ -23,7 +23,7 @@ from fieldkit.files import atomic_write_bytes
 from fieldkit.i18n import _
 from fieldkit.services import vaults
 from fieldkit.services.datafiles import read_small_file
-from fieldkit.vault import audit
+from fieldkit.vault import audit, repo
 from fieldkit.vault.models import EnrolmentRow
 from fieldkit.vault.store import Vault
 
@@ -60,11 +60,7 @@ def _view(row: EnrolmentRow) -> EnrolledHQ:
 
 
 def active_row(session: Session) -> EnrolmentRow | None:
-    return session.exec(
-        select(EnrolmentRow)
-        .where(EnrolmentRow.active)
-        .order_by(col(EnrolmentRow.enrolled_at).desc())
-    ).first()
+    return repo.active_enrolment(session)
 
 
 def current(vault: Vault) -> EnrolledHQ | None:

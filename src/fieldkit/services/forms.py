@@ -1,4 +1,9 @@
-"""Forms: the shipped ones, installing others (YAML or XLSForm), and finding a record's form.
+"""Forms: the shipped ones, installing others (YAML, XLSForm, or a form signed by HQ), and finding
+a record's form.
+
+A signed form (``.fkf``) is installed only if it verifies against the HQ signing key this device
+pinned at enrolment; the vault keeps which HQ key signed it, so the list tells HQ's forms apart
+from local ones.
 
 Every installed version is kept whole in the vault, so a record is always read and checked
 against the form version it was made with, even after a newer version is installed.
@@ -13,8 +18,15 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from fieldkit.domain.formfile import FormError, load_form, load_vocabulary
-from fieldkit.domain.forms import ChoiceList, FormDefinition
+from fieldkit.bundle import (
+    PUBLISHED_FORM_SUFFIX,
+    PublishedForm,
+    max_published_form_bytes,
+    read_published_form,
+)
+from fieldkit.bundle.vocabularies import VocabularyLibrary
+from fieldkit.domain.formfile import FormError, load_form
+from fieldkit.domain.forms import FormDefinition
 from fieldkit.domain.records import canonical_json, sha256_hex, utc_timestamp
 from fieldkit.errors import (
     ConflictError,
@@ -32,37 +44,12 @@ from fieldkit.vault.store import Vault
 MAX_FORM_FILE_BYTES = 20 * 1024 * 1024
 XLSFORM_SUFFIXES = frozenset({".xlsx", ".xls", ".csv"})
 YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+SIGNED_SUFFIX = PUBLISHED_FORM_SUFFIX
 
 
 def shipped_forms_dir() -> Path:
     """``fieldkit/shipped_forms`` in an installed wheel, ``forms/`` in a source checkout."""
     return shipped_dir("forms", "shipped_forms")
-
-
-class VocabularyLibrary:
-    """Controlled vocabularies read from a folder of data files, each read once."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._cache: dict[str, ChoiceList] | None = None
-
-    def _load(self) -> dict[str, ChoiceList]:
-        if self._cache is None:
-            found: dict[str, ChoiceList] = {}
-            for path in sorted(self.folder.glob("*.yaml")):
-                vocabulary = load_vocabulary(path.read_bytes(), str(path.name))
-                found[vocabulary.name] = vocabulary
-            self._cache = found
-        return self._cache
-
-    def resolve(self, name: str, version: str | None) -> ChoiceList | None:
-        vocabulary = self._load().get(name)
-        if vocabulary is None or (version is not None and vocabulary.version != version):
-            return None
-        return vocabulary
-
-    def names(self) -> list[str]:
-        return sorted(self._load())
 
 
 @functools.cache
@@ -90,7 +77,8 @@ def read_form_file_reporting(untrusted_path: Path) -> tuple[FormDefinition, list
     if suffix not in YAML_SUFFIXES:
         raise InvalidInputError(
             _(
-                "{name}: not a form file; give a .yaml form or an .xlsx, .xls or .csv XLSForm."
+                "{name}: not a form file; give a .yaml form, an .xlsx, .xls or .csv XLSForm, "
+                "or a .fkf form signed by headquarters."
             ).format(name=untrusted_path.name)
         )
     with reading_file(untrusted_path):
@@ -151,16 +139,35 @@ class InstallResult:
     version: str
     installed: bool  # False when this exact form was installed already
     not_carried_over: tuple[str, ...] = ()
+    signed_by: str | None = None
+    """The key id of the enrolled HQ, for a signed form."""
 
 
-def install(session: Session, form: FormDefinition) -> InstallResult:
-    """Add a form version. The same version with other content is refused: raise the version."""
+def install(
+    session: Session, form: FormDefinition, published: PublishedForm | None = None
+) -> InstallResult:
+    """Add a form version. The same version with other content is refused: raise the version.
+
+    ``published``: the form came signed by the enrolled HQ (already verified); the vault keeps
+    the signer, also on a version installed before from a local file with the same content."""
     definition = form_json(form)
     digest = sha256_hex(definition)
+    signed_by = None if published is None else published.hq_key_id
+    published_at = None if published is None else published.published
     existing = repo.get_form(session, form.id, form.version)
     if existing is not None:
         if existing.sha256 == digest:
-            return InstallResult(form.id, form.version, installed=False)
+            if signed_by is not None and existing.signed_by != signed_by:
+                existing.signed_by, existing.published_at = signed_by, published_at
+                session.add(existing)
+                session.flush()
+                audit.append(
+                    session,
+                    audit.Action.FORM_INSTALLED,
+                    form.id,
+                    {"version": form.version, "sha256": digest, "signed_by": signed_by},
+                )
+            return InstallResult(form.id, form.version, installed=False, signed_by=signed_by)
         raise ConflictError(
             _(
                 "Form '{id}' version {version} is already installed with different content; "
@@ -174,13 +181,16 @@ def install(session: Session, form: FormDefinition) -> InstallResult:
             definition=definition.decode(),
             sha256=digest,
             installed_at=utc_timestamp(),
+            signed_by=signed_by,
+            published_at=published_at,
         )
     )
     session.flush()
-    audit.append(
-        session, audit.Action.FORM_INSTALLED, form.id, {"version": form.version, "sha256": digest}
-    )
-    return InstallResult(form.id, form.version, installed=True)
+    details: dict[str, object] = {"version": form.version, "sha256": digest}
+    if signed_by is not None:
+        details["signed_by"] = signed_by
+    audit.append(session, audit.Action.FORM_INSTALLED, form.id, details)
+    return InstallResult(form.id, form.version, installed=True, signed_by=signed_by)
 
 
 def install_shipped(session: Session) -> list[InstallResult]:
@@ -191,7 +201,29 @@ def install_shipped(session: Session) -> list[InstallResult]:
     return results
 
 
+def read_signed_form(vault: Vault, untrusted_path: Path) -> PublishedForm:
+    """A signed form file, verified against the HQ signing key pinned at enrolment."""
+    from fieldkit.services.datafiles import read_small_file
+
+    with vault.read() as session:
+        enrolled = repo.active_enrolment(session)
+        pinned = None if enrolled is None else enrolled.signing_public_key
+    if pinned is None:
+        raise InvalidInputError(
+            _(
+                "{name}: this device is not enrolled with a headquarters, so it cannot check who "
+                "signed the form; nothing was installed. Enrol it first (fieldkit-cli enroll)."
+            ).format(name=untrusted_path.name)
+        )
+    data = read_small_file(untrusted_path, max_published_form_bytes())
+    return read_published_form(data, pinned)
+
+
 def install_file(vault: Vault, untrusted_path: Path) -> InstallResult:
+    if untrusted_path.suffix.lower() == SIGNED_SUFFIX:
+        published = read_signed_form(vault, untrusted_path)
+        with vault.write() as session:
+            return install(session, published.definition, published)
     form, dropped = read_form_file_reporting(untrusted_path)
     with vault.write() as session:
         result = install(session, form)
@@ -239,6 +271,9 @@ class FormSummary:
     installed_at: str
     current: bool
     fields: int
+    signed_by: str | None = None
+    """The key id of the HQ that signed the form; None for a form installed from a local file."""
+    published_at: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -248,6 +283,8 @@ class FormSummary:
             "installed_at": self.installed_at,
             "current": self.current,
             "fields": self.fields,
+            "signed_by": self.signed_by,
+            "published_at": self.published_at,
         }
 
 
@@ -270,6 +307,8 @@ def list_installed(vault: Vault, language: str) -> list[FormSummary]:
                 installed_at=row.installed_at,
                 current=head is not None and head[0] == row.version,
                 fields=sum(1 for _ in form.walk()),
+                signed_by=row.signed_by,
+                published_at=row.published_at,
             )
         )
     return summaries
@@ -292,6 +331,7 @@ __all__ = [
     "list_installed",
     "read_form_file",
     "read_form_file_reporting",
+    "read_signed_form",
     "shipped_form_paths",
     "shipped_forms_dir",
     "validate_file",

@@ -22,6 +22,8 @@ class FormRow(SQLModel, table=True):
     sha256: str
     installed_at: str
     active: bool = True  # offered for new records
+    signed_by: str | None = None  # the key id of the HQ that signed it; None for a local form
+    published_at: str | None = None  # when that HQ published it
 
 
 class RecordRow(SQLModel, table=True):

@@ -12,7 +12,14 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from fieldkit.vault.engine import VaultLockedError
-from fieldkit.vault.models import FormRow, IdentityRow, RecordRow, RevisionRow, SettingRow
+from fieldkit.vault.models import (
+    EnrolmentRow,
+    FormRow,
+    IdentityRow,
+    RecordRow,
+    RevisionRow,
+    SettingRow,
+)
 
 # -- forms --------------------------------------------------------------------------------------
 
@@ -343,3 +350,12 @@ def set_setting(session: Session, key: str, value: Any) -> None:
     row = session.get(SettingRow, key) or SettingRow(key=key, value="null")
     row.value = json.dumps(value)
     session.add(row)
+
+
+def active_enrolment(session: Session) -> EnrolmentRow | None:
+    """The headquarters this device is enrolled with now (its pinned keys), if any."""
+    return session.exec(
+        select(EnrolmentRow)
+        .where(EnrolmentRow.active)
+        .order_by(col(EnrolmentRow.enrolled_at).desc())
+    ).first()

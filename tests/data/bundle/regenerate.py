@@ -6,7 +6,8 @@ The test suite never runs this: the files here are a compatibility guard, so tha
 format that would stop today's bundles from opening fails the tests. Regenerate only on purpose
 (a deliberate, versioned format change), and say so in the commit. Keys are kept unless
 ``--new-keys`` is given. age encryption is randomised, so the .fkb and .fkr files change on every
-run; everything signed (manifest, revisions, receipt body, enrolment, identity) is deterministic.
+run; everything signed (manifest, revisions, receipt body, enrolment, identity, published form)
+is deterministic.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fieldkit.bundle import (
     form_bytes,
     make_device_identity_file,
     make_enrolment,
+    make_published_form,
     make_receipt,
     write_bundle,
 )
@@ -107,6 +109,19 @@ def _revision(
         content,
         device.sign(revision_signing_message(content)),
     )
+
+
+def write_published_form(hq_signing: SigningKey) -> dict[str, object]:
+    """``example-form.fkf``: the example form as HQ publishes it (deterministic)."""
+    signed = make_published_form(hq_key=hq_signing, form=FORM, published=CREATED)
+    (HERE / "example-form.fkf").write_bytes(signed)
+    return {
+        "id": FORM.id,
+        "version": FORM.version,
+        "sha256": sha256_hex(form_bytes(FORM)),
+        "published": CREATED,
+        "file_sha256": sha256_hex(signed),
+    }
 
 
 def main(new_keys: bool) -> None:
@@ -204,6 +219,7 @@ def main(new_keys: bool) -> None:
         "hq_signing_key_id": hq_signing.key_id,
         "hq_recipient": hq_recipient,
         "device_recipient": device_recipient,
+        "published_form": write_published_form(hq_signing),
     }
     (HERE / "expected.json").write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
     print(f"wrote the example to {HERE}")

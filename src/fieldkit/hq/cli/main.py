@@ -16,10 +16,20 @@ log = logging.getLogger("fieldkit.hq.cli")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from fieldkit.hq.cli import commands_devices, commands_ingest, commands_records, commands_setup
+    from fieldkit.hq.cli import (
+        commands_devices,
+        commands_forms,
+        commands_ingest,
+        commands_records,
+        commands_setup,
+    )
 
     parser = console.new_parser(
-        PROG, _("fieldkit headquarters: keys, enrolled devices, bundle ingest, receipts, exports.")
+        PROG,
+        _(
+            "fieldkit headquarters: keys, enrolled devices, bundle ingest, receipts, exports, "
+            "published forms."
+        ),
     )
     parser.add_argument(
         "--hq",
@@ -46,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_devices.register(commands)
     commands_ingest.register(commands)
     commands_records.register(commands)
+    commands_forms.register(commands)
     return parser
 
 
