@@ -4,8 +4,10 @@ lines need at the width it has. Set FIELDKIT_SHOTS to a folder to also save a pi
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import (
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
     QListView,
     QWidget,
 )
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 ITEM_MARGIN = 8  # the item's own padding and focus frame, at least
 
@@ -94,3 +97,15 @@ def assert_fits(window: QWidget, name: str = "") -> None:
         window.grab().save(str(Path(folder) / f"{name}.png"))
     problems = clipped(window)
     assert not problems, "\n".join(problems)
+
+
+SETTLE_MS = 2000
+
+
+def settled_fits(qtbot: Any, window: QWidget, name: str = "") -> None:
+    """:func:`assert_fits` once the window's queued resizes have run: what the user looks at. On
+    a busy machine they can take more than one turn of the event loop; a window that never
+    fits still fails, saying what is clipped."""
+    with contextlib.suppress(WaitTimeout):
+        qtbot.waitUntil(lambda: not clipped(window), timeout=SETTLE_MS)
+    assert_fits(window, name)

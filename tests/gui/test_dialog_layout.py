@@ -22,7 +22,7 @@ from tests.conftest import all_types_answers
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
 from tests.gui.forms_support.editing import new_record, open_editor
 from tests.gui.hq_support import Headquarters, make_hq, seal
-from tests.gui.layout_check import assert_fits
+from tests.gui.layout_check import settled_fits
 
 LANGUAGES = pytest.mark.parametrize("language", ["en", "fr", "ar"])
 
@@ -41,8 +41,7 @@ def _unlocked(qtbot: Any, make_shell: ShellFactory, folder: Path, language: str)
 
 def _fits(qtbot: Any, widget: QWidget, name: str) -> None:
     qtbot.waitExposed(widget)
-    qtbot.wait(20)
-    assert_fits(widget, name)
+    settled_fits(qtbot, widget, name)
 
 
 @LANGUAGES

@@ -21,7 +21,7 @@ from fieldkit.i18n import set_language
 from fieldkit.services import enrolment as enrolment_service
 from fieldkit.services import forms as form_service
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
-from tests.gui.layout_check import assert_fits
+from tests.gui.layout_check import settled_fits
 from tests.services.test_xlsform_limits import text_row, write_sheets
 
 SIMPLE = Path(__file__).resolve().parents[1] / "data" / "xlsform" / "simple.xlsx"
@@ -109,17 +109,15 @@ def test_the_install_dialog_fits_in_every_language(
     dialog = shell.window.open_form_install()
     assert dialog is not None
     qtbot.waitExposed(dialog)
-    assert_fits(dialog, f"form-install-{language}")
+    settled_fits(qtbot, dialog, f"form-install-{language}")
     dialog.load(SIMPLE)
     qtbot.waitUntil(dialog.outcome.isVisible, timeout=WAIT_MS)
-    qtbot.wait(20)
-    assert_fits(dialog, f"form-installed-{language}")
+    settled_fits(qtbot, dialog, f"form-installed-{language}")
     broken = tmp_path / "a-spreadsheet-that-is-not-an-xlsform-at-all.xlsx"
     broken.write_bytes(b"not a workbook")
     dialog.load(broken)
     qtbot.waitUntil(dialog.error.isVisible, timeout=WAIT_MS)
-    qtbot.wait(20)
-    assert_fits(dialog, f"form-install-refused-{language}")
+    settled_fits(qtbot, dialog, f"form-install-refused-{language}")
 
 
 SIGNED_FORM = FormDefinition.model_validate(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -154,6 +155,12 @@ class SettingsDialog(QDialog):
         """Fit what the dialog now shows, in any language: at least as wide as its widest line
         (a long French label) and as high as its wrapped notes need."""
         fit(self, MIN_WIDTH)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        # Wrapped notes are measured right only once the dialog is polished for display: a
+        # keyring answer that came before the dialog showed was fitted with the wrong heights.
+        super().showEvent(event)
+        self.fit()
 
     def _purge_known(self, enabled: bool) -> None:
         self._purge = enabled
