@@ -37,6 +37,8 @@ def test_the_same_bundle_of_a_device_is_one_upload(repository: Repository) -> No
     first = repository.add_upload(_upload())
     again = repository.add_upload(_upload("2" * 32))
     assert again == first
+    assert repository.device_upload(DEVICE, "b" * 64) == first
+    assert repository.device_upload("f" * 32, "b" * 64) is None
     assert repository.upload("2" * 32) is None
     other = repository.add_upload(_upload("3" * 32, bundle="c" * 64))
     assert other.upload_id == "3" * 32

@@ -16,7 +16,13 @@ log = logging.getLogger("fieldkit.hq.cli")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from fieldkit.hq.cli import commands_devices, commands_ingest, commands_records, commands_setup
+    from fieldkit.hq.cli import (
+        commands_devices,
+        commands_ingest,
+        commands_records,
+        commands_serve,
+        commands_setup,
+    )
 
     parser = console.new_parser(
         PROG, _("fieldkit headquarters: keys, enrolled devices, bundle ingest, receipts, exports.")
@@ -46,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_devices.register(commands)
     commands_ingest.register(commands)
     commands_records.register(commands)
+    commands_serve.register(commands)
     return parser
 
 

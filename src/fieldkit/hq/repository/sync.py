@@ -60,6 +60,10 @@ class SyncStore(ABC):
     def upload(self, upload_id: str) -> Upload | None: ...
 
     @abstractmethod
+    def device_upload(self, device_key_id: str, bundle_sha256: str) -> Upload | None:
+        """The device's upload of the bundle with this SHA-256, if any."""
+
+    @abstractmethod
     def advance_upload(self, upload_id: str, offset: int, new_offset: int) -> bool:
         """Move the offset from ``offset`` to ``new_offset``; False (nothing changed) if the
         stored offset is not ``offset`` any more (another request moved it)."""

@@ -65,6 +65,12 @@ class FakeSyncStore(SyncStore):
     def upload(self, upload_id: str) -> Upload | None:
         return self._uploads.get(upload_id)
 
+    def device_upload(self, device_key_id: str, bundle_sha256: str) -> Upload | None:
+        for held in self._uploads.values():
+            if (held.device_key_id, held.bundle_sha256) == (device_key_id, bundle_sha256):
+                return held
+        return None
+
     def advance_upload(self, upload_id: str, offset: int, new_offset: int) -> bool:
         with self._sync_lock:
             held = self._uploads.get(upload_id)

@@ -75,6 +75,15 @@ class SqlSyncStore(SyncStore):
             found = conn.execute(query).first()
         return None if found is None else Upload(**found._asdict())
 
+    def device_upload(self, device_key_id: str, bundle_sha256: str) -> Upload | None:
+        c = t.sync_uploads.c
+        query = sa.select(t.sync_uploads).where(
+            c.device_key_id == device_key_id, c.bundle_sha256 == bundle_sha256
+        )
+        with self._transaction() as conn:
+            found = conn.execute(query).first()
+        return None if found is None else Upload(**found._asdict())
+
     def advance_upload(self, upload_id: str, offset: int, new_offset: int) -> bool:
         c = t.sync_uploads.c
         query = (

@@ -1,0 +1,61 @@
+"""The sync server over TLS on 127.0.0.1: sign-in, tus uploads, ingest and the signed receipt."""
+
+from __future__ import annotations
+
+import secrets
+
+from fieldkit.crypto.identity import PublicIdentity
+from fieldkit.hq.server.ping import ping_message
+from tests.hq.support import Device, Hq
+from tests.hq.sync_server import Server, Upload, enrolled, server, shared_hq, sign_in
+
+__all__ = ["server", "shared_hq"]
+
+
+def _bundle(hq: Hq, device: Device) -> bytes:
+    path = hq.bundle(device, [device.revision()], [secrets.token_bytes(300_000)])
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+def test_a_sealed_bundle_arrives_and_its_receipt_verifies(server: Server, shared_hq: Hq) -> None:
+    device = enrolled(shared_hq.repository)
+    data = _bundle(shared_hq, device)
+    with server.client() as client:
+        headers = sign_in(client, shared_hq, device)
+        upload = Upload(client, headers, data)
+        location = upload.send(chunk=100_000)
+        assert upload.offset(location) == len(data)
+        answer = client.get(f"/v1/receipts/{upload.sha256}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    receipt = shared_hq.repository.receipts()
+    on_disk = [shared_hq.paths.receipts / r.file_name for r in receipt]
+    assert answer.content in [p.read_bytes() for p in on_disk]  # the USB path's receipt bytes
+    copy = shared_hq.stick / "receipt.fkr"
+    copy.write_bytes(answer.content)
+    verified = shared_hq.receipt_of(device, copy)  # as the device reads it
+    assert verified.sequence == 1 and len(verified.accepted) == 1
+    assert not list(shared_hq.paths.uploads.glob("*.part"))  # nothing left once ingested
+
+
+def test_the_ping_is_signed_by_hq_over_the_clients_nonce(server: Server, shared_hq: Hq) -> None:
+    nonce = secrets.token_hex(16)
+    with server.client() as client:
+        answer = client.get("/v1/ping", params={"nonce": nonce}).json()
+        bad = client.get("/v1/ping", params={"nonce": "not hex"})
+    assert answer["nonce"] == nonce and answer["hq_name"] == "Test HQ"
+    message = ping_message(answer["hq_name"], nonce, answer["time"])
+    public = PublicIdentity(shared_hq.keys.hq_signing.public.public_key)
+    assert public.verify(bytes.fromhex(answer["signature"]), message)
+    assert bad.status_code == 400 and bad.json()["error"] == "bad-request"
+
+
+def test_options_describes_the_tus_subset(server: Server) -> None:
+    with server.client() as client:
+        answer = client.options("/v1/uploads")
+    assert answer.status_code == 204
+    assert answer.headers["Tus-Version"] == "1.0.0"
+    assert answer.headers["Tus-Extension"] == "creation,checksum,termination,expiration"
+    assert answer.headers["Tus-Checksum-Algorithm"] == "sha256"
+    assert int(answer.headers["Tus-Max-Size"]) > 0
