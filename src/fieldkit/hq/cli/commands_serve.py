@@ -158,7 +158,7 @@ def _tls_files(ctx: HqContext) -> tls.TlsFiles:
 
 def _listen(value: str) -> tuple[str, int]:
     host, _colon, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise InvalidInputError(
             _("--listen must be HOST:PORT, like 0.0.0.0:8443; not {value}.").format(value=value)
         )
