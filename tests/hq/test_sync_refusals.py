@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fieldkit.bundle import read_enrolment
+from fieldkit.bundle import new_identity, read_enrolment
 from fieldkit.hq import tls
 from fieldkit.hq.server.sessions import session_message, token_hash
 from tests.hq.support import Device, Hq
@@ -196,3 +196,27 @@ def _peer_pin(server: Server) -> str:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def test_a_bundle_ingest_refuses_is_refused_with_its_reason(server: Server, shared_hq: Hq) -> None:
+    device = enrolled(shared_hq.repository)
+    path = shared_hq.bundle(device, [device.revision()], recipients=[new_identity()[1]])
+    before = shared_hq.repository.counts()
+    with server.client() as client:
+        upload = Upload(client, sign_in(client, shared_hq, device), path.read_bytes())
+        location = upload.create().headers["Location"]
+        answer = upload.patch(location, 0, len(upload.data))
+        gone = client.head(location, headers=upload.headers)
+    assert "not encrypted to this headquarters' key" in _refused(answer, 422, "bundle-rejected")
+    assert gone.status_code == 404  # the device may send it again once the cause is fixed
+    assert shared_hq.repository.counts() == before
+
+
+def test_a_request_without_the_tus_version_is_refused(server: Server, shared_hq: Hq) -> None:
+    device = enrolled(shared_hq.repository)
+    with server.client() as client:
+        headers = sign_in(client, shared_hq, device)
+        del headers["Tus-Resumable"]
+        answer = Upload(client, headers, b"x").create()
+    assert "Tus-Resumable" in _refused(answer, 412, "tus-version")
+    assert answer.headers["Tus-Version"] == "1.0.0"

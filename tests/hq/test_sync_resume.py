@@ -146,20 +146,43 @@ def test_a_server_killed_mid_upload_resumes_after_a_restart(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_a_device_over_its_rate_is_told_when_to_come_back(tmp_path: Path) -> None:
+def test_an_oversized_chunk_and_a_device_over_its_rate_are_refused(tmp_path: Path) -> None:
     hq, url = make_hq(tmp_path)
     device = enrolled(hq.repository)
-    running = Server(hq, url, tmp_path / "server.log", "--requests-per-minute", "3").start()
+    args = ("--max-chunk", "1000", "--requests-per-minute", "4")
+    running = Server(hq, url, tmp_path / "server.log", *args).start()
     try:
         with running.client() as client:
-            headers = sign_in(client, hq, device)  # two requests
-            assert client.head("/v1/uploads/" + "0" * 32, headers=headers).status_code == 404
-            answer = client.head("/v1/uploads/" + "0" * 32, headers=headers)
+            upload = Upload(client, sign_in(client, hq, device), b"x" * 5000)  # 2 requests
+            location = upload.create().headers["Location"]
+            too_large = upload.patch(location, 0, 2000)
+            limited = client.get(f"/v1/receipts/{upload.sha256}", headers=upload.headers)
+        part = hq.paths.uploads / f"{location.rsplit('/', 1)[1]}.part"
+        stored = part.stat().st_size if part.exists() else 0
     finally:
         running.stop()
         hq.repository.close()
-    assert answer.status_code == 429
-    assert 1 <= int(answer.headers["Retry-After"]) <= 61
+    assert too_large.status_code == 413 and too_large.json()["error"] == "too-large"
+    assert stored == 0
+    assert limited.status_code == 429 and limited.json()["error"] == "rate-limited"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 61
+
+
+@pytest.mark.slow
+def test_several_workers_serve_the_whole_path(tmp_path: Path) -> None:
+    hq, url = make_hq(tmp_path)
+    device = enrolled(hq.repository)
+    data = _bundle(hq, device)
+    running = Server(hq, url, tmp_path / "server.log", "--workers", "2").start()
+    try:
+        with running.client() as client:
+            upload = Upload(client, sign_in(client, hq, device), data)
+            upload.send(chunk=50_000)
+            receipt = client.get(f"/v1/receipts/{upload.sha256}", headers=upload.headers)
+    finally:
+        running.stop()
+        hq.repository.close()
+    _receipt_verifies(hq, device, receipt.content)
 
 
 @pytest.mark.slow

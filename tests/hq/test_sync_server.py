@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import secrets
+import time
+from email.utils import parsedate_to_datetime
 
 from fieldkit.crypto.identity import PublicIdentity
+from fieldkit.hq.repository.sync import Upload as RepoUpload
 from fieldkit.hq.server.ping import ping_message
 from tests.hq.support import Device, Hq
 from tests.hq.sync_server import Server, Upload, enrolled, server, shared_hq, sign_in
@@ -59,3 +62,33 @@ def test_options_describes_the_tus_subset(server: Server) -> None:
     assert answer.headers["Tus-Extension"] == "creation,checksum,termination,expiration"
     assert answer.headers["Tus-Checksum-Algorithm"] == "sha256"
     assert int(answer.headers["Tus-Max-Size"]) > 0
+
+
+def test_an_upload_can_be_abandoned(server: Server, shared_hq: Hq) -> None:
+    device = enrolled(shared_hq.repository)
+    data = _bundle(shared_hq, device)
+    with server.client() as client:
+        upload = Upload(client, sign_in(client, shared_hq, device), data)
+        location = upload.create().headers["Location"]
+        assert upload.patch(location, 0, 5000).status_code == 204
+        deleted = client.delete(location, headers=upload.headers)
+        gone = client.head(location, headers=upload.headers)
+    assert deleted.status_code == 204 and gone.status_code == 404
+    upload_id = location.rsplit("/", 1)[1]
+    assert not (shared_hq.paths.uploads / f"{upload_id}.part").exists()
+    assert shared_hq.repository.upload(upload_id) is None
+
+
+def test_an_unfinished_upload_expires_after_14_days(server: Server, shared_hq: Hq) -> None:
+    device = enrolled(shared_hq.repository)
+    with server.client() as client:
+        upload = Upload(client, sign_in(client, shared_hq, device), b"x" * 100)
+        answer = upload.create()
+        expires = parsedate_to_datetime(answer.headers["Upload-Expires"]).timestamp()
+        assert expires >= time.time() + 14 * 24 * 3600 - 60
+        old = Upload(upload.client, upload.headers, b"y" * 100)
+        stale = shared_hq.repository.add_upload(
+            RepoUpload("e" * 32, device.key.key_id, old.sha256, 100, 0, int(time.time()) - 1)
+        )
+        Upload(client, upload.headers, b"z" * 100).create()  # a new upload sweeps expired ones
+    assert shared_hq.repository.upload(stale.upload_id) is None

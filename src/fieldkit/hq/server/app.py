@@ -42,7 +42,7 @@ def create_app(service: Service) -> Starlette:
             try:
                 return await handler(request)
             except SyncError as error:
-                headers = {"Tus-Resumable": TUS_VERSION}
+                headers = {"Tus-Resumable": TUS_VERSION, "Tus-Version": TUS_VERSION}
                 if error.retry_after is not None:
                     headers["Retry-After"] = str(error.retry_after)
                 return JSONResponse(error.to_json(), error.status, headers)
@@ -167,7 +167,7 @@ def _upload_headers(offset: int, length: int, expires_at: int) -> dict[str, str]
 
 def _tus(request: Request) -> None:
     if request.headers.get("tus-resumable") != TUS_VERSION:
-        raise SyncError(Code.BAD_REQUEST, _("Send Tus-Resumable: 1.0.0 with every request."))
+        raise SyncError(Code.TUS_VERSION, _("Send Tus-Resumable: 1.0.0 with every request."))
 
 
 def _query(request: Request) -> str | None:

@@ -24,6 +24,8 @@ class Code(StrEnum):
     BUNDLE_REJECTED = "bundle-rejected"
     NO_RECEIPT = "no-receipt"
     RATE_LIMITED = "rate-limited"
+    TUS_VERSION = "tus-version"
+    RECEIPT_NOT_WRITTEN = "receipt-not-written"
 
 
 STATUS = {
@@ -43,6 +45,8 @@ STATUS = {
     Code.BUNDLE_REJECTED: 422,
     Code.NO_RECEIPT: 404,
     Code.RATE_LIMITED: 429,
+    Code.TUS_VERSION: 412,
+    Code.RECEIPT_NOT_WRITTEN: 503,
 }
 
 

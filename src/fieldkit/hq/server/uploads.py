@@ -169,6 +169,11 @@ class Uploads:
         if result.outcome is Outcome.REJECTED or result.bundle is None:
             self._discard(upload)
             raise SyncError(Code.BUNDLE_REJECTED, result.reason or "")
+        if result.receipt_error is not None:
+            # Stored, but no receipt: the device sends the bundle again, and that ingest (a
+            # replay) writes the receipt.
+            self._discard(upload)
+            raise SyncError(Code.RECEIPT_NOT_WRITTEN, result.receipt_error)
         self._repository.finish_upload(upload.upload_id, result.bundle.manifest_sha256)
         self._store.delete(upload.upload_id)
 
