@@ -100,7 +100,7 @@ def create(files: TlsFiles, name: str, hosts: list[str], *, replace: bool = Fals
         serialization.NoEncryption(),
     )
     atomic_write_bytes(files.key, key_pem)  # owner-only
-    atomic_write_bytes(files.cert, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    atomic_write_bytes(files.cert, certificate.public_bytes(serialization.Encoding.PEM))
     return spki_sha256(certificate)
 
 
