@@ -24,7 +24,10 @@ class LazyApp:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self._app is None:  # at the lifespan start-up, before any request
+            from fieldkit.hardening import no_crash_dumps
             from fieldkit.hq.server.app import create_app
+
+            no_crash_dumps()  # a worker started afresh holds HQ's keys too
 
             self._app = create_app(Service(self._settings))
         await self._app(scope, receive, send)

@@ -83,8 +83,8 @@ class Sessions:
 
     def challenge(self, key_id: str) -> tuple[str, int]:
         """A new challenge for an enrolled device, and when it expires."""
-        self._limiter.check(key_id)
         self._enrolled(key_id)
+        self._limiter.check(key_id)  # after: unknown key ids take no room in the limiter
         challenge = secrets.token_hex(32)
         expires = self._now() + CHALLENGE_SECONDS
         self._repository.add_challenge(challenge, key_id, expires)
@@ -92,8 +92,8 @@ class Sessions:
 
     def sign_in(self, key_id: str, challenge: str, signature: bytes) -> tuple[str, int]:
         """A bearer token for a device that signed a live challenge, and when it expires."""
-        self._limiter.check(key_id)
         device = self._enrolled(key_id)
+        self._limiter.check(key_id)
         if self._repository.take_challenge(challenge, self._now()) != key_id:
             raise SyncError(
                 Code.BAD_CHALLENGE,
