@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.hq.repository.sync import Upload as RepoUpload
 from fieldkit.hq.server.ping import ping_message
-from tests.hq.support import Device, Hq
+from tests.hq.support import CANARY_CONTACT, CANARY_NAME, Device, Hq, holds
 from tests.hq.sync_server import Server, Upload, enrolled, server, shared_hq, sign_in
 
 __all__ = ["server", "shared_hq"]
@@ -40,6 +40,8 @@ def test_a_sealed_bundle_arrives_and_its_receipt_verifies(server: Server, shared
     verified = shared_hq.receipt_of(device, copy)  # as the device reads it
     assert verified.sequence == 1 and len(verified.accepted) == 1
     assert not list(shared_hq.paths.uploads.glob("*.part"))  # nothing left once ingested
+    for canary in (CANARY_NAME, CANARY_CONTACT):  # nothing decrypted reached HQ's disk
+        assert holds(shared_hq.paths.root, canary) == []
 
 
 def test_the_ping_is_signed_by_hq_over_the_clients_nonce(server: Server, shared_hq: Hq) -> None:
