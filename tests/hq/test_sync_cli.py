@@ -85,3 +85,18 @@ def tls_names(cert: Path) -> set[str]:
     certificate = x509.load_pem_x509_certificate(cert.read_bytes())
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     return {str(getattr(name, "value", name)) for name in names}
+
+
+def test_an_operators_own_certificate_is_imported_and_pinned(hq: Run, tmp_path: Path) -> None:
+    own = tls.TlsFiles(tmp_path / "own.crt", tmp_path / "own.key")
+    pin = tls.create(own, "hq.example.org", ["hq.example.org"])
+    folder = tmp_path / "hq"
+    hq("tls", "import", "--cert", str(own.cert), "--key", str(own.key.parent / "missing"), code=1)
+    assert "no such file" in hq.err
+    hq("tls", "import", "--cert", str(own.cert), "--key", str(folder / "tls.key"), code=1)
+    assert "cannot be used together" in hq.err
+    assert tls.read_pin(folder / "tls.crt") != pin  # nothing changed
+    assert pin in hq("tls", "import", "--cert", str(own.cert), "--key", str(own.key))
+    assert tls.read_pin(folder / "tls.crt") == pin
+    assert stat.S_IMODE((folder / "tls.key").stat().st_mode) == 0o600
+    assert read_enrolment((folder / "enrolment.fke").read_bytes()).tls_spki_sha256 == pin

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.console import pairs
+from fieldkit.files import atomic_write_bytes
 from fieldkit.hq import keys, tls
 from fieldkit.hq.cli.context import HqContext
 from fieldkit.hq.errors import InvalidInputError, NotFoundError
@@ -71,6 +72,13 @@ def register(commands: Any) -> None:
         "--replace", action="store_true", help=_("replace the existing certificate and key")
     )
     creator.set_defaults(handler=cmd_tls_create)
+    importer = sub.add_parser(
+        "import",
+        help=_("use your own certificate and key, and put its pin in the enrolment file"),
+    )
+    importer.add_argument("--cert", type=Path, metavar="FILE", required=True, help=_("PEM chain"))
+    importer.add_argument("--key", type=Path, metavar="FILE", required=True, help=_("its PEM key"))
+    importer.set_defaults(handler=cmd_tls_import)
 
 
 def cmd_serve(ctx: HqContext) -> int:
@@ -126,6 +134,24 @@ def cmd_tls_create(ctx: HqContext) -> int:
     return 0
 
 
+def cmd_tls_import(ctx: HqContext) -> int:
+    config = ctx.config()
+    given = tls.TlsFiles(ctx.args.cert, ctx.args.key)
+    _usable(given)
+    secret = ctx.keys()
+    target = keys.tls_files(ctx.paths)
+    atomic_write_bytes(target.key, given.key.read_bytes())
+    atomic_write_bytes(target.cert, given.cert.read_bytes())
+    keys.write_enrolment(ctx.paths, config, secret)
+    pairs([(_("Certificate"), target.cert), (_("Certificate pin"), tls.read_pin(target.cert))])
+    print(
+        _("Give the new enrolment file {path} to devices that will sync over the network.").format(
+            path=ctx.paths.enrolment
+        )
+    )
+    return 0
+
+
 def _tls_files(ctx: HqContext) -> tls.TlsFiles:
     args = ctx.args
     if (args.cert is None) != (args.key is None):
@@ -142,18 +168,24 @@ def _tls_files(ctx: HqContext) -> tls.TlsFiles:
                     "--cert and --key."
                 ).format(path=ctx.paths.root)
             )
+    _usable(files)
+    return files
+
+
+def _usable(files: tls.TlsFiles) -> None:
+    """Refuse a missing file, or a certificate and key that do not pair."""
     for path in (files.cert, files.key):
         if not path.is_file():
             raise NotFoundError(_("{path}: no such file.").format(path=path))
     try:
         tls.server_context(files)
+        tls.read_pin(files.cert)
     except (OSError, ValueError) as error:
         raise InvalidInputError(
             _("The certificate and key cannot be used together ({reason}).").format(
                 reason=getattr(error, "strerror", None) or error
             )
         ) from None
-    return files
 
 
 def _listen(value: str) -> tuple[str, int]:
