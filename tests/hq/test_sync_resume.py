@@ -5,6 +5,7 @@ processes share one PostgreSQL database; a device over its rate is told when to 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import signal
 import threading
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fieldkit.hq.repository.sync import Upload as RepoUpload
 from tests.hq.support import Device, Hq
 from tests.hq.sync_server import Server, Upload, enrolled, make_hq, server, shared_hq, sign_in
 
@@ -97,6 +99,34 @@ def test_the_same_bundle_twice_returns_the_same_upload_and_receipt(
     assert again.headers["Upload-Offset"] == str(len(data))
     assert first.status_code == 200 and second.content == first.content
     assert shared_hq.repository.counts() == counts
+
+
+def test_an_upload_whose_ingest_was_cut_off_is_ingested_when_asked_again(
+    server: Server, shared_hq: Hq
+) -> None:
+    """The server stopped after the last byte, before the ingest was recorded: the bytes are
+    kept, and the next request about the bundle ingests it."""
+    device = enrolled(shared_hq.repository)
+    data = _bundle(shared_hq, device, 1000)
+    upload_id = "c" * 32
+    held = RepoUpload(
+        upload_id,
+        device.key.key_id,
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+        len(data),
+        int(time.time()) + 3600,
+    )
+    shared_hq.repository.add_upload(held)
+    (shared_hq.paths.uploads / f"{upload_id}.part").write_bytes(data)
+    with server.client() as client:
+        upload = Upload(client, sign_in(client, shared_hq, device), data)
+        again = upload.create()
+        receipt = client.get(f"/v1/receipts/{upload.sha256}", headers=upload.headers)
+    assert again.headers["Location"] == f"/v1/uploads/{upload_id}"
+    assert again.headers["Upload-Offset"] == str(len(data))
+    _receipt_verifies(shared_hq, device, receipt.content)
+    assert not (shared_hq.paths.uploads / f"{upload_id}.part").exists()
 
 
 @pytest.mark.slow

@@ -75,7 +75,7 @@ def create_app(service: Service) -> Starlette:
         _tus(request)
         length = _integer(request.headers.get("upload-length"), "Upload-Length")
         bundle_sha256 = _metadata_sha256(request.headers.get("upload-metadata"))
-        upload = service.uploads.create(device, length, bundle_sha256)
+        upload = await service.uploads.create(device, length, bundle_sha256)
         headers = _upload_headers(upload.offset, upload.length, upload.expires_at)
         headers["Location"] = f"/v1/uploads/{upload.upload_id}"
         return Response(status_code=201, headers=headers)
@@ -127,7 +127,7 @@ def create_app(service: Service) -> Starlette:
         bundle_sha256 = request.path_params["bundle_sha256"]
         if not _HEX64.fullmatch(bundle_sha256):
             raise SyncError(Code.NOT_FOUND, _("HQ holds no receipt for this bundle (yet)."))
-        data = service.uploads.receipt(device, bundle_sha256)
+        data = await service.uploads.receipt(device, bundle_sha256)
         return Response(data, media_type="application/octet-stream")
 
     routes = [

@@ -56,7 +56,7 @@ class Uploads:
         self._clock = clock
         self._ingest_lock = threading.Lock()
 
-    def create(self, device: Device, length: int, bundle_sha256: str) -> Upload:
+    async def create(self, device: Device, length: int, bundle_sha256: str) -> Upload:
         """A new upload, or the device's upload of the same bundle (perhaps complete)."""
         if length > self.limits.max_upload:
             raise _too_large(self.limits.max_upload)
@@ -75,7 +75,7 @@ class Uploads:
                 Code.BUNDLE_MISMATCH,
                 _("This bundle was begun with another length; the bytes differ from it."),
             )
-        return held
+        return await self._settle(held)
 
     def get(self, device: Device, upload_id: str) -> Upload:
         upload = self._repository.upload(upload_id)
@@ -127,20 +127,18 @@ class Uploads:
                 )
         if not self._repository.advance_upload(upload_id, offset, offset + written):
             raise SyncError(Code.OFFSET_MISMATCH, _("Another request moved the upload; ask again."))
-        upload = self.get(device, upload_id)
-        if upload.complete:
-            await _in_thread(self._finish, upload)
-            upload = self.get(device, upload_id)
-        return upload
+        return await self._settle(self.get(device, upload_id))
 
     def terminate(self, device: Device, upload_id: str) -> None:
         upload = self.get(device, upload_id)
         self._repository.delete_upload(upload.upload_id)
         self._store.delete(upload.upload_id)
 
-    def receipt(self, device: Device, bundle_sha256: str) -> bytes:
+    async def receipt(self, device: Device, bundle_sha256: str) -> bytes:
         """The receipt HQ wrote for the device's uploaded bundle (the same bytes as on USB)."""
         upload = self._repository.device_upload(device.key_id, bundle_sha256)
+        if upload is not None:
+            upload = await self._settle(upload)
         issued = []
         if upload is not None and upload.manifest_sha256 is not None:
             issued = self._repository.receipts(upload.manifest_sha256)
@@ -154,6 +152,14 @@ class Uploads:
         for upload in self._repository.expired_uploads(int(self._clock())):
             self._repository.delete_upload(upload.upload_id)
             self._store.delete(upload.upload_id)
+
+    async def _settle(self, upload: Upload) -> Upload:
+        """Ingest a complete upload not ingested yet: just completed, or its server stopped
+        while ingesting it (the bytes are kept until the ingest is recorded)."""
+        if not upload.complete or upload.manifest_sha256 is not None:
+            return upload
+        await _in_thread(self._finish, upload)
+        return self._repository.upload(upload.upload_id) or upload
 
     def _finish(self, upload: Upload) -> None:
         """Check the whole upload against its declared SHA-256 and ingest it."""
