@@ -132,7 +132,10 @@ def test_an_oversized_upload_is_refused_before_any_byte(server: Server, shared_h
         headers = dict(upload.headers, **{"Upload-Length": str(3 * 1024**3)})
         headers["Upload-Metadata"] = "bundle-sha256 " + "MDAw" * 21 + "MA=="
         answer = client.post("/v1/uploads", headers=headers)
+        headers["Upload-Length"] = "0"
+        empty = client.post("/v1/uploads", headers=headers)
     assert "at most" in _refused(answer, 413, "too-large")
+    assert "Upload-Length" in _refused(empty, 400, "bad-request")
     assert shared_hq.repository.device_upload(device.key.key_id, "0" * 64) is None
 
 

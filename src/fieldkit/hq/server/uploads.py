@@ -58,6 +58,11 @@ class Uploads:
 
     async def create(self, device: Device, length: int, bundle_sha256: str) -> Upload:
         """A new upload, or the device's upload of the same bundle (perhaps complete)."""
+        if length < 1:
+            raise SyncError(
+                Code.BAD_REQUEST,
+                _("{field} is missing or malformed.").format(field="Upload-Length"),
+            )
         if length > self.limits.max_upload:
             raise _too_large(self.limits.max_upload)
         self.remove_expired()
