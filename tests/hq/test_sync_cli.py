@@ -3,6 +3,7 @@ it in the enrolment file; ``serve`` names what is missing in one line."""
 
 from __future__ import annotations
 
+import socket
 import stat
 from pathlib import Path
 
@@ -63,6 +64,10 @@ def test_serve_refuses_bad_options_in_one_line(hq: Run, tmp_path: Path) -> None:
     key = tmp_path / "hq" / "tls.key"
     hq("serve", "--cert", str(key), "--key", str(key), code=1)
     assert "cannot be used together" in hq.err
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        hq("serve", "--listen", f"127.0.0.1:{port}", code=1)
+    assert f"Cannot listen on 127.0.0.1:{port}" in hq.err
 
 
 def test_an_enrolment_without_a_pin_still_reads_and_a_bad_pin_is_refused() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,7 @@ def cmd_serve(ctx: HqContext) -> int:
         if value < 1:
             raise InvalidInputError(_("{option} must be 1 or more.").format(option=name))
     files = _tls_files(ctx)
+    _check_free(host, port)
     secret = ctx.keys()  # the keys stay in memory only, in this process and its workers
     ctx.repository()  # reachable, and migrated before any worker starts
     settings = Settings.of(
@@ -184,6 +186,19 @@ def _usable(files: tls.TlsFiles) -> None:
         raise InvalidInputError(
             _("The certificate and key cannot be used together ({reason}).").format(
                 reason=getattr(error, "strerror", None) or error
+            )
+        ) from None
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse, in one line, an address this process cannot listen on (in use, not local)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise InvalidInputError(
+            _("Cannot listen on {host}:{port} ({reason}).").format(
+                host=host, port=port, reason=error.strerror or error
             )
         ) from None
 
