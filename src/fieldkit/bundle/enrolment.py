@@ -42,6 +42,9 @@ _ENROLMENT_KEYS = {
     "address",
     "created",
 }
+_ENROLMENT_PIN = "tls_spki_sha256"
+"""Optional (absent from enrolment files made before network sync): the SHA-256 of the public
+key (SubjectPublicKeyInfo) of HQ's TLS certificate, which the device pins."""
 _IDENTITY_KEYS = {"kind", "v", "key_id", "public_key", "age_recipient", "device_name", "created"}
 
 
@@ -79,9 +82,10 @@ class Enrolment(HqPublicKeys):
     escrow_recipient: str | None
     address: str | None
     created: str
+    tls_spki_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body = {
             "kind": ENROLMENT_KIND,
             "v": ENROLMENT_VERSION,
             "hq_name": self.hq_name,
@@ -91,6 +95,9 @@ class Enrolment(HqPublicKeys):
             "address": self.address,
             "created": self.created,
         }
+        if self.tls_spki_sha256 is not None:
+            body[_ENROLMENT_PIN] = self.tls_spki_sha256
+        return body
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,7 @@ def make_enrolment(
     address: str | None = None,
     created: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    tls_spki_sha256: str | None = None,
 ) -> bytes:
     enrolment = Enrolment(
         hq_name=hq_name,
@@ -134,6 +142,7 @@ def make_enrolment(
         escrow_recipient=escrow_recipient,
         address=address,
         created=created or utc_timestamp(),
+        tls_spki_sha256=tls_spki_sha256,
     )
     body = enrolment.to_json()
     _check_own(Kind.ENROLMENT, lambda: _enrolment(body))
@@ -206,7 +215,10 @@ def read_device_identity_file(
 
 
 def _enrolment(body: dict[str, Any]) -> Enrolment:
-    body = schema.obj(body, _ENROLMENT_KEYS, _("the enrolment"))
+    pinned = isinstance(body, dict) and _ENROLMENT_PIN in body
+    keys = _ENROLMENT_KEYS | {_ENROLMENT_PIN} if pinned else _ENROLMENT_KEYS
+    body = schema.obj(body, keys, _("the enrolment"))
+    pin = body.get(_ENROLMENT_PIN)
     if body["v"] != ENROLMENT_VERSION:
         raise SchemaError(_("the enrolment has an unknown format version"))
     escrow = body["escrow_recipient"]
@@ -226,6 +238,7 @@ def _enrolment(body: dict[str, Any]) -> Enrolment:
         escrow_recipient=escrow,
         address=None if address is None else schema.url(address, "address"),
         created=schema.timestamp(body["created"], "created"),
+        tls_spki_sha256=None if pin is None else schema.hex_string(pin, HEX64, _ENROLMENT_PIN),
     )
 
 

@@ -24,6 +24,7 @@ from fieldkit.bundle.schema import SchemaError, display_text, url
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.files import atomic_write_bytes
+from fieldkit.hq import tls
 from fieldkit.hq.errors import (
     ConflictError,
     InvalidInputError,
@@ -134,19 +135,36 @@ def create(
         }
     )
     atomic_write_bytes(paths.keys, pyrage.passphrase.encrypt(secret, passphrase))
+    if not paths.tls_cert.exists():
+        tls.create(tls_files(paths), name, tls_hosts(address))
     write_enrolment(paths, config, keys)
     return config, keys
 
 
 def write_enrolment(paths: HqPaths, config: HqConfig, keys: HqKeys) -> None:
+    """Write ``enrolment.fke``; with HQ's TLS certificate's pin once there is one."""
+    pin = tls.read_pin(paths.tls_cert) if paths.tls_cert.exists() else None
     document = make_enrolment(
         hq_key=keys.signing_key,
         hq_name=config.name,
         ingest_recipient=config.ingest_recipient,
         escrow_recipient=config.escrow_recipient,
         address=config.address,
+        tls_spki_sha256=pin,
     )
     atomic_write_bytes(paths.enrolment, document, mode=0o644)
+
+
+def tls_files(paths: HqPaths) -> tls.TlsFiles:
+    return tls.TlsFiles(paths.tls_cert, paths.tls_key)
+
+
+def tls_hosts(address: str | None) -> list[str]:
+    """The names HQ's own certificate is made for: the address's host, and this machine."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(address).hostname if address else None
+    return ([host] if host else []) + ["localhost", "127.0.0.1"]
 
 
 def load_config(paths: HqPaths) -> HqConfig:

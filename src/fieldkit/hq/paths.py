@@ -11,6 +11,8 @@ Everything HQ keeps lives in it (unless the repository is a PostgreSQL server)::
     forms/           forms HQ published, signed, for devices (``<id>-<version>.fkf``)
     spool/           private folders of bundles being ingested (attachments encrypted)
     spool.lock       held while a spool folder is made, or those of dead runs removed
+    tls.crt, tls.key the sync server's certificate and key (fieldkit.hq.tls)
+    uploads/         bundles being uploaded over the network (still encrypted, as sent)
 """
 
 from __future__ import annotations
@@ -77,6 +79,18 @@ class HqPaths:
     @property
     def spool(self) -> Path:
         return self.root / "spool"
+
+    @property
+    def tls_cert(self) -> Path:
+        return self.root / "tls.crt"
+
+    @property
+    def tls_key(self) -> Path:
+        return self.root / "tls.key"
+
+    @property
+    def uploads(self) -> Path:
+        return self.root / "uploads"
 
     @property
     def spool_lock(self) -> Path:

@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
         commands_forms,
         commands_ingest,
         commands_records,
+        commands_serve,
         commands_setup,
     )
 
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_ingest.register(commands)
     commands_records.register(commands)
     commands_forms.register(commands)
+    commands_serve.register(commands)
     return parser
 
 

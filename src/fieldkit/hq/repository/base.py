@@ -26,6 +26,7 @@ from fieldkit.bundle import DeviceIdentityFile
 from fieldkit.crypto.identity import fingerprint_of
 from fieldkit.errors import ConflictError, FieldkitError, NotFoundError
 from fieldkit.hq.errors import RepositoryError
+from fieldkit.hq.repository.sync import SyncStore
 from fieldkit.i18n import _
 
 TABLES = (
@@ -288,8 +289,9 @@ class AlreadyStoredError(FieldkitError):
         super().__init__(_("The bundle was already ingested."))
 
 
-class Repository(ABC):
-    """What HQ needs from its store. Methods are short units of work; none keeps a session."""
+class Repository(SyncStore, ABC):
+    """What HQ needs from its store (and the sync server's state, :class:`SyncStore`). Methods
+    are short units of work; none keeps a session."""
 
     # -- life cycle ------------------------------------------------------------------------------
 

@@ -37,11 +37,13 @@ from fieldkit.hq.repository.base import (
     other_identity_error,
     outcome,
 )
+from fieldkit.hq.repository.sync_fake import FakeSyncStore
 from fieldkit.i18n import _
 
 
-class FakeRepository(Repository):
+class FakeRepository(FakeSyncStore, Repository):
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.RLock()
         self._devices: dict[str, Device] = {}
         self._bundles: dict[str, StoredBundle] = {}

@@ -59,6 +59,7 @@ from fieldkit.hq.repository.database import (
     sqlite_engine,
     upgrade,
 )
+from fieldkit.hq.repository.sync_sql import SqlSyncStore
 from fieldkit.i18n import _
 
 __all__ = ["PAGE", "SqlRepository", "postgres_engine", "sqlite_engine", "upgrade"]
@@ -69,7 +70,7 @@ PAGE = 1000
 """Revisions per page (SQLite) or per fetch from the server-side cursor (PostgreSQL)."""
 
 
-class SqlRepository(Repository):
+class SqlRepository(SqlSyncStore, Repository):
     """The repository on an SQLAlchemy engine (SQLite or PostgreSQL); migrates when opened."""
 
     def __init__(self, engine: Engine) -> None:

@@ -145,3 +145,35 @@ receipts = sa.Table(
     sa.Column("known", sa.Integer, nullable=False),
     sa.Column("file_name", sa.String(64), nullable=False),
 )
+
+# -- network sync (fieldkit.hq.server): sessions and resumable uploads --------------------------
+# Times here are whole seconds since the epoch: they are compared on every request.
+
+sync_challenges = sa.Table(
+    "sync_challenges",
+    metadata,
+    sa.Column("challenge", HASH, primary_key=True),
+    sa.Column("device_key_id", ID, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+)
+
+sync_tokens = sa.Table(
+    "sync_tokens",
+    metadata,
+    sa.Column("token_sha256", HASH, primary_key=True),
+    sa.Column("device_key_id", ID, nullable=False, index=True),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+)
+
+sync_uploads = sa.Table(
+    "sync_uploads",
+    metadata,
+    sa.Column("upload_id", ID, primary_key=True),
+    sa.Column("device_key_id", ID, nullable=False),
+    sa.Column("bundle_sha256", HASH, nullable=False),
+    sa.Column("length", sa.BigInteger, nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("manifest_sha256", HASH, nullable=True),
+    sa.UniqueConstraint("device_key_id", "bundle_sha256"),
+)
