@@ -25,3 +25,9 @@ def fit(dialog: QWidget, min_width: int) -> None:
     height = dialog.heightForWidth(dialog.width())
     if height > dialog.height():
         dialog.resize(dialog.width(), height)
+    if layout is not None:
+        # A dialog already at the right size gets no resize, and so no new layout pass: lay its
+        # children out again for what they now show (a note whose new text wraps onto more
+        # lines kept the height of the old one).
+        layout.invalidate()
+        layout.activate()
