@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import json
 import re
 import sys
@@ -197,6 +198,9 @@ def cmd_import(ctx: Context) -> int:
     from fieldkit.services import records
     from fieldkit.vault import keyfile
 
+    # What the program has loaded lives as long as it does: the collector need not look
+    # through it again each time the records made meanwhile set it off.
+    gc.freeze()
     path: Path = ctx.args.file
     lines = _read_ahead(read_json_lines(path), keyfile.deriving_early)
     vault = ctx.vault()
@@ -233,7 +237,9 @@ def _read_ahead(
 def _chain(
     ahead: list[tuple[int, Any]], problem: Exception | None, rest: Iterator[tuple[int, Any]]
 ) -> Iterator[tuple[int, Any]]:
-    yield from ahead
+    ahead.reverse()
+    while ahead:  # each line let go of once it is taken
+        yield ahead.pop()
     if problem is not None:
         raise problem
     yield from rest
