@@ -3,7 +3,9 @@ gives exactly what the general way gives."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 from fieldkit.domain import records as domain_records
 from fieldkit.domain.forms import FormDefinition
 from fieldkit.domain.records import new_record_id
-from fieldkit.services import records
+from fieldkit.services import datafiles, records
 from fieldkit.services.forms import read_form_file
 
 NOTE_FORM = """\
@@ -97,3 +99,27 @@ def test_a_large_draft_is_still_measured_in_bytes(monkeypatch: pytest.MonkeyPatc
         records._draft_text({"a": "é" * 200})  # 200 characters, 409 bytes
     with pytest.raises(records.InvalidInputError, match="larger than 10 MiB"):
         records._draft_text({"a": "x" * 401})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(json_values.map(json.dumps), st.text(max_size=40)), st.sampled_from(["", "\ufeff"])
+)
+def test_a_line_is_parsed_as_json_loads_parses_it(text: str, start: str) -> None:
+    line = start + text
+    try:
+        expected: Any = json.loads(line, parse_constant=datafiles._refuse_constant)
+    except ValueError as exc:  # the decode error, or a refused constant
+        expected = (type(exc), str(exc))
+    try:
+        got: Any = datafiles._loads(line)
+    except ValueError as exc:
+        got = (type(exc), str(exc))
+    assert got == expected  # NaN and infinities are refused constants on both sides
