@@ -390,8 +390,13 @@ def _write_new(session: Session, records: Sequence[_NewRecord]) -> None:
     if sealed:
         repo.insert_revisions(session, [s.revision for s in sealed])
     entries: list[tuple[str, str | None, dict[str, Any] | None]] = []
+    details: dict[str, dict[str, Any]] = {}  # one detail object per form, written once
     for r in records:
-        entries.append((audit.Action.RECORD_CREATED, r.row["id"], {"form": r.row["form_id"]}))
+        form_id = r.row["form_id"]
+        detail = details.get(form_id)
+        if detail is None:
+            detail = details[form_id] = {"form": form_id}
+        entries.append((audit.Action.RECORD_CREATED, r.row["id"], detail))
         if r.sealed is not None:
             entries.append(r.sealed.audit_entry)
     audit.append_many(session, entries)
