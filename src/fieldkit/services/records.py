@@ -402,6 +402,10 @@ def _write_new(session: Session, records: Sequence[_NewRecord]) -> None:
     audit.append_many(session, entries)
 
 
+_STATUS_FINAL = RecordStatus.FINAL.value
+_STATUS_DRAFT = RecordStatus.DRAFT.value
+
+
 def _prepare(
     form: FormDefinition,
     data: Any,
@@ -440,7 +444,7 @@ def _prepare(
         "id": record_id,
         "form_id": form.id,
         "form_version": form.version,
-        "status": RecordStatus.FINAL.value if sealed else RecordStatus.DRAFT.value,
+        "status": _STATUS_FINAL if sealed else _STATUS_DRAFT,
         "created_at": now,
         "updated_at": now,
         "draft": draft,
@@ -506,8 +510,9 @@ def import_lines(
         batch: list[_NewRecord] = []
         count = 0
         now = utc_timestamp()
+        line = _("line {n}")
         for number, data in lines:
-            where = _("line {n}").format(n=number)
+            where = line.format(n=number)
             batch.append(
                 _prepare(
                     form, data, seal_with=key, language=language, clock=clock, where=where, now=now
