@@ -57,6 +57,30 @@ def test_parallel_runs_with_wrong_passphrases_take_turns_and_wait(vault_dir: Pat
     assert elapsed >= 1 + 2  # the waits after the first and the second failure, one after another
 
 
+def test_an_import_with_a_wrong_passphrase_still_waits_and_is_counted(
+    vault_dir: Path, tmp_path: Path
+) -> None:
+    """The import derives the key while it loads, yet opens it only after the wait."""
+    vaults.create_vault(vault_dir, PASSPHRASE).close()
+    unlocking.record_failure(vault_dir)
+    lines = tmp_path / "notes.jsonl"
+    lines.write_text('{"subject": "x"}\n', encoding="utf-8")
+    env = cli_env(vault_dir, FIELDKIT_PASSPHRASE="not the passphrase at all")
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "fieldkit.cli.main", "record", "import", "all-types", str(lines)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert done.stderr.endswith("The passphrase is not correct. Check it and try again.\n")
+    assert unlocking.read_attempts(vault_dir).failures == 2
+    assert time.monotonic() - start >= 1  # the wait after the first failure
+
+
 def test_an_unlock_warns_of_a_weak_key_derivation_on_stderr(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,7 +4,9 @@ line on stderr, the details in the log file only, never a traceback or record co
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,3 +183,27 @@ def test_countries_are_shown_sorted_by_name_in_the_language(language: str, shown
     transit = form.fields_by_name()["route_transit"]
     stored = ["ARE", "EGY", "ESP"]  # the order of their codes
     assert commands_records._shown(form, transit, stored, language) == shown
+
+
+def test_lines_read_ahead_come_in_order_and_a_problem_in_its_turn() -> None:
+    from fieldkit.cli.commands_records import _read_ahead
+    from fieldkit.errors import InvalidInputError
+
+    def lines() -> Iterator[tuple[int, Any]]:
+        yield 1, {"a": 1}
+        yield 2, {"a": 2}
+        raise InvalidInputError("notes.jsonl, line 3: not JSON")
+
+    waits = iter([True, True, True, True])
+    read = _read_ahead(lines(), lambda: next(waits, False))
+    assert next(read) == (1, {"a": 1})
+    assert next(read) == (2, {"a": 2})
+    with pytest.raises(InvalidInputError, match="line 3: not JSON"):
+        next(read)
+
+
+def test_lines_past_the_read_ahead_are_read_as_they_come() -> None:
+    from fieldkit.cli.commands_records import _read_ahead
+
+    read = _read_ahead(iter([(1, "a"), (2, "b"), (3, "c")]), iter([True, False]).__next__)
+    assert list(read) == [(1, "a"), (2, "b"), (3, "c")]

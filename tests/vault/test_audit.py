@@ -159,3 +159,29 @@ def test_an_import_of_many_records_verifies_and_ends_at_the_recorded_head(vault:
         )
     assert created == 1200
     assert head["seq"] == last == report.entries
+
+
+def test_entries_sharing_one_detail_object_are_written_as_entries_with_their_own(
+    vault: Any,
+) -> None:
+    shared = {"form": "all-types", "n": [1, "é"]}
+    with vault.write() as session:
+        audit.append_many(
+            session,
+            [
+                (audit.Action.RECORD_CREATED, "a", shared),
+                (audit.Action.RECORD_CREATED, "b", shared),
+                (audit.Action.RECORD_CREATED, "c", None),
+                (audit.Action.RECORD_CREATED, "d", dict(shared)),
+                (audit.Action.RECORD_CREATED, "e", None),
+            ],
+        )
+    with vault.read() as session:
+        rows = session.connection().exec_driver_sql(
+            "SELECT subject, detail FROM audit WHERE subject IN ('a', 'b', 'c', 'd', 'e') "
+            "ORDER BY seq"
+        )
+        written = [tuple(r) for r in rows]
+    text = json.dumps(shared, sort_keys=True, separators=(",", ":"))
+    assert written == [("a", text), ("b", text), ("c", "{}"), ("d", text), ("e", "{}")]
+    assert _verify(vault).ok

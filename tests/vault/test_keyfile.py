@@ -177,3 +177,36 @@ def test_the_test_hook_is_set_in_the_programs_the_tests_start() -> None:
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert "memory_kib=8192, iterations=1, lanes=1" in shown
+
+
+def _fail_derivation(self: KdfParams, passphrase: str, salt: bytes) -> bytes:
+    raise AssertionError("derived again")
+
+
+def test_an_early_derivation_is_used_by_the_unwrap_that_follows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dek = keyfile.new_database_key()
+    keyfile.write_key_file(tmp_path, KeyFile.wrap(dek, "early passphrase 12", FAST))
+    keyfile.derive_early(tmp_path, "early passphrase 12")
+    monkeypatch.setattr(KdfParams, "derive", _fail_derivation)
+    assert keyfile.read_key_file(tmp_path).unwrap("early passphrase 12") == dek
+
+
+def test_an_early_derivation_with_another_passphrase_opens_nothing(tmp_path: Path) -> None:
+    dek = keyfile.new_database_key()
+    keyfile.write_key_file(tmp_path, KeyFile.wrap(dek, "early passphrase 12", FAST))
+    keyfile.derive_early(tmp_path, "wrong passphrase 34")
+    # Not the passphrase derived early: derived again, and the right one still opens it.
+    assert keyfile.read_key_file(tmp_path).unwrap("early passphrase 12") == dek
+    keyfile.derive_early(tmp_path, "wrong passphrase 34")
+    with pytest.raises(WrongPassphraseError):
+        keyfile.read_key_file(tmp_path).unwrap("wrong passphrase 34")
+
+
+def test_an_early_derivation_for_a_replaced_key_file_is_not_used(tmp_path: Path) -> None:
+    keyfile.write_key_file(tmp_path, KeyFile.wrap(keyfile.new_database_key(), "x" * 20, FAST))
+    keyfile.derive_early(tmp_path, "x" * 20)
+    dek = keyfile.new_database_key()
+    keyfile.write_key_file(tmp_path, KeyFile.wrap(dek, "x" * 20, FAST))  # a new salt
+    assert keyfile.read_key_file(tmp_path).unwrap("x" * 20) == dek

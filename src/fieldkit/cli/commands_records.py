@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -191,20 +192,57 @@ def cmd_new(ctx: Context) -> int:
 
 
 def cmd_import(ctx: Context) -> int:
+    # The key is derived in the background while the services load and the first lines are
+    # read; the vault is opened with it only in the unlock's turn (vault/keyfile.py).
+    ctx.begin_unlock()
     from fieldkit.services import records
+    from fieldkit.vault import keyfile
 
+    # What the program has loaded lives as long as it does: the collector need not look
+    # through it again each time the records made meanwhile set it off.
+    gc.freeze()
     path: Path = ctx.args.file
+    lines = _read_ahead(read_json_lines(path), keyfile.deriving_early)
     vault = ctx.vault()
     with _every_problem_listed():
         n = records.import_lines(
             vault,
             ctx.args.form_id,
-            read_json_lines(path),
+            lines,
             final=ctx.args.final,
             language=ctx.language,
         )
     print(n)
     return 0
+
+
+def _read_ahead(
+    lines: Iterator[tuple[int, Any]], waiting: Callable[[], bool]
+) -> Iterator[tuple[int, Any]]:
+    """``lines`` as they were, of which those read while ``waiting()`` holds are read now; a
+    problem met in reading them is raised where it was met, after the lines before it."""
+    ahead: list[tuple[int, Any]] = []
+    problem: Exception | None = None
+    try:
+        while waiting():
+            item = next(lines, None)
+            if item is None:
+                break
+            ahead.append(item)
+    except Exception as error:  # raised in its turn below
+        problem = error
+    return _chain(ahead, problem, lines)
+
+
+def _chain(
+    ahead: list[tuple[int, Any]], problem: Exception | None, rest: Iterator[tuple[int, Any]]
+) -> Iterator[tuple[int, Any]]:
+    ahead.reverse()
+    while ahead:  # each line let go of once it is taken
+        yield ahead.pop()
+    if problem is not None:
+        raise problem
+    yield from rest
 
 
 def cmd_list(ctx: Context) -> int:

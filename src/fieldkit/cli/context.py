@@ -7,12 +7,14 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fieldkit.console import given_passphrase, prompt_passphrase
 from fieldkit.i18n import _, current_language
-from fieldkit.services import passphrases
 from fieldkit.services.locations import resolve_vault_dir
-from fieldkit.vault.store import Vault
+
+if TYPE_CHECKING:
+    from fieldkit.vault.store import Vault
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "FIELDKIT_NEW_PASSPHRASE"  # noqa: S105 - a variable name
@@ -34,12 +36,24 @@ class Context:
         self.folder: Path = resolve_vault_dir(args.vault)
         self.language = current_language()
         self._vault: Vault | None = None
+        self._passphrase: str | None = None
+
+    def begin_unlock(self) -> None:
+        """Take the passphrase now and start deriving the vault's key from it in the background,
+        so that the derivation overlaps loading the services and reading the input; the
+        :meth:`vault` that follows opens the vault with it."""
+        from fieldkit.vault import keyfile
+
+        self._passphrase = self.passphrase()
+        keyfile.derive_early(self.folder, self._passphrase)
 
     def passphrase(self, *, creating: bool = False) -> str:
         given = given_passphrase(PASSPHRASE_ENV, self.args.passphrase_file)
         if given:
             return given
         if not creating:
+            from fieldkit.services import passphrases
+
             remembered = passphrases.recall(self.folder)
             if remembered:
                 return remembered
@@ -66,7 +80,7 @@ class Context:
 
             self._vault = unlocking.unlock(
                 self.folder,
-                passphrase if passphrase is not None else self.passphrase(),
+                passphrase if passphrase is not None else self._passphrase or self.passphrase(),
                 wait=_wait,
                 warn=lambda warning: print(warning, file=sys.stderr, flush=True),
             )

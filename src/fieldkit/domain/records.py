@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import uuid
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -48,8 +48,14 @@ STATUS_LABELS = {
 
 
 def new_record_id() -> str:
-    """A random record id; it says nothing about the device, the time or the content."""
-    return uuid.uuid4().hex
+    """A random record id; it says nothing about the device, the time or the content.
+
+    The hex of a random (version 4) UUID, as ``uuid.uuid4().hex`` writes it: 122 bits from
+    ``os.urandom`` with the version and variant bits set, made without a ``UUID`` object."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    return raw.hex()
 
 
 def canonical_json(value: Any) -> bytes:
@@ -244,26 +250,52 @@ class Summary:
 
 
 def summarize(form: FormDefinition, data: dict[str, Any], language: str) -> Summary:
+    title_fields, date_field, place_fields = _summary_fields(form)
+    title = " · ".join(filter(None, [_show(form, e, data, language) for e in title_fields]))
+    date = _show(form, date_field, data, language) if date_field else ""
+    place = ", ".join(filter(None, [_show(form, e, data, language) for e in place_fields]))
+    return Summary(title or form.localized_title(language), date, place)
+
+
+_Shown = tuple[str, FieldDef, bool]
+"""A field the list summary shows: its name, definition and whether it identifies someone."""
+
+
+def _summary_fields(form: FormDefinition) -> tuple[list[_Shown], _Shown | None, list[_Shown]]:
+    """The fields of the summary's title, date and place, worked out once per form (and again
+    for a copy of the form with another summary)."""
+    summary = form.summary
+    cached = form.derived.get("summary_fields")
+    if cached is not None and cached[0] is summary:
+        return cached[1]  # type: ignore[no-any-return]
     fields = form.fields_by_name()
 
-    def show(name: str) -> str:
-        f = fields[name]
-        value = data.get(name)
-        if value is None or form.is_identifying(name):
-            return ""
-        if f.type is FieldType.SELECT_ONE:
-            return _choice_label(form, f, value, language)
-        if f.type is FieldType.SELECT_MULTIPLE:
-            return ", ".join(_choice_label(form, f, code, language) for code in value)
-        if f.type is FieldType.GEOPOINT:
-            return f"{value['lat']:.4f}, {value['lon']:.4f}"
-        text = str(value)
-        return text if len(text) <= 80 else text[:79] + "…"
+    def entry(name: str) -> _Shown:
+        return (name, fields[name], form.is_identifying(name))
 
-    title = " · ".join(filter(None, (show(n) for n in form.summary.title)))
-    date = show(form.summary.date) if form.summary.date else ""
-    place = ", ".join(filter(None, (show(n) for n in form.summary.place)))
-    return Summary(title or form.localized_title(language), date, place)
+    found = (
+        [entry(n) for n in summary.title],
+        entry(summary.date) if summary.date else None,
+        [entry(n) for n in summary.place],
+    )
+    form.derived["summary_fields"] = (summary, found)
+    return found
+
+
+def _show(form: FormDefinition, shown: _Shown, data: dict[str, Any], language: str) -> str:
+    name, f, identifying = shown
+    value = data.get(name)
+    if value is None or identifying:
+        return ""
+    kind = f.type
+    if kind is FieldType.SELECT_ONE:
+        return _choice_label(form, f, value, language)
+    if kind is FieldType.SELECT_MULTIPLE:
+        return ", ".join(_choice_label(form, f, code, language) for code in value)
+    if kind is FieldType.GEOPOINT:
+        return f"{value['lat']:.4f}, {value['lon']:.4f}"
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def searchable_text(form: FormDefinition, data: dict[str, Any], language: str) -> str:
@@ -272,28 +304,42 @@ def searchable_text(form: FormDefinition, data: dict[str, Any], language: str) -
     Identifying answers (names, contacts) are left out of the index on purpose.
     """
     parts: list[str] = [form.localized_title(language)]
-    fields = form.fields_by_name()
+    fields = _searched_fields(form)
+    append = parts.append
 
     def visit(values: dict[str, Any]) -> None:
         for name, value in values.items():
             f = fields.get(name)
-            if f is None or value is None or form.is_identifying(name):
+            if f is None or value is None:
                 continue
-            if f.type is FieldType.REPEAT:
+            kind = f.type
+            if kind is FieldType.REPEAT:
                 for item in value:
                     visit(item)
-            elif f.type is FieldType.SELECT_ONE:
+            elif kind is FieldType.SELECT_ONE:
                 parts.extend(_all_labels(form, f.choices or "", value))
-            elif f.type is FieldType.SELECT_MULTIPLE:
+            elif kind is FieldType.SELECT_MULTIPLE:
                 for code in value:
                     parts.extend(_all_labels(form, f.choices or "", code))
-            elif f.type is FieldType.ATTACHMENT:
+            elif kind is FieldType.ATTACHMENT:
                 parts.extend(ref["name"] for ref in value)
-            elif f.type is not FieldType.GEOPOINT:
-                parts.append(str(value))
+            elif kind is not FieldType.GEOPOINT:
+                append(str(value))
 
     visit(data)
     return "\n".join(parts)
+
+
+def _searched_fields(form: FormDefinition) -> dict[str, FieldDef]:
+    """Every field by name but those that identify someone, worked out once per form."""
+    key = "searched_fields"
+    found: dict[str, FieldDef] | None = form.derived.get(key)
+    if found is None:
+        found = {
+            name: f for name, f in form.fields_by_name().items() if not form.is_identifying(name)
+        }
+        form.derived[key] = found
+    return found
 
 
 def _choice_label(form: FormDefinition, f: FieldDef, stored: str, language: str) -> str:

@@ -29,6 +29,8 @@ _DATE_FORMS = {
     DatePrecision.MONTH: re.compile(r"^\d{4}-\d{2}$"),
     DatePrecision.DAY: re.compile(r"^\d{4}-\d{2}-\d{2}$"),
 }
+_DATE_PADDING = {DatePrecision.YEAR: "-01-01", DatePrecision.MONTH: "-01", DatePrecision.DAY: ""}
+"""What makes a date of each precision a whole day, to check that it is a real date."""
 
 
 class AnswerError(ValueError):
@@ -104,7 +106,7 @@ def _date(field: FieldDef, raw: Any) -> str:
     text = raw.strip()
     for precision in field.date_precisions:
         if _DATE_FORMS[precision].match(text):
-            padded = text + {"year": "-01-01", "month": "-01", "day": ""}[precision.value]
+            padded = text + _DATE_PADDING[precision]
             try:
                 dt.date.fromisoformat(padded)
             except ValueError:

@@ -26,6 +26,18 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+"""``json.loads(text, parse_constant=_refuse_constant)``, with a decoder made once."""
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text, parse_constant=_refuse_constant)``, its check of a leading byte
+    order mark included."""
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _DECODER.decode(text)
+
+
 def parse_json(untrusted: bytes, where: str) -> Any:
     try:
         text = untrusted.decode("utf-8")
@@ -34,7 +46,7 @@ def parse_json(untrusted: bytes, where: str) -> Any:
             _("{where}: not UTF-8 text (byte {n}).").format(where=where, n=exc.start)
         ) from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return _loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
             _("{where}: not valid JSON ({problem} at column {column}).").format(

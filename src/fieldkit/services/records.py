@@ -23,6 +23,7 @@ from fieldkit.domain.forms import FieldType, FormDefinition
 from fieldkit.domain.records import (
     RecordStatus,
     RevisionEnvelope,
+    Summary,
     attachment_hashes,
     attachment_refs,
     new_record_id,
@@ -205,7 +206,8 @@ def _draft_text(data: Any) -> str:
         raise InvalidInputError(
             _("The answers cannot be saved: they are not plain data.")
         ) from None
-    if len(encoded.encode()) > MAX_DRAFT_BYTES:
+    # A character is at most 4 bytes in UTF-8: a short text need not be encoded to know.
+    if len(encoded) > MAX_DRAFT_BYTES // 4 and len(encoded.encode()) > MAX_DRAFT_BYTES:
         raise InvalidInputError(_("The answers are larger than 10 MiB; shorten them."))
     return encoded
 
@@ -216,13 +218,27 @@ def _summary_values(form: FormDefinition, data: dict[str, Any]) -> tuple[dict[st
     the title words the search index holds (each language's title once)."""
     languages = form.languages
     default = summarize(form, data, languages[0])
-    if not _summary_has_choices(form) and default.title != form.localized_title(languages[0]):
+    if not _summary_has_choices(form) and default.title != _first_title(form):
         # Choice labels, and the form's own title standing in for an empty one, are all that
-        # differ between languages: without them, every language's summary is the first one's.
-        summaries = dict.fromkeys(languages, default)
-    else:
-        summaries = {languages[0]: default}
-        summaries.update((language, summarize(form, data, language)) for language in languages[1:])
+        # differ between languages: without them, every language's summary is the first one's,
+        # written once and put under each language's key (as _TEXTS writes the whole object).
+        keys = _language_keys(form)
+        values = {
+            "title": "{" + ", ".join([k + _TEXTS(default.title) for k in keys]) + "}",
+            "event_date": default.date,
+            "place": "{" + ", ".join([k + _TEXTS(default.place) for k in keys]) + "}",
+        }
+        return values, default.title
+    return _summary_values_by_language(form, data, default)
+
+
+def _summary_values_by_language(
+    form: FormDefinition, data: dict[str, Any], default: Summary
+) -> tuple[dict[str, str], str]:
+    """:func:`_summary_values`, each language's summary made and written on its own."""
+    languages = form.languages
+    summaries = {languages[0]: default}
+    summaries.update((language, summarize(form, data, language)) for language in languages[1:])
     titles = {k: s.title for k, s in summaries.items()}
     values = {
         "title": _TEXTS(titles),
@@ -234,6 +250,28 @@ def _summary_values(form: FormDefinition, data: dict[str, Any]) -> tuple[dict[st
 
 _TEXTS = json.JSONEncoder(ensure_ascii=False).encode
 """``json.dumps(texts, ensure_ascii=False)``, with an encoder made once."""
+
+
+def _first_title(form: FormDefinition) -> str:
+    """The form's title in its first language, worked out once per form (and again for a copy
+    of the form with another title or languages)."""
+    cached = form.derived.get("first_title")
+    if cached is not None and cached[0] is form.title and cached[1] is form.languages:
+        return cached[2]  # type: ignore[no-any-return]
+    found = form.localized_title(form.languages[0])
+    form.derived["first_title"] = (form.title, form.languages, found)
+    return found
+
+
+def _language_keys(form: FormDefinition) -> list[str]:
+    """``"code": `` for each language of the form, as _TEXTS writes an object's keys (worked
+    out once per form, and again for a copy of the form with other languages)."""
+    cached = form.derived.get("language_keys")
+    if cached is not None and cached[0] is form.languages:
+        return cached[1]  # type: ignore[no-any-return]
+    found = [_TEXTS(code) + ": " for code in dict.fromkeys(form.languages)]
+    form.derived["language_keys"] = (form.languages, found)
+    return found
 
 
 def _summary_has_choices(form: FormDefinition) -> bool:
@@ -352,11 +390,20 @@ def _write_new(session: Session, records: Sequence[_NewRecord]) -> None:
     if sealed:
         repo.insert_revisions(session, [s.revision for s in sealed])
     entries: list[tuple[str, str | None, dict[str, Any] | None]] = []
+    details: dict[str, dict[str, Any]] = {}  # one detail object per form, written once
     for r in records:
-        entries.append((audit.Action.RECORD_CREATED, r.row["id"], {"form": r.row["form_id"]}))
+        form_id = r.row["form_id"]
+        detail = details.get(form_id)
+        if detail is None:
+            detail = details[form_id] = {"form": form_id}
+        entries.append((audit.Action.RECORD_CREATED, r.row["id"], detail))
         if r.sealed is not None:
             entries.append(r.sealed.audit_entry)
     audit.append_many(session, entries)
+
+
+_STATUS_FINAL = RecordStatus.FINAL.value
+_STATUS_DRAFT = RecordStatus.DRAFT.value
 
 
 def _prepare(
@@ -397,7 +444,7 @@ def _prepare(
         "id": record_id,
         "form_id": form.id,
         "form_version": form.version,
-        "status": RecordStatus.FINAL.value if sealed else RecordStatus.DRAFT.value,
+        "status": _STATUS_FINAL if sealed else _STATUS_DRAFT,
         "created_at": now,
         "updated_at": now,
         "draft": draft,
@@ -463,8 +510,9 @@ def import_lines(
         batch: list[_NewRecord] = []
         count = 0
         now = utc_timestamp()
+        line = _("line {n}")
         for number, data in lines:
-            where = _("line {n}").format(n=number)
+            where = line.format(n=number)
             batch.append(
                 _prepare(
                     form, data, seal_with=key, language=language, clock=clock, where=where, now=now

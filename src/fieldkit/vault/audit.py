@@ -126,9 +126,13 @@ def append_many(
     at = utc_timestamp()
     rows = []
     canonical: dict[str, bytes] = {}  # an import appends the same detail for every record
+    last_detail: dict[str, Any] | None = None  # and the same object, written once
+    detail_text = ""
     for action, subject, detail in entries:
         seq += 1
-        detail_text = _DETAIL(detail or {})
+        if detail is None or detail is not last_detail:
+            detail_text = _DETAIL(detail or {})
+            last_detail = detail
         detail_bytes = canonical.get(detail_text)
         if detail_bytes is None:
             detail_bytes = canonical[detail_text] = canonical_json(json.loads(detail_text))

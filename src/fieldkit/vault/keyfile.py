@@ -16,6 +16,7 @@ import base64
 import json
 import math
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,11 +208,72 @@ class KeyFile:
         return cls(params, salt, nonce, wrapped, counted)
 
     def unwrap(self, passphrase: str) -> bytes:
-        kek = self.params.derive(passphrase, self.salt)
+        kek = _early_result(self.params, self.salt, passphrase) or self.params.derive(
+            passphrase, self.salt
+        )
         try:
             return ChaCha20Poly1305(kek).decrypt(self.nonce, self.wrapped, self.associated_data())
         except InvalidTag:
             raise WrongPassphraseError() from None
+
+
+class _EarlyDerivation:
+    """The key-encryption key of one key file, derived in a background thread (the Argon2id of
+    ``cryptography`` runs without holding the interpreter lock)."""
+
+    def __init__(self, params: KdfParams, salt: bytes, passphrase: str) -> None:
+        self.params = params
+        self.salt = salt
+        self.passphrase = passphrase
+        self.kek: bytes | None = None
+        self.thread = threading.Thread(target=self._run, name="fieldkit-kdf", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.kek = self.params.derive(self.passphrase, self.salt)
+        except Exception:  # unwrap derives again and reports the failure
+            self.kek = None
+
+
+_early: _EarlyDerivation | None = None
+_early_lock = threading.Lock()
+
+
+def derive_early(folder: Path, passphrase: str) -> None:
+    """Start deriving the key-encryption key of the vault in ``folder`` from ``passphrase`` in a
+    background thread, so that the derivation (its full Argon2id cost) runs while the program
+    loads the rest of itself and reads its input. Nothing is opened here: :meth:`KeyFile.unwrap`
+    takes the result if it is for the same key file and passphrase (else derives as ever), so
+    whether the passphrase is right is known only there, after the wait that follows wrong
+    passphrases (services/unlocking.py). A missing or damaged key file starts nothing."""
+    global _early
+    try:
+        key_file = read_key_file(folder)
+    except KeyFileError:
+        return
+    with _early_lock:
+        _early = _EarlyDerivation(key_file.params, key_file.salt, passphrase)
+
+
+def deriving_early() -> bool:
+    """Whether an early derivation is still running."""
+    with _early_lock:
+        early = _early
+    return early is not None and early.thread.is_alive()
+
+
+def _early_result(params: KdfParams, salt: bytes, passphrase: str) -> bytes | None:
+    """The early derivation's key, if it was for these parameters, salt and passphrase; taken
+    once (it is not kept in memory afterwards)."""
+    global _early
+    with _early_lock:
+        early, _early = _early, None
+    if early is None:
+        return None
+    early.thread.join()
+    same = early.params == params and early.salt == salt and early.passphrase == passphrase
+    return early.kek if same else None
 
 
 def key_path(folder: Path) -> Path:

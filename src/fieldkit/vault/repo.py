@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -145,12 +146,16 @@ def next_record_num(session: Session) -> int:
     return int(highest or 0) + 1
 
 
+_RECORD_VALUES = operator.itemgetter(*RECORD_COLUMNS)
+"""A record row's values, in the order of ``RECORD_COLUMNS``."""
+
+
 def insert_records(
     session: Session, rows: list[dict[str, Any]], search: list[tuple[int, str, str]]
 ) -> None:
     """New records (each row names every column of ``RECORD_COLUMNS``) and their search text."""
     cursor = dbapi(session)
-    cursor.executemany(_INSERT_RECORD, [tuple(row[c] for c in RECORD_COLUMNS) for row in rows])
+    cursor.executemany(_INSERT_RECORD, [_RECORD_VALUES(row) for row in rows])
     cursor.executemany(_INSERT_SEARCH_TEXT, search)
 
 
