@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -14,8 +15,9 @@ from fieldkit.hq.repository.sync import SyncStore, Upload
 class SqlSyncStore(SyncStore):
     """Mixed into :class:`~fieldkit.hq.repository.sql.SqlRepository`."""
 
-    def _transaction(self, *, write: bool = False) -> AbstractContextManager[Connection]:
-        raise NotImplementedError  # pragma: no cover - provided by SqlRepository
+    if TYPE_CHECKING:  # provided by SqlRepository, which this is mixed into
+
+        def _transaction(self, *, write: bool = False) -> AbstractContextManager[Connection]: ...
 
     def add_challenge(self, challenge: str, device_key_id: str, expires_at: int) -> None:
         with self._transaction(write=True) as conn:
