@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from fieldkit.domain import records as domain_records
 from fieldkit.domain.forms import FormDefinition
 from fieldkit.domain.records import new_record_id
-from fieldkit.services import datafiles, records
+from fieldkit.services import datafiles, record_summaries, records
 from fieldkit.services.forms import read_form_file
 
 NOTE_FORM = """\
@@ -56,9 +56,9 @@ def test_a_summary_written_once_for_every_language_is_the_one_written_per_langua
     data = {"subject": subject, "place": place, "town": town, "vehicles": vehicles}
     shown = {k: v for k, v in data.items() if v is not None}
     default = domain_records.summarize(note_form, shown, "en")
-    assert records._summary_values(note_form, shown) == records._summary_values_by_language(
-        note_form, shown, default
-    )
+    assert record_summaries.summary_values(
+        note_form, shown
+    ) == record_summaries.summary_values_by_language(note_form, shown, default)
 
 
 def test_a_copy_of_a_form_with_another_summary_is_summarized_by_its_own(
@@ -71,7 +71,7 @@ def test_a_copy_of_a_form_with_another_summary_is_summarized_by_its_own(
     )
     assert domain_records.summarize(other, data, "en").place == "Kaya"
     languages = note_form.model_copy(update={"languages": ["fr", "en"]})
-    assert records._summary_values(languages, {"subject": "x"})[0]["title"] == (
+    assert record_summaries.summary_values(languages, {"subject": "x"})[0]["title"] == (
         '{"fr": "x", "en": "x"}'
     )
 

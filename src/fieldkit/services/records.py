@@ -10,47 +10,66 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
-from fieldkit.crypto.identity import PublicIdentity, SigningKey
+from fieldkit.crypto.identity import SigningKey
 from fieldkit.domain import validation
 from fieldkit.domain.forms import FieldType, FormDefinition
 from fieldkit.domain.records import (
     RecordStatus,
     RevisionEnvelope,
-    Summary,
     attachment_hashes,
     attachment_refs,
     new_record_id,
     revision_signing_message,
     searchable_text,
     sha256_hex,
-    summarize,
     utc_timestamp,
 )
 from fieldkit.errors import ConflictError, InvalidInputError, NotFoundError
-from fieldkit.i18n import _, current_language, ngettext
+from fieldkit.i18n import _, ngettext
 from fieldkit.services import attachments as attachment_service
 from fieldkit.services import forms as form_service
 from fieldkit.services import vaults as vault_service
 from fieldkit.services.datafiles import JsonLines
+from fieldkit.services.record_summaries import in_language, summary_values
+from fieldkit.services.record_views import (
+    MIN_ID_PREFIX,
+    RecordDetail,
+    RecordItem,
+    RevisionInfo,
+    count,
+    detail,
+    list_items,
+    resolve,
+)
 from fieldkit.vault import attachments as attachment_store
 from fieldkit.vault import audit, repo
-from fieldkit.vault.models import IdentityRow, RecordRow, RevisionRow
+from fieldkit.vault.models import RecordRow, RevisionRow
 from fieldkit.vault.repo import RecordFilter
-
-__all__ = ["RecordDetail", "RecordFilter", "RecordItem", "RevisionInfo", "ValidationFailedError"]
 from fieldkit.vault.store import Vault
+
+__all__ = [
+    "MIN_ID_PREFIX",
+    "RecordDetail",
+    "RecordFilter",
+    "RecordItem",
+    "RevisionInfo",
+    "ValidationFailedError",
+    "count",
+    "detail",
+    "in_language",
+    "list_items",
+    "resolve",
+]
 
 MAX_DRAFT_BYTES = 10 * 1024 * 1024
 SHOWN_PROBLEMS = 5
-MIN_ID_PREFIX = 6
-"""The fewest characters of a record id that :func:`resolve` takes for the whole id (README.md)."""
 Clock = Callable[[], dt.datetime]
 
 
@@ -70,110 +89,6 @@ class ValidationFailedError(InvalidInputError):
         """Every problem, one per line: the field, the rule and what is wrong."""
         prefix = f"{self.where}: " if self.where else ""
         return [f"{prefix}{p.path} ({p.rule}): {p.message}" for p in self.problems]
-
-
-@dataclass(frozen=True)
-class RevisionInfo:
-    number: int
-    sha256: str
-    previous: str | None
-    sealed_at: str
-    key_id: str
-    status: str
-    exported_at: str | None
-    bundle_seq: int | None
-    acknowledged_at: str | None
-    signature_valid: bool | None
-    """Whether the stored content still hashes to ``sha256`` and carries its signer's signature;
-    None for a purged revision, whose content (and so what was signed) is gone."""
-    purged: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class RecordItem:
-    """One line of a record list."""
-
-    id: str
-    form_id: str
-    form_version: str
-    status: str
-    title: str
-    event_date: str
-    place: str
-    created_at: str
-    updated_at: str
-    has_draft: bool
-    revision_count: int
-
-    @classmethod
-    def of(cls, row: RecordRow, language: str | None = None) -> RecordItem:
-        return cls.from_list_row(row, language, has_draft=row.draft is not None)
-
-    @classmethod
-    def from_list_row(
-        cls, row: Any, language: str | None = None, has_draft: bool | None = None
-    ) -> RecordItem:
-        """From a row of ``repo.LIST_COLUMNS`` with ``has_draft``; texts in ``language`` (by
-        default the language fieldkit speaks now)."""
-        language = language or current_language()
-        return cls(
-            id=row.id,
-            form_id=row.form_id,
-            form_version=row.form_version,
-            status=row.status,
-            title=in_language(row.title, language),
-            event_date=row.event_date,
-            place=in_language(row.place, language),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            has_draft=bool(row.has_draft if has_draft is None else has_draft),
-            revision_count=row.revision_count,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class RecordDetail:
-    item: RecordItem
-    draft: dict[str, Any] | None
-    sealed: dict[str, Any] | None
-    revisions: list[RevisionInfo] = field(default_factory=list)
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """What the user sees and edits: the draft if any, else the newest sealed answers."""
-        return self.draft if self.draft is not None else (self.sealed or {})
-
-    @property
-    def purged(self) -> bool:
-        """Whether the content was removed from this device after headquarters acknowledged it."""
-        return bool(self.revisions) and self.revisions[-1].purged
-
-    @property
-    def chain_valid(self) -> bool:
-        """No revision fails its check and each names the hash of the one before it. A purged
-        revision cannot be checked (its content is gone), so it is judged on the hashes that
-        remain: a purge is not mistaken for tampering."""
-        previous = None
-        for revision in self.revisions:
-            if revision.signature_valid is False or revision.previous != previous:
-                return False
-            previous = revision.sha256
-        return True
-
-    def to_json(self) -> dict[str, Any]:
-        return self.item.to_json() | {
-            "draft": self.draft,
-            "data": self.sealed,
-            "revisions": [r.to_json() for r in self.revisions],
-            "chain_valid": self.chain_valid,
-            "purged": self.purged,
-        }
 
 
 # -- preparing rows ------------------------------------------------------------------------------
@@ -210,96 +125,6 @@ def _draft_text(data: Any) -> str:
     if len(encoded) > MAX_DRAFT_BYTES // 4 and len(encoded.encode()) > MAX_DRAFT_BYTES:
         raise InvalidInputError(_("The answers are larger than 10 MiB; shorten them."))
     return encoded
-
-
-def _summary_values(form: FormDefinition, data: dict[str, Any]) -> tuple[dict[str, str], str]:
-    """What a record list shows, in every language of the form (titles and places are made of
-    choice labels, which each language has), so that a list follows the user's language; and
-    the title words the search index holds (each language's title once)."""
-    languages = form.languages
-    default = summarize(form, data, languages[0])
-    if not _summary_has_choices(form) and default.title != _first_title(form):
-        # Choice labels, and the form's own title standing in for an empty one, are all that
-        # differ between languages: without them, every language's summary is the first one's,
-        # written once and put under each language's key (as _TEXTS writes the whole object).
-        keys = _language_keys(form)
-        values = {
-            "title": "{" + ", ".join([k + _TEXTS(default.title) for k in keys]) + "}",
-            "event_date": default.date,
-            "place": "{" + ", ".join([k + _TEXTS(default.place) for k in keys]) + "}",
-        }
-        return values, default.title
-    return _summary_values_by_language(form, data, default)
-
-
-def _summary_values_by_language(
-    form: FormDefinition, data: dict[str, Any], default: Summary
-) -> tuple[dict[str, str], str]:
-    """:func:`_summary_values`, each language's summary made and written on its own."""
-    languages = form.languages
-    summaries = {languages[0]: default}
-    summaries.update((language, summarize(form, data, language)) for language in languages[1:])
-    titles = {k: s.title for k, s in summaries.items()}
-    values = {
-        "title": _TEXTS(titles),
-        "event_date": default.date,
-        "place": _TEXTS({k: s.place for k, s in summaries.items()}),
-    }
-    return values, " ".join(dict.fromkeys(titles.values()))
-
-
-_TEXTS = json.JSONEncoder(ensure_ascii=False).encode
-"""``json.dumps(texts, ensure_ascii=False)``, with an encoder made once."""
-
-
-def _first_title(form: FormDefinition) -> str:
-    """The form's title in its first language, worked out once per form (and again for a copy
-    of the form with another title or languages)."""
-    cached = form.derived.get("first_title")
-    if cached is not None and cached[0] is form.title and cached[1] is form.languages:
-        return cached[2]  # type: ignore[no-any-return]
-    found = form.localized_title(form.languages[0])
-    form.derived["first_title"] = (form.title, form.languages, found)
-    return found
-
-
-def _language_keys(form: FormDefinition) -> list[str]:
-    """``"code": `` for each language of the form, as _TEXTS writes an object's keys (worked
-    out once per form, and again for a copy of the form with other languages)."""
-    cached = form.derived.get("language_keys")
-    if cached is not None and cached[0] is form.languages:
-        return cached[1]  # type: ignore[no-any-return]
-    found = [_TEXTS(code) + ": " for code in dict.fromkeys(form.languages)]
-    form.derived["language_keys"] = (form.languages, found)
-    return found
-
-
-def _summary_has_choices(form: FormDefinition) -> bool:
-    """Whether a field the list summary shows is a choice (whose label depends on the language);
-    worked out once per form, from the form alone."""
-    key = "summary_has_choices"
-    found: bool | None = form.derived.get(key)
-    if found is None:
-        shown = [*form.summary.title, *form.summary.place]
-        if form.summary.date:
-            shown.append(form.summary.date)
-        found = any(
-            form.field(name).type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)
-            for name in shown
-        )
-        form.derived[key] = found
-    return found
-
-
-def in_language(stored: str, language: str) -> str:
-    """A list text in ``language``, else in the first language it was stored in."""
-    try:
-        texts = json.loads(stored)
-    except ValueError:
-        return stored
-    if not isinstance(texts, dict) or not texts:
-        return stored
-    return str(texts.get(language) or next(iter(texts.values())))
 
 
 @dataclass
@@ -439,7 +264,7 @@ def _prepare(
             raise ValidationFailedError(structural, where)
         draft = _draft_text(data)
     shown = outcome.data
-    summary, search_title = _summary_values(form, shown)
+    summary, search_title = summary_values(form, shown)
     row = {
         "id": record_id,
         "form_id": form.id,
@@ -528,23 +353,6 @@ def import_lines(
         return count + len(batch)
 
 
-def resolve(session: Session, given: str) -> RecordRow:
-    """A record by its id, or by an unambiguous prefix of at least ``MIN_ID_PREFIX`` characters."""
-    row = repo.get_record(session, given)
-    if row is not None:
-        return row
-    matches = (
-        repo.find_record_by_prefix(session, given.lower()) if len(given) >= MIN_ID_PREFIX else []
-    )
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise InvalidInputError(
-            _("'{id}' matches several records; give more of the id.").format(id=given[:40])
-        )
-    raise NotFoundError(_("No record '{id}' in this vault.").format(id=given[:40]))
-
-
 def _record_form(session: Session, row: RecordRow) -> FormDefinition:
     return form_service.version(session, row.form_id, row.form_version)
 
@@ -599,7 +407,7 @@ def save_draft(
         _require_attachments(session, form, data)
         values: dict[str, Any] = {"draft": _draft_text(data), "updated_at": utc_timestamp()}
         if state.revision_count == 0:
-            summary, search_title = _summary_values(form, outcome.data)
+            summary, search_title = summary_values(form, outcome.data)
             values.update(summary)
             repo.set_search_text(
                 session, state.num, search_title, searchable_text(form, outcome.data, language)
@@ -621,7 +429,7 @@ def _seal_onto(
     _require_attachments(session, form, cleaned)
     number = state.revision_count + 1
     sealed = _seal(form, state.id, number, state.head_sha256, cleaned, key)
-    summary, search_title = _summary_values(form, cleaned)
+    summary, search_title = summary_values(form, cleaned)
     repo.seal_onto_record(
         session,
         sealed.revision,
@@ -720,75 +528,6 @@ def discard_draft(vault: Vault, record_id: str) -> bool:
         row.draft = None
         session.add(row)
         return False
-
-
-def list_items(
-    vault: Vault,
-    filters: RecordFilter,
-    limit: int | None = None,
-    offset: int = 0,
-    language: str | None = None,
-) -> list[RecordItem]:
-    with vault.read() as session:
-        rows = repo.list_records(session, filters, limit, offset)
-        return [RecordItem.from_list_row(row, language) for row in rows]
-
-
-def count(vault: Vault, filters: RecordFilter) -> int:
-    with vault.read() as session:
-        return repo.count_records(session, filters)
-
-
-def _verified(row: RevisionRow, signer: PublicIdentity | None) -> bool | None:
-    """Whether the stored revision still hashes to its hash and carries its signer's signature;
-    None when its content was purged (nothing is left to check the signature against)."""
-    if row.content is None:
-        return None
-    content = row.content if isinstance(row.content, bytes) else None
-    return bool(
-        signer is not None
-        and content is not None
-        and signer.verify(row.signature, revision_signing_message(content))
-        and sha256_hex(content) == row.sha256
-    )
-
-
-def _revision_info(row: RevisionRow, *, signature_valid: bool | None) -> RevisionInfo:
-    return RevisionInfo(
-        number=row.number,
-        sha256=row.sha256,
-        previous=row.previous,
-        sealed_at=row.sealed_at,
-        key_id=row.key_id,
-        status=row.status,
-        exported_at=row.exported_at,
-        bundle_seq=row.bundle_seq,
-        acknowledged_at=row.acknowledged_at,
-        signature_valid=signature_valid,
-        purged=row.content is None,
-    )
-
-
-def detail(vault: Vault, record_id: str, language: str | None = None) -> RecordDetail:
-    with vault.read() as session:
-        row = resolve(session, record_id)
-        revisions = repo.revisions(session, row.id)
-        signers = {
-            identity.key_id: PublicIdentity(identity.public_key)
-            for identity in session.exec(select(IdentityRow))
-        }
-    sealed = None
-    if revisions and revisions[-1].content is not None:
-        sealed = RevisionEnvelope.from_json(json.loads(revisions[-1].content)).data
-    return RecordDetail(
-        item=RecordItem.of(row, language),
-        draft=json.loads(row.draft) if row.draft is not None else None,
-        sealed=sealed,
-        revisions=[
-            _revision_info(row, signature_valid=_verified(row, signers.get(row.key_id)))
-            for row in revisions
-        ],
-    )
 
 
 def form_of(vault: Vault, record_id: str) -> FormDefinition:
