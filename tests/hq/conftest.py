@@ -17,6 +17,7 @@ from fieldkit.hq.repository import (
     open_repository,
     sqlite_url,
 )
+from tests.conftest import PASSPHRASE
 from tests.hq import factory
 
 POSTGRES_ENV = "FIELDKIT_TEST_POSTGRES_URL"
@@ -102,3 +103,13 @@ def device(repository: Repository) -> DeviceIdentityFile:
     identity = factory.identity()
     repository.add_device(identity, "2026-03-02T08:00:00Z")
     return identity
+
+
+@pytest.fixture
+def hq_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The HQ folder the command-line tests run ``fieldkit-hq`` on (through the environment)."""
+    folder = tmp_path / "hq"
+    monkeypatch.setenv("FIELDKIT_HQ", str(folder))
+    monkeypatch.setenv("FIELDKIT_HQ_PASSPHRASE", PASSPHRASE)
+    monkeypatch.delenv("FIELDKIT_HQ_DB", raising=False)
+    return folder

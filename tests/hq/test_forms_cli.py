@@ -26,15 +26,6 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
-def hq_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "hq"
-    monkeypatch.setenv("FIELDKIT_HQ", str(folder))
-    monkeypatch.setenv("FIELDKIT_HQ_PASSPHRASE", PASSPHRASE)
-    monkeypatch.delenv("FIELDKIT_HQ_DB", raising=False)
-    return folder
-
-
-@pytest.fixture
 def hq(capsys: pytest.CaptureFixture[str], hq_dir: Path) -> Run:
     run = Run(capsys, hq_main, "fieldkit-hq")
     run("init", "--name", "Mission HQ")
