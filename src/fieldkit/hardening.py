@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -45,7 +44,9 @@ def no_crash_dumps() -> None:
 
 def _libc_prctl(option: int, value: int) -> int | None:
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The C library the process already has loaded: looking it up by name
+        # (ctypes.util.find_library) runs ldconfig, a few milliseconds at every start.
+        libc = ctypes.CDLL(None, use_errno=True)
         result = int(libc.prctl(option, value, 0, 0, 0))
     except (OSError, AttributeError):
         return None
