@@ -28,6 +28,7 @@ from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
 from fieldkit.sync.errors import (
     NotHqError,
+    NotOnHqError,
     PinMismatchError,
     ProtocolError,
     SyncError,
@@ -131,7 +132,10 @@ class HqClient:
             if answer.status_code >= 500:
                 raise self.refusal(answer)
             raise NotHqError(self.endpoint.address)
-        body = _json_object(answer)
+        try:
+            body = _json_object(answer)
+        except ProtocolError:
+            raise NotHqError(self.endpoint.address) from None
         fields = [body.get(name) for name in ("hq_name", "time", "signature")]
         hq_name, time, signature = fields
         if (
@@ -185,6 +189,10 @@ class HqClient:
         if not valid_form_name(name):
             raise InvalidInputError(_("{name}: not a form file name.").format(name=name))
         answer = self.request("GET", f"v1/forms/{quote(name, safe='')}")
+        if answer.status_code == 404 and refusal_code(answer.content)[0] == "not-found":
+            raise NotOnHqError(
+                _("Headquarters no longer publishes the form {name}.").format(name=name)
+            )
         if answer.status_code != 200:
             raise self.refusal(answer)
         return answer.content
