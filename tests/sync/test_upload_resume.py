@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -229,3 +230,20 @@ def test_a_long_wait_asked_by_hq_is_left_to_the_caller(
         hq.upload(path, sha256)
     assert caught.value.retry_after == 600 and caught.value.code == "rate-limited"
     assert waits == []
+
+
+def test_chunks_are_streamed_from_the_file_not_held_in_memory(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path, size=8 * 1024 * 1024)
+    with client(server, shared_hq, device, chunk_size=4 * 1024 * 1024) as hq:
+        hq.receipt(sha256)  # signed in, connection open: only the upload is measured
+        tracemalloc.start()
+        try:
+            hq.upload(path, sha256)
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert hq.receipt(sha256) is not None
+    assert peak < 1024 * 1024  # a chunk is 4 MiB, the bundle over 8 MiB
