@@ -242,6 +242,11 @@ class HqClient:
     def url(self, path: str) -> str:
         return str(httpx.URL(self._base).join(path))
 
+    def same_origin(self, path: str) -> bool:
+        """True if ``path`` (a Location header) points to HQ's own scheme, host and port."""
+        base, joined = httpx.URL(self._base), httpx.URL(self.url(path))
+        return (joined.scheme, joined.host, joined.port) == (base.scheme, base.host, base.port)
+
     def _exchange(
         self,
         method: str,

@@ -100,7 +100,7 @@ class Upload:
         if answer.status_code != 201:
             raise self.client.refusal(answer)
         location = answer.headers.get("Location")
-        if not location:
+        if not location or not self.client.same_origin(location):
             raise _bad_answer()
         self.location = location
         self.offset = self._offset(answer)
