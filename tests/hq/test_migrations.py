@@ -107,3 +107,24 @@ def test_a_newer_schema_is_refused_and_left_alone(url: str) -> None:
         rows = connection.execute(sa.text("SELECT key_id FROM devices")).scalars().all()
     assert rows == [identity.key_id]
     engine.dispose()
+
+
+def test_devices_registered_before_lost_devices_existed_are_kept_and_not_lost(url: str) -> None:
+    identity = factory.identity()
+    repository = open_repository(url)
+    assert isinstance(repository, SqlRepository)
+    repository.add_device(identity, "2026-03-02T08:00:00Z")
+    repository.revoke_device(identity.key_id, 4, "2026-03-03T08:00:00Z")
+    with repository.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0002")
+    columns = {c["name"] for c in sa.inspect(repository.engine).get_columns("devices")}
+    assert "lost_at" not in columns
+    repository.close()
+    reopened = open_repository(url)  # migrated to 0003 again
+    try:
+        device = reopened.device(identity.key_id)
+        assert device is not None and device.lost_at is None and device.revoked_from == 4
+        lost = reopened.mark_lost(identity.key_id, "2026-03-04T08:00:00Z")
+        assert reopened.device(identity.key_id) == lost
+    finally:
+        reopened.close()

@@ -18,6 +18,7 @@ import pytest
 
 from fieldkit.hq.repository import FakeRepository
 from fieldkit.hq.repository.sync import Upload as RepoUpload
+from fieldkit.hq.server.bodies import consume_in_thread
 from fieldkit.hq.server.store import UploadStore
 from fieldkit.hq.server.uploads import Limits, Uploads
 from tests.conftest import PASSPHRASE
@@ -143,3 +144,47 @@ def test_the_sweep_interval_must_be_a_positive_number(tmp_path: Path, every: str
         timeout=60,
     )
     assert done.returncode != 0 and "--sweep-every" in done.stderr
+
+
+def test_a_body_reaches_the_thread_whole_then_its_end_or_its_cut() -> None:
+    class CutError(Exception):
+        pass
+
+    async def body(cut: bool) -> AsyncIterator[bytes]:
+        for i in range(200):
+            yield bytes([i]) * 1000
+            if i % 50 == 0:
+                await anyio.sleep(0.001)  # some pieces come alone, others wait together
+        if cut:
+            raise CutError
+
+    def consume(read: Any) -> tuple[bytes, str]:
+        taken = bytearray()
+        try:
+            while (part := read()) is not None:
+                taken += part
+        except CutError:
+            return bytes(taken), "cut"
+        return bytes(taken), "end"
+
+    whole = b"".join(bytes([i]) * 1000 for i in range(200))
+    for cut, how in ((False, "end"), (True, "cut")):
+        taken = anyio.run(consume_in_thread, body(cut), consume)
+        assert taken == (whole, how)
+
+
+def test_a_thread_that_stops_early_stops_the_reading() -> None:
+    read_pieces = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            read_pieces.append(1)
+            yield b"x" * 100
+
+    def refuse(read: Any) -> None:
+        read()
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        anyio.run(consume_in_thread, endless(), refuse)
+    assert len(read_pieces) < 10_000

@@ -159,17 +159,22 @@ def test_the_command_line_says_why_the_vault_no_longer_opens(vault: Any, vault_d
     notice = erasure.obey_erase_order(vault_dir, order, HQ.public.public_key, "Mission HQ", key_id)
     env = cli_env(vault_dir)
     env.pop("FIELDKIT_PASSPHRASE")  # the line comes before any passphrase is asked for
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "fieldkit-cli"), "status"],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-        timeout=120,
-    )
-    assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
-        f"fieldkit-cli: This vault was erased on {notice.erased_at[:10]} {ERASED_LINE}"
-    ]
+    line = f"fieldkit-cli: This vault was erased on {notice.erased_at[:10]} {ERASED_LINE}"
+    before = snapshot(vault_dir)
+    for command, shown in (
+        (["status"], line),
+        (["init"], line + " To start a new vault, choose another folder or move this one away."),
+    ):
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "fieldkit-cli"), *command],
+            capture_output=True,
+            text=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines() == [shown]
+    assert snapshot(vault_dir) == before
     assert not (vault_dir / KEY_FILE).exists()

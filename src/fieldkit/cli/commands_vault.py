@@ -75,6 +75,7 @@ def cmd_init(ctx: Context) -> int:
 
     if vaults.vault_exists(ctx.folder):
         raise InvalidInputError(_("A vault already exists in {folder}.").format(folder=ctx.folder))
+    vaults.check_not_erased(ctx.folder)  # before the passphrase is asked for
     passphrase = ctx.passphrase(creating=True)
     vault = vaults.create_vault(ctx.folder, passphrase, device_name=ctx.args.device_name)
     try:

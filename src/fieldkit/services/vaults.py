@@ -80,6 +80,18 @@ def _make_vault_folder(folder: Path) -> None:
         ) from None
 
 
+def check_not_erased(folder: Path) -> None:
+    """Refuse to make a new vault where one was erased on headquarters' order (its notice
+    explains to whoever opens the folder what happened)."""
+    notice = erased.read_notice(folder)
+    if notice is not None:
+        raise ConflictError(
+            _("{erased} To start a new vault, choose another folder or move this one away.").format(
+                erased=erased.VaultErasedError(notice).user_message
+            )
+        )
+
+
 def create_vault(
     folder: Path,
     passphrase: str,
@@ -89,13 +101,7 @@ def create_vault(
 ) -> Vault:
     """Create a vault in ``folder`` and return it unlocked."""
     check_new_passphrase(passphrase)
-    notice = erased.read_notice(folder)
-    if notice is not None:
-        raise ConflictError(
-            _("{erased} To start a new vault, choose another folder or move this one away.").format(
-                erased=erased.VaultErasedError(notice).user_message
-            )
-        )
+    check_not_erased(folder)
     if vault_exists(folder):
         raise ConflictError(_("A vault already exists in {folder}.").format(folder=folder))
     if database_path(folder).exists():

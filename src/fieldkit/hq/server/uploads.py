@@ -4,37 +4,30 @@ A device declares the bundle's length and SHA-256 (the idempotency key: the same
 is the same upload, and its receipt). Chunks are appended at the server's offset, checked
 against their SHA-256 when the device sends one; the repository records the offset only once
 the chunk is on disk. The completed upload is checked against the declared SHA-256 and ingested
-by the same :class:`~fieldkit.hq.ingest.Ingestor` as ``fieldkit-hq ingest``.
+by the same :class:`~fieldkit.hq.ingest.Ingestor` as ``fieldkit-hq ingest``. Chunk writes
+(:mod:`.bodies`), the ingest and the periodic removal of expired uploads run in worker threads,
+never on the event loop.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import logging
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from anyio import (
-    BrokenResourceError,
-    EndOfStream,
-    create_memory_object_stream,
-    create_task_group,
-    from_thread,
-    sleep,
-    to_thread,
-)
+from anyio import sleep, to_thread
 
 from fieldkit.hq.ingest import Ingestor, Outcome
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository.base import Device
 from fieldkit.hq.repository.sync import Upload
+from fieldkit.hq.server.bodies import consume_in_thread
 from fieldkit.hq.server.errors import Code, SyncError
 from fieldkit.hq.server.store import UploadStore
 from fieldkit.i18n import _
@@ -42,8 +35,6 @@ from fieldkit.i18n import _
 log = logging.getLogger("fieldkit.hq.server")
 
 EXPIRY_SECONDS = 14 * 24 * 3600
-_QUEUED_PIECES = 16
-"""Pieces of a request body read but not yet written (each as the server received it)."""
 SWEEP_SECONDS = 3600
 """How often a server process removes expired uploads (and once at its start)."""
 _HASH_CHUNK = 1 << 20
@@ -124,46 +115,9 @@ class Uploads:
             )
         expected = _checksum(checksum)
         room = min(upload.length - offset, self.limits.max_chunk)
-        # The event loop reads the body as it arrives (as promptly as before: bytes a server
-        # has not read when the link drops are lost) into a short queue; a worker thread writes
-        # it (lock, writes, fsync): the loop never waits on the disk.
-        send, receive = create_memory_object_stream[bytes | Exception | None](_QUEUED_PIECES)
-
-        async def pump() -> None:
-            with send:
-                try:
-                    async for piece in body:
-                        await send.send(piece)
-                    await send.send(None)
-                except BrokenResourceError:
-                    pass  # the writer stopped (refused the chunk)
-                except Exception as cut:
-                    with contextlib.suppress(BrokenResourceError):
-                        await send.send(cut)
-
-        async def next_piece() -> bytes | None:
-            try:
-                item = await receive.receive()
-            except EndOfStream:
-                return None
-            if isinstance(item, Exception):
-                raise item
-            return item
-
-        written, failure = 0, None
-        async with create_task_group() as tasks:
-            tasks.start_soon(pump)
-            try:
-                written = await to_thread.run_sync(
-                    self._write, upload_id, offset, room, expected, next_piece
-                )
-            except Exception as error:  # raised below, not wrapped in an exception group
-                failure = error
-            finally:
-                receive.close()
-                tasks.cancel_scope.cancel()
-        if failure is not None:
-            raise failure
+        written = await consume_in_thread(
+            body, lambda read: self._write(upload_id, offset, room, expected, read)
+        )
         if not self._repository.advance_upload(upload_id, offset, offset + written):
             raise SyncError(Code.OFFSET_MISMATCH, _("Another request moved the upload; ask again."))
         return await self._settle(self.get(device, upload_id))
@@ -174,14 +128,15 @@ class Uploads:
         offset: int,
         room: int,
         expected: bytes | None,
-        next_piece: Callable[[], Coroutine[Any, Any, bytes | None]],
+        read: Callable[[], bytes | None],
     ) -> int:
-        """Write the body at ``offset`` (in a worker thread); how many bytes were kept."""
+        """Write the body (``read`` gives it part by part) at ``offset``, in a worker thread;
+        how many bytes were kept."""
         written = 0
         digest = hashlib.sha256()
         with self._store.writer(upload_id, offset) as handle:
             try:
-                while (chunk := from_thread.run(next_piece)) is not None:
+                while (chunk := read()) is not None:
                     written += len(chunk)
                     if written > room:
                         handle.truncate(offset)
