@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fieldkit.crypto.identity import SigningKey
 from fieldkit.bundle.erase_order import verify_erase_order
+from fieldkit.crypto.identity import SigningKey
 from fieldkit.hq.lost import declare_lost
 from fieldkit.hq.repository import FakeRepository
 from fieldkit.hq.server.errors import SyncError
