@@ -104,3 +104,18 @@ def test_an_unreachable_hq_is_one_line_and_exit_1(
     run("sync", "--address", nowhere, code=130)  # keeps trying until Ctrl+C
     assert "Next try in 1 min." in run.err and "stopped" in run.err
     assert 54 <= waits[0] <= 66
+
+
+def test_a_lost_device_is_erased_and_the_cli_says_why(
+    run: Run, shared_hq: Hq, server: Server, tmp_path: Path
+) -> None:
+    from fieldkit.hq.lost import declare_lost
+
+    _enrol(run, shared_hq, tmp_path, server.base_url)
+    device = json.loads(run("identity", "show", "--json"))["key_id"]
+    declare_lost(shared_hq.repository, device, 1, "2026-12-07T09:00:00Z")
+    run("sync", "--once", code=1)
+    assert "This vault was erased on" in run.err and "reported this device lost" in run.err
+    assert "Test HQ" in run.err
+    run("sync", "status", code=1)  # it no longer opens, and says why
+    assert "reported this device lost" in run.err
