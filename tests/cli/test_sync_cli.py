@@ -119,3 +119,27 @@ def test_a_lost_device_is_erased_and_the_cli_says_why(
     assert "Test HQ" in run.err
     run("sync", "status", code=1)  # it no longer opens, and says why
     assert "reported this device lost" in run.err
+
+
+def test_a_revoked_or_unknown_device_is_told_at_once_not_retried(
+    run: Run, shared_hq: Hq, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_waiting(seconds: float) -> None:
+        raise AssertionError("a refusal that waiting cannot cure is not retried")
+
+    monkeypatch.setattr(commands_sync, "sleep", no_waiting)
+    folder = tmp_path / "enrol"
+    folder.mkdir()
+    path = enrolment_file(shared_hq, folder, server.base_url)
+    run("enroll", str(path), "--fingerprint", shared_hq.keys.hq_signing.public.fingerprint)
+    _seal(run, tmp_path)
+    run("sync", code=1)  # HQ never registered this device
+    assert "does not know this device" in run.err
+    identity = folder / "device.json"
+    run("identity", "export", "--out", str(identity))
+    registered = read_device_identity_file(identity.read_bytes())
+    shared_hq.repository.add_device(registered, "2026-03-14T09:00:00Z")
+    shared_hq.repository.revoke_device(registered.key_id, 1, "2026-12-07T09:00:00Z")
+    run("sync", code=1)
+    assert "revoked this device" in run.err
+    assert [item["state"] for item in json.loads(run("sync", "status", "--json"))] == ["waiting"]

@@ -219,6 +219,7 @@ def _send(
     def sent(done: int, total: int) -> None:
         if done >= total or done - shown[0] >= max(1, int(total * PROGRESS_STEP)):
             shown[0] = done
+            outbox.update(vault, item.sequence, sent=done)  # for `sync status` elsewhere
             report(dataclasses.replace(item, sent=done))
 
     try:
