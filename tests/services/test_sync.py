@@ -132,8 +132,12 @@ def test_usb_copy_then_network_ingests_once_and_delivers(
     assert report.ok and all(r.outcome.value == "accepted" for r in report.results), report
     stored = shared_hq.repository.bundle_at(key_id(vault), 1)
     assert stored is not None
+    before = shared_hq.repository.counts()
     result = sync.sync_once(vault)  # the receipt of the stick was not imported
     assert result.delivered == 2
+    after = shared_hq.repository.counts()
+    for table in ("bundles", "revisions", "attachments", "sealed_batches"):
+        assert after[table] == before[table], table  # replays: nothing ingested twice
     assert all(i.state == ItemState.DELIVERED for i in sync.status(vault))
     assert held_at_hq(shared_hq, vault) == revision_hashes(vault)
     assert shared_hq.repository.last_sequence(key_id(vault)) == 2
