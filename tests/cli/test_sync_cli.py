@@ -143,3 +143,27 @@ def test_a_revoked_or_unknown_device_is_told_at_once_not_retried(
     run("sync", code=1)
     assert "revoked this device" in run.err
     assert [item["state"] for item in json.loads(run("sync", "status", "--json"))] == ["waiting"]
+
+
+def test_export_to_a_stick_copies_the_bundles_waiting_in_the_outbox(
+    run: Run, shared_hq: Hq, server: Server, tmp_path: Path, env: Path
+) -> None:
+    from fieldkit.services import outbox
+    from fieldkit.services.vaults import unlock_vault
+    from tests.conftest import PASSPHRASE
+
+    _enrol(run, shared_hq, tmp_path, server.base_url)
+    _seal(run, tmp_path, 2)
+    vault = unlock_vault(env, PASSPHRASE)
+    try:
+        [waiting] = outbox.prepare(vault)  # written, not sent yet
+    finally:
+        vault.close()
+    _seal(run, tmp_path)
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    printed = run("export", "--to", str(stick)).split()
+    assert printed[0] == str(stick / waiting.file_name) and len(printed) == 2
+    assert "1 bundle waiting to be sent over the network was copied" in run.err
+    assert "1 revision in bundle 2." in run.err
+    assert sorted(p.name for p in stick.iterdir()) == sorted(Path(p).name for p in printed)
