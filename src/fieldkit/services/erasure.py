@@ -86,7 +86,7 @@ def erase_vault(folder: Path, reason: ErasedNotice) -> None:
     passphrases.forget(folder)
     write_notice(folder, reason)
     fsync_dir(folder)
-    log.warning("vault erased on headquarters' order")
+    log.info("vault erased on headquarters' order")
 
 
 def _overwrite_and_remove(path: Path) -> None:
