@@ -16,21 +16,15 @@ from collections import deque
 from collections.abc import Callable
 
 from fieldkit.crypto.identity import PublicIdentity
-from fieldkit.domain.records import canonical_json
+from fieldkit.crypto.sync_messages import SESSION_DOMAIN as SESSION_DOMAIN
+from fieldkit.crypto.sync_messages import session_message as session_message
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository.base import Device
 from fieldkit.hq.server.errors import Code, SyncError
 from fieldkit.i18n import _
 
-SESSION_DOMAIN = b"fieldkit-sync-session-v1\n"
 CHALLENGE_SECONDS = 60
 TOKEN_SECONDS = 15 * 60
-
-
-def session_message(challenge: str, hq_key_id: str, key_id: str) -> bytes:
-    """What a device signs to sign in."""
-    body = {"challenge": challenge, "hq": hq_key_id, "key_id": key_id}
-    return SESSION_DOMAIN + canonical_json(body)
 
 
 def token_hash(token: str) -> str:
