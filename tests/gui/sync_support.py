@@ -11,7 +11,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from fieldkit.errors import FieldkitError
 from fieldkit.gui.sync_scheduler import SyncScheduler
 from fieldkit.services.sync import ItemState, OutboxItem, SyncReport
 
@@ -135,17 +134,3 @@ def fake_scheduler(sync: FakeSync, network: FakeNetwork) -> Callable[..., SyncSc
         )
 
     return make
-
-
-class NotReachableError(FieldkitError):
-    retryable = True
-
-    def __init__(self) -> None:
-        super().__init__("Headquarters cannot be reached.")
-
-
-class DeviceRevokedError(FieldkitError):
-    retryable = False
-
-    def __init__(self) -> None:
-        super().__init__("Headquarters revoked this device.")

@@ -21,14 +21,13 @@ from fieldkit.gui.welcome import WelcomePage
 from fieldkit.services import sync as sync_service
 from fieldkit.services import vaults
 from fieldkit.services.sync import ItemState, OutboxItem, SyncReport, SyncSettings
+from fieldkit.sync.errors import DeviceRevokedError, NotReachableError
 from fieldkit.vault import keyfile
 from tests.conftest import PASSPHRASE
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
 from tests.gui.sync_support import (
-    DeviceRevokedError,
     FakeNetwork,
     FakeSync,
-    NotReachableError,
     QuickBackoff,
     every_state,
     fake_scheduler,
@@ -142,6 +141,9 @@ def test_the_panel_opens_from_the_keyboard_and_shows_the_item_being_sent(
     assert panel.send_now.isEnabled()
 
 
+OFFLINE = "Headquarters could not be reached: no answer from the network."
+
+
 def _fail(error: BaseException) -> Callable[..., SyncReport]:
     def step(_progress: Any, _cancel: Any) -> SyncReport:
         raise error
@@ -153,7 +155,7 @@ def test_failures_are_retried_after_a_growing_wait_and_a_success_resets_it(
     qtbot: Any, make_shell: ShellFactory, vault_folder: Path
 ) -> None:
     QuickBackoff.made.clear()
-    sync = FakeSync(steps=[_fail(NotReachableError()), _fail(NotReachableError())])
+    sync = FakeSync(steps=[_fail(NotReachableError(OFFLINE)), _fail(NotReachableError(OFFLINE))])
     shell = _shell(qtbot, make_shell, vault_folder, sync)
     scheduler = shell.window.sync
     area = shell.window.sync_area
@@ -161,7 +163,7 @@ def test_failures_are_retried_after_a_growing_wait_and_a_success_resets_it(
     qtbot.waitUntil(lambda: sync.calls == 1 and not scheduler.running, timeout=WAIT_MS)
     assert scheduler.next_retry is not None
     error = area.dock.panel.error.text()
-    assert error.startswith("Not sent: ") and "Next try at " in error
+    assert error.startswith(f"Not sent: {OFFLINE} Next try at ")
     assert area.status.text().endswith(" · not sent, see why")
     qtbot.waitUntil(lambda: sync.calls == 3 and not scheduler.running, timeout=WAIT_MS)
     backoff = QuickBackoff.made[-1]

@@ -62,10 +62,10 @@ def summary_text(scheduler: SyncScheduler) -> str:
     refused = scheduler.count(ItemState.REFUSED)
     if refused:
         parts.append(ngettext("{n} refused", "{n} refused", refused).format(n=count_text(refused)))
-    if scheduler.last_sent is not None:
-        parts.append(_("last sent {time}").format(time=time_text(scheduler.last_sent)))
     if not parts:
         parts.append(_("Nothing waiting to be sent"))
+    if scheduler.last_sent is not None:
+        parts.append(_("last sent {time}").format(time=time_text(scheduler.last_sent)))
     return SEPARATOR.join(parts)
 
 

@@ -291,7 +291,7 @@ class SyncScheduler(QObject):
             return
         self.last_error = user_message(error)
         if retryable(error):
-            self._schedule()
+            self._schedule(getattr(error, "retry_after", None))
         else:
             self._blocked = True
             self._again = False
@@ -311,8 +311,9 @@ class SyncScheduler(QObject):
             self._again = False
             self._maybe_attempt()
 
-    def _schedule(self) -> None:
-        seconds = max(1.0, float(self._backoff.next_delay()))
+    def _schedule(self, at_least: float | None = None) -> None:
+        """The next try after the back-off's delay (or later, when headquarters said so)."""
+        seconds = max(1.0, float(self._backoff.next_delay()), float(at_least or 0))
         self.next_retry = self._clock() + timedelta(seconds=seconds)
         self._timer.start(int(seconds * 1000))
 

@@ -38,6 +38,7 @@ __all__ = [
     "OutboxItem",
     "SyncReport",
     "SyncSettings",
+    "VaultErasedError",
     "endpoint",
     "prepare",
     "reachable",
@@ -62,6 +63,11 @@ class SyncReport:
     refused: int  # items HQ refused in this run
     forms_installed: tuple[str, ...]  # "form-id version" of each form installed
     erased: bool
+
+
+class VaultErasedError(ConflictError):
+    """Headquarters reported this device lost with an erase order that verified: the vault was
+    erased and closed. The message says when and why."""
 
 
 def endpoint(vault: Vault, address: str | None = None) -> HqEndpoint:

@@ -1,0 +1,92 @@
+"""The app's background sync on the real path: ``services.sync.sync_once`` against a real
+``fieldkit-hq serve`` over pinned TLS. A sealed record goes out at unlock and shows as delivered
+in the status area once headquarters' signed receipt is imported; a record sealed later goes out
+on its own; the record list then shows them acknowledged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from fieldkit.gui.sync_model import STATE
+from fieldkit.gui.sync_scheduler import SyncScheduler
+from fieldkit.services import records, vaults
+from fieldkit.services.sync import ItemState
+from fieldkit.vault.repo import RecordFilter
+from tests.conftest import PASSPHRASE
+from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
+from tests.gui.sync_support import FakeNetwork
+from tests.hq.support import Hq
+from tests.hq.sync_server import Server, server, shared_hq
+from tests.services.bundle_support import sealed_records
+from tests.services.sync_support import enrol, held_at_hq, revision_hashes
+
+__all__ = ["server", "shared_hq"]
+
+SYNC_WAIT_MS = 60_000
+
+
+def _states(shell: Shell) -> list[str]:
+    area = shell.window.sync_area
+    assert area is not None
+    model = area.dock.panel.model
+    return [
+        str(model.index(row, STATE).data(Qt.ItemDataRole.DisplayRole))
+        for row in range(model.rowCount())
+    ]
+
+
+def test_a_sealed_record_is_sent_and_shows_as_delivered(
+    qtbot: Any,
+    make_shell: ShellFactory,
+    vault_folder: Path,
+    shared_hq: Hq,
+    server: Server,
+    tmp_path: Path,
+) -> None:
+    vault = vaults.unlock_vault(vault_folder, PASSPHRASE)
+    try:
+        enrol(vault, shared_hq, server, tmp_path / "enrol")
+        sealed_records(vault, 2, tmp_path)  # the first with a photo: records, then attachments
+    finally:
+        vault.close()
+
+    def real(session: Any, runner: Any) -> SyncScheduler:
+        return SyncScheduler(session, runner, network=FakeNetwork(reachable=True))
+
+    shell = make_shell(vault_folder, sync=real)
+    unlock(qtbot, shell)
+    scheduler = shell.window.sync
+    qtbot.waitUntil(
+        lambda: not scheduler.running and len(scheduler.items) == 2, timeout=SYNC_WAIT_MS
+    )
+    assert scheduler.last_error is None, scheduler.last_error
+    assert _states(shell) == ["Delivered", "Delivered"]
+    assert [item.kind for item in scheduler.items] == ["attachments", "records"]
+    area = shell.window.sync_area
+    assert area is not None
+    assert area.status.text().startswith("Nothing waiting to be sent · last sent ")
+    opened = shell.session.vault
+    assert held_at_hq(shared_hq, opened) == revision_hashes(opened)
+    workspace = shell.window.workspace
+    assert workspace is not None
+    model = workspace.records.model
+    qtbot.waitUntil(
+        lambda: (
+            not model.loading
+            and {model.item(r).status for r in range(model.rowCount())} == {"acknowledged"}
+        ),  # type: ignore[union-attr]
+        timeout=WAIT_MS,
+    )
+
+    # A record sealed while the app is open goes out on its own.
+    sealed_records(opened, 1)
+    with qtbot.waitSignal(scheduler.delivered, timeout=SYNC_WAIT_MS):
+        workspace.sealed.emit()
+    qtbot.waitUntil(lambda: not scheduler.running, timeout=SYNC_WAIT_MS)
+    assert len(scheduler.items) == 3
+    assert scheduler.items[0].state == ItemState.DELIVERED
+    assert _states(shell) == ["Delivered"] * 3
+    assert records.count(opened, RecordFilter(status="acknowledged")) == 3
