@@ -25,6 +25,7 @@ from fieldkit.sync.errors import DeviceRevokedError, NotReachableError
 from fieldkit.vault import keyfile
 from tests.conftest import PASSPHRASE
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
+from tests.gui.layout_check import settled_fits
 from tests.gui.sync_support import (
     FakeNetwork,
     FakeSync,
@@ -311,8 +312,8 @@ def test_a_lost_device_erase_says_why_and_goes_back_to_the_start(
     assert not shell.window.sync.items and shell.window.sync.settings is None
 
 
-@pytest.mark.parametrize("language", ["fr", "ar"])
-def test_the_status_area_is_translated_and_mirrored(
+@pytest.mark.parametrize("language", ["en", "fr", "ar"])
+def test_the_status_area_is_translated_mirrored_and_fits(
     qtbot: Any, make_shell: ShellFactory, vault_folder: Path, language: str
 ) -> None:
     from fieldkit.i18n import set_language
@@ -325,6 +326,9 @@ def test_the_status_area_is_translated_and_mirrored(
     assert area is not None
     area.show_panel()
     panel = area.dock.panel
+    settled_fits(qtbot, shell.window, f"sync-status-{language}")
+    if language == "en":
+        return
     assert panel.send_now.text() != "Send now"
     states = _cells(shell, STATE)
     assert states[0] != "Waiting" and states[4] != "Delivered"
@@ -332,3 +336,24 @@ def test_the_status_area_is_translated_and_mirrored(
         assert panel.table.layoutDirection() == Qt.LayoutDirection.RightToLeft
         assert "\u2068" in states[1] and "٤٢" in states[1]  # the percentage, isolated, in Arabic
         assert "\u2068" in area.status.text()
+
+
+def test_a_vault_not_enrolled_says_what_to_do_and_shows_no_error(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path
+) -> None:
+    def real(session: Any, runner: Any) -> SyncScheduler:
+        return SyncScheduler(session, runner, network=FakeNetwork())
+
+    shell = make_shell(vault_folder, sync=real)
+    unlock(qtbot, shell)
+    scheduler = _idle(qtbot, shell)
+    area = shell.window.sync_area
+    assert area is not None
+    panel = area.dock.panel
+    assert scheduler.last_error is None and scheduler.next_retry is None
+    assert "not enrolled" in panel.note.text()
+    assert not panel.error.isVisibleTo(panel)
+    assert area.status.text() == "Nothing waiting to be sent"
+    scheduler.network.changed.emit()  # nothing can change by itself: no new try
+    QTest.qWait(100)
+    assert not scheduler.running and "not enrolled" in (scheduler.not_set_up or "")

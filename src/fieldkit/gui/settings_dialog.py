@@ -129,6 +129,7 @@ class SettingsDialog(QDialog):
         form.addRow(_("After a receipt:"), self.purge)
         form.addRow("", self.purge_note)
         self.sync = SyncSettingsBox()
+        form.addRow(_("Sending:"), self.sync)
         self.error = error_label(_("Error"))
         self.busy = BusyIndicator()
         self.buttons = QDialogButtonBox(
@@ -145,7 +146,6 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.sync)
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)

@@ -70,7 +70,8 @@ def state_text(item: OutboxItem) -> str:
     if item.state == ItemState.DELIVERED:
         return _("Delivered")
     if item.state == ItemState.REFUSED:
-        reason = item.reason or _("no reason given")
+        # Headquarters' own words (in its language): kept whole in an Arabic sentence.
+        reason = isolate(item.reason) if item.reason else _("no reason given")
         return _("Refused: {reason}").format(reason=reason)
     return _("Waiting")
 

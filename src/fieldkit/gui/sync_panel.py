@@ -160,7 +160,7 @@ class SyncPanel(QWidget):
         self.progress.setVisible(current is not None)
         if current is not None:
             self.progress.setValue(percent(current))
-            self.progress.setFormat(percent_text(percent(current)) + " %")
+            self.progress.setFormat(_("{percent} %").format(percent=percent_text(percent(current))))
             self.progress.setAccessibleName(_("Sending {what}").format(what=what_text(current)))
         self.model.set_items(scheduler.items)
         self.table.setVisible(bool(scheduler.items))

@@ -11,8 +11,10 @@ A failure that may pass (no network, a timeout, a busy server, a captive portal)
 ``services.sync.Backoff``: a minute, then longer, never giving up; a success resets it. A failure
 that cannot pass by waiting (the device revoked, a key that is not headquarters', no enrolment)
 stops the automatic attempts until the next unlock or "Send now": retrying would change nothing.
-A lost-device erase (``VaultErasedError``: the vault is already closed and its key destroyed) is
-passed on at once by ``erased``, with its message.
+A vault that cannot send at all (not enrolled, or enrolled without an address or TLS pin) is not
+an error: the status area says what to do, and nothing is tried on its own until the next unlock
+or "Send now". A lost-device erase (``VaultErasedError``: the vault is already closed and its
+key destroyed) is passed on at once by ``erased``, with its message.
 
 Everything the status area shows is here: the outbox items (with the one being sent and its
 progress), the last error and the time of the next try, and why nothing is tried now.
@@ -44,6 +46,7 @@ from fieldkit.services.sync import (
     SyncSettings,
     VaultErasedError,
 )
+from fieldkit.sync.errors import SyncError
 from fieldkit.vault.store import Vault
 
 log = logging.getLogger(__name__)
@@ -123,6 +126,8 @@ class SyncScheduler(QObject):
         self.items: list[OutboxItem] = []
         self.running = False
         self.last_error: str | None = None
+        self.not_set_up: str | None = None
+        """Why this vault cannot send at all (no enrolment, address or pin), if so."""
         self.next_retry: datetime | None = None
         self.last_report: SyncReport | None = None
         session.opened.connect(self._opened)
@@ -150,6 +155,8 @@ class SyncScheduler(QObject):
         """Why no attempt starts on its own now, or None when one would."""
         if self.settings is None:
             return None
+        if self.not_set_up is not None:
+            return self.not_set_up
         if not self.settings.automatic:
             return _("Sending is manual: use “Send now”.")
         if not self.network.reachable():
@@ -163,7 +170,15 @@ class SyncScheduler(QObject):
     def send_now(self) -> None:
         """The user asked: try now, whatever the settings and the network say."""
         self._blocked = False
+        self.not_set_up = None
         self._attempt()
+
+    def enrolled(self) -> None:
+        """The vault was just enrolled: it may be able to send now."""
+        self._blocked = False
+        self.not_set_up = None
+        self.changed.emit()
+        self._maybe_attempt()
 
     def poke(self) -> None:
         """Something new waits to be sent (a record was sealed): try if trying is allowed."""
@@ -205,7 +220,7 @@ class SyncScheduler(QObject):
         self._backoff = self._new_backoff()
         self._again = self._blocked = self.running = False
         self.settings, self.items = None, []
-        self.last_error = self.next_retry = self.last_report = None
+        self.last_error = self.not_set_up = self.next_retry = self.last_report = None
 
     def _network_changed(self) -> None:
         self.changed.emit()
@@ -270,6 +285,7 @@ class SyncScheduler(QObject):
     def _succeeded(self, outcome: tuple[SyncReport, list[OutboxItem]]) -> None:
         report, self.items = outcome
         self.last_report = report
+        self.not_set_up = None
         self.running = False
         self.last_error = None
         self._backoff.reset()
@@ -288,6 +304,12 @@ class SyncScheduler(QObject):
             self._reset()
             self.changed.emit()
             self.erased.emit(user_message(error))
+            return
+        if isinstance(error, ConflictError) and not isinstance(error, SyncError):
+            self.not_set_up, self.last_error = user_message(error), None
+            self._blocked = True
+            self._again = False
+            self._finished()
             return
         self.last_error = user_message(error)
         if retryable(error):

@@ -8,7 +8,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QGroupBox,
     QLabel,
     QRadioButton,
     QVBoxLayout,
@@ -19,9 +18,11 @@ from fieldkit.i18n import _
 from fieldkit.services.sync import SyncSettings
 
 
-class SyncSettingsBox(QGroupBox):
+class SyncSettingsBox(QWidget):
+    """The choices, for a row of the settings form labelled "Sending over the network"."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(_("Sending over the network"), parent)
+        super().__init__(parent)
         self.setAccessibleName(_("Sending over the network"))
         self.loaded: SyncSettings | None = None
         """The settings in the vault, once read."""
@@ -43,6 +44,7 @@ class SyncSettingsBox(QGroupBox):
         self.note.setWordWrap(True)
         self.automatic.toggled.connect(self._follow)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.automatic)
         layout.addWidget(self.manual)
         layout.addWidget(self.not_on_metered)

@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
             self.bundles.deleteLater()
         bundles = BundleActions(self, self.session, self.runner, self._close_document)
         bundles.records_changed.connect(self.refresh_records)
+        bundles.enrolled.connect(self.sync.enrolled)
         self.bundles = bundles
         menu = self.menuBar()
         menu.clear()
