@@ -1,7 +1,8 @@
 """The app's background sync on the real path: ``services.sync.sync_once`` against a real
 ``fieldkit-hq serve`` over pinned TLS. A sealed record goes out at unlock and shows as delivered
 in the status area once headquarters' signed receipt is imported; a record sealed later goes out
-on its own; the record list then shows them acknowledged."""
+on its own; the record list then shows them acknowledged. A device headquarters declared lost
+erases its vault at its next sync, and the app goes back to its first page saying why."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from PySide6.QtCore import Qt
 
 from fieldkit.gui.sync_model import STATE
 from fieldkit.gui.sync_scheduler import SyncScheduler
-from fieldkit.services import records, vaults
+from fieldkit.gui.unlock import UnlockPage
+from fieldkit.hq.lost import declare_lost
+from fieldkit.services import erasure, records, vaults
 from fieldkit.services.sync import ItemState
+from fieldkit.vault.keyfile import key_path
 from fieldkit.vault.repo import RecordFilter
 from tests.conftest import PASSPHRASE
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
@@ -21,7 +25,7 @@ from tests.gui.sync_support import FakeNetwork
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, server, shared_hq
 from tests.services.bundle_support import sealed_records
-from tests.services.sync_support import enrol, held_at_hq, revision_hashes
+from tests.services.sync_support import enrol, held_at_hq, key_id, revision_hashes
 
 __all__ = ["server", "shared_hq"]
 
@@ -90,3 +94,36 @@ def test_a_sealed_record_is_sent_and_shows_as_delivered(
     assert scheduler.items[0].state == ItemState.DELIVERED
     assert _states(shell) == ["Delivered"] * 3
     assert records.count(opened, RecordFilter(status="acknowledged")) == 3
+
+
+def test_a_lost_device_is_erased_and_the_app_goes_back_to_the_start(
+    qtbot: Any,
+    make_shell: ShellFactory,
+    vault_folder: Path,
+    shared_hq: Hq,
+    server: Server,
+    tmp_path: Path,
+) -> None:
+    vault = vaults.unlock_vault(vault_folder, PASSPHRASE)
+    try:
+        enrol(vault, shared_hq, server, tmp_path / "enrol")
+        sealed_records(vault, 1)
+        declare_lost(shared_hq.repository, key_id(vault), 1, "2026-12-07T09:00:00Z")
+    finally:
+        vault.close()
+
+    def real(session: Any, runner: Any) -> SyncScheduler:
+        return SyncScheduler(session, runner, network=FakeNetwork(reachable=True))
+
+    shell = make_shell(vault_folder, sync=real)
+    shell.session.open(vaults.unlock_vault(vault_folder, PASSPHRASE))
+    qtbot.waitUntil(lambda: shell.window.erased_notice is not None, timeout=SYNC_WAIT_MS)
+    box = shell.window.erased_notice
+    assert box is not None and "reported this device lost" in box.text()
+    assert "Test HQ" in box.text()
+    assert not shell.session.is_open and shell.window.workspace is None
+    assert isinstance(shell.window.page, UnlockPage)
+    assert not key_path(vault_folder).exists()
+    assert erasure.erased_notice(vault_folder) is not None
+    area = shell.window.sync_area
+    assert area is not None and not area.status.isVisible()

@@ -17,12 +17,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fieldkit.gui.sync_model import STATE, WHEN
 from fieldkit.gui.sync_scheduler import SyncScheduler
-from fieldkit.gui.welcome import WelcomePage
+from fieldkit.gui.unlock import UnlockPage
+from fieldkit.services import erasure, vaults
 from fieldkit.services import sync as sync_service
-from fieldkit.services import vaults
 from fieldkit.services.sync import ItemState, OutboxItem, SyncReport, SyncSettings
 from fieldkit.sync.errors import DeviceRevokedError, NotReachableError
 from fieldkit.vault import keyfile
+from fieldkit.vault.erased import ErasedNotice
 from tests.conftest import PASSPHRASE
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
 from tests.gui.layout_check import settled_fits
@@ -293,19 +294,22 @@ def test_locking_stops_the_attempt_and_clears_the_status_area(
 def test_a_lost_device_erase_says_why_and_goes_back_to_the_start(
     qtbot: Any, make_shell: ShellFactory, vault_folder: Path
 ) -> None:
-    message = "This vault was erased because headquarters (Test HQ) reported this device lost."
+    notice = ErasedNotice("Test HQ", "2026-12-07T09:00:00Z", "2026-12-07T10:00:00Z")
+    message = "This vault was erased on 2026-12-07 because headquarters (Test HQ) reported "
+    message += "this device lost."
 
-    def erase(_progress: Any, _cancel: Any) -> SyncReport:
-        keyfile.key_path(vault_folder).unlink()  # as services.erasure does, without the wipe
+    def erase(_progress: Any, _cancel: Any) -> SyncReport:  # what sync_once does on the order
+        erasure.erase_vault(vault_folder, notice)
         sync.vault.close()
-        raise sync_service.VaultErasedError(message)
+        raise sync_service.VaultErasedError(notice)
 
     sync = FakeSync(steps=[erase])
     shell = _shell(qtbot, make_shell, vault_folder, sync, wait=False)
     qtbot.waitUntil(lambda: shell.window.erased_notice is not None, timeout=WAIT_MS)
-    notice = shell.window.erased_notice
-    assert isinstance(notice, QMessageBox) and notice.text() == message
-    assert isinstance(shell.window.page, WelcomePage)
+    box = shell.window.erased_notice
+    assert isinstance(box, QMessageBox) and box.text() == message
+    assert isinstance(shell.window.page, UnlockPage)  # which says why the vault does not open
+    assert not keyfile.key_path(vault_folder).exists()
     assert not shell.session.is_open and shell.window.workspace is None
     area = shell.window.sync_area
     assert area is not None and not area.status.isVisible()

@@ -23,12 +23,14 @@ from fieldkit.crypto.identity import SigningKey
 from fieldkit.errors import ConflictError, InvalidInputError
 from fieldkit.i18n import _
 from fieldkit.services import enrolment as enrolment_service
-from fieldkit.services import outbox, receipts, vaults
+from fieldkit.services import erasure, outbox, receipts, vaults
 from fieldkit.services.outbox import ItemState, OutboxItem, prepare, status
 from fieldkit.services.sync_forms import install_new_forms
 from fieldkit.services.sync_settings import Backoff, SyncSettings, save_settings, settings
 from fieldkit.sync.client import HqClient, HqEndpoint
-from fieldkit.sync.errors import BundleRejectedError, ProtocolError, SyncError
+from fieldkit.sync.errors import BundleRejectedError, DeviceLostError, ProtocolError, SyncError
+from fieldkit.vault import repo
+from fieldkit.vault.erased import VaultErasedError
 from fieldkit.vault.store import Vault
 
 __all__ = [
@@ -62,12 +64,8 @@ class SyncReport:
     waiting: int  # items not delivered yet after it (waiting, or at HQ without a receipt)
     refused: int  # items HQ refused in this run
     forms_installed: tuple[str, ...]  # "form-id version" of each form installed
-    erased: bool
-
-
-class VaultErasedError(ConflictError):
-    """Headquarters reported this device lost with an erase order that verified: the vault was
-    erased and closed. The message says when and why."""
+    erased: bool  # always False in a report: a vault erased on HQ's order raises
+    # VaultErasedError instead
 
 
 def endpoint(vault: Vault, address: str | None = None) -> HqEndpoint:
@@ -130,7 +128,10 @@ def sync_once(
 ) -> SyncReport:
     """One attempt to send everything waiting and fetch the receipts (see the module's
     description). Raises the first failure (a :class:`SyncError`, ``retryable`` or not) after
-    keeping what was reached; a bundle HQ refuses is reported, not raised."""
+    keeping what was reached; a bundle HQ refuses is reported, not raised.
+
+    If HQ reported this device lost and its erase order verifies (HQ's pinned key, this
+    device's key id), the vault is erased and closed, and :class:`VaultErasedError` raised."""
     target = endpoint(vault, address)
     key = vaults.signing_key(vault)
     delivered = refused = 0
@@ -145,6 +146,8 @@ def sync_once(
                 delivered += final.state == ItemState.DELIVERED
                 refused += final.state == ItemState.REFUSED
             forms = _forms(vault, client)
+    except DeviceLostError as lost:
+        raise _obey(vault, lost) from None
     finally:
         if vault.is_open:
             outbox.remove_finished_files(vault)
@@ -155,6 +158,33 @@ def sync_once(
         forms_installed=forms,
         erased=False,
     )
+
+
+def _obey(vault: Vault, lost: DeviceLostError) -> Exception:
+    """Erase the vault on HQ's order if the order verifies; the error to raise either way."""
+    with vault.read() as session:
+        enrolled = enrolment_service.active_row(session)
+        identity = repo.active_identity(session)
+    if enrolled is None or identity is None:  # pragma: no cover - checked before signing in
+        return lost
+    try:
+        notice = erasure.obey_erase_order(
+            vault.folder,
+            lost.order,
+            enrolled.signing_public_key,
+            enrolled.hq_name,
+            identity.key_id,
+        )
+    except BundleError as error:
+        log.info("an erase order that does not verify was ignored")
+        return ConflictError(
+            _(
+                "Headquarters refuses this device as lost, but its order to erase the vault "
+                "does not verify ({reason}); nothing was erased. Ask headquarters."
+            ).format(reason=error)
+        )
+    vault.close()
+    return VaultErasedError(notice)
 
 
 def _forms(vault: Vault, client: HqClient) -> tuple[str, ...]:

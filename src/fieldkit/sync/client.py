@@ -28,6 +28,7 @@ from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
 from fieldkit.sync.errors import (
     NotHqError,
+    NotOnHqError,
     PinMismatchError,
     ProtocolError,
     SyncError,
@@ -82,6 +83,7 @@ class HqClient:
         if chunk_size < 1:
             raise ValueError("chunk_size must be positive")
         self.endpoint = endpoint
+        self.timeout = timeout
         self.chunk_size = chunk_size
         self.attempts = attempts
         self.pause = pause
@@ -131,7 +133,10 @@ class HqClient:
             if answer.status_code >= 500:
                 raise self.refusal(answer)
             raise NotHqError(self.endpoint.address)
-        body = _json_object(answer)
+        try:
+            body = _json_object(answer)
+        except ProtocolError:
+            raise NotHqError(self.endpoint.address) from None
         fields = [body.get(name) for name in ("hq_name", "time", "signature")]
         hq_name, time, signature = fields
         if (
@@ -185,6 +190,10 @@ class HqClient:
         if not valid_form_name(name):
             raise InvalidInputError(_("{name}: not a form file name.").format(name=name))
         answer = self.request("GET", f"v1/forms/{quote(name, safe='')}")
+        if answer.status_code == 404 and refusal_code(answer.content)[0] == "not-found":
+            raise NotOnHqError(
+                _("Headquarters no longer publishes the form {name}.").format(name=name)
+            )
         if answer.status_code != 200:
             raise self.refusal(answer)
         return answer.content
@@ -201,16 +210,19 @@ class HqClient:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         body: Body = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """One exchange with HQ at ``path`` (relative to its address, or absolute as in a
         Location header). With ``auth``, the session's token goes along; a 401 ``bad-token``
-        signs in again and repeats the request once. Raises the device's refusals (revoked,
-        unknown, lost) and NotReachable/PinMismatch on network failures."""
+        signs in again and repeats the request once. ``timeout`` (seconds) replaces the
+        client's for an answer that may take longer (one that waits for HQ's ingest). Raises
+        the device's refusals (revoked, unknown, lost) and NotReachable/PinMismatch on network
+        failures."""
         for attempt in (1, 2):
             sent = {"Tus-Resumable": TUS_VERSION, **(headers or {})}
             if auth:
                 sent["Authorization"] = f"Bearer {self._session()}"
-            answer = self._exchange(method, path, sent, params, json, body)
+            answer = self._exchange(method, path, sent, params, json, body, timeout)
             if answer.status_code >= 400 and refusal_code(answer.content)[0] in _DEVICE_REFUSALS:
                 raise self.refusal(answer)
             bad_token = answer.status_code == 401 and refusal_code(answer.content)[0] == "bad-token"
@@ -234,6 +246,7 @@ class HqClient:
         params: Mapping[str, str] | None,
         json: Any,
         body: Body,
+        timeout: float | None,
     ) -> httpx.Response:
         content: bytes | Iterable[bytes] | None
         if callable(body):
@@ -243,7 +256,13 @@ class HqClient:
             self.bytes_sent += len(body or b"")
         try:
             answer = self._http.request(
-                method, self.url(path), headers=headers, params=params, json=json, content=content
+                method,
+                self.url(path),
+                headers=headers,
+                params=params,
+                json=json,
+                content=content,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
         except httpx.TransportError as error:
             if pin_failure(error) is not None:

@@ -119,8 +119,8 @@ class BundleRejectedError(SyncError, InvalidInputError):
 class NotOnHqError(SyncError, NotFoundError):
     """HQ holds no such thing (a form that is no longer published)."""
 
-    def __init__(self, what: str) -> None:
-        super().__init__(_("Headquarters holds no {what}.").format(what=what), code="not-found")
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="not-found")
 
 
 class SyncCancelledError(SyncError):

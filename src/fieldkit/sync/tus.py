@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 PIECE = 64 * 1024  # what is read from the file and handed to the network at a time
 MIN_CHUNK = 64 * 1024  # a chunk HQ finds too large is halved down to this
 MAX_PAUSE = 30.0
+INGEST_BYTES_PER_SECOND = 2_000_000  # the slowest ingest waited for, beyond the usual timeout
 
 _RETRIED = ("checksum-mismatch", "busy", "offset-mismatch")
 
@@ -92,7 +93,9 @@ class Upload:
         """POST (or find) the upload; True if HQ holds it all and ingested it."""
         metadata = "bundle-sha256 " + base64.b64encode(self.sha256.encode()).decode()
         headers = {"Upload-Length": str(self.total), "Upload-Metadata": metadata}
-        answer = self.client.request("POST", "v1/uploads", headers=headers)
+        answer = self.client.request(
+            "POST", "v1/uploads", headers=headers, timeout=self._ingest_timeout()
+        )
         if answer.status_code != 201:
             raise self.client.refusal(answer)
         location = answer.headers.get("Location")
@@ -127,7 +130,11 @@ class Upload:
             "Upload-Checksum": "sha256 " + base64.b64encode(digest).decode(),
         }
         answer = self.client.request(
-            "PATCH", self.location, headers=headers, body=lambda: self._pieces(start, end)
+            "PATCH",
+            self.location,
+            headers=headers,
+            body=lambda: self._pieces(start, end),
+            timeout=self._ingest_timeout() if end == self.total else None,
         )
         if answer.status_code == 204:
             offset = self._offset(answer)
@@ -183,6 +190,10 @@ class Upload:
         if not text.isdigit() or int(text) > self.total:
             raise _bad_answer()
         return int(text)
+
+    def _ingest_timeout(self) -> float:
+        """How long to wait for an answer that comes once HQ checked and ingested the bundle."""
+        return self.client.timeout + self.total / INGEST_BYTES_PER_SECOND
 
     def _report(self) -> None:
         if self.progress is not None and self.offset is not None:
