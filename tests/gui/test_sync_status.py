@@ -361,3 +361,25 @@ def test_a_vault_not_enrolled_says_what_to_do_and_shows_no_error(
     scheduler.network.changed.emit()  # nothing can change by itself: no new try
     QTest.qWait(100)
     assert not scheduler.running and "not enrolled" in (scheduler.not_set_up or "")
+
+
+def test_switching_the_language_rebuilds_the_status_area_once(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path
+) -> None:
+    from fieldkit.gui.sync_panel import SyncDock, SyncStatusButton
+    from fieldkit.services import preferences
+
+    sync = FakeSync(items=every_state())
+    shell = _shell(qtbot, make_shell, vault_folder, sync)
+    scheduler = _idle(qtbot, shell)
+    calls = sync.calls
+    shell.window.apply_preferences(preferences.load().with_changes(language="fr"))
+    qtbot.waitUntil(lambda: shell.window.workspace is not None, timeout=WAIT_MS)
+    _idle(qtbot, shell)
+    window = shell.window
+    buttons = [b for b in window.statusBar().findChildren(SyncStatusButton) if b.isVisible()]
+    docks = [d for d in window.findChildren(SyncDock) if not d.isHidden() or d.parent() is window]
+    assert len(buttons) == 1 and len(docks) == 1
+    assert "en attente" in buttons[0].text()
+    assert window.sync is scheduler and scheduler.items  # the same scheduler, still informed
+    assert sync.calls == calls  # the vault stayed open: not an unlock, no new try
