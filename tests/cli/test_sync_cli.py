@@ -119,3 +119,51 @@ def test_a_lost_device_is_erased_and_the_cli_says_why(
     assert "Test HQ" in run.err
     run("sync", "status", code=1)  # it no longer opens, and says why
     assert "reported this device lost" in run.err
+
+
+def test_a_revoked_or_unknown_device_is_told_at_once_not_retried(
+    run: Run, shared_hq: Hq, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_waiting(seconds: float) -> None:
+        raise AssertionError("a refusal that waiting cannot cure is not retried")
+
+    monkeypatch.setattr(commands_sync, "sleep", no_waiting)
+    folder = tmp_path / "enrol"
+    folder.mkdir()
+    path = enrolment_file(shared_hq, folder, server.base_url)
+    run("enroll", str(path), "--fingerprint", shared_hq.keys.hq_signing.public.fingerprint)
+    _seal(run, tmp_path)
+    run("sync", code=1)  # HQ never registered this device
+    assert "does not know this device" in run.err
+    identity = folder / "device.json"
+    run("identity", "export", "--out", str(identity))
+    registered = read_device_identity_file(identity.read_bytes())
+    shared_hq.repository.add_device(registered, "2026-03-14T09:00:00Z")
+    shared_hq.repository.revoke_device(registered.key_id, 1, "2026-12-07T09:00:00Z")
+    run("sync", code=1)
+    assert "revoked this device" in run.err
+    assert [item["state"] for item in json.loads(run("sync", "status", "--json"))] == ["waiting"]
+
+
+def test_export_to_a_stick_copies_the_bundles_waiting_in_the_outbox(
+    run: Run, shared_hq: Hq, server: Server, tmp_path: Path, env: Path
+) -> None:
+    from fieldkit.services import outbox
+    from fieldkit.services.vaults import unlock_vault
+    from tests.conftest import PASSPHRASE
+
+    _enrol(run, shared_hq, tmp_path, server.base_url)
+    _seal(run, tmp_path, 2)
+    vault = unlock_vault(env, PASSPHRASE)
+    try:
+        [waiting] = outbox.prepare(vault)  # written, not sent yet
+    finally:
+        vault.close()
+    _seal(run, tmp_path)
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    printed = run("export", "--to", str(stick)).split()
+    assert printed[0] == str(stick / waiting.file_name) and len(printed) == 2
+    assert "1 bundle waiting to be sent over the network was copied" in run.err
+    assert "1 revision in bundle 2." in run.err
+    assert sorted(p.name for p in stick.iterdir()) == sorted(Path(p).name for p in printed)

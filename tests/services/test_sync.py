@@ -132,8 +132,12 @@ def test_usb_copy_then_network_ingests_once_and_delivers(
     assert report.ok and all(r.outcome.value == "accepted" for r in report.results), report
     stored = shared_hq.repository.bundle_at(key_id(vault), 1)
     assert stored is not None
+    before = shared_hq.repository.counts()
     result = sync.sync_once(vault)  # the receipt of the stick was not imported
     assert result.delivered == 2
+    after = shared_hq.repository.counts()
+    for table in ("bundles", "revisions", "attachments", "sealed_batches"):
+        assert after[table] == before[table], table  # replays: nothing ingested twice
     assert all(i.state == ItemState.DELIVERED for i in sync.status(vault))
     assert held_at_hq(shared_hq, vault) == revision_hashes(vault)
     assert shared_hq.repository.last_sequence(key_id(vault)) == 2
@@ -189,3 +193,16 @@ def test_an_unreachable_hq_leaves_everything_waiting(
     assert raised.value.retryable
     assert sync.status(vault) == []  # nothing prepared before HQ answered
     assert sync.sync_once(vault).delivered == 1
+
+
+def test_an_outbox_file_gone_is_written_again_and_delivered(
+    vault: Any, shared_hq: Hq, server: Server, tmp_path: Path
+) -> None:
+    enrol(vault, shared_hq, server, tmp_path / "enrol")
+    sealed_records(vault, 1)
+    [item] = sync.prepare(vault)
+    outbox.path_of(vault, item).unlink()
+    report = sync.sync_once(vault)
+    assert (report.delivered, report.refused, report.waiting) == (1, 0, 0)
+    assert [i.state for i in sync.status(vault)] == [ItemState.DELIVERED, ItemState.REFUSED]
+    assert held_at_hq(shared_hq, vault) == revision_hashes(vault)

@@ -165,3 +165,20 @@ def test_backoff_grows_from_a_minute_to_an_hour_and_resets() -> None:
     assert all(3240 <= delay <= 3600 for delay in delays[7:])  # capped, never giving up
     backoff.reset()
     assert 54 <= backoff.next_delay() <= 66
+
+
+def test_an_outbox_file_removed_by_hand_is_written_again(
+    vault: Any, hq: HQ, stick: Path, tmp_path: Path
+) -> None:
+    enrolment.enroll(vault, hq.enrolment_file)
+    sealed_records(vault, 2, tmp_path)
+    text, photos = outbox.prepare(vault)
+    outbox.path_of(vault, text).unlink()
+    result = exporting.export(vault, stick)
+    assert [path.name for path in result.copied] == [photos.file_name]
+    assert (result.revisions, result.attachments) == (2, 0)  # the photo is in the copied bundle
+    states = {item.sequence: (item.state, item.reason) for item in outbox.status(vault)}
+    assert states[text.sequence][0] == ItemState.REFUSED
+    assert "missing from the outbox" in (states[text.sequence][1] or "")
+    [again] = outbox.prepare(vault)  # the revisions are in no outbox bundle still kept
+    assert (again.kind, again.revisions) == ("records", 2)

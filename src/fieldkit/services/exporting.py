@@ -330,6 +330,23 @@ def outbox_folder(vault: Vault) -> Path:
     return vault.folder / "outbox"
 
 
+def retire_missing_outbox_files(vault: Vault) -> int:
+    """Outbox items not delivered whose file is gone (removed by hand, a restored backup) become
+    refused, with the reason, so that what they held goes into the next bundles written."""
+    with vault.write() as session:
+        rows = session.exec(select(OutboxRow).where(col(OutboxRow.state).in_(OUTBOX_OPEN))).all()
+        retired = 0
+        for row in rows:
+            if not (outbox_folder(vault) / row.file_name).is_file():
+                row.state = "refused"
+                row.reason = _(
+                    "its file is missing from the outbox; what it held goes into a new bundle"
+                )
+                session.add(row)
+                retired += 1
+    return retired
+
+
 def _copy_outbox(vault: Vault, folder: Path) -> list[tuple[Path, OutboxRow, BundleRow]]:
     """Copy the outbox bundles not yet delivered into ``folder``: the same bytes under the same
     names, checked against their SHA-256 once written (a copy already there is kept)."""
@@ -372,6 +389,7 @@ def export(vault: Vault, folder: Path, progress: Progress | None = None) -> Expo
     with vault.read() as session:
         if enrolment_service.active_row(session) is None:
             raise _not_enrolled()
+    retire_missing_outbox_files(vault)
     copies = _copy_outbox(vault, folder)
     result = export_selection(
         vault, folder, lambda session: _usb_contents(vault, session), progress=progress

@@ -33,7 +33,13 @@ from fieldkit.services.bundle_contents import (
     referenced_attachments,
     unacknowledged_revisions,
 )
-from fieldkit.vault.models import AttachmentRow, BundleRow, OutboxAttachmentRow, OutboxRow
+from fieldkit.vault.models import (
+    AttachmentRow,
+    BundleRow,
+    OutboxAttachmentRow,
+    OutboxRow,
+    RevisionRow,
+)
 from fieldkit.vault.store import Vault
 
 log = logging.getLogger("fieldkit.services.outbox")
@@ -169,6 +175,12 @@ def remove_finished_files(vault: Vault) -> None:
             log.warning("an outbox file could not be removed")
 
 
+def retire_missing(vault: Vault) -> int:
+    """Items not delivered whose file is gone from the outbox (removed by hand, a restored
+    backup) are set aside as refused, so that :func:`prepare` writes what they held again."""
+    return exporting.retire_missing_outbox_files(vault)
+
+
 def waiting_attachments(session: Session) -> set[str]:
     """Attachments still to send: those unacknowledged revisions refer to, and those of refused
     attachment bundles still in the vault, less those an outbox bundle (not refused) carries."""
@@ -232,7 +244,7 @@ def prepare(vault: Vault, *, text_first: bool = True) -> list[OutboxItem]:
     make_private_dir(folder(vault))
     made: list[exporting.ExportResult] = []
 
-    def new_revisions(session: Session) -> list:  # type: ignore[type-arg]
+    def new_revisions(session: Session) -> list[RevisionRow]:
         return unacknowledged_revisions(session, outbox_seqs(session, OUTBOX_KEPT))
 
     def write(choose: exporting.Chooser, kind: str) -> None:
@@ -249,7 +261,7 @@ def prepare(vault: Vault, *, text_first: bool = True) -> list[OutboxItem]:
         for group in groups:
             write(
                 lambda session, group=group: contents_of(  # type: ignore[misc]
-                    vault, session, (), set(group) & waiting_attachments(session)
+                    vault, session, (), set(group) - outbox_attachments(session, OUTBOX_KEPT)
                 ),
                 ATTACHMENTS,
             )

@@ -138,6 +138,7 @@ def sync_once(
     try:
         with client_factory(target, key) as client:
             client.ping()
+            outbox.retire_missing(vault)
             prepare(vault, text_first=text_first)
             for item in outbox.open_items(vault):
                 if cancel is not None and cancel.is_set():
@@ -219,6 +220,7 @@ def _send(
     def sent(done: int, total: int) -> None:
         if done >= total or done - shown[0] >= max(1, int(total * PROGRESS_STEP)):
             shown[0] = done
+            outbox.update(vault, item.sequence, sent=done)  # for `sync status` elsewhere
             report(dataclasses.replace(item, sent=done))
 
     try:
