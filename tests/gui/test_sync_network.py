@@ -101,3 +101,23 @@ def test_the_system_backend_loads_once(qapp: Any) -> None:
     assert sync_network.network_information() is first
     network = QtNetwork()
     assert isinstance(network.reachable(), bool) and isinstance(network.metered(), bool)
+
+
+def test_the_window_is_built_without_the_services_and_the_states_match_theirs() -> None:
+    """The sync status area is part of the window from the start, yet the database engine and
+    the network client are imported only once a vault opens; its states are the outbox's."""
+    import subprocess
+    import sys
+
+    from fieldkit.gui import sync_states
+    from fieldkit.services.sync import ItemState
+
+    heavy = ("sqlalchemy", "httpx", "fieldkit.services.sync", "fieldkit.vault.store")
+    code = "import sys, fieldkit.gui.window; print(' '.join(m for m in %r if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code % (heavy,)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""
+    names = ("WAITING", "SENDING", "AT_HQ", "DELIVERED", "REFUSED")
+    assert {getattr(sync_states, n) for n in names} == {state.value for state in ItemState}
+    assert all(getattr(sync_states, n) == ItemState[n] for n in names)

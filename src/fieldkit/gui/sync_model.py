@@ -10,6 +10,7 @@ times are written in the current language and kept whole inside Arabic sentences
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -30,9 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldkit.gui import sync_states as states
 from fieldkit.gui.bidi import count_text, isolate
 from fieldkit.i18n import _, ngettext
-from fieldkit.services.sync import ItemState, OutboxItem
+
+if TYPE_CHECKING:
+    from fieldkit.services.sync import OutboxItem
 
 WHAT, SIZE, STATE, WHEN = range(4)
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -45,7 +49,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 def percent(item: OutboxItem) -> int:
     if item.size <= 0:
-        return 100 if item.state != ItemState.WAITING else 0
+        return 100 if item.state != states.WAITING else 0
     return max(0, min(100, item.sent * 100 // item.size))
 
 
@@ -63,13 +67,13 @@ def what_text(item: OutboxItem) -> str:
 
 
 def state_text(item: OutboxItem) -> str:
-    if item.state == ItemState.SENDING:
+    if item.state == states.SENDING:
         return _("Sending: {percent} %").format(percent=percent_text(percent(item)))
-    if item.state == ItemState.AT_HQ:
+    if item.state == states.AT_HQ:
         return _("Waiting for the receipt")
-    if item.state == ItemState.DELIVERED:
+    if item.state == states.DELIVERED:
         return _("Delivered")
-    if item.state == ItemState.REFUSED:
+    if item.state == states.REFUSED:
         # Headquarters' own words (in its language): kept whole in an Arabic sentence.
         reason = isolate(item.reason) if item.reason else _("no reason given")
         return _("Refused: {reason}").format(reason=reason)
@@ -153,7 +157,7 @@ class OutboxModel(QAbstractTableModel):
             return self._text(item, column)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self._spoken(item, column)
-        refused = column == STATE and item.state == ItemState.REFUSED
+        refused = column == STATE and item.state == states.REFUSED
         if role == Qt.ItemDataRole.ForegroundRole and refused:
             return QColor(REFUSED_COLOUR)
         return None
@@ -170,7 +174,7 @@ class OutboxModel(QAbstractTableModel):
 
     @classmethod
     def _spoken(cls, item: OutboxItem, column: int) -> str:
-        if column == STATE and item.state == ItemState.SENDING:
+        if column == STATE and item.state == states.SENDING:
             return _("Sending, {percent} percent").format(percent=percent(item))
         if column == WHEN:
             if item.delivered_at:
@@ -184,7 +188,7 @@ class StateDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         item = index.data(ItemRole)
-        if not isinstance(item, OutboxItem) or item.state != ItemState.SENDING:
+        if item is None or item.state != states.SENDING:
             super().paint(painter, option, index)
             return
         widget = option.widget

@@ -66,21 +66,31 @@ class QtNetwork(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._info = network_information()
-        if self._info is not None:
-            self._info.reachabilityChanged.connect(self._changed)
-            self._info.isBehindCaptivePortalChanged.connect(self._changed)
-            self._info.isMeteredChanged.connect(self._changed)
+        self._loaded = False
+        self._info: QNetworkInformation | None = None
+
+    def _load(self) -> QNetworkInformation | None:
+        """The backend, loaded at the first question (after unlock: loading it takes tens of
+        milliseconds that the first window should not wait for)."""
+        if not self._loaded:
+            self._loaded = True
+            self._info = network_information()
+            if self._info is not None:
+                self._info.reachabilityChanged.connect(self._changed)
+                self._info.isBehindCaptivePortalChanged.connect(self._changed)
+                self._info.isMeteredChanged.connect(self._changed)
+        return self._info
 
     def _changed(self, *_args: object) -> None:
         log.info("network: reachable %s, metered %s", self.reachable(), self.metered())
         self.changed.emit()
 
     def _supports(self, feature: Feature) -> bool:
-        return self._info is not None and self._info.supports(feature)
+        info = self._load()
+        return info is not None and info.supports(feature)
 
     def reachable(self) -> bool:
-        info = self._info
+        info = self._load()
         if info is None:
             return True
         if self._supports(Feature.CaptivePortal) and info.isBehindCaptivePortal():
@@ -90,4 +100,5 @@ class QtNetwork(QObject):
         return True
 
     def metered(self) -> bool:
-        return self._info is not None and self._supports(Feature.Metered) and self._info.isMetered()
+        info = self._load()
+        return info is not None and self._supports(Feature.Metered) and info.isMetered()

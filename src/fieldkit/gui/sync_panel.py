@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldkit.gui import sync_states as states
 from fieldkit.gui.bidi import count_text
 from fieldkit.gui.sync_model import (
     REFUSED_COLOUR,
@@ -39,7 +40,6 @@ from fieldkit.gui.sync_model import (
 )
 from fieldkit.gui.sync_scheduler import SyncScheduler
 from fieldkit.i18n import _, ngettext
-from fieldkit.services.sync import ItemState
 
 SEPARATOR = " · "
 
@@ -56,10 +56,10 @@ def summary_text(scheduler: SyncScheduler) -> str:
         )
     elif scheduler.running:
         parts.append(_("Connecting to headquarters…"))
-    waiting = scheduler.count(ItemState.WAITING, ItemState.SENDING, ItemState.AT_HQ)
+    waiting = scheduler.count(states.WAITING, states.SENDING, states.AT_HQ)
     if waiting:
         parts.append(ngettext("{n} waiting", "{n} waiting", waiting).format(n=count_text(waiting)))
-    refused = scheduler.count(ItemState.REFUSED)
+    refused = scheduler.count(states.REFUSED)
     if refused:
         parts.append(ngettext("{n} refused", "{n} refused", refused).format(n=count_text(refused)))
     if not parts:

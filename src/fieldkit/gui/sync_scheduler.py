@@ -27,27 +27,23 @@ import queue
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from fieldkit.errors import ConflictError
+from fieldkit.gui import sync_states as states
 from fieldkit.gui.errors import user_message
 from fieldkit.gui.session import VaultSession
 from fieldkit.gui.sync_network import NetworkSource, QtNetwork
 from fieldkit.gui.tasks import Progress, TaskRunner
 from fieldkit.i18n import _
-from fieldkit.services import sync as sync_service
-from fieldkit.services.sync import (
-    Backoff,
-    ItemState,
-    OutboxItem,
-    SyncReport,
-    SyncSettings,
-    VaultErasedError,
-)
 from fieldkit.sync.errors import SyncError
-from fieldkit.vault.store import Vault
+from fieldkit.vault.erased import VaultErasedError
+
+if TYPE_CHECKING:  # the services and the vault are imported once a vault opens (see below)
+    from fieldkit.services.sync import Backoff, OutboxItem, SyncReport, SyncSettings
+    from fieldkit.vault.store import Vault
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +60,7 @@ class SyncFunction(Protocol):
     ) -> SyncReport: ...
 
 
-StatusFunction = Callable[[Vault], list[OutboxItem]]
+StatusFunction = Callable[["Vault"], list["OutboxItem"]]
 Clock = Callable[[], datetime]
 
 
@@ -73,7 +69,33 @@ def _now() -> datetime:
 
 
 def _load(vault: Vault, status: StatusFunction) -> tuple[SyncSettings, list[OutboxItem]]:
+    from fieldkit.services import sync as sync_service
+
     return sync_service.settings(vault), status(vault)
+
+
+def _sync_once(
+    vault: Vault,
+    *,
+    progress: Callable[[OutboxItem], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> SyncReport:
+    """``services.sync.sync_once``, imported on the worker at the first attempt."""
+    from fieldkit.services import sync as sync_service
+
+    return sync_service.sync_once(vault, progress=progress, cancel=cancel)
+
+
+def _status(vault: Vault) -> list[OutboxItem]:
+    from fieldkit.services import sync as sync_service
+
+    return sync_service.status(vault)
+
+
+def _backoff() -> Backoff:
+    from fieldkit.services.sync import Backoff
+
+    return Backoff()
 
 
 def retryable(error: BaseException) -> bool:
@@ -103,15 +125,15 @@ class SyncScheduler(QObject):
         sync: SyncFunction | None = None,
         status: StatusFunction | None = None,
         network: NetworkSource | None = None,
-        backoff: Callable[[], Backoff] = Backoff,
+        backoff: Callable[[], Backoff] = _backoff,
         clock: Clock = _now,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._session = session
         self._runner = runner
-        self._sync: SyncFunction = sync or sync_service.sync_once
-        self._status: StatusFunction = status or sync_service.status
+        self._sync: SyncFunction = sync or _sync_once
+        self._status: StatusFunction = status or _status
         self.network: NetworkSource = network or QtNetwork(self)
         self._new_backoff = backoff
         self._backoff = backoff()
@@ -139,10 +161,11 @@ class SyncScheduler(QObject):
     @property
     def current(self) -> OutboxItem | None:
         """The item being sent now, if any."""
-        return next((i for i in self.items if i.state == ItemState.SENDING), None)
+        return next((i for i in self.items if i.state == states.SENDING), None)
 
-    def count(self, *states: ItemState) -> int:
-        return sum(1 for item in self.items if item.state in states)
+    def count(self, *wanted: str) -> int:
+        """How many items are in one of these states (``sync_states``)."""
+        return sum(1 for item in self.items if item.state in wanted)
 
     @property
     def last_sent(self) -> datetime | None:
