@@ -1,5 +1,5 @@
 """Background sync in the desktop app, driven with a stand-in sync function and network: when
-attempts start (unlock, the network coming back, sealing, "Send now", the back-off), when they do
+attempts start (unlock, the network coming back, sealing, "Sync now", the back-off), when they do
 not (manual sending, no network, a metered link, a failure waiting cannot fix), what the status
 area and the status bar show, the settings, and a lost-device erase."""
 
@@ -114,7 +114,7 @@ def test_the_panel_opens_from_the_keyboard_and_shows_the_item_being_sent(
     panel = area.dock.panel
     qtbot.waitUntil(area.dock.isVisible, timeout=WAIT_MS)
     assert panel.empty.isVisible() and not panel.table.isVisible()
-    assert QApplication.focusWidget() is panel.send_now
+    assert QApplication.focusWidget() is panel.sync_now
 
     hold, sending = threading.Event(), threading.Event()
 
@@ -129,8 +129,8 @@ def test_the_panel_opens_from_the_keyboard_and_shows_the_item_being_sent(
     sync.steps.append(send_slowly)
     sync.items = [item(7, ItemState.DELIVERED, size=1000, delivered_at="2026-12-07T10:50:00Z")]
     with qtbot.waitSignal(shell.window.sync.delivered, timeout=WAIT_MS):
-        panel.send_now.click()
-        assert not panel.send_now.isEnabled()
+        panel.sync_now.click()
+        assert not panel.sync_now.isEnabled()
         qtbot.waitUntil(lambda: panel.progress.isVisible(), timeout=WAIT_MS)
         qtbot.waitUntil(lambda: panel.progress.value() == 50, timeout=WAIT_MS)
         assert panel.progress.accessibleName() == "Sending 3 record revisions"
@@ -140,7 +140,7 @@ def test_the_panel_opens_from_the_keyboard_and_shows_the_item_being_sent(
     assert not panel.progress.isVisible()
     assert _cells(shell, STATE) == ["Delivered"]
     assert panel.table.isVisible() and not panel.empty.isVisible()
-    assert panel.send_now.isEnabled()
+    assert panel.sync_now.isEnabled()
 
 
 OFFLINE = "Headquarters could not be reached: no answer from the network."
@@ -176,7 +176,7 @@ def test_failures_are_retried_after_a_growing_wait_and_a_success_resets_it(
     assert sync.calls == 3  # nothing waits: no further try
 
 
-def test_a_failure_waiting_cannot_fix_stops_automatic_tries_until_send_now(
+def test_a_failure_waiting_cannot_fix_stops_automatic_tries_until_sync_now(
     qtbot: Any, make_shell: ShellFactory, vault_folder: Path
 ) -> None:
     network = FakeNetwork()
@@ -186,13 +186,13 @@ def test_a_failure_waiting_cannot_fix_stops_automatic_tries_until_send_now(
     assert sync.calls == 1 and scheduler.next_retry is None
     area = shell.window.sync_area
     assert area is not None
-    assert "No new try until you choose “Send now”." in area.dock.panel.error.text()
+    assert "No new try until you choose “Sync now”." in area.dock.panel.error.text()
     network.set(reachable=False)
     network.set(reachable=True)
     shell.window.workspace.sealed.emit()  # type: ignore[union-attr]
     QTest.qWait(200)
     assert sync.calls == 1
-    area.send_action.trigger()
+    area.sync_action.trigger()
     _idle(qtbot, shell)
     assert sync.calls == 2 and scheduler.last_error is None
 
@@ -226,7 +226,7 @@ def test_no_automatic_try_without_a_network_or_on_a_metered_link(
     qtbot.waitUntil(lambda: sync.calls == 3, timeout=WAIT_MS)
 
 
-def test_manual_sending_waits_for_send_now_and_settings_are_saved(
+def test_manual_sending_waits_for_sync_now_and_settings_are_saved(
     qtbot: Any, make_shell: ShellFactory, vault_folder: Path
 ) -> None:
     sync = FakeSync()
@@ -250,7 +250,7 @@ def test_manual_sending_waits_for_send_now_and_settings_are_saved(
     assert scheduler.settings == SyncSettings(automatic=False, not_on_metered=True)
     area = shell.window.sync_area
     assert area is not None
-    assert area.dock.panel.note.text() == "Sending is manual: use “Send now”."
+    assert area.dock.panel.note.text() == "Sending is manual: use “Sync now”."
     shell.window.workspace.sealed.emit()  # type: ignore[union-attr]
     shell.window.sync.network.changed.emit()
     QTest.qWait(200)
@@ -261,7 +261,7 @@ def test_manual_sending_waits_for_send_now_and_settings_are_saved(
     assert sync.calls == 1 and scheduler.settings == SyncSettings(False, True)
     area = shell.window.sync_area
     assert area is not None
-    area.dock.panel.send_now.click()
+    area.dock.panel.sync_now.click()
     qtbot.waitUntil(lambda: sync.calls == 2, timeout=WAIT_MS)
 
 
@@ -333,7 +333,7 @@ def test_the_status_area_is_translated_mirrored_and_fits(
     settled_fits(qtbot, shell.window, f"sync-status-{language}")
     if language == "en":
         return
-    assert panel.send_now.text() != "Send now"
+    assert panel.sync_now.text() != "Sync now"
     states = _cells(shell, STATE)
     assert states[0] != "Waiting" and states[4] != "Delivered"
     if language == "ar":

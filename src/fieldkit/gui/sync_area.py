@@ -1,6 +1,6 @@
 """The sync status area in the main window: the docked panel, the status bar line, and the two
 actions of the Headquarters menu ("Sending to headquarters", which shows or hides the panel, and
-"Send now"). Built again with the other actions when the language changes; the scheduler itself
+"Sync now"). Built again with the other actions when the language changes; the scheduler itself
 lives as long as the window."""
 
 from __future__ import annotations
@@ -34,18 +34,18 @@ class SyncArea(QObject):
         shortcut_left_to_right(self.panel_action)
         self.panel_action.triggered.connect(self._toggle)
         self.dock.visibilityChanged.connect(self.panel_action.setChecked)
-        self.send_action = QAction(_("Send now"), self)
-        self.send_action.triggered.connect(scheduler.send_now)
-        for action in (self.panel_action, self.send_action):
+        self.sync_action = QAction(_("Sync now"), self)
+        self.sync_action.triggered.connect(scheduler.sync_now)
+        for action in (self.panel_action, self.sync_action):
             window.addAction(action)
 
     def actions(self) -> list[QAction]:
-        return [self.panel_action, self.send_action]
+        return [self.panel_action, self.sync_action]
 
     def fill_menu(self, menu: QMenu) -> None:
         menu.addSeparator()
         menu.addAction(self.panel_action)
-        menu.addAction(self.send_action)
+        menu.addAction(self.sync_action)
 
     def _toggle(self, on: bool) -> None:
         if on:
@@ -58,7 +58,7 @@ class SyncArea(QObject):
         self.dock.raise_()
         self.dock.panel.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
         if not self.dock.panel.table.isVisible():
-            self.dock.panel.send_now.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.dock.panel.sync_now.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def set_unlocked(self, unlocked: bool) -> None:
         self._window.statusBar().setVisible(unlocked)

@@ -2,7 +2,7 @@
 
 The panel lists every outbox bundle with its state, shows the one being sent with a progress bar,
 says why nothing is sent now (manual sending, no network, a metered link), the last error in one
-line with the time of the next try, and has the "Send now" button. The status bar sums it up in
+line with the time of the next try, and has the "Sync now" button. The status bar sums it up in
 one line ("3 waiting · last sent 10:42"); clicking it opens the panel. Everything is reached with
 the keyboard (Tab, the arrow keys in the list) and named for screen readers.
 """
@@ -77,7 +77,7 @@ def error_text(scheduler: SyncScheduler) -> str:
     if scheduler.next_retry is not None:
         when = time_text(scheduler.next_retry)
         return line + " " + _("Next try at {time}.").format(time=when)
-    return line + " " + _("No new try until you choose “Send now”.")
+    return line + " " + _("No new try until you choose “Sync now”.")
 
 
 class SyncPanel(QWidget):
@@ -100,12 +100,12 @@ class SyncPanel(QWidget):
         palette = self.error.palette()
         palette.setColor(QPalette.ColorRole.WindowText, QColor(REFUSED_COLOUR))
         self.error.setPalette(palette)
-        self.send_now = QPushButton(_("Send now"))
-        self.send_now.setAccessibleName(_("Send now"))
-        self.send_now.setAccessibleDescription(
+        self.sync_now = QPushButton(_("Sync now"))
+        self.sync_now.setAccessibleName(_("Sync now"))
+        self.sync_now.setAccessibleDescription(
             _("Send what waits to headquarters now, whatever the network settings say")
         )
-        self.send_now.clicked.connect(scheduler.send_now)
+        self.sync_now.clicked.connect(scheduler.sync_now)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setTextVisible(True)
@@ -131,7 +131,7 @@ class SyncPanel(QWidget):
         self.empty.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
-        top.addWidget(self.send_now, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.sync_now, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.note)
@@ -139,7 +139,7 @@ class SyncPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
-        self.setTabOrder(self.send_now, self.table)
+        self.setTabOrder(self.sync_now, self.table)
         scheduler.changed.connect(self.refresh)
         self.refresh()
 
@@ -155,7 +155,7 @@ class SyncPanel(QWidget):
         self.error.setText(error)
         self.error.setAccessibleName(error)
         self.error.setVisible(bool(error))
-        self.send_now.setEnabled(scheduler.settings is not None and not scheduler.running)
+        self.sync_now.setEnabled(scheduler.settings is not None and not scheduler.running)
         current = scheduler.current
         self.progress.setVisible(current is not None)
         if current is not None:
@@ -185,7 +185,7 @@ class SyncDock(QDockWidget):
         )
         self.panel = SyncPanel(scheduler, self)
         self.setWidget(self.panel)
-        self.setFocusProxy(self.panel.send_now)
+        self.setFocusProxy(self.panel.sync_now)
 
 
 class SyncStatusButton(QToolButton):

@@ -3,17 +3,17 @@
 The scheduler runs ``services.sync.sync_once`` in the app's one task runner, never on the main
 thread, one attempt at a time. An attempt starts on its own (when automatic sending is on) at
 unlock, when the network comes back or stops being metered, when a record is sealed and when the
-back-off time after a failure is over; and whenever the user asks ("Send now"), whatever the
+back-off time after a failure is over; and whenever the user asks ("Sync now"), whatever the
 settings and the network say. It does not start on its own while the system reports no network,
 a captive portal, or (with "not on metered links") a metered link.
 
 A failure that may pass (no network, a timeout, a busy server, a captive portal) is retried after
 ``services.sync.Backoff``: a minute, then longer, never giving up; a success resets it. A failure
 that cannot pass by waiting (the device revoked, a key that is not headquarters', no enrolment)
-stops the automatic attempts until the next unlock or "Send now": retrying would change nothing.
+stops the automatic attempts until the next unlock or "Sync now": retrying would change nothing.
 A vault that cannot send at all (not enrolled, or enrolled without an address or TLS pin) is not
 an error: the status area says what to do, and nothing is tried on its own until the next unlock
-or "Send now". A lost-device erase (``VaultErasedError``: the vault is already closed and its
+or "Sync now". A lost-device erase (``VaultErasedError``: the vault is already closed and its
 key destroyed) is passed on at once by ``erased``, with its message.
 
 Everything the status area shows is here: the outbox items (with the one being sent and its
@@ -181,7 +181,7 @@ class SyncScheduler(QObject):
         if self.not_set_up is not None:
             return self.not_set_up
         if not self.settings.automatic:
-            return _("Sending is manual: use “Send now”.")
+            return _("Sending is manual: use “Sync now”.")
         if not self.network.reachable():
             return _("Waiting for a network connection.")
         if self.settings.not_on_metered and self.network.metered():
@@ -190,7 +190,7 @@ class SyncScheduler(QObject):
 
     # -- triggers -----------------------------------------------------------------------------
 
-    def send_now(self) -> None:
+    def sync_now(self) -> None:
         """The user asked: try now, whatever the settings and the network say."""
         self._blocked = False
         self.not_set_up = None

@@ -28,8 +28,8 @@ class SyncSettingsBox(QWidget):
         """The settings in the vault, once read."""
         self.automatic = QRadioButton(_("Send automatically when headquarters can be reached"))
         self.automatic.setAccessibleName(_("Send automatically when headquarters can be reached"))
-        self.manual = QRadioButton(_("Send only when I choose “Send now”"))
-        self.manual.setAccessibleName(_("Send only when I choose Send now"))
+        self.manual = QRadioButton(_("Send only when I choose “Sync now”"))
+        self.manual.setAccessibleName(_("Send only when I choose Sync now"))
         self.choice = QButtonGroup(self)
         self.choice.addButton(self.automatic)
         self.choice.addButton(self.manual)
@@ -38,7 +38,7 @@ class SyncSettingsBox(QWidget):
         self.note = QLabel(
             _(
                 "A metered link is one the system reports as billed by use, such as a phone's "
-                "shared connection. “Send now” sends on any link."
+                "shared connection. “Sync now” sends on any link."
             )
         )
         self.note.setWordWrap(True)
