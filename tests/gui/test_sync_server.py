@@ -15,13 +15,14 @@ from fieldkit.gui.sync_model import STATE
 from fieldkit.gui.sync_scheduler import SyncScheduler
 from fieldkit.gui.unlock import UnlockPage
 from fieldkit.hq.lost import declare_lost
+from fieldkit.hq.repository import sqlite_url
 from fieldkit.services import erasure, records, vaults
 from fieldkit.services.sync import ItemState
 from fieldkit.vault.keyfile import key_path
 from fieldkit.vault.repo import RecordFilter
 from tests.conftest import PASSPHRASE
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
-from tests.gui.sync_support import FakeNetwork
+from tests.gui.sync_support import FakeNetwork, QuickBackoff
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, server, shared_hq
 from tests.services.bundle_support import sealed_records
@@ -127,3 +128,46 @@ def test_a_lost_device_is_erased_and_the_app_goes_back_to_the_start(
     assert erasure.erased_notice(vault_folder) is not None
     area = shell.window.sync_area
     assert area is not None and not area.status.isVisible()
+
+
+def test_while_headquarters_is_down_the_app_says_why_and_delivers_once_it_is_back(
+    qtbot: Any,
+    make_shell: ShellFactory,
+    vault_folder: Path,
+    shared_hq: Hq,
+    tmp_path: Path,
+) -> None:
+    down = Server(shared_hq, sqlite_url(shared_hq.paths.database), tmp_path / "server.log")
+    vault = vaults.unlock_vault(vault_folder, PASSPHRASE)
+    try:
+        enrol(vault, shared_hq, down, tmp_path / "enrol")  # its address; nothing listens yet
+        sealed_records(vault, 1)
+    finally:
+        vault.close()
+
+    def real(session: Any, runner: Any) -> SyncScheduler:
+        return SyncScheduler(
+            session, runner, network=FakeNetwork(reachable=True), backoff=QuickBackoff
+        )
+
+    shell = make_shell(vault_folder, sync=real)
+    unlock(qtbot, shell)
+    scheduler = shell.window.sync
+    qtbot.waitUntil(lambda: scheduler.last_error is not None, timeout=SYNC_WAIT_MS)
+    assert "cannot be reached" in scheduler.last_error  # type: ignore[operator]
+    assert scheduler.next_retry is not None
+    area = shell.window.sync_area
+    assert area is not None
+    assert area.dock.panel.error.text().startswith("Not sent: Headquarters at ")
+    assert "Next try at " in area.dock.panel.error.text()
+    assert _states(shell) == ["Waiting"]  # written to the outbox, not sent
+    try:
+        down.start()
+        qtbot.waitUntil(
+            lambda: not scheduler.running and _states(shell) == ["Delivered"],
+            timeout=SYNC_WAIT_MS,
+        )
+    finally:
+        down.stop()
+    assert scheduler.last_error is None and scheduler.next_retry is None
+    assert QuickBackoff.made[-1].tries == 0  # the success reset the back-off

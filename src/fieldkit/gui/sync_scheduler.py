@@ -80,9 +80,13 @@ def _sync_once(
     progress: Callable[[OutboxItem], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> SyncReport:
-    """``services.sync.sync_once``, imported on the worker at the first attempt."""
+    """``services.sync.sync_once``, imported on the worker at the first attempt. What waits is
+    written into the outbox first, so that the status area lists it even when headquarters
+    cannot be reached (``sync_once`` writes it only once headquarters answers)."""
     from fieldkit.services import sync as sync_service
 
+    sync_service.endpoint(vault)  # a vault that cannot send says so before writing anything
+    sync_service.prepare(vault)
     return sync_service.sync_once(vault, progress=progress, cancel=cancel)
 
 
