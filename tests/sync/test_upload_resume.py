@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
+import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from fieldkit.crypto.identity import SigningKey
+from fieldkit.hq.lost import declare_lost
 from fieldkit.hq.repository import sqlite_url
 from fieldkit.sync.client import HqClient
-from fieldkit.sync.errors import BundleRejectedError, NotReachableError, SyncCancelledError
+from fieldkit.sync.errors import (
+    BundleRejectedError,
+    DeviceLostError,
+    NotReachableError,
+    SyncCancelledError,
+)
 from fieldkit.sync.pinning import pinned_transport
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, enrolled, server, shared_hq
@@ -166,3 +173,142 @@ def test_chunks_shrink_to_what_hq_accepts_and_a_bundle_over_its_limit_is_refused
     ):
         hq.upload(big, big_sha256)
     assert caught.value.code == "too-large" and not caught.value.retryable
+
+
+class Refusing(httpx.BaseTransport):
+    """Answers the first ``times`` chunks with ``status`` and ``code`` itself (as HQ does when
+    busy or over a device's rate), asking to wait ``retry_after`` seconds."""
+
+    def __init__(
+        self, inner: httpx.BaseTransport, status: int, code: str, retry_after: int, times: int
+    ) -> None:
+        self.inner = inner
+        self.answer = (status, code, retry_after)
+        self.times = times
+        self.refused = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and self.refused < self.times:
+            self.refused += 1
+            request.read()
+            status, code, retry_after = self.answer
+            return httpx.Response(
+                status,
+                headers={"Retry-After": str(retry_after)},
+                json={"error": code, "message": "…"},
+                request=request,
+            )
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, "rate-limited"), (423, "busy")])
+def test_a_short_wait_asked_by_hq_is_waited_then_the_upload_goes_on(
+    server: Server, shared_hq: Hq, tmp_path: Path, status: int, code: str
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    pinned = endpoint(server, shared_hq)
+    transport = Refusing(pinned_transport(pinned.spki_sha256), status, code, 7, times=2)
+    waits: list[float] = []
+    with HqClient(
+        pinned, device.key, transport=transport, chunk_size=CHUNK, sleep=waits.append
+    ) as hq:
+        hq.upload(path, sha256)
+        assert hq.receipt(sha256) is not None
+    assert waits == [7.0, 7.0]
+
+
+def test_a_long_wait_asked_by_hq_is_left_to_the_caller(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    pinned = endpoint(server, shared_hq)
+    transport = Refusing(pinned_transport(pinned.spki_sha256), 429, "rate-limited", 600, times=1)
+    waits: list[float] = []
+    with (
+        HqClient(pinned, device.key, transport=transport, sleep=waits.append) as hq,
+        pytest.raises(NotReachableError) as caught,
+    ):
+        hq.upload(path, sha256)
+    assert caught.value.retry_after == 600 and caught.value.code == "rate-limited"
+    assert waits == []
+
+
+def test_chunks_are_streamed_from_the_file_not_held_in_memory(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path, size=8 * 1024 * 1024)
+    with client(server, shared_hq, device, chunk_size=4 * 1024 * 1024) as hq:
+        hq.receipt(sha256)  # signed in, connection open: only the upload is measured
+        tracemalloc.start()
+        try:
+            hq.upload(path, sha256)
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert hq.receipt(sha256) is not None
+    assert peak < 1024 * 1024  # a chunk is 4 MiB, the bundle over 8 MiB
+
+
+class EndingSession(httpx.BaseTransport):
+    """At the first chunk, HQ ends the device's session and the link drops: the client's next
+    request is a HEAD, whose refusal has no body to say why."""
+
+    def __init__(self, inner: httpx.BaseTransport, end: Callable[[], object]) -> None:
+        self.inner = inner
+        self.end = end
+        self.heads: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and not self.heads:
+            self.heads.append(0)
+            self.end()
+            raise httpx.ReadError("the link dropped", request=request)
+        answer = self.inner.handle_request(request)
+        if request.method == "HEAD":
+            self.heads.append(answer.status_code)
+        return answer
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_head_refused_without_a_body_signs_in_again(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    pinned = endpoint(server, shared_hq)
+    transport = EndingSession(
+        pinned_transport(pinned.spki_sha256),
+        lambda: shared_hq.repository.drop_tokens(device.key.key_id),
+    )
+    with HqClient(pinned, device.key, transport=transport, chunk_size=CHUNK, pause=0.01) as hq:
+        hq.upload(path, sha256)
+        assert hq.receipt(sha256) is not None
+    assert transport.heads == [0, 401, 200]
+
+
+def test_a_head_refused_to_a_lost_device_still_brings_its_erase_order(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    pinned = endpoint(server, shared_hq)
+    transport = EndingSession(
+        pinned_transport(pinned.spki_sha256),
+        lambda: declare_lost(shared_hq.repository, device.key.key_id, 1, "2026-03-15T09:00:00Z"),
+    )
+    with (
+        HqClient(pinned, device.key, transport=transport, chunk_size=CHUNK, pause=0.01) as hq,
+        pytest.raises(DeviceLostError) as caught,
+    ):
+        hq.upload(path, sha256)
+    assert transport.heads == [0, 403]
+    assert isinstance(caught.value.order, dict)
+    assert caught.value.order["device"] == device.key.key_id

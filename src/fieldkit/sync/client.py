@@ -92,8 +92,11 @@ class HqClient:
         self._key = device_key
         self._token: str | None = None
         self._base = endpoint.address.rstrip("/") + "/"
-        try:
-            own = transport or pinned_transport(endpoint.spki_sha256, retries=0)
+        try:  # a transport given (tests, a proxy) must pin alike: see pinning.pinned_transport
+            own: httpx.BaseTransport = pinned_transport(endpoint.spki_sha256, retries=0)
+            if transport is not None:
+                own.close()
+                own = transport
         except ValueError:
             raise InvalidInputError(
                 _("The TLS pin of headquarters is malformed; enrol the device again.")
@@ -225,8 +228,9 @@ class HqClient:
             answer = self._exchange(method, path, sent, params, json, body, timeout)
             if answer.status_code >= 400 and refusal_code(answer.content)[0] in _DEVICE_REFUSALS:
                 raise self.refusal(answer)
-            bad_token = answer.status_code == 401 and refusal_code(answer.content)[0] == "bad-token"
-            if auth and bad_token and attempt == 1:
+            # A HEAD refusal has no body: with a token sent, a 401 can only be "bad-token".
+            code = refusal_code(answer.content)[0] if answer.status_code == 401 else None
+            if auth and answer.status_code == 401 and code in ("bad-token", None) and attempt == 1:
                 self._token = None
                 continue
             return answer
@@ -237,6 +241,11 @@ class HqClient:
 
     def url(self, path: str) -> str:
         return str(httpx.URL(self._base).join(path))
+
+    def same_origin(self, path: str) -> bool:
+        """True if ``path`` (a Location header) points to HQ's own scheme, host and port."""
+        base, joined = httpx.URL(self._base), httpx.URL(self.url(path))
+        return (joined.scheme, joined.host, joined.port) == (base.scheme, base.host, base.port)
 
     def _exchange(
         self,

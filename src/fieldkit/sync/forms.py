@@ -9,7 +9,7 @@ from typing import Any
 from fieldkit.i18n import _
 from fieldkit.sync.errors import ProtocolError
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.fkf")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}\.fkf")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_FORMS = 10_000
 
