@@ -171,3 +171,30 @@ def test_while_headquarters_is_down_the_app_says_why_and_delivers_once_it_is_bac
         down.stop()
     assert scheduler.last_error is None and scheduler.next_retry is None
     assert QuickBackoff.made[-1].tries == 0  # the success reset the back-off
+
+
+def test_enrolling_while_the_app_is_open_starts_sending(
+    qtbot: Any,
+    make_shell: ShellFactory,
+    vault_folder: Path,
+    shared_hq: Hq,
+    server: Server,
+    tmp_path: Path,
+) -> None:
+    def real(session: Any, runner: Any) -> SyncScheduler:
+        return SyncScheduler(session, runner, network=FakeNetwork(reachable=True))
+
+    shell = make_shell(vault_folder, sync=real)
+    unlock(qtbot, shell)
+    scheduler = shell.window.sync
+    qtbot.waitUntil(lambda: scheduler.not_set_up is not None, timeout=SYNC_WAIT_MS)
+    assert scheduler.last_error is None and scheduler.items == []
+    opened = shell.session.vault
+    sealed_records(opened, 1)
+    enrol(opened, shared_hq, server, tmp_path / "enrol")  # what the enrol dialog does
+    bundles = shell.window.bundles
+    assert bundles is not None
+    with qtbot.waitSignal(scheduler.delivered, timeout=SYNC_WAIT_MS):
+        bundles.enrolled.emit()
+    qtbot.waitUntil(lambda: not scheduler.running, timeout=SYNC_WAIT_MS)
+    assert scheduler.not_set_up is None and _states(shell) == ["Delivered"]
