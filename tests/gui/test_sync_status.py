@@ -141,6 +141,10 @@ def test_the_panel_opens_from_the_keyboard_and_shows_the_item_being_sent(
     assert _cells(shell, STATE) == ["Delivered"]
     assert panel.table.isVisible() and not panel.empty.isVisible()
     assert panel.sync_now.isEnabled()
+    panel.sync_now.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.sync_now, timeout=WAIT_MS)
+    QTest.keyClick(panel.sync_now, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is panel.table  # then the arrow keys run through the rows
 
 
 OFFLINE = "Headquarters could not be reached: no answer from the network."

@@ -189,14 +189,16 @@ class SyncDock(QDockWidget):
 
 
 class SyncStatusButton(QToolButton):
-    """The status bar's line about sending; a click (or Space with the focus) opens the panel."""
+    """The status bar's line about sending; a click opens the panel. It stays out of the Tab
+    chain (Tab runs through the list or the open record, then comes round): the keyboard opens
+    the panel with Ctrl+Shift+S or the Headquarters menu, and the panel repeats the line."""
 
     def __init__(self, scheduler: SyncScheduler, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.scheduler = scheduler
         self.setAutoRaise(True)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scheduler.changed.connect(self.refresh)
         self.refresh()
 
