@@ -400,6 +400,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, APP_TITLE, message, parent=self)
         box.setAccessibleName(_("The vault was erased"))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: setattr(self, "erased_notice", None))
         self.erased_notice = box
         box.open()
 
