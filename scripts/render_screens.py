@@ -5,10 +5,11 @@ records, the list filtered by a search, the Vault menu with its lock shortcut, t
 settings, the record editor (also at a position and at a repeat entry with hidden identifying
 answers), the problems before sealing, the record viewer and a revision history; then the way to
 headquarters: export refused before enrolment, enrolment, the Headquarters dialog, export to a
-stick, and a receipt. French and Arabic: the record list (the same 30 records); Arabic: the export
-dialog. Everything happens in a throwaway vault under a temporary home folder, with a fast key
-derivation and a headquarters made on the spot: nothing touches the user's own vault, settings or
-keyring, and the "USB stick" is a temporary folder.
+stick, and a receipt; sending over the network: the status area while a bundle is sent (English
+and Arabic) and after a failed try (English). French and Arabic: the record list (the same 30
+records); Arabic: the export dialog. Everything happens in a throwaway vault under a temporary
+home folder, with a fast key derivation and a headquarters made on the spot: nothing touches the
+user's own vault, settings or keyring, and the "USB stick" is a temporary folder.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from collections.abc import Callable  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
 
+import sync_screens  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QPoint, QSize, Qt  # noqa: E402
 from PySide6.QtGui import QPainter, QPixmap  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
@@ -191,19 +193,19 @@ def fill(vault: Vault) -> None:
     records.start_amendment(vault, sealed[-1])
 
 
-def desktop(folder: Path, language: str, size: QSize = SIZE) -> Desktop:
+def desktop(folder: Path, language: str, size: QSize = SIZE, sync: Any = None) -> Desktop:
     set_language(language)
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         raise RuntimeError("no QApplication")
-    shell = build(app, folder, preferences.load())
+    shell = build(app, folder, preferences.load(), None, sync)
     shell.window.resize(size)
     shell.window.show()
     return shell
 
 
-def unlocked(folder: Path, language: str) -> Desktop:
-    shell = desktop(folder, language)
+def unlocked(folder: Path, language: str, sync: Any = None) -> Desktop:
+    shell = desktop(folder, language, SIZE, sync)
     shell.session.open(unlocking.unlock(folder, PASSPHRASE))
     workspace = need(shell.window.workspace)
     wait_until(lambda: bool(workspace.offered_forms()) and not workspace.records.model.loading)
@@ -272,6 +274,14 @@ def render(out: Path) -> None:
     close(shell)
     shell = unlocked(folder, "en")
     screens_of_export(shell, out, stick, hq)
+    close(shell)
+    for language in ("en", "ar"):
+        shell = sync_screens.sending(lambda sync, lang=language: unlocked(folder, lang, sync))
+        save(shell.window, out, f"sync-{language}")
+        sync_screens.finish(shell)
+        close(shell)
+    shell = sync_screens.failed_try(lambda sync: unlocked(folder, "en", sync))
+    save(shell.window, out, "sync-error")
     close(shell)
 
 

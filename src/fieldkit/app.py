@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from fieldkit.gui.editors import Documents
     from fieldkit.gui.idle import IdleWatcher
     from fieldkit.gui.session import VaultSession
+    from fieldkit.gui.sync_scheduler import SyncScheduler
     from fieldkit.gui.tasks import TaskRunner
     from fieldkit.gui.window import MainWindow
     from fieldkit.services.preferences import Preferences
@@ -148,9 +149,14 @@ class Desktop:
 
 
 def build(
-    app: QApplication, folder: Path, prefs: Preferences, documents: Documents | None = None
+    app: QApplication,
+    folder: Path,
+    prefs: Preferences,
+    documents: Documents | None = None,
+    sync: Callable[[VaultSession, TaskRunner], SyncScheduler] | None = None,
 ) -> Desktop:
-    """The services and the window, wired (the language is set already)."""
+    """The services and the window, wired (the language is set already). ``sync`` makes the
+    background sync's scheduler (by default the real one, on Qt's network information)."""
     from fieldkit.gui.clipboard import ClipboardGuard
     from fieldkit.gui.editors import real_documents
     from fieldkit.gui.idle import IdleWatcher
@@ -164,7 +170,10 @@ def build(
     session = VaultSession(folder)
     idle = IdleWatcher(app, prefs.auto_lock_minutes)
     clipboard = ClipboardGuard(app.clipboard())
-    window = MainWindow(session, runner, idle, clipboard, documents or real_documents(), prefs)
+    scheduler = sync(session, runner) if sync is not None else None
+    window = MainWindow(
+        session, runner, idle, clipboard, documents or real_documents(), prefs, None, scheduler
+    )
     return Desktop(window, session, runner, idle, clipboard)
 
 

@@ -101,10 +101,12 @@ def make_shell(qtbot: Any) -> Iterator[ShellFactory]:
     FakeEditor.made.clear()
     FakeViewer.made.clear()
 
-    def build(folder: Path, documents: Documents = FAKES, start: bool = True) -> Shell:
+    def build(
+        folder: Path, documents: Documents = FAKES, start: bool = True, sync: Any = None
+    ) -> Shell:
         app = QApplication.instance()
         assert isinstance(app, QApplication)
-        shell = build_desktop(app, folder, preferences.load(), documents)
+        shell = build_desktop(app, folder, preferences.load(), documents, sync)
         window = shell.window
         qtbot.addWidget(window)
         if start:

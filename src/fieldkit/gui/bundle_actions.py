@@ -32,6 +32,8 @@ HEADQUARTERS_KEYS = "Ctrl+Shift+H"
 
 class BundleActions(QObject):
     records_changed = Signal()
+    enrolled = Signal()
+    """The vault was enrolled with headquarters (network sending may start)."""
 
     def __init__(
         self,
@@ -111,6 +113,7 @@ class BundleActions(QObject):
         from fieldkit.gui.enrol_dialog import EnrolDialog
 
         dialog = EnrolDialog(self._session, self._runner, self._window)
+        dialog.enrolled.connect(lambda _result: self.enrolled.emit())
         self._show(dialog)
         return dialog
 

@@ -1,12 +1,13 @@
 """Settings: language, auto-lock time, remembering the passphrase on this device, the way to
-change the passphrase, and the purge policy for what headquarters has acknowledged.
+change the passphrase, the purge policy for what headquarters has acknowledged, and sending over
+the network (automatic or manual, not on metered links).
 
 Language and auto-lock time are non-secret preferences (``services.preferences``). Remembering
 uses the system keyring, and only a safe one: where there is none, the box is disabled and says
 why. Turning it on asks for the passphrase once more, checked against the vault in the task
 runner (``services.passphrases.remember_verified``), so that a typo is not remembered. The purge
-policy is kept in the vault itself (it is a rule about the vault's content), read and written in
-the task runner.
+policy and the sending settings are kept in the vault itself (rules about the vault's content),
+read and written in the task runner.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ from fieldkit.gui.language import LanguageCombo
 from fieldkit.gui.passphrase_dialog import ChangePassphraseDialog
 from fieldkit.gui.session import VaultSession
 from fieldkit.gui.sizing import fit
+from fieldkit.gui.sync_settings import SyncSettingsBox
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.i18n import _, ngettext
 from fieldkit.services import passphrases, preferences, receipts
+from fieldkit.services import sync as sync_service
 from fieldkit.services.preferences import AUTO_LOCK_CHOICES, Preferences
 
 MIN_WIDTH = 560
@@ -57,6 +60,8 @@ def _run_all(steps: list[Callable[[], object]]) -> None:
 class SettingsDialog(QDialog):
     applied = Signal(object)
     """The saved :class:`Preferences`."""
+    sync_applied = Signal(object)
+    """The saved :class:`SyncSettings`, when they changed."""
 
     def __init__(
         self,
@@ -72,6 +77,7 @@ class SettingsDialog(QDialog):
         self._remembered = False
         self._keyring_available = False
         self._purge: bool | None = None
+        self._sync_saved: sync_service.SyncSettings | None = None
         """The purge policy in the vault, once read."""
         self.setWindowTitle(_("Settings"))
         self.setAccessibleName(_("Settings"))
@@ -122,6 +128,8 @@ class SettingsDialog(QDialog):
         self.purge_note.setWordWrap(True)
         form.addRow(_("After a receipt:"), self.purge)
         form.addRow("", self.purge_note)
+        self.sync = SyncSettingsBox()
+        form.addRow(_("Sending:"), self.sync)
         self.error = error_label(_("Error"))
         self.busy = BusyIndicator()
         self.buttons = QDialogButtonBox(
@@ -149,6 +157,12 @@ class SettingsDialog(QDialog):
             runner.run(
                 "purge policy", lambda: receipts.purge_policy(vault), self._purge_known, owner=self
             )
+            runner.run(
+                "sync settings",
+                lambda: sync_service.settings(vault),
+                self._sync_known,
+                owner=self,
+            )
         self.fit()
 
     def fit(self) -> None:
@@ -166,6 +180,10 @@ class SettingsDialog(QDialog):
         self._purge = enabled
         self.purge.setChecked(enabled)
         self.purge.setEnabled(not self.busy.isVisible())
+
+    def _sync_known(self, chosen: sync_service.SyncSettings) -> None:
+        self.sync.show_settings(chosen)
+        self.sync.set_working(self.busy.isVisible())
 
     def _keyring_known(self, state: tuple[bool, bool]) -> None:
         available, remembered = state
@@ -219,6 +237,9 @@ class SettingsDialog(QDialog):
         if self._purge is not None and self.purge.isChecked() != self._purge:
             purge = self.purge.isChecked()
             steps.append(lambda: receipts.set_purge(vault, purge))
+        sync_chosen = self.sync.chosen() if self.sync.changed() else None
+        if sync_chosen is not None:
+            steps.append(lambda: sync_service.save_settings(vault, sync_chosen))
         checking = False
         if self.remember.isChecked() and not self._remembered:
             passphrase = self.remember_passphrase.text()
@@ -229,6 +250,7 @@ class SettingsDialog(QDialog):
         if not steps:
             self._finish(chosen)
             return
+        self._sync_saved = sync_chosen
         self._set_working(True, checking)
         self._runner.run(
             "save settings",
@@ -242,6 +264,9 @@ class SettingsDialog(QDialog):
         self._set_working(False)
         self.remember_passphrase.clear()
         self.accept()
+        saved, self._sync_saved = self._sync_saved, None
+        if saved is not None:
+            self.sync_applied.emit(saved)
         self.applied.emit(chosen)
 
     def _failed(self, error: BaseException) -> None:
@@ -255,6 +280,7 @@ class SettingsDialog(QDialog):
             widget.setEnabled(not working)
         self.remember.setEnabled(not working and self._keyring_available)
         self.purge.setEnabled(not working and self._purge is not None)
+        self.sync.set_working(working)
         if working:
             self.error.hide()
             self.busy.start(_("Checking the passphrase…") if checking else _("Saving…"))

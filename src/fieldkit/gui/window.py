@@ -10,6 +10,10 @@ start another session on it (``Vault.engine`` raises once closed); one inside a 
 that unit of work on its own connection, and when the tasks are over the window collects the
 closed pool so that the connection is closed too. Only closing the window (at exit) waits, at most
 ``EXIT_WAIT_MS``, for a write in flight. The title never names more than a form.
+
+Sending over the network runs in the background (``SyncScheduler``, one per window); its status
+area is a panel and a status bar line (``SyncArea``). When headquarters reports this device lost,
+the vault is erased and the window goes back to its first page, saying why.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, Qt, QTimer, QTranslator
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QStackedWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
 from fieldkit.gui.bidi import shortcut_left_to_right
 from fieldkit.gui.bundle_actions import BundleActions
@@ -32,6 +44,8 @@ from fieldkit.gui.errors import log_failure, show_error
 from fieldkit.gui.idle import IdleWatcher
 from fieldkit.gui.panic import PANIC_KEYS, PanicKey
 from fieldkit.gui.session import VaultSession
+from fieldkit.gui.sync_area import SyncArea
+from fieldkit.gui.sync_scheduler import SyncScheduler
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.gui.unlock import UnlockPage
 from fieldkit.gui.welcome import WelcomePage
@@ -98,6 +112,7 @@ class MainWindow(QMainWindow):
         documents: Documents,
         prefs: Preferences,
         parent: QWidget | None = None,
+        scheduler: SyncScheduler | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
@@ -110,7 +125,14 @@ class MainWindow(QMainWindow):
         self.page: QWidget | None = None
         self.workspace: Workspace | None = None
         self.settings: SettingsDialog | None = None
+        self.erased_notice: QMessageBox | None = None
         self.bundles: BundleActions | None = None
+        self.sync_area: SyncArea | None = None
+        self.sync = scheduler or SyncScheduler(session, runner)
+        self.sync.setParent(self)
+        self.sync.erased.connect(self.vault_erased)
+        self.sync.delivered.connect(self.refresh_records)
+        self.sync.forms_installed.connect(self._forms_changed)
         self._stack = QStackedWidget()
         self.setCentralWidget(self._stack)
         self._reaper = QTimer(self)
@@ -150,6 +172,7 @@ class MainWindow(QMainWindow):
             self.bundles.deleteLater()
         bundles = BundleActions(self, self.session, self.runner, self._close_document)
         bundles.records_changed.connect(self.refresh_records)
+        bundles.enrolled.connect(self.sync.enrolled)
         self.bundles = bundles
         menu = self.menuBar()
         menu.clear()
@@ -163,7 +186,12 @@ class MainWindow(QMainWindow):
         vault_menu = menu.addMenu(_("&Vault"))
         vault_menu.addAction(self.lock_action)
         vault_menu.addAction(self.settings_action)
-        bundles.fill_menu(menu.addMenu(_("&Headquarters")))
+        headquarters_menu = menu.addMenu(_("&Headquarters"))
+        bundles.fill_menu(headquarters_menu)
+        if self.sync_area is not None:
+            self.sync_area.remove()
+        self.sync_area = SyncArea(self, self.sync)
+        self.sync_area.fill_menu(headquarters_menu)
         self.toolbar = QToolBar(_("Main toolbar"))
         self.toolbar.setObjectName("main-toolbar")
         self.toolbar.setMovable(False)
@@ -184,6 +212,9 @@ class MainWindow(QMainWindow):
     def _enable_actions(self) -> None:
         unlocked = self.mode == "workspace"
         bundle_actions = self.bundles.actions() if self.bundles is not None else []
+        if self.sync_area is not None:
+            bundle_actions += self.sync_area.actions()
+            self.sync_area.set_unlocked(unlocked)
         for action in (
             self.new_action,
             self.find_action,
@@ -245,6 +276,7 @@ class MainWindow(QMainWindow):
 
         workspace = Workspace(self.session, self.runner, self.documents)
         workspace.title_changed.connect(self.set_form_title)
+        workspace.sealed.connect(self.sync.poke)
         self.workspace = workspace
         self._show("workspace", workspace)
         self.clipboard.watch()
@@ -303,6 +335,7 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.session, self.runner, self.prefs, self)
         dialog.applied.connect(self.apply_preferences)
+        dialog.sync_applied.connect(self.sync.apply_settings)
         dialog.finished.connect(dialog.deleteLater)
         self.settings = dialog
         dialog.open()
@@ -352,6 +385,26 @@ class MainWindow(QMainWindow):
         """Lock at once, never waiting on a running task (see the module's docstring)."""
         if not self.session.is_open:
             return
+        self._tear_down()
+        self.show_unlock()
+        if not self.runner.wait(0):
+            self._reaper.start()
+
+    def vault_erased(self, message: str) -> None:
+        """Headquarters reported this device lost and the vault was erased (its key is gone):
+        clear everything as a lock does, go back to the first page and say why."""
+        self._tear_down()
+        self.start()
+        if not self.runner.wait(0):
+            self._reaper.start()
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_TITLE, message, parent=self)
+        box.setAccessibleName(_("The vault was erased"))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: setattr(self, "erased_notice", None))
+        self.erased_notice = box
+        box.open()
+
+    def _tear_down(self) -> None:
         self.idle.stop()
         # Each step runs whatever the one before did: the vault must end up closed.
         if self.workspace is not None:
@@ -361,9 +414,6 @@ class MainWindow(QMainWindow):
         self.session.close()
         self._step("clear clipboard", self.clipboard.clear_if_ours)
         self.workspace = None
-        self.show_unlock()
-        if not self.runner.wait(0):
-            self._reaper.start()
 
     def _reap(self) -> None:
         """Once the tasks that ran at lock time are over, collect what they left: a connection
@@ -390,6 +440,7 @@ class MainWindow(QMainWindow):
             self.bundles.forget()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.sync.stop()
         self.lock()
         # At exit only: let a write in flight end before the process does (bounded).
         if not self.runner.wait(EXIT_WAIT_MS):

@@ -37,6 +37,8 @@ class Workspace(QStackedWidget):
     """The name of the open record's form, or "" on the list (never record content)."""
     ready = Signal()
     """The forms are known and the list is loading."""
+    sealed = Signal()
+    """A record was sealed: there is something new to send."""
 
     def __init__(
         self,
@@ -148,6 +150,7 @@ class Workspace(QStackedWidget):
             show_error(self, error)
             return
         editor.finalized.connect(lambda _id: self._back_to_list())
+        editor.finalized.connect(lambda _id: self.sealed.emit())
         editor.discarded.connect(lambda _id: self._back_to_list())
         editor.closed.connect(self._back_to_list)
         self._editor = editor
