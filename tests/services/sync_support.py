@@ -44,10 +44,13 @@ def enrol(vault: Any, hq: Hq, server: Server | None, folder: Path, **options: An
     hq.repository.add_device(identity, "2026-03-14T09:00:00Z")
 
 
-def ingest_stick(hq: Hq, stick: Path) -> Any:
+def ingest_stick(hq: Hq, stick: Path, receipts_dir: Path | None = None) -> Any:
     """HQ ingests the bundles on ``stick`` (as ``fieldkit-hq ingest``, receipts in HQ's
-    receipts folder, where the sync server finds them too)."""
-    ingestor = Ingestor(hq.repository, hq.paths, keys.load_config(hq.paths), hq.secrets)
+    receipts folder, where the sync server finds them too, unless ``receipts_dir`` says
+    otherwise, as ``--receipts DIR`` does)."""
+    ingestor = Ingestor(
+        hq.repository, hq.paths, keys.load_config(hq.paths), hq.secrets, receipts_dir=receipts_dir
+    )
     return ingestor.run([stick])
 
 

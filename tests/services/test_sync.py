@@ -143,6 +143,28 @@ def test_usb_copy_then_network_ingests_once_and_delivers(
     assert shared_hq.repository.last_sequence(key_id(vault)) == 2
 
 
+def test_a_stick_receipt_written_elsewhere_is_signed_again_for_the_network(
+    vault: Any, shared_hq: Hq, server: Server, tmp_path: Path, stick: Path
+) -> None:
+    enrol(vault, shared_hq, server, tmp_path / "enrol")
+    sealed_records(vault, 1)
+    assert len(sync.prepare(vault)) == 1
+    exporting.export(vault, stick)
+    elsewhere = tmp_path / "receipts-on-the-stick"
+    elsewhere.mkdir()
+    [first] = ingest_stick(shared_hq, stick, receipts_dir=elsewhere).results
+    assert first.receipt is not None and first.receipt.parent == elsewhere
+    before = shared_hq.repository.counts()
+    assert sync.sync_once(vault).delivered == 1  # the receipt of the stick was not imported
+    assert sync.status(vault)[0].state == ItemState.DELIVERED
+    after = shared_hq.repository.counts()
+    for table in ("bundles", "revisions", "attachments", "sealed_batches"):
+        assert after[table] == before[table], table
+    stored = shared_hq.repository.bundle_at(key_id(vault), 1)
+    assert stored is not None
+    assert len(shared_hq.repository.receipts(stored.manifest_sha256)) == 2
+
+
 def test_a_usb_receipt_delivers_the_item_so_it_is_not_uploaded(
     vault: Any, shared_hq: Hq, server: Server, tmp_path: Path, stick: Path
 ) -> None:

@@ -314,6 +314,22 @@ class Ingestor:
             return result
         return self._answer(result)
 
+    def receipt_again(self, manifest_sha256: str) -> BundleResult | None:
+        """A new receipt, in this ingest's receipt folder, for a bundle HQ holds (its receipts
+        were written elsewhere, such as a stick's folder given to ``ingest --receipts``); None
+        if HQ holds no such bundle."""
+        stored = self._repository.bundle(manifest_sha256)
+        if stored is None:
+            return None
+        bundle = BundleRef(
+            stored.bundle_id, stored.manifest_sha256, stored.device_key_id, stored.sequence
+        )
+        return self._answer(
+            BundleResult(
+                Path(), Outcome.ALREADY_INGESTED, None, bundle, stored.accepted, stored.known
+            )
+        )
+
     def _answer(self, result: BundleResult) -> BundleResult:
         """``result`` with the receipt written for its stored bundle, or why it could not be."""
         assert result.bundle is not None  # noqa: S101 - only stored bundles are answered

@@ -176,7 +176,22 @@ class Uploads:
             path = self._receipts / receipt.file_name
             if path.is_file():
                 return path.read_bytes()
+        if issued and upload is not None and upload.manifest_sha256 is not None:
+            # Its receipts were written outside HQ's receipt folder (``ingest --receipts DIR``
+            # for a stick): the device gets a new one, signed the same way.
+            return await to_thread.run_sync(self._receipt_again, upload.manifest_sha256)
         raise SyncError(Code.NO_RECEIPT, _("HQ holds no receipt for this bundle (yet)."))
+
+    def _receipt_again(self, manifest_sha256: str) -> bytes:
+        with self._ingest_lock:
+            result = self._ingestor.receipt_again(manifest_sha256)
+        if result is None or result.receipt is None:
+            reason = result.receipt_error if result is not None else None
+            raise SyncError(
+                Code.RECEIPT_NOT_WRITTEN,
+                reason or _("HQ holds no receipt for this bundle (yet)."),
+            )
+        return result.receipt.read_bytes()
 
     def remove_expired(self) -> int:
         """Remove the unfinished uploads past their expiry and their bytes; how many."""
