@@ -56,7 +56,7 @@ def test_another_key_is_refused_before_any_request_byte(
             client.ping()
         fake.wait(2)
         assert fake.requests[0].startswith("GET /v1/ping?nonce=")
-    assert not caught.value.retryable
+    assert caught.value.retryable  # an intercepting network may be gone at the next try
     assert "not your headquarters" in caught.value.user_message
 
 

@@ -40,13 +40,19 @@ class NotReachableError(SyncError):
 
 
 class PinMismatchError(SyncError):
-    """The server's TLS key is not the one pinned at enrolment: it is not HQ. Nothing was sent."""
+    """The server's TLS key is not the one pinned at enrolment: it is not HQ. Nothing was sent.
+
+    Retryable: a network that intercepts connections (a hotel's or a captive portal's) answers
+    this way too, and trying again later sends nothing until HQ's own key answers."""
+
+    retryable = True
 
     def __init__(self, address: str) -> None:
         super().__init__(
             _(
                 "The server at {address} is not your headquarters: its TLS key is not the one "
-                "pinned at enrolment. Nothing was sent; tell headquarters."
+                "pinned at enrolment. Nothing was sent; fieldkit tries again later. If this "
+                "goes on on a network you trust, tell headquarters."
             ).format(address=address)
         )
 
