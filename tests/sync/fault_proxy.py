@@ -9,8 +9,9 @@ way it can, as :class:`Faults` says:
 - stall a connection: hold its bytes at a random offset for a while, then go on;
 - throttle: forward at most so many bytes per second in each direction (shared by every
   connection, as one slow link would be);
-- cut once, when the bytes forwarded towards the server reach a given total
-  (:meth:`FaultProxy.cut_once`), for a cut at a known point of an upload.
+- cut once, when the bytes forwarded one way reach a given total (:meth:`FaultProxy.cut_once`),
+  for a cut at a known point of an upload; or lose the first answer that follows a given
+  number of bytes sent (:meth:`FaultProxy.lose_answer_after`).
 
 Each connection's fate is drawn when it is accepted, from ``random.Random(seed)``, so a run
 with the same seed and the same sequence of connections meets the same faults. The proxy counts
@@ -73,6 +74,7 @@ class Counters:
     connections: int = 0
     cuts: int = 0
     stalls: int = 0
+    cut_directions: set[Direction] = field(default_factory=set)
 
 
 class _Throttle:
@@ -155,7 +157,7 @@ class _Connection:
         cut_at = self._cut_offset(direction, start, start + len(data))
         if cut_at is not None:
             self._send(direction, data[: cut_at - start], target)
-            self.proxy.count(cuts=1)
+            self.proxy.count(cut=direction)
             self.close(reset=True)
             return False
         self._send(direction, data, target)
@@ -204,6 +206,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._connections: set[_Connection] = set()
         self._cut_once: dict[Direction, int] = {}
+        self._lose_answer: int | None = None
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
         self.port: int = self._listener.getsockname()[1]
@@ -231,9 +234,23 @@ class FaultProxy:
         with self._lock:
             self._cut_once[direction] = self.counters.forwarded[direction] + total
 
+    def lose_answer_after(self, total: int) -> None:
+        """Once ``total`` more bytes went towards the server, cut the connection that next
+        carries bytes towards the device, before they pass (an answer lost); once."""
+        with self._lock:
+            self._lose_answer = self.counters.forwarded[Direction.UP] + total
+
     def take_cut_once(self, direction: Direction, pending: int) -> int | None:
         """If a one-time cut falls within the next ``pending`` bytes: how many of them pass."""
         with self._lock:
+            lose = self._lose_answer
+            if (
+                direction is Direction.DOWN
+                and lose is not None
+                and self.counters.forwarded[Direction.UP] >= lose
+            ):
+                self._lose_answer = None
+                return 0
             due = self._cut_once.get(direction)
             if due is None:
                 return None
@@ -248,13 +265,15 @@ class FaultProxy:
         *,
         direction: Direction | None = None,
         forwarded: int = 0,
-        cuts: int = 0,
+        cut: Direction | None = None,
         stalls: int = 0,
     ) -> None:
         with self._lock:
             if direction is not None:
                 self.counters.forwarded[direction] += forwarded
-            self.counters.cuts += cuts
+            if cut is not None:
+                self.counters.cuts += 1
+                self.counters.cut_directions.add(cut)
             self.counters.stalls += stalls
 
     def forget(self, connection: _Connection) -> None:

@@ -89,6 +89,7 @@ def test_a_cut_falls_at_the_seeded_offset_in_either_direction(echo: tuple[str, i
         # The echo can only return what went up, and nothing past a downward cut.
         assert len(back) <= plan.cut[1] and back == data[: len(back)]
     assert proxy.counters.cuts == 8
+    assert proxy.counters.cut_directions == {Direction.UP, Direction.DOWN}
     again = FaultProxy(echo, faults)  # the same seed draws the same fates
     try:
         assert [again._plan() for _ in range(8)] == plans
