@@ -109,6 +109,24 @@ def test_revocation_only_widens(repository: Repository, device: DeviceIdentityFi
     assert repository.device(device.key_id) == widened
 
 
+def test_a_device_is_marked_lost_once(repository: Repository, device: DeviceIdentityFile) -> None:
+    assert repository.device(device.key_id).lost_at is None  # type: ignore[union-attr]
+    lost = repository.mark_lost(device.key_id, "2026-04-01T00:00:00Z")
+    assert lost.lost_at == "2026-04-01T00:00:00Z"
+    assert lost.revoked_from is None  # marking lost is not revoking: both are asked for
+    again = repository.mark_lost(device.key_id, "2026-04-02T00:00:00Z")
+    assert again.lost_at == "2026-04-01T00:00:00Z"  # the first time stays
+    revoked = repository.revoke_device(device.key_id, 1, "2026-04-03T00:00:00Z")
+    assert revoked.lost_at == "2026-04-01T00:00:00Z" and revoked.revoked_from == 1
+    assert repository.device(device.key_id) == revoked
+    assert [d.lost_at for d in repository.devices()] == ["2026-04-01T00:00:00Z"]
+
+
+def test_an_unknown_device_cannot_be_marked_lost(repository: Repository) -> None:
+    with pytest.raises(NotFoundError):
+        repository.mark_lost("0" * 32, "2026-04-01T00:00:00Z")
+
+
 def test_an_unknown_device(repository: Repository) -> None:
     assert repository.device("0" * 32) is None
     with pytest.raises(NotFoundError, match="No device with key id"):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from fieldkit.bundle.erase_order import verify_erase_order
+from fieldkit.crypto.identity import SigningKey
+from fieldkit.hq.lost import declare_lost
 from fieldkit.hq.repository import FakeRepository
 from fieldkit.hq.server.errors import SyncError
 from fieldkit.hq.server.sessions import (
@@ -14,6 +17,8 @@ from fieldkit.hq.server.sessions import (
     session_message,
 )
 from tests.hq.support import Device
+
+HQ_KEY = SigningKey.generate()
 
 
 class Clock:
@@ -44,10 +49,10 @@ def test_a_challenge_and_a_token_live_their_time_and_no_longer() -> None:
     device = Device()
     device.register(repository)
     key_id = device.key.key_id
-    sessions = Sessions(repository, "f" * 32, RateLimiter(100, clock), clock)
+    sessions = Sessions(repository, HQ_KEY, RateLimiter(100, clock), clock)
 
     def signed(challenge: str) -> bytes:
-        return device.key.sign(session_message(challenge, "f" * 32, key_id))
+        return device.key.sign(session_message(challenge, HQ_KEY.key_id, key_id))
 
     challenge, expires = sessions.challenge(key_id)
     assert expires == clock.now + CHALLENGE_SECONDS
@@ -70,9 +75,38 @@ def test_a_signature_for_another_hq_is_refused() -> None:
     device = Device()
     device.register(repository)
     key_id = device.key.key_id
-    sessions = Sessions(repository, "f" * 32, RateLimiter(100))
+    sessions = Sessions(repository, HQ_KEY, RateLimiter(100))
     challenge, _expires = sessions.challenge(key_id)
     other_hq = device.key.sign(session_message(challenge, "e" * 32, key_id))
     with pytest.raises(SyncError, match="does not verify") as refused:
         sessions.sign_in(key_id, challenge, other_hq)
     assert refused.value.status == 401
+
+
+def test_a_lost_device_gets_its_erase_order_at_every_step() -> None:
+    clock = Clock()
+    repository = FakeRepository()
+    device = Device()
+    device.register(repository)
+    key_id = device.key.key_id
+    sessions = Sessions(repository, HQ_KEY, RateLimiter(100, clock), clock)
+    challenge, _expires = sessions.challenge(key_id)
+    token, _expires = sessions.sign_in(
+        key_id, challenge, device.key.sign(session_message(challenge, HQ_KEY.key_id, key_id))
+    )
+    later, _expires = sessions.challenge(key_id)
+    declare_lost(repository, key_id, 1, "2026-12-07T10:00:00Z")
+    steps = [
+        lambda: sessions.challenge(key_id),
+        lambda: sessions.sign_in(
+            key_id, later, device.key.sign(session_message(later, HQ_KEY.key_id, key_id))
+        ),
+        lambda: sessions.authenticate(f"Bearer {token}"),  # a token from before still answers
+    ]
+    for step in steps:
+        with pytest.raises(SyncError) as refused:
+            step()
+        answer = refused.value.to_json()
+        assert refused.value.status == 403 and answer["error"] == "lost-device"
+        order = verify_erase_order(answer["erase"], HQ_KEY.public.public_key, key_id)
+        assert order.issued == "2026-12-07T10:00:00Z"

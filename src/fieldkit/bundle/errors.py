@@ -22,6 +22,7 @@ class Kind(StrEnum):
     ENROLMENT = "enrolment"
     IDENTITY = "device-identity"
     PUBLISHED_FORM = "published-form"
+    ERASE_ORDER = "erase-order"
 
 
 class BundleError(FieldkitError):
@@ -70,6 +71,7 @@ _NOT_RECOGNISED = {
     Kind.ENROLMENT: N_("This file is not a fieldkit enrolment file."),
     Kind.IDENTITY: N_("This file is not a fieldkit device identity file."),
     Kind.PUBLISHED_FORM: N_("This file is not a form signed by a fieldkit headquarters (.fkf)."),
+    Kind.ERASE_ORDER: N_("This is not a fieldkit erase order."),
 }
 
 _DAMAGED = {
@@ -79,6 +81,9 @@ _DAMAGED = {
     Kind.IDENTITY: N_("The device identity file is damaged or has been tampered with ({detail})."),
     Kind.PUBLISHED_FORM: N_(
         "The signed form is damaged or has been tampered with ({detail}); it was not installed."
+    ),
+    Kind.ERASE_ORDER: N_(
+        "The erase order is damaged or has been tampered with ({detail}); nothing was erased."
     ),
 }
 
@@ -158,6 +163,19 @@ def untrusted_form_signer() -> UntrustedSignerError:
             "installed."
         )
     )
+
+
+def untrusted_erase_order() -> UntrustedSignerError:
+    return UntrustedSignerError(
+        _(
+            "The erase order is not signed by the headquarters this device is enrolled with; "
+            "nothing was erased."
+        )
+    )
+
+
+def erase_order_for_another_device() -> UntrustedSignerError:
+    return UntrustedSignerError(_("The erase order names another device; nothing was erased."))
 
 
 def describe_size(n: int) -> str:

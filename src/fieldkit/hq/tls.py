@@ -15,7 +15,6 @@ bundle nor forge a receipt, so a device never counts a bundle as delivered to an
 from __future__ import annotations
 
 import datetime
-import hashlib
 import ipaddress
 import ssl
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from fieldkit.crypto.pins import spki_sha256
+from fieldkit.crypto.pins import spki_sha256_of_der as spki_sha256_of_der
 from fieldkit.files import atomic_write_bytes
 from fieldkit.hq.errors import ConflictError, InvalidInputError, NotFoundError
 from fieldkit.i18n import _
@@ -37,19 +38,6 @@ VALID_DAYS = 3650
 class TlsFiles:
     cert: Path
     key: Path
-
-
-def spki_sha256(certificate: x509.Certificate) -> str:
-    """The pin: SHA-256 (hex) of the certificate's DER SubjectPublicKeyInfo."""
-    spki = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).hexdigest()
-
-
-def spki_sha256_of_der(der: bytes) -> str:
-    """The pin of a certificate given as DER (what ``SSLSocket.getpeercert(True)`` gives)."""
-    return spki_sha256(x509.load_der_x509_certificate(der))
 
 
 def read_pin(cert_file: Path) -> str:

@@ -1,4 +1,4 @@
-"""Devices (register, list, revoke) and alarms."""
+"""Devices (register, list, revoke, declare lost) and alarms."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from fieldkit.console import emit_json, pairs, read_small_file, table
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.hq.cli.context import HqContext
 from fieldkit.hq.cli.describe import alarm_detail, describe_numbers, device_state, find_device
+from fieldkit.hq.lost import declare_lost
+from fieldkit.hq.repository import Device
 from fieldkit.i18n import _
 
 
@@ -38,6 +40,19 @@ def register(commands: Any) -> None:
         help=_("refuse its bundles numbered N or more (default 1: all of them)"),
     )
     revoker.set_defaults(handler=cmd_devices_revoke)
+    loser = sub.add_parser(
+        "lost",
+        help=_("revoke a lost device and have it erase its vault at its next network sync"),
+    )
+    loser.add_argument("device", metavar="DEVICE_ID", help=_("key id (or its first characters)"))
+    loser.add_argument(
+        "--from-seq",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help=_("refuse its bundles numbered N or more (default 1: all of them)"),
+    )
+    loser.set_defaults(handler=cmd_devices_lost)
 
     p = commands.add_parser("alarms", help=_("forks, broken chains, gaps and conflicts"))
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -102,6 +117,7 @@ def cmd_devices_list(ctx: HqContext) -> int:
                     "registered_at": d.registered_at,
                     "revoked_from": d.revoked_from,
                     "revoked_at": d.revoked_at,
+                    "lost_at": d.lost_at,
                     "last_bundle": last,
                     "missing": missing,
                 }
@@ -130,6 +146,11 @@ def cmd_devices_revoke(ctx: HqContext) -> int:
     repository = ctx.repository()
     device = find_device(repository, ctx.args.device)
     revoked = repository.revoke_device(device.key_id, ctx.args.from_seq, utc_timestamp())
+    _print_revocation(revoked, ctx.args.from_seq)
+    return 0
+
+
+def _print_revocation(revoked: Device, asked_from: int) -> None:
     assert revoked.revoked_from is not None  # noqa: S101 - just revoked
     if revoked.revoked_from == 1:
         print(
@@ -144,8 +165,21 @@ def cmd_devices_revoke(ctx: HqContext) -> int:
                 "are refused."
             ).format(key_id=revoked.key_id, n=revoked.revoked_from)
         )
-    if revoked.revoked_from < ctx.args.from_seq:
+    if revoked.revoked_from < asked_from:
         print(_("It was revoked from an earlier bundle already; that stays."))
+
+
+def cmd_devices_lost(ctx: HqContext) -> int:
+    repository = ctx.repository()
+    device = find_device(repository, ctx.args.device)
+    lost = declare_lost(repository, device.key_id, ctx.args.from_seq, utc_timestamp())
+    _print_revocation(lost, ctx.args.from_seq)
+    print(
+        _(
+            "Device {key_id} is declared lost (on {date}): the next time it reaches the sync "
+            "server, it is told to erase its vault."
+        ).format(key_id=lost.key_id, date=lost.lost_at)
+    )
     return 0
 
 

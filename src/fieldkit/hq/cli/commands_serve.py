@@ -55,6 +55,16 @@ def register(commands: Any) -> None:
         default=120,
         help=_("requests one device may make per minute and worker (default: 120)"),
     )
+    p.add_argument(
+        "--sweep-every",
+        type=int,
+        metavar="SECONDS",
+        default=3600,
+        help=_(
+            "remove unfinished uploads past their expiry at the start and then this often "
+            "(default: 3600)"
+        ),
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = commands.add_parser("tls", help=_("the sync server's TLS certificate"))
@@ -94,6 +104,7 @@ def cmd_serve(ctx: HqContext) -> int:
         (args.max_upload, "--max-upload"),
         (args.max_chunk, "--max-chunk"),
         (args.requests_per_minute, "--requests-per-minute"),
+        (args.sweep_every, "--sweep-every"),
     ):
         if value < 1:
             raise InvalidInputError(_("{option} must be 1 or more.").format(option=name))
@@ -107,6 +118,7 @@ def cmd_serve(ctx: HqContext) -> int:
         secret,
         limits=Limits(max_upload=args.max_upload, max_chunk=args.max_chunk),
         requests_per_minute=args.requests_per_minute,
+        sweep_seconds=args.sweep_every,
     )
     pairs(
         [

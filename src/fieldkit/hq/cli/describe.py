@@ -36,6 +36,8 @@ def device_label(repository: Repository, key_id: str) -> str:
 
 
 def device_state(device: Device) -> str:
+    if device.lost_at is not None:
+        return _("lost (erase ordered {date})").format(date=device.lost_at)
     if device.revoked_from is None:
         return _("active")
     if device.revoked_from == 1:

@@ -55,6 +55,8 @@ class Device:
     revoked_from: int | None = None
     """Bundles with this sequence number or a higher one are refused; 1 means entirely."""
     revoked_at: str | None = None
+    lost_at: str | None = None
+    """When HQ declared the device lost: its sync requests get a signed erase order."""
 
     @property
     def fingerprint(self) -> str:
@@ -319,6 +321,11 @@ class Repository(SyncStore, ABC):
     def revoke_device(self, key_id: str, from_sequence: int, revoked_at: str) -> Device:
         """Refuse the device's bundles from ``from_sequence`` on (1: entirely). Revocation only
         ever widens: a later call with a higher number keeps the lower one."""
+
+    @abstractmethod
+    def mark_lost(self, key_id: str, lost_at: str) -> Device:
+        """Record that the device was declared lost at ``lost_at``; a device declared lost
+        already keeps its first time (the erase order it is sent stays the same)."""
 
     # -- bundles -----------------------------------------------------------------------------------
 

@@ -94,6 +94,17 @@ class FakeRepository(FakeSyncStore, Repository):
             self._devices[key_id] = revoked
             return revoked
 
+    def mark_lost(self, key_id: str, lost_at: str) -> Device:
+        with self._lock:
+            device = self._devices.get(key_id)
+            if device is None:
+                raise no_device_error(key_id)
+            if device.lost_at is not None:
+                return device
+            lost = replace(device, lost_at=lost_at)
+            self._devices[key_id] = lost
+            return lost
+
     # -- bundles -----------------------------------------------------------------------------------
 
     def bundle(self, manifest_sha256: str) -> StoredBundle | None:

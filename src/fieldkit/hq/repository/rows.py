@@ -183,6 +183,7 @@ def device_row(device: Device) -> dict[str, Any]:
         "registered_at": device.registered_at,
         "revoked_from": device.revoked_from,
         "revoked_at": device.revoked_at,
+        "lost_at": device.lost_at,
     }
 
 

@@ -157,6 +157,20 @@ class SqlRepository(SqlSyncStore, Repository):
             )
         return replace(device, revoked_from=from_sequence, revoked_at=revoked_at)
 
+    def mark_lost(self, key_id: str, lost_at: str) -> Device:
+        with self._transaction(write=True) as conn:
+            query = sa.select(t.devices).where(t.devices.c.key_id == key_id).with_for_update()
+            row = conn.execute(query).first()
+            if row is None:
+                raise no_device_error(key_id)
+            device = rows.to_device(row)
+            if device.lost_at is not None:
+                return device
+            conn.execute(
+                t.devices.update().where(t.devices.c.key_id == key_id).values(lost_at=lost_at)
+            )
+        return replace(device, lost_at=lost_at)
+
     # -- bundles -----------------------------------------------------------------------------------
 
     def bundle(self, manifest_sha256: str) -> StoredBundle | None:

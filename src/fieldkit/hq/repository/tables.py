@@ -40,6 +40,7 @@ devices = sa.Table(
     sa.Column("registered_at", TIME, nullable=False),
     sa.Column("revoked_from", sa.Integer, nullable=True),
     sa.Column("revoked_at", TIME, nullable=True),
+    sa.Column("lost_at", TIME, nullable=True),
 )
 
 bundles = sa.Table(

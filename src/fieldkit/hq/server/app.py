@@ -1,8 +1,9 @@
 """The HTTP face of the sync server: parse a request, call a use case, shape the answer.
 
 No logic lives here: sign-in is :class:`.sessions.Sessions`, uploads and receipts
-:class:`.uploads.Uploads`, the ping :func:`.ping.ping`. Every refusal is JSON
-``{"error": code, "message": one translated line}`` with the status of its code.
+:class:`.uploads.Uploads`, published forms :class:`.forms.Forms`, the ping :func:`.ping.ping`.
+Every refusal is JSON ``{"error": code, "message": one translated line}`` with the status of its
+code (a lost device's refusal also carries the erase order, ``"erase"``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import binascii
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -37,6 +41,13 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(service: Service) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(service.uploads.sweep, service.sweep_seconds)
+            yield
+            tasks.cancel_scope.cancel()
+
     def guarded(handler: Handler) -> Handler:
         async def run(request: Request) -> Response:
             try:
@@ -130,6 +141,16 @@ def create_app(service: Service) -> Starlette:
         data = await service.uploads.receipt(device, bundle_sha256)
         return Response(data, media_type="application/octet-stream")
 
+    async def get_forms(request: Request) -> Response:
+        service.sessions.authenticate(request.headers.get("authorization"))
+        forms = await run_in_threadpool(service.forms.listing)
+        return JSONResponse({"forms": [form.to_json() for form in forms]})
+
+    async def get_form(request: Request) -> Response:
+        service.sessions.authenticate(request.headers.get("authorization"))
+        data = await run_in_threadpool(service.forms.file, request.path_params["name"])
+        return Response(data, media_type="application/octet-stream")
+
     routes = [
         Route("/v1/ping", guarded(get_ping), methods=["GET"]),
         Route("/v1/session/challenge", guarded(post_challenge), methods=["POST"]),
@@ -140,8 +161,14 @@ def create_app(service: Service) -> Starlette:
         Route("/v1/uploads/{upload_id}", guarded(patch_upload), methods=["PATCH"]),
         Route("/v1/uploads/{upload_id}", guarded(delete_upload), methods=["DELETE"]),
         Route("/v1/receipts/{bundle_sha256}", guarded(get_receipt), methods=["GET"]),
+        Route("/v1/forms", guarded(get_forms), methods=["GET"]),
+        Route("/v1/forms/{name:path}", guarded(get_form), methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    async def not_found(request: Request, _error: Exception) -> Response:
+        error = SyncError(Code.NOT_FOUND, _("No such address on this server."))
+        return JSONResponse(error.to_json(), error.status)
+
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
 
 
 def service_headers(service: Service) -> dict[str, str]:

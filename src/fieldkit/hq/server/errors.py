@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from fieldkit.errors import FieldkitError
@@ -11,6 +12,7 @@ class Code(StrEnum):
     BAD_REQUEST = "bad-request"
     UNKNOWN_DEVICE = "unknown-device"
     REVOKED_DEVICE = "revoked-device"
+    LOST_DEVICE = "lost-device"
     BAD_CHALLENGE = "bad-challenge"
     BAD_SIGNATURE = "bad-signature"
     BAD_TOKEN = "bad-token"  # noqa: S105 - an error code
@@ -32,6 +34,7 @@ STATUS = {
     Code.BAD_REQUEST: 400,
     Code.UNKNOWN_DEVICE: 403,
     Code.REVOKED_DEVICE: 403,
+    Code.LOST_DEVICE: 403,
     Code.BAD_CHALLENGE: 401,
     Code.BAD_SIGNATURE: 401,
     Code.BAD_TOKEN: 401,
@@ -51,11 +54,19 @@ STATUS = {
 
 
 class SyncError(FieldkitError):
-    def __init__(self, code: Code, message: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: Code,
+        message: str,
+        retry_after: int | None = None,
+        extra: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status = STATUS[code]
         self.retry_after = retry_after
+        self.extra = dict(extra or {})
+        """More members of the JSON answer (the erase order of a lost device)."""
 
-    def to_json(self) -> dict[str, str]:
-        return {"error": self.code.value, "message": self.user_message}
+    def to_json(self) -> dict[str, object]:
+        return {**self.extra, "error": self.code.value, "message": self.user_message}

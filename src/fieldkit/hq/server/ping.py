@@ -9,16 +9,13 @@ from __future__ import annotations
 import re
 
 from fieldkit.crypto.identity import SigningKey
-from fieldkit.domain.records import canonical_json, utc_timestamp
+from fieldkit.crypto.sync_messages import PING_DOMAIN as PING_DOMAIN
+from fieldkit.crypto.sync_messages import ping_message
+from fieldkit.domain.records import utc_timestamp
 from fieldkit.hq.server.errors import Code, SyncError
 from fieldkit.i18n import _
 
-PING_DOMAIN = b"fieldkit-sync-ping-v1\n"
 _NONCE = re.compile(r"[0-9a-f]{32,128}")
-
-
-def ping_message(hq_name: str, nonce: str, time: str) -> bytes:
-    return PING_DOMAIN + canonical_json({"hq_name": hq_name, "nonce": nonce, "time": time})
 
 
 def ping(hq_name: str, key: SigningKey, nonce: str | None) -> dict[str, str]:

@@ -16,9 +16,10 @@ from fieldkit.hq.ingest import Ingestor
 from fieldkit.hq.keys import HqKeys
 from fieldkit.hq.paths import HqPaths
 from fieldkit.hq.repository import open_repository
+from fieldkit.hq.server.forms import Forms
 from fieldkit.hq.server.sessions import RateLimiter, Sessions
 from fieldkit.hq.server.store import FolderUploadStore
-from fieldkit.hq.server.uploads import Limits, Uploads
+from fieldkit.hq.server.uploads import SWEEP_SECONDS, Limits, Uploads
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Settings:
     signing_key: bytes
     limits: Limits = field(default_factory=Limits)
     requests_per_minute: int = 120
+    sweep_seconds: float = SWEEP_SECONDS
+    """How often expired uploads are removed (and once at the start)."""
 
     def __repr__(self) -> str:
         return f"Settings(hq_dir={self.hq_dir!s})"
@@ -55,10 +58,12 @@ class Service:
         )
         self.repository = open_repository(settings.db_url)
         limiter = RateLimiter(settings.requests_per_minute)
-        self.sessions = Sessions(self.repository, config.signing_key_id, limiter)
+        self.sessions = Sessions(self.repository, self.keys.signing_key, limiter)
         ingestor = Ingestor(self.repository, paths, config, self.keys)
         store = FolderUploadStore(paths.uploads)
         self.uploads = Uploads(self.repository, store, ingestor, paths.receipts, settings.limits)
+        self.sweep_seconds = settings.sweep_seconds
+        self.forms = Forms(paths, self.keys.signing_key.public.public_key)
 
     def close(self) -> None:
         self.repository.close()

@@ -1,6 +1,7 @@
 """Device sign-in: a single-use challenge, signed with the enrolled device key, buys a
 short-lived bearer token. Only the token's SHA-256 is stored; a revoked device's tokens stop
-working at its next request.
+working at its next request. A device HQ declared lost is answered ``lost-device`` with a signed
+erase order at every sign-in step and every request with a token (:mod:`fieldkit.hq.lost`).
 
 The device signs ``SESSION_DOMAIN + canonical JSON {"challenge", "hq", "key_id"}``, where ``hq``
 is HQ's signing key id, so a signature is good for this HQ and this challenge only.
@@ -15,22 +16,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from fieldkit.crypto.identity import PublicIdentity
-from fieldkit.domain.records import canonical_json
+from fieldkit.crypto.identity import PublicIdentity, SigningKey
+from fieldkit.crypto.sync_messages import SESSION_DOMAIN as SESSION_DOMAIN
+from fieldkit.crypto.sync_messages import session_message as session_message
+from fieldkit.hq.lost import erase_order
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository.base import Device
 from fieldkit.hq.server.errors import Code, SyncError
 from fieldkit.i18n import _
 
-SESSION_DOMAIN = b"fieldkit-sync-session-v1\n"
 CHALLENGE_SECONDS = 60
 TOKEN_SECONDS = 15 * 60
-
-
-def session_message(challenge: str, hq_key_id: str, key_id: str) -> bytes:
-    """What a device signs to sign in."""
-    body = {"challenge": challenge, "hq": hq_key_id, "key_id": key_id}
-    return SESSION_DOMAIN + canonical_json(body)
 
 
 def token_hash(token: str) -> str:
@@ -69,12 +65,13 @@ class Sessions:
     def __init__(
         self,
         repository: Repository,
-        hq_key_id: str,
+        hq_key: SigningKey,
         limiter: RateLimiter,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._repository = repository
-        self._hq_key_id = hq_key_id
+        self._hq_key = hq_key
+        self._hq_key_id = hq_key.key_id
         self._limiter = limiter
         self._clock = clock
 
@@ -129,6 +126,18 @@ class Sessions:
             raise SyncError(
                 Code.UNKNOWN_DEVICE,
                 _("This device is not enrolled with this headquarters; ask HQ to register it."),
+            )
+        order = erase_order(self._hq_key, device)
+        if order is not None:
+            # Its live tokens are kept (they expire soon): a request with one is answered with
+            # the order too, not with "sign in again".
+            raise SyncError(
+                Code.LOST_DEVICE,
+                _(
+                    "Headquarters reported this device lost; it must erase its vault and cannot "
+                    "send anything more."
+                ),
+                extra={"erase": order},
             )
         if device.revoked_from is not None:
             self._repository.drop_tokens(key_id)

@@ -10,13 +10,26 @@ by the same :class:`~fieldkit.hq.ingest.Ingestor` as ``fieldkit-hq ingest``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import logging
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from anyio import (
+    BrokenResourceError,
+    EndOfStream,
+    create_memory_object_stream,
+    create_task_group,
+    from_thread,
+    sleep,
+    to_thread,
+)
 
 from fieldkit.hq.ingest import Ingestor, Outcome
 from fieldkit.hq.repository import Repository
@@ -26,7 +39,13 @@ from fieldkit.hq.server.errors import Code, SyncError
 from fieldkit.hq.server.store import UploadStore
 from fieldkit.i18n import _
 
+log = logging.getLogger("fieldkit.hq.server")
+
 EXPIRY_SECONDS = 14 * 24 * 3600
+_QUEUED_PIECES = 16
+"""Pieces of a request body read but not yet written (each as the server received it)."""
+SWEEP_SECONDS = 3600
+"""How often a server process removes expired uploads (and once at its start)."""
 _HASH_CHUNK = 1 << 20
 
 
@@ -105,11 +124,64 @@ class Uploads:
             )
         expected = _checksum(checksum)
         room = min(upload.length - offset, self.limits.max_chunk)
+        # The event loop reads the body as it arrives (as promptly as before: bytes a server
+        # has not read when the link drops are lost) into a short queue; a worker thread writes
+        # it (lock, writes, fsync): the loop never waits on the disk.
+        send, receive = create_memory_object_stream[bytes | Exception | None](_QUEUED_PIECES)
+
+        async def pump() -> None:
+            with send:
+                try:
+                    async for piece in body:
+                        await send.send(piece)
+                    await send.send(None)
+                except BrokenResourceError:
+                    pass  # the writer stopped (refused the chunk)
+                except Exception as cut:
+                    with contextlib.suppress(BrokenResourceError):
+                        await send.send(cut)
+
+        async def next_piece() -> bytes | None:
+            try:
+                item = await receive.receive()
+            except EndOfStream:
+                return None
+            if isinstance(item, Exception):
+                raise item
+            return item
+
+        written, failure = 0, None
+        async with create_task_group() as tasks:
+            tasks.start_soon(pump)
+            try:
+                written = await to_thread.run_sync(
+                    self._write, upload_id, offset, room, expected, next_piece
+                )
+            except Exception as error:  # raised below, not wrapped in an exception group
+                failure = error
+            finally:
+                receive.close()
+                tasks.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        if not self._repository.advance_upload(upload_id, offset, offset + written):
+            raise SyncError(Code.OFFSET_MISMATCH, _("Another request moved the upload; ask again."))
+        return await self._settle(self.get(device, upload_id))
+
+    def _write(
+        self,
+        upload_id: str,
+        offset: int,
+        room: int,
+        expected: bytes | None,
+        next_piece: Callable[[], Coroutine[Any, Any, bytes | None]],
+    ) -> int:
+        """Write the body at ``offset`` (in a worker thread); how many bytes were kept."""
         written = 0
         digest = hashlib.sha256()
         with self._store.writer(upload_id, offset) as handle:
             try:
-                async for chunk in body:
+                while (chunk := from_thread.run(next_piece)) is not None:
                     written += len(chunk)
                     if written > room:
                         handle.truncate(offset)
@@ -130,9 +202,7 @@ class Uploads:
                     Code.CHECKSUM_MISMATCH,
                     _("The chunk's SHA-256 does not match Upload-Checksum; nothing was stored."),
                 )
-        if not self._repository.advance_upload(upload_id, offset, offset + written):
-            raise SyncError(Code.OFFSET_MISMATCH, _("Another request moved the upload; ask again."))
-        return await self._settle(self.get(device, upload_id))
+        return written
 
     def terminate(self, device: Device, upload_id: str) -> None:
         upload = self.get(device, upload_id)
@@ -153,10 +223,26 @@ class Uploads:
                 return path.read_bytes()
         raise SyncError(Code.NO_RECEIPT, _("HQ holds no receipt for this bundle (yet)."))
 
-    def remove_expired(self) -> None:
+    def remove_expired(self) -> int:
+        """Remove the unfinished uploads past their expiry and their bytes; how many."""
+        removed = 0
         for upload in self._repository.expired_uploads(int(self._clock())):
-            self._repository.delete_upload(upload.upload_id)
+            removed += self._repository.delete_upload(upload.upload_id)
             self._store.delete(upload.upload_id)
+        return removed
+
+    async def sweep(self, every: float) -> None:
+        """Remove expired uploads now and then every ``every`` seconds, until cancelled (the
+        server runs this from its start to its stop, beside the requests)."""
+        while True:
+            try:
+                removed = await to_thread.run_sync(self.remove_expired)
+            except Exception as error:  # the next sweep tries again; the server goes on
+                log.warning("removing expired uploads failed (%s)", type(error).__name__)
+            else:
+                if removed:
+                    log.info("removed %d expired uploads", removed)
+            await sleep(every)
 
     async def _settle(self, upload: Upload) -> Upload:
         """Ingest a complete upload not ingested yet: just completed, or its server stopped

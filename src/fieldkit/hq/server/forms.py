@@ -1,0 +1,95 @@
+"""Forms over sync: the signed forms HQ published (:func:`fieldkit.hq.publishing.published`),
+listed and served to signed-in devices as the very files ``forms publish`` wrote.
+
+Only files that verify with HQ's own signing key are listed or served; a device verifies each
+again against the key it pinned at enrolment before installing it. A name is checked against the
+shape of a published file name before anything on disk is touched, and must then be one of the
+listed files: nothing else under the HQ folder can be reached through it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fieldkit.bundle import (
+    PUBLISHED_FORM_SUFFIX,
+    BundleError,
+    max_published_form_bytes,
+    read_published_form,
+)
+from fieldkit.console import read_small_file
+from fieldkit.errors import FieldkitError
+from fieldkit.hq.paths import HqPaths
+from fieldkit.hq.publishing import published
+from fieldkit.hq.server.errors import Code, SyncError
+from fieldkit.i18n import _
+
+log = logging.getLogger("fieldkit.hq.server")
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}" + re.escape(PUBLISHED_FORM_SUFFIX))
+
+
+@dataclass(frozen=True)
+class ServedForm:
+    name: str
+    form_id: str
+    version: str
+    sha256: str
+    """Of the whole ``.fkf`` file."""
+    size: int
+    published_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "id": self.form_id,
+            "version": self.version,
+            "sha256": self.sha256,
+            "size": self.size,
+            "published_at": self.published_at,
+        }
+
+
+class Forms:
+    def __init__(self, paths: HqPaths, signing_public_key: bytes) -> None:
+        self._paths = paths
+        self._key = signing_public_key
+
+    def listing(self) -> list[ServedForm]:
+        """Every published form that verifies with HQ's key, by file name."""
+        return [entry for entry, _data in self._verified()]
+
+    def file(self, name: str) -> bytes:
+        """The bytes of the published form file ``name``; ``not-found`` for any other name."""
+        if _NAME.fullmatch(name):
+            for _entry, data in self._verified(only=name):
+                return data
+        raise SyncError(Code.NOT_FOUND, _("HQ publishes no form of that name."))
+
+    def _verified(self, only: str | None = None) -> list[tuple[ServedForm, bytes]]:
+        found = []
+        for checked in published(self._paths, self._key):
+            if only is not None and checked.path.name != only:
+                continue
+            if checked.form is None:
+                log.warning("a published form file does not verify with HQ's key; not served")
+                continue
+            try:  # the bytes served are the bytes verified (the file may have changed since)
+                data = read_small_file(checked.path, max_published_form_bytes())
+                form = read_published_form(data, self._key)
+            except (FieldkitError, BundleError):
+                continue  # removed or replaced since it was listed
+            entry = ServedForm(
+                name=checked.path.name,
+                form_id=form.form_id,
+                version=form.version,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                published_at=form.published,
+            )
+            found.append((entry, data))
+        return found

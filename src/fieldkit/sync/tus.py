@@ -1,0 +1,227 @@
+"""One bundle upload with tus 1.0 (``docs/sync.md``, "Uploading"), resumed from HQ's offset.
+
+``POST /v1/uploads`` is idempotent by the bundle's SHA-256: it answers the upload's location and
+how much HQ holds (all of it: done, HQ ingested it). The rest goes in ``PATCH`` chunks, each
+streamed from the file (never the whole bundle in memory) with ``Upload-Checksum: sha256``, so HQ
+keeps a chunk whole or not at all. After a network failure, a damaged chunk or a 409, ``HEAD``
+tells HQ's offset and the upload resumes from there; after a few failures in a row (with short
+pauses) the upload gives up with :class:`NotReachableError`, and the caller's back-off decides
+when to try again: nothing HQ holds is lost meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from fieldkit.errors import reading_file
+from fieldkit.i18n import _
+from fieldkit.sync.errors import (
+    BundleRejectedError,
+    NotReachableError,
+    ProtocolError,
+    SyncCancelledError,
+    SyncError,
+    refusal_code,
+)
+
+if TYPE_CHECKING:
+    from fieldkit.sync.client import HqClient
+
+PIECE = 64 * 1024  # what is read from the file and handed to the network at a time
+MIN_CHUNK = 64 * 1024  # a chunk HQ finds too large is halved down to this
+MAX_PAUSE = 30.0
+INGEST_BYTES_PER_SECOND = 2_000_000  # the slowest ingest waited for, beyond the usual timeout
+
+_RETRIED = ("checksum-mismatch", "busy", "offset-mismatch")
+
+
+class Upload:
+    def __init__(
+        self,
+        client: HqClient,
+        path: Path,
+        sha256: str,
+        progress: Callable[[int, int], None] | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        from fieldkit.sync.client import HEX64
+
+        if not HEX64.fullmatch(sha256):
+            raise ValueError("sha256 must be 64 lowercase hexadecimal digits")
+        self.client = client
+        self.path = path
+        self.sha256 = sha256
+        self.progress = progress
+        self.cancel = cancel
+        self.chunk = client.chunk_size
+        with reading_file(path):
+            self.total = path.stat().st_size
+        self.location: str | None = None
+        self.offset: int | None = None
+        self.failures = 0
+
+    def run(self) -> None:
+        while True:
+            self._check_cancel()
+            try:
+                if self.location is None:
+                    if self._create():
+                        return
+                elif self.offset is None:
+                    self._head()
+                    continue
+                while self.offset is not None and self.offset < self.total:
+                    self._check_cancel()
+                    if self._patch():
+                        return
+                if self.offset is not None and self.offset >= self.total:
+                    # HEAD says HQ holds it all: creating it again finishes any pending ingest.
+                    self.location = None
+            except (NotReachableError, ProtocolError) as error:
+                self._failed(error)
+
+    # -- the requests
+
+    def _create(self) -> bool:
+        """POST (or find) the upload; True if HQ holds it all and ingested it."""
+        metadata = "bundle-sha256 " + base64.b64encode(self.sha256.encode()).decode()
+        headers = {"Upload-Length": str(self.total), "Upload-Metadata": metadata}
+        answer = self.client.request(
+            "POST", "v1/uploads", headers=headers, timeout=self._ingest_timeout()
+        )
+        if answer.status_code != 201:
+            raise self.client.refusal(answer)
+        location = answer.headers.get("Location")
+        if not location:
+            raise _bad_answer()
+        self.location = location
+        self.offset = self._offset(answer)
+        self._report()
+        return self.offset == self.total
+
+    def _head(self) -> None:
+        assert self.location is not None  # noqa: S101 - run() calls it with a location
+        answer = self.client.request("HEAD", self.location)
+        if answer.status_code == 404:  # finished and cleaned up, expired, or deleted
+            self.location = self.offset = None
+            return
+        if answer.status_code != 200:
+            raise self.client.refusal(answer)
+        self.offset = self._offset(answer)
+        self._report()
+
+    def _patch(self) -> bool:
+        """Send the next chunk; True once the last one was taken (and the bundle ingested)."""
+        assert self.location is not None and self.offset is not None  # noqa: S101
+        start = self.offset
+        end = min(start + self.chunk, self.total)
+        digest = self._digest(start, end)
+        headers = {
+            "Content-Type": "application/offset+octet-stream",
+            "Content-Length": str(end - start),
+            "Upload-Offset": str(start),
+            "Upload-Checksum": "sha256 " + base64.b64encode(digest).decode(),
+        }
+        answer = self.client.request(
+            "PATCH",
+            self.location,
+            headers=headers,
+            body=lambda: self._pieces(start, end),
+            timeout=self._ingest_timeout() if end == self.total else None,
+        )
+        if answer.status_code == 204:
+            offset = self._offset(answer)
+            if offset <= start:
+                raise _bad_answer()
+            self.offset = offset
+            self.failures = 0
+            self._report()
+            return offset == self.total
+        code = refusal_code(answer.content)[0]
+        if code == "too-large" and self.chunk > MIN_CHUNK:  # a smaller --max-chunk at HQ
+            self.chunk = max(MIN_CHUNK, self.chunk // 2)
+            return False
+        if code == "not-found":  # expired or deleted: begin again (counted as a failure)
+            self.location = self.offset = None
+            raise ProtocolError(_("Headquarters no longer holds this upload; it begins again."))
+        error = self.client.refusal(answer)
+        if code in _RETRIED:
+            self.offset = None  # HEAD, then resume from HQ's offset
+            raise error
+        if answer.status_code == 422 and not isinstance(error, BundleRejectedError):
+            raise BundleRejectedError(error.user_message, code=code)
+        raise error
+
+    # -- the file
+
+    def _digest(self, start: int, end: int) -> bytes:
+        digest = hashlib.sha256()
+        for piece in self._read(start, end):
+            digest.update(piece)
+        return digest.digest()
+
+    def _pieces(self, start: int, end: int) -> Iterator[bytes]:
+        yield from self._read(start, end)
+
+    def _read(self, start: int, end: int) -> Iterator[bytes]:
+        with reading_file(self.path), self.path.open("rb") as file:
+            file.seek(start)
+            left = end - start
+            while left > 0:
+                piece = file.read(min(PIECE, left))
+                if not piece:
+                    raise BundleRejectedError(
+                        _("the file {path} became shorter while it was sent").format(path=self.path)
+                    )
+                left -= len(piece)
+                yield piece
+
+    # -- bookkeeping
+
+    def _offset(self, answer: httpx.Response) -> int:
+        text = answer.headers.get("Upload-Offset", "")
+        if not text.isdigit() or int(text) > self.total:
+            raise _bad_answer()
+        return int(text)
+
+    def _ingest_timeout(self) -> float:
+        """How long to wait for an answer that comes once HQ checked and ingested the bundle."""
+        return self.client.timeout + self.total / INGEST_BYTES_PER_SECOND
+
+    def _report(self) -> None:
+        if self.progress is not None and self.offset is not None:
+            self.progress(self.offset, self.total)
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise SyncCancelledError()
+
+    def _failed(self, error: SyncError) -> None:
+        """Count a failure that trying again may get past; pause, or give up after too many."""
+        self.failures += 1
+        if self.failures >= self.client.attempts:
+            if isinstance(error, NotReachableError):
+                raise error
+            raise NotReachableError(error.user_message, code=error.code) from None
+        wait = self.client.pause * 2 ** (self.failures - 1)
+        if isinstance(error, NotReachableError) and error.retry_after is not None:
+            if error.code == "rate-limited" or error.retry_after > MAX_PAUSE:
+                raise error  # a longer wait is the caller's back-off's business
+            wait = max(wait, error.retry_after)
+        if self.cancel is not None:
+            if self.cancel.wait(min(wait, MAX_PAUSE)):
+                raise SyncCancelledError()
+        else:
+            self.client.sleep(min(wait, MAX_PAUSE))
+        self.offset = None  # HEAD (or create again) before sending more
+
+
+def _bad_answer() -> ProtocolError:
+    return ProtocolError(_("Headquarters sent an answer this version of fieldkit cannot read."))

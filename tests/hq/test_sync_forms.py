@@ -1,0 +1,112 @@
+"""Forms over sync, on the real server: the list of published forms, each file's bytes, and
+names that reach nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from fieldkit.bundle import read_published_form
+from fieldkit.hq.publishing import publish
+from tests.conftest import DATA
+from tests.hq.support import Hq
+from tests.hq.sync_server import Server, enrolled, server, shared_hq, sign_in
+
+__all__ = ["server", "shared_hq"]
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL_TYPES = DATA / "forms" / "all-types.yaml"
+VOCABULARIES = ROOT / "forms" / "vocabularies"
+
+
+@pytest.fixture(scope="module")
+def published(shared_hq: Hq) -> Path:
+    made = publish(shared_hq.paths, shared_hq.keys.hq_signing, ALL_TYPES, vocabularies=VOCABULARIES)
+    return made.path
+
+
+def test_a_signed_in_device_lists_and_fetches_the_published_forms(
+    server: Server, shared_hq: Hq, published: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    data = published.read_bytes()
+    with server.client() as client:
+        headers = sign_in(client, shared_hq, device)
+        listing = client.get("/v1/forms", headers=headers)
+        fetched = client.get(f"/v1/forms/{published.name}", headers=headers)
+    assert listing.status_code == 200, listing.text
+    form = read_published_form(data, shared_hq.keys.hq_signing.public.public_key)
+    assert listing.json() == {
+        "forms": [
+            {
+                "name": "all-types-1.fkf",
+                "id": "all-types",
+                "version": "1",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+                "published_at": form.published,
+            }
+        ]
+    }
+    assert fetched.status_code == 200
+    assert fetched.headers["content-type"] == "application/octet-stream"
+    assert fetched.content == data
+
+
+def test_a_file_that_does_not_verify_is_neither_listed_nor_served(
+    server: Server, shared_hq: Hq, published: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    forged = shared_hq.paths.forms / "forged-1.fkf"
+    damaged = bytearray(published.read_bytes())
+    damaged[-80] ^= 1  # inside the signature
+    forged.write_bytes(bytes(damaged))
+    try:
+        with server.client() as client:
+            headers = sign_in(client, shared_hq, device)
+            names = [f["name"] for f in client.get("/v1/forms", headers=headers).json()["forms"]]
+            answer = client.get("/v1/forms/forged-1.fkf", headers=headers)
+    finally:
+        forged.unlink()
+    assert names == ["all-types-1.fkf"]
+    assert answer.status_code == 404 and answer.json()["error"] == "not-found"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "other-1.fkf",
+        "all-types-1",
+        "../hq.sqlite3",
+        "..%2Fhq.sqlite3",
+        "..%2F..%2Fhq%2Fconfig.json",
+        "%2e%2e/hq.sqlite3",
+        "forms/all-types-1.fkf",
+        "%2Fetc%2Fpasswd",
+        ".fkf",
+        "..fkf",
+        "all-types-1.fkf%00.txt",
+        "all-types-1.fkf/",
+        "x" * 400 + ".fkf",
+    ],
+)
+def test_other_names_are_not_found(
+    server: Server, shared_hq: Hq, published: Path, name: str
+) -> None:
+    device = enrolled(shared_hq.repository)
+    with server.client() as client:
+        headers = sign_in(client, shared_hq, device)
+        answer = client.get(f"/v1/forms/{name}", headers=headers)
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["error"] == "not-found"
+    assert answer.content.find(b"FKFORM") == -1
+
+
+def test_forms_need_a_session(server: Server, published: Path) -> None:
+    with server.client() as client:
+        listing = client.get("/v1/forms")
+        fetched = client.get(f"/v1/forms/{published.name}", headers={"Authorization": "Bearer x"})
+    for answer in (listing, fetched):
+        assert answer.status_code == 401 and answer.json()["error"] == "bad-token"

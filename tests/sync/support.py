@@ -1,0 +1,44 @@
+"""The device's sync client against a real ``fieldkit-hq serve`` (tests/hq/sync_server.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fieldkit.bundle import read_receipt
+from fieldkit.hq import tls
+from fieldkit.sync.client import HqClient, HqEndpoint
+from tests.hq.support import Device, Hq
+from tests.hq.sync_server import Server
+
+
+def endpoint(server: Server, hq: Hq, *, pin: str | None = None) -> HqEndpoint:
+    """What the device pinned at enrolment: HQ's TLS key and signing key."""
+    return HqEndpoint(
+        address=server.base_url,
+        spki_sha256=pin or tls.read_pin(hq.paths.tls_cert),
+        hq_signing_public_key=hq.keys.hq_signing.public.public_key,
+        hq_key_id=hq.keys.hq_signing.key_id,
+    )
+
+
+def client(server: Server, hq: Hq, device: Device, **options: Any) -> HqClient:
+    options.setdefault("pause", 0.01)
+    return HqClient(endpoint(server, hq), device.key, **options)
+
+
+def bundle_file(hq: Hq, device: Device, folder: Path, size: int = 300_000) -> tuple[Path, str]:
+    """The device's next bundle (a record and an attachment of ``size`` random bytes) in
+    ``folder``, and its SHA-256."""
+    made = hq.bundle(device, [device.revision()], [secrets.token_bytes(size)])
+    path = folder / made.name
+    path.write_bytes(made.read_bytes())
+    made.unlink()
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def verified_receipt(hq: Hq, device: Device, data: bytes) -> Any:
+    """The receipt ``data`` read as the device reads it (decrypted, HQ's signature checked)."""
+    return read_receipt(data, device.age[0], hq.keys.hq_signing.public.public_key)

@@ -1,0 +1,168 @@
+"""Uploads resume from HQ's offset: after a link cut mid-chunk (in the same call, or in a later
+one), after a stop asked by the user, after a damaged chunk; a chunk HQ finds too large is made
+smaller, a bundle HQ finds too large is refused."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fieldkit.crypto.identity import SigningKey
+from fieldkit.hq.repository import sqlite_url
+from fieldkit.sync.client import HqClient
+from fieldkit.sync.errors import BundleRejectedError, NotReachableError, SyncCancelledError
+from fieldkit.sync.pinning import pinned_transport
+from tests.hq.support import Hq
+from tests.hq.sync_server import Server, enrolled, server, shared_hq
+from tests.sync.fakes import CuttingRelay
+from tests.sync.support import bundle_file, client, endpoint, verified_receipt
+
+__all__ = ["server", "shared_hq"]
+
+CHUNK = 100_000
+
+
+def _relayed(
+    server: Server, hq: Hq, relay: CuttingRelay, key: SigningKey, attempts: int = 5
+) -> HqClient:
+    """A client that reaches HQ through ``relay`` (the pin is HQ's: TLS passes through)."""
+    moved = dataclasses.replace(endpoint(server, hq), address=relay.address)
+    return HqClient(moved, key, chunk_size=CHUNK, pause=0.01, attempts=attempts)
+
+
+def test_a_cut_mid_chunk_resumes_from_hqs_offset_in_the_same_call(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    size = path.stat().st_size
+    seen: list[int] = []
+    with (
+        CuttingRelay(server.port, cut_after=250_000) as relay,
+        _relayed(server, shared_hq, relay, key=device.key) as hq,
+    ):
+        hq.upload(path, sha256, progress=lambda sent, total: seen.append(sent))
+        receipt = hq.receipt(sha256)
+        sent = hq.bytes_sent
+    assert relay.cuts == 1
+    assert size < sent < size + CHUNK + 4096  # the cut chunk again, nothing more
+    assert seen[-1] == size and 200_000 in seen
+    assert receipt is not None and verified_receipt(shared_hq, device, receipt).sequence == 1
+
+
+def test_an_upload_given_up_resumes_in_a_later_call(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    size = path.stat().st_size
+    with (
+        CuttingRelay(server.port, cut_after=[250_000, 30_000], times=100) as relay,
+        _relayed(server, shared_hq, relay, key=device.key, attempts=2) as hq,
+        pytest.raises(NotReachableError) as caught,
+    ):
+        hq.upload(path, sha256)
+    assert caught.value.retryable and relay.cuts >= 2
+    held = shared_hq.repository.device_upload(device.key.key_id, sha256)
+    assert held is not None and 0 < held.offset < size
+    with client(server, shared_hq, device, chunk_size=CHUNK) as hq:
+        hq.upload(path, sha256)
+        assert hq.bytes_sent < size - held.offset + 4096  # only what HQ did not hold
+        assert hq.receipt(sha256) is not None
+
+
+def test_a_stop_between_chunks_keeps_what_hq_holds(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    stop = threading.Event()
+
+    def progress(sent: int, total: int) -> None:
+        if sent >= 2 * CHUNK:
+            stop.set()
+
+    with (
+        client(server, shared_hq, device, chunk_size=CHUNK) as hq,
+        pytest.raises(SyncCancelledError),
+    ):
+        hq.upload(path, sha256, progress=progress, cancel=stop)
+    held = shared_hq.repository.device_upload(device.key.key_id, sha256)
+    assert held is not None and held.offset == 2 * CHUNK
+    with client(server, shared_hq, device, chunk_size=CHUNK) as hq:
+        hq.upload(path, sha256)
+        assert hq.receipt(sha256) is not None
+
+
+class Corrupting(httpx.BaseTransport):
+    """Flips a byte in the body of the first ``times`` chunks (after their checksum was made)."""
+
+    def __init__(self, inner: httpx.BaseTransport, times: int) -> None:
+        self.inner = inner
+        self.times = times
+        self.corrupted = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and self.corrupted < self.times:
+            self.corrupted += 1
+            body = b"".join(request.stream)  # type: ignore[union-attr]
+            damaged = bytes([body[0] ^ 1]) + body[1:]
+            request = httpx.Request(
+                request.method, request.url, headers=request.headers, content=damaged
+            )
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize("times", [1, 100])
+def test_a_damaged_chunk_is_sent_again_and_never_stored(
+    server: Server, shared_hq: Hq, tmp_path: Path, times: int
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    pinned = endpoint(server, shared_hq)
+    transport = Corrupting(pinned_transport(pinned.spki_sha256), times)
+    with HqClient(pinned, device.key, transport=transport, chunk_size=CHUNK, pause=0.01) as hq:
+        if times == 1:
+            hq.upload(path, sha256)
+            assert hq.receipt(sha256) is not None
+        else:
+            with pytest.raises(NotReachableError) as caught:
+                hq.upload(path, sha256)
+            assert caught.value.code == "checksum-mismatch" and caught.value.retryable
+            held = shared_hq.repository.device_upload(device.key.key_id, sha256)
+            assert held is not None and held.offset == 0  # nothing damaged was kept
+    assert transport.corrupted == min(times, hq.attempts)
+
+
+@pytest.fixture(scope="module")
+def small_server(shared_hq: Hq, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("log") / "small.log"
+    args = ("--max-upload", "400000", "--max-chunk", "70000")
+    running = Server(shared_hq, sqlite_url(shared_hq.paths.database), log, *args).start()
+    yield running
+    running.stop()
+
+
+def test_chunks_shrink_to_what_hq_accepts_and_a_bundle_over_its_limit_is_refused(
+    small_server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path, size=200_000)
+    with client(small_server, shared_hq, device, chunk_size=1024 * 1024) as hq:
+        hq.upload(path, sha256)
+        assert hq.receipt(sha256) is not None
+    big, big_sha256 = bundle_file(shared_hq, device, tmp_path, size=500_000)
+    with (
+        client(small_server, shared_hq, device) as hq,
+        pytest.raises(BundleRejectedError) as caught,
+    ):
+        hq.upload(big, big_sha256)
+    assert caught.value.code == "too-large" and not caught.value.retryable
