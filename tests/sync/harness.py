@@ -12,9 +12,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fieldkit.bundle import Receipt, SealedRevision, read_receipt
 from fieldkit.hq.tls import read_pin
+from fieldkit.sync.client import HqClient, HqEndpoint
+from fieldkit.sync.errors import SyncError
 from tests.hq.support import Device, Hq
 
 DEADLINE = 240.0
@@ -89,14 +92,41 @@ def pin_of(hq: Hq) -> str:
 
 
 Deliver = Callable[[FieldDevice, Bundle], bytes | None]
-"""Uploads a bundle and fetches its receipt (None: not yet); raises on a failure to retry."""
+"""Uploads a bundle and fetches its receipt (None: not yet); raises on a failure."""
+
+
+def endpoint(hq: Hq, address: str) -> HqEndpoint:
+    """What a device pinned at enrolment, with ``address`` (HQ's server or a proxy before it)."""
+    return HqEndpoint(
+        address=address,
+        spki_sha256=read_pin(hq.paths.tls_cert),
+        hq_signing_public_key=hq.keys.hq_signing.public.public_key,
+        hq_key_id=hq.keys.hq_signing.key_id,
+    )
+
+
+def client_deliver(hq: Hq, address: str, **options: Any) -> Deliver:
+    """Each try as a device makes it: a new :class:`HqClient` (``options`` passed on), the
+    upload (resumed from what HQ holds), then the receipt."""
+    options.setdefault("pause", 0.01)
+
+    def deliver(field_device: FieldDevice, bundle: Bundle) -> bytes | None:
+        with HqClient(endpoint(hq, address), field_device.device.key, **options) as client:
+            client.upload(bundle.path, bundle.sha256)
+            return client.receipt(bundle.sha256)
+
+    return deliver
+
+
+def retryable(error: BaseException) -> bool:
+    """What a device tries again later: the client's retryable errors."""
+    return isinstance(error, SyncError) and error.retryable
 
 
 def keep_trying(
     hq: Hq,
     field_device: FieldDevice,
     deliver: Deliver,
-    retryable: tuple[type[BaseException], ...],
     deadline: float = DEADLINE,
 ) -> None:
     """Deliver each bundle in turn until its receipt verifies, retrying what a device retries
@@ -107,7 +137,9 @@ def keep_trying(
             field_device.tries += 1
             try:
                 data = deliver(field_device, bundle)
-            except retryable as error:
+            except SyncError as error:
+                if not retryable(error):
+                    raise
                 field_device.errors[type(error).__name__] += 1
                 data = None
             if data is not None:
@@ -132,7 +164,6 @@ def run_all(
     hq: Hq,
     devices: Sequence[FieldDevice],
     deliver: Deliver,
-    retryable: tuple[type[BaseException], ...],
     deadline: float = DEADLINE,
 ) -> None:
     """Every device at once, each in its own thread; re-raises the first failure."""
@@ -140,7 +171,7 @@ def run_all(
 
     def one(field_device: FieldDevice) -> None:
         try:
-            keep_trying(hq, field_device, deliver, retryable, deadline)
+            keep_trying(hq, field_device, deliver, deadline)
         except BaseException as error:  # reported below, in the test thread
             failures.append(error)
 
