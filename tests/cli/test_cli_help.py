@@ -77,7 +77,7 @@ def test_a_mistyped_command_gets_the_closest_one_and_the_list(
     assert exited.value.code == 2
     error = capsys.readouterr().err.splitlines()[-1]
     assert "invalid choice: 'enrol'. Did you mean 'enroll'?" in error
-    assert "Choose from: init, status," in error and "receipt." in error
+    assert "Choose from: init, status," in error and "receipt, sync." in error
 
 
 def test_an_invalid_choice_lists_the_valid_codes(capsys: pytest.CaptureFixture[str]) -> None:

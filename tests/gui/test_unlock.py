@@ -217,3 +217,34 @@ def test_the_count_survives_a_restart_and_a_success_resets_it(
         after.passphrase.setText("not the passphrase at all")
         after.unlock.click()
     assert fresh.args == [1]
+
+
+def test_an_erased_vault_says_why_it_no_longer_opens(
+    qtbot: Any, make_shell: ShellFactory, vault_folder: Path, memory_keyring: Any
+) -> None:
+    from fieldkit.bundle.erase_order import make_erase_order
+    from fieldkit.crypto.identity import SigningKey
+    from fieldkit.services import erasure
+
+    passphrases.remember_verified(vault_folder, PASSPHRASE)
+    opened = vaults.unlock_vault(vault_folder, PASSPHRASE)
+    key_id = vaults.device_identity(opened).key_id
+    opened.close()
+    hq = SigningKey.generate()
+    order = make_erase_order(hq, key_id, "2026-12-07T10:00:00Z")
+    notice = erasure.obey_erase_order(
+        vault_folder, order, hq.public.public_key, "Mission HQ", key_id
+    )
+    line = (
+        f"This vault was erased on {notice.erased_at[:10]} because headquarters (Mission HQ) "
+        "reported this device lost."
+    )
+    shell = make_shell(vault_folder)
+    page = _unlock_page(shell)  # not the welcome page, which would offer a new vault
+    qtbot.waitUntil(lambda: not page.working and page.error.isVisibleTo(page), timeout=WAIT_MS)
+    assert page.error.text() == line
+    page.passphrase.setText(PASSPHRASE)  # the right passphrase: the same line, no vault
+    page.error.clear()
+    page.unlock.click()
+    qtbot.waitUntil(lambda: page.error.text() == line, timeout=WAIT_MS)
+    assert not shell.session.is_open and page.waiting_seconds == 0

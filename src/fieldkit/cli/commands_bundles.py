@@ -177,11 +177,24 @@ def cmd_export(ctx: Context) -> int:
     from fieldkit.services import exporting
 
     result = exporting.export(ctx.vault(), ctx.args.folder, progress=_Progress())
+    for path in result.copied:
+        if path != result.path:
+            print(path)
     print(result.path)
-    summary = ngettext(
-        "{n} revision in bundle {seq}.", "{n} revisions in bundle {seq}.", result.revisions
-    ).format(n=result.revisions, seq=result.sequence)
-    print(summary, file=sys.stderr)
+    if result.copied:
+        print(
+            ngettext(
+                "{n} bundle waiting to be sent over the network was copied as it is.",
+                "{n} bundles waiting to be sent over the network were copied as they are.",
+                len(result.copied),
+            ).format(n=len(result.copied)),
+            file=sys.stderr,
+        )
+    if result.path not in result.copied:
+        summary = ngettext(
+            "{n} revision in bundle {seq}.", "{n} revisions in bundle {seq}.", result.revisions
+        ).format(n=result.revisions, seq=result.sequence)
+        print(summary, file=sys.stderr)
     return 0
 
 

@@ -76,8 +76,9 @@ class Context:
         each waits. A warning for the user (a count of wrong passphrases removed, a weak key
         file) is one line on stderr."""
         if self._vault is None:
-            from fieldkit.services import unlocking
+            from fieldkit.services import erasure, unlocking
 
+            erasure.refuse_if_erased(self.folder)  # said before a passphrase is asked for
             self._vault = unlocking.unlock(
                 self.folder,
                 passphrase if passphrase is not None else self._passphrase or self.passphrase(),

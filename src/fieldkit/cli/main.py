@@ -17,7 +17,13 @@ log = logging.getLogger("fieldkit.cli")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from fieldkit.cli import commands_bundles, commands_forms, commands_records, commands_vault
+    from fieldkit.cli import (
+        commands_bundles,
+        commands_forms,
+        commands_records,
+        commands_sync,
+        commands_vault,
+    )
 
     parser = console.new_parser(
         PROG, _("fieldkit on the command line: the encrypted vault, forms and records.")
@@ -40,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_forms.register(commands)
     commands_records.register(commands)
     commands_bundles.register(commands)
+    commands_sync.register(commands)
     return parser
 
 

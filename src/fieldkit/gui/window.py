@@ -200,9 +200,11 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """The first page: unlock (trying a remembered passphrase) or, with no vault, welcome."""
+        from fieldkit.vault.erased import notice_path
         from fieldkit.vault.keyfile import key_path  # what vaults.vault_exists checks, but light
 
-        if key_path(self.session.folder).exists():
+        # An erased vault shows the unlock page, which says why it no longer opens.
+        if key_path(self.session.folder).exists() or notice_path(self.session.folder).exists():
             self.show_unlock().try_remembered()
         else:
             self.show_welcome()

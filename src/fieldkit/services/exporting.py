@@ -22,40 +22,61 @@ is written, and the row becomes "written" when the revisions are marked exported
   enrolled elsewhere) the next export takes the next number and chains to the reserved
   manifest: headquarters holds every bundle under one number at most, and reports the reserved
   number as a gap unless the killed export's file reaches it.
+
+The same machinery writes the bundles of the network outbox (:mod:`fieldkit.services.outbox`):
+:func:`export_selection` writes the revisions and attachments a caller chooses into a folder.
+A USB export copies the outbox bundles that are not delivered yet onto the stick (the same bytes
+under the same names: headquarters counts a second copy as a replay) and writes a new bundle only
+of the revisions that are in no outbox bundle.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from fieldkit.bundle import AttachmentSource, FormSource, SealedRevision, export_bundle_file
+from fieldkit.bundle import export_bundle_file
 from fieldkit.bundle.writer import build_manifest, check_export_folder, new_bundle_file_name
 from fieldkit.crypto.identity import SigningKey
-from fieldkit.domain.records import RecordStatus, RevisionEnvelope, sha256_hex, utc_timestamp
+from fieldkit.domain.records import RecordStatus, sha256_hex, utc_timestamp
 from fieldkit.errors import ConflictError
+from fieldkit.files import atomic_writer
 from fieldkit.i18n import _
 from fieldkit.services import enrolment as enrolment_service
 from fieldkit.services import vaults
+from fieldkit.services.bundle_contents import (
+    OUTBOX_KEPT,
+    OUTBOX_OPEN,
+    UNACKNOWLEDGED,
+    Contents,
+    contents_of,
+    outbox_attachments,
+    outbox_seqs,
+    referenced_attachments,
+    unacknowledged_revisions,
+)
 from fieldkit.services.records import mark_status
-from fieldkit.vault import attachments as attachment_store
 from fieldkit.vault import audit
-from fieldkit.vault.models import AttachmentRow, BundleRow, FormRow, RevisionRow
+from fieldkit.vault.models import (
+    BundleRow,
+    OutboxRow,
+    RevisionRow,
+)
 from fieldkit.vault.store import Vault
 
 log = logging.getLogger("fieldkit.services.exporting")
 
 Progress = Callable[[int, int], None]
-UNACKNOWLEDGED = (RecordStatus.FINAL.value, RecordStatus.EXPORTED.value)
 RESERVED = "reserved"
 WRITTEN = "written"
+_COPY_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,13 +86,16 @@ class ExportResult:
     revisions: int
     attachments: int
     size: int
+    copied: tuple[Path, ...] = ()
+    """Outbox bundles not yet delivered that a USB export copied into the folder."""
+    sha256: str = ""
+    """Of the bundle file (what a network upload and its receipt are keyed by)."""
 
 
-@dataclass(frozen=True)
-class _Contents:
-    revisions: list[SealedRevision]
-    attachments: list[AttachmentSource]
-    forms: list[FormSource]
+Chooser = Callable[[Session], Contents]
+"""Chooses, inside the export's write transaction, what the bundle carries."""
+OnWritten = Callable[[Session, "ExportResult", Contents], None]
+"""Called in the transaction that marks a written bundle's revisions exported."""
 
 
 def pending_count(vault: Vault) -> int:
@@ -89,56 +113,12 @@ def pending_count(vault: Vault) -> int:
         )
 
 
-def _chunks(vault: Vault, digest: str) -> Iterator[bytes]:
-    with vault.read() as session:
-        yield from attachment_store.iter_chunks(session, digest)
-
-
-def _gather(vault: Vault, session: Session) -> _Contents:
-    rows = session.exec(
-        select(RevisionRow)
-        .where(col(RevisionRow.status).in_(UNACKNOWLEDGED), col(RevisionRow.content).is_not(None))
-        .order_by(col(RevisionRow.sealed_at), col(RevisionRow.record_id), col(RevisionRow.number))
-    ).all()
-    revisions: list[SealedRevision] = []
-    hashes: set[str] = set()
-    forms: set[tuple[str, str]] = set()
-    for row in rows:
-        content = row.content or b""
-        revisions.append(
-            SealedRevision(row.record_id, row.number, row.sha256, content, row.signature)
-        )
-        envelope = RevisionEnvelope.from_json(json.loads(content))
-        hashes.update(envelope.attachments)
-        forms.add((envelope.form_id, envelope.form_version))
-    attachments = []
-    for digest in sorted(hashes):
-        stored = session.get(AttachmentRow, digest)
-        if stored is None:
-            raise ConflictError(
-                _("An attachment ({sha}) of a sealed record is missing from the vault.").format(
-                    sha=digest[:12]
-                )
-            )
-        attachments.append(
-            AttachmentSource(
-                stored.sha256,
-                stored.size,
-                lambda d=digest: _chunks(vault, d),  # type: ignore[misc]
-            )
-        )
-    form_sources = []
-    for form_id, version in sorted(forms):
-        form_row = session.get(FormRow, (form_id, version))
-        if form_row is None:
-            raise ConflictError(
-                _("Form '{id}' version {version} is missing from the vault.").format(
-                    id=form_id, version=version
-                )
-            )
-        definition = form_row.definition.encode()
-        form_sources.append(FormSource(form_id, version, sha256_hex(definition), definition))
-    return _Contents(revisions, attachments, form_sources)
+def _usb_contents(vault: Vault, session: Session) -> Contents:
+    """For a USB export: the revisions in no outbox bundle (those not yet delivered are copied
+    as they are), with their attachments that no such bundle carries."""
+    rows = unacknowledged_revisions(session, outbox_seqs(session, OUTBOX_KEPT))
+    hashes = referenced_attachments(rows) - outbox_attachments(session, OUTBOX_KEPT)
+    return contents_of(vault, session, rows, hashes)
 
 
 @dataclass(frozen=True)
@@ -156,7 +136,7 @@ class _Reservation:
 def _manifest_sha256(
     key: SigningKey,
     recipients: tuple[str, ...],
-    contents: _Contents,
+    contents: Contents,
     *,
     sequence: int,
     previous: str | None,
@@ -182,7 +162,7 @@ def _reserve(
     key: SigningKey,
     recipients: tuple[str, ...],
     hq_key_id: str,
-    contents: _Contents,
+    contents: Contents,
 ) -> _Reservation:
     """Resume the reservation a killed export left, if it makes the same bundle; otherwise
     reserve the next sequence number (see the module's description)."""
@@ -260,24 +240,34 @@ def _release(vault: Vault, reserved: _Reservation, folder: Path) -> None:
         log.warning("bundle %d: the reservation of a failed export was kept", reserved.seq)
 
 
-def export(vault: Vault, folder: Path, progress: Progress | None = None) -> ExportResult:
-    """Write a bundle of every unacknowledged sealed revision into ``folder``."""
+def _not_enrolled() -> ConflictError:
+    return ConflictError(
+        _(
+            "This device is not enrolled with a headquarters yet: import the enrolment "
+            "file your headquarters gave you first."
+        )
+    )
+
+
+def export_selection(
+    vault: Vault,
+    folder: Path,
+    choose: Chooser,
+    *,
+    progress: Progress | None = None,
+    on_written: OnWritten | None = None,
+) -> ExportResult | None:
+    """Write one bundle of what ``choose`` selects into ``folder`` (None if it selects nothing),
+    with the reservation and sequence logic of the module's description."""
     check_export_folder(folder)  # before a sequence number is reserved
     key = vaults.signing_key(vault)
     with vault.write() as session:
         enrolled = enrolment_service.active_row(session)
         if enrolled is None:
-            raise ConflictError(
-                _(
-                    "This device is not enrolled with a headquarters yet: import the enrolment "
-                    "file your headquarters gave you first."
-                )
-            )
-        contents = _gather(vault, session)
-        if not contents.revisions:
-            raise ConflictError(
-                _("Nothing to export: headquarters has acknowledged every sealed record.")
-            )
+            raise _not_enrolled()
+        contents = choose(session)
+        if contents.empty:
+            return None
         recipients = (enrolled.ingest_recipient,) + (
             (enrolled.escrow_recipient,) if enrolled.escrow_recipient else ()
         )
@@ -302,6 +292,14 @@ def export(vault: Vault, folder: Path, progress: Progress | None = None) -> Expo
         raise
     if exported.info.manifest_sha256 != reserved.manifest_sha256:  # pragma: no cover - defensive
         raise ConflictError(_("The bundle differs from the one reserved; export again."))
+    result = ExportResult(
+        path=exported.path,
+        sequence=reserved.seq,
+        revisions=len(contents.revisions),
+        attachments=len(contents.attachments),
+        size=exported.info.ciphertext_bytes,
+        sha256=exported.info.ciphertext_sha256,
+    )
     with vault.write() as session:
         row = session.get(BundleRow, reserved.seq)
         assert row is not None  # noqa: S101 - reserved in this export
@@ -322,10 +320,88 @@ def export(vault: Vault, folder: Path, progress: Progress | None = None) -> Expo
             None,
             {"sequence": reserved.seq, "revisions": len(contents.revisions)},
         )
-    return ExportResult(
-        path=exported.path,
-        sequence=reserved.seq,
-        revisions=len(contents.revisions),
-        attachments=len(contents.attachments),
-        size=exported.info.ciphertext_bytes,
+        if on_written is not None:
+            on_written(session, result, contents)
+    return result
+
+
+def outbox_folder(vault: Vault) -> Path:
+    """The vault's private folder of bundles waiting to be sent over the network."""
+    return vault.folder / "outbox"
+
+
+def retire_missing_outbox_files(vault: Vault) -> int:
+    """Outbox items not delivered whose file is gone (removed by hand, a restored backup) become
+    refused, with the reason, so that what they held goes into the next bundles written."""
+    with vault.write() as session:
+        rows = session.exec(select(OutboxRow).where(col(OutboxRow.state).in_(OUTBOX_OPEN))).all()
+        retired = 0
+        for row in rows:
+            if not (outbox_folder(vault) / row.file_name).is_file():
+                row.state = "refused"
+                row.reason = _(
+                    "its file is missing from the outbox; what it held goes into a new bundle"
+                )
+                session.add(row)
+                retired += 1
+    return retired
+
+
+def _copy_outbox(vault: Vault, folder: Path) -> list[tuple[Path, OutboxRow, BundleRow]]:
+    """Copy the outbox bundles not yet delivered into ``folder``: the same bytes under the same
+    names, checked against their SHA-256 once written (a copy already there is kept)."""
+    with vault.read() as session:
+        rows = session.exec(
+            select(OutboxRow, BundleRow)
+            .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
+            .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
+            .order_by(col(OutboxRow.seq))
+        ).all()
+    copied = []
+    for item, bundle in rows:
+        source = outbox_folder(vault) / item.file_name
+        target = folder / item.file_name
+        if not (target.is_file() and _sha256_of(target) == item.sha256):
+            with source.open("rb") as reader, atomic_writer(target) as writer:
+                while chunk := reader.read(_COPY_CHUNK):
+                    writer.write(chunk)
+            if _sha256_of(target) != item.sha256:
+                target.unlink(missing_ok=True)
+                raise ConflictError(
+                    _("A bundle copied to the stick does not read back intact; export again.")
+                )
+        copied.append((target, item, bundle))
+    return copied
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_COPY_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export(vault: Vault, folder: Path, progress: Progress | None = None) -> ExportResult:
+    """Write a bundle of every unacknowledged sealed revision into ``folder``: the outbox bundles
+    not yet delivered are copied there, and a new bundle carries the revisions in none of them."""
+    check_export_folder(folder)
+    with vault.read() as session:
+        if enrolment_service.active_row(session) is None:
+            raise _not_enrolled()
+    retire_missing_outbox_files(vault)
+    copies = _copy_outbox(vault, folder)
+    result = export_selection(
+        vault, folder, lambda session: _usb_contents(vault, session), progress=progress
     )
+    paths = tuple(path for path, _item, _bundle in copies)
+    if result is not None:
+        return ExportResult(
+            result.path, result.sequence, result.revisions, result.attachments, result.size, paths
+        )
+    if not copies:
+        raise ConflictError(
+            _("Nothing to export: headquarters has acknowledged every sealed record.")
+        )
+    path, item, bundle = copies[-1]
+    return ExportResult(path, item.seq, bundle.revisions, bundle.attachments, item.size, paths)

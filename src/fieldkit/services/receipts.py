@@ -6,7 +6,11 @@ receipt again changes nothing.
 
 With the purge policy on, the content of acknowledged records leaves the device: their sealed
 answers, search text and attachments are removed, their ids, revision hashes and signatures stay.
-A record with an amendment in progress, or with a revision HQ has not acknowledged, is kept whole.
+A record with an amendment in progress, with a revision HQ has not acknowledged, or with an
+attachment still waiting in the outbox (sent apart from its revision, text first), is kept whole.
+
+The same import serves a receipt from a USB stick and one fetched over the network: the receipt
+of an outbox bundle marks it delivered, whichever way it came.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from fieldkit.domain.records import RecordStatus, RevisionEnvelope, utc_timestam
 from fieldkit.errors import ConflictError
 from fieldkit.i18n import _
 from fieldkit.services import enrolment as enrolment_service
+from fieldkit.services import outbox
+from fieldkit.services.bundle_contents import OUTBOX_OPEN, outbox_attachments
 from fieldkit.services.datafiles import read_small_file
 from fieldkit.services.records import mark_status
 from fieldkit.vault import audit, repo
@@ -65,7 +71,21 @@ def set_purge(vault: Vault, enabled: bool) -> None:
 
 
 def import_receipt(vault: Vault, untrusted_path: Path) -> ReceiptResult:
-    data = read_small_file(untrusted_path, MAX_RECEIPT_FILE_BYTES)
+    """Import a receipt file (from a USB stick)."""
+    return import_receipt_bytes(vault, read_small_file(untrusted_path, MAX_RECEIPT_FILE_BYTES))
+
+
+def import_receipt_bytes(vault: Vault, data: bytes) -> ReceiptResult:
+    """Verify a receipt (its bytes, from a file or from headquarters over the network) and
+    acknowledge what it says headquarters holds."""
+    result = _import(vault, data)
+    outbox.remove_finished_files(vault)
+    return result
+
+
+def _import(vault: Vault, data: bytes) -> ReceiptResult:
+    if len(data) > MAX_RECEIPT_FILE_BYTES:
+        raise ConflictError(_("This receipt is too large to be one from headquarters."))
     with vault.read() as session:
         enrolled = enrolment_service.active_row(session)
         identity = repo.active_identity(session)
@@ -84,10 +104,12 @@ def import_receipt(vault: Vault, untrusted_path: Path) -> ReceiptResult:
         ).first()
         if bundle is None or bundle.manifest_sha256 != receipt.manifest_sha256:
             raise ConflictError(_("This receipt is for a bundle this device did not write."))
+        now = utc_timestamp()
         if session.get(ReceiptRow, receipt.receipt_id) is not None:
+            outbox.mark_delivered(session, bundle.seq, now)
             return ReceiptResult(0, True, bundle.seq, 0)
         held = [*receipt.accepted, *receipt.known]
-        now = utc_timestamp()
+        outbox.mark_delivered(session, bundle.seq, now)
         acknowledged = mark_status(session, held, RecordStatus.ACKNOWLEDGED, acknowledged_at=now)
         bundle.acknowledged_at = now
         session.add(bundle)
@@ -124,6 +146,9 @@ def purge_acknowledged(session: Session) -> int:
             col(RecordRow.id).in_(with_content),
         )
     ).all()
+    waiting = outbox_attachments(session, OUTBOX_OPEN)
+    if waiting:
+        records = [record for record in records if not _refers_to(session, record.id, waiting)]
     if not records:
         return 0
     ids = [record.id for record in records]
@@ -154,12 +179,26 @@ def _remove_unreferenced_attachments(session: Session) -> int:
         referenced.update(RevisionEnvelope.from_json(json.loads(content or b"{}")).attachments)
     for draft in session.exec(select(RecordRow.draft).where(col(RecordRow.draft).is_not(None))):
         referenced.update(_draft_attachments(draft or ""))
+    referenced.update(outbox_attachments(session, OUTBOX_OPEN))  # not delivered yet
     stored = set(session.exec(select(AttachmentRow.sha256)))
     gone = sorted(stored - referenced)
     if gone:
         session.execute(delete(AttachmentChunkRow).where(col(AttachmentChunkRow.sha256).in_(gone)))
         session.execute(delete(AttachmentRow).where(col(AttachmentRow.sha256).in_(gone)))
     return len(gone)
+
+
+def _refers_to(session: Session, record_id: str, hashes: set[str]) -> bool:
+    """Whether a revision of the record refers to one of the attachments ``hashes``."""
+    rows = session.exec(
+        select(RevisionRow.content).where(
+            RevisionRow.record_id == record_id, col(RevisionRow.content).is_not(None)
+        )
+    )
+    return any(
+        hashes.intersection(RevisionEnvelope.from_json(json.loads(content or b"{}")).attachments)
+        for content in rows
+    )
 
 
 def _draft_attachments(draft: str) -> set[str]:

@@ -35,7 +35,7 @@ from fieldkit.files import fsync_dir
 from fieldkit.i18n import _
 from fieldkit.services import passphrases, vaults
 from fieldkit.vault import attempts as counter_file
-from fieldkit.vault import audit, keyfile
+from fieldkit.vault import audit, erased, keyfile
 from fieldkit.vault.attempts import ATTEMPTS_FILE, attempts_path
 from fieldkit.vault.keyfile import WrongPassphraseError
 from fieldkit.vault.store import Vault
@@ -180,6 +180,7 @@ def _opened(
     wait: Callable[[int], None] | None,
     warn: Warn | None,
 ) -> Vault:
+    erased.refuse_if_erased(folder)  # before anything is counted or waited for
     with counter_file.turn(folder):
         attempts = read_attempts(folder)
         left = attempts.wait_left()
@@ -230,7 +231,9 @@ def unlock_remembered(folder: Path, *, warn: Warn | None = None) -> Vault | None
     """Open the vault with the passphrase remembered in the keyring; None when none is.
 
     A remembered passphrase that no longer opens the vault (changed elsewhere) is not a guess:
-    it raises a plain ``WrongPassphraseError`` and is not counted."""
+    it raises a plain ``WrongPassphraseError`` and is not counted. A vault erased on
+    headquarters' order raises :class:`~fieldkit.vault.erased.VaultErasedError`."""
+    erased.refuse_if_erased(folder)
     remembered = passphrases.recall(folder)
     if remembered is None:
         return None

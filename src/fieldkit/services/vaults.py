@@ -26,7 +26,7 @@ from fieldkit.files import fsync_dir, make_private_dir, remove_stale_temporaries
 from fieldkit.i18n import _
 from fieldkit.services import forms as form_service
 from fieldkit.vault import attempts as counter_file
-from fieldkit.vault import audit, keyfile, migrate, repo, rotation
+from fieldkit.vault import audit, erased, keyfile, migrate, repo, rotation
 from fieldkit.vault.engine import DATABASE_FILE, database_path
 from fieldkit.vault.models import IdentityRow
 from fieldkit.vault.store import Vault
@@ -89,6 +89,13 @@ def create_vault(
 ) -> Vault:
     """Create a vault in ``folder`` and return it unlocked."""
     check_new_passphrase(passphrase)
+    notice = erased.read_notice(folder)
+    if notice is not None:
+        raise ConflictError(
+            _("{erased} To start a new vault, choose another folder or move this one away.").format(
+                erased=erased.VaultErasedError(notice).user_message
+            )
+        )
     if vault_exists(folder):
         raise ConflictError(_("A vault already exists in {folder}.").format(folder=folder))
     if database_path(folder).exists():
@@ -137,7 +144,9 @@ def create_vault(
 
 def unlock_vault(folder: Path, passphrase: str, *, failed_attempts: int = 0) -> Vault:
     """Open the vault; WrongPassphraseError leaves every file as it was (once a replacement of
-    the database key that a crash interrupted is finished or undone)."""
+    the database key that a crash interrupted is finished or undone). A vault erased on
+    headquarters' order raises :class:`~fieldkit.vault.erased.VaultErasedError`."""
+    erased.refuse_if_erased(folder)
     rotation.recover(folder)
     key_file = keyfile.read_key_file(folder)
     database_key = key_file.unwrap(passphrase)

@@ -166,3 +166,31 @@ class SettingRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str  # JSON
+
+
+class OutboxRow(SQLModel, table=True):
+    """A bundle waiting in the vault's private outbox folder to be sent over the network."""
+
+    __tablename__ = "outbox"
+
+    seq: int = Field(primary_key=True, foreign_key="bundle.seq")
+    kind: str  # "records" (revisions, and with them their attachments unless sent apart) or
+    # "attachments" (attachments alone)
+    file_name: str
+    sha256: str  # of the bundle file: what HQ's upload and receipt are keyed by
+    size: int
+    sent: int = 0  # bytes HQ holds, as it last said
+    state: str = "waiting"  # waiting, sending, at-hq, delivered, refused
+    reason: str | None = None  # why HQ refused it
+    created_at: str
+    uploaded_at: str | None = None
+    delivered_at: str | None = None
+
+
+class OutboxAttachmentRow(SQLModel, table=True):
+    """Which attachments an outbox bundle carries (kept until HQ's receipt for it is verified)."""
+
+    __tablename__ = "outbox_attachment"
+
+    seq: int = Field(primary_key=True, foreign_key="outbox.seq")
+    sha256: str = Field(primary_key=True)

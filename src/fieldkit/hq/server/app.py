@@ -164,6 +164,7 @@ def create_app(service: Service) -> Starlette:
         Route("/v1/forms", guarded(get_forms), methods=["GET"]),
         Route("/v1/forms/{name:path}", guarded(get_form), methods=["GET"]),
     ]
+
     async def not_found(request: Request, _error: Exception) -> Response:
         error = SyncError(Code.NOT_FOUND, _("No such address on this server."))
         return JSONResponse(error.to_json(), error.status)
