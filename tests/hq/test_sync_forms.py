@@ -10,6 +10,8 @@ import pytest
 
 from fieldkit.bundle import read_published_form
 from fieldkit.hq.publishing import publish
+from fieldkit.hq.server.errors import SyncError
+from fieldkit.hq.server.forms import Forms
 from tests.conftest import DATA
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, enrolled, server, shared_hq, sign_in
@@ -110,3 +112,23 @@ def test_forms_need_a_session(server: Server, published: Path) -> None:
         fetched = client.get(f"/v1/forms/{published.name}", headers={"Authorization": "Bearer x"})
     for answer in (listing, fetched):
         assert answer.status_code == 401 and answer.json()["error"] == "bad-token"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../outside-1.fkf", "..%2Foutside-1.fkf", "/tmp/outside-1.fkf", "forms/../../outside-1.fkf"],
+)
+def test_a_signed_file_outside_the_forms_folder_is_not_served(
+    shared_hq: Hq, published: Path, name: str
+) -> None:
+    """The use case itself, given names no HTTP client would normalise away."""
+    outside = shared_hq.paths.root / "outside-1.fkf"
+    outside.write_bytes(published.read_bytes())  # signed by HQ: only its place is wrong
+    forms = Forms(shared_hq.paths, shared_hq.keys.hq_signing.public.public_key)
+    try:
+        with pytest.raises(SyncError) as refused:
+            forms.file(name.replace("/tmp", str(shared_hq.paths.root)))
+    finally:
+        outside.unlink()
+    assert refused.value.code == "not-found"
+    assert forms.file(published.name) == published.read_bytes()

@@ -10,6 +10,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,7 @@ class TlsServer:
     handshakes: int = 0
     received: bytearray = field(default_factory=bytearray)
     requests: list[str] = field(default_factory=list)
+    finished: int = 0  # connections handled to their end
 
     def __post_init__(self) -> None:
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -142,6 +144,15 @@ class TlsServer:
             with raw:
                 raw.settimeout(5)
                 self._connection(raw)
+            self.finished += 1
+
+    def wait(self, connections: int = 1) -> TlsServer:
+        """Return once ``connections`` connections were handled to their end (the client may
+        finish before the server saw all)."""
+        deadline = time.monotonic() + 10
+        while self.finished < connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self
 
     def _connection(self, raw: socket.socket) -> None:
         try:

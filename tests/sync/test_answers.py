@@ -159,7 +159,7 @@ def test_the_published_forms_are_listed_and_fetched(tmp_path: Path) -> None:
             data = client.form("observation-3.fkf")
             with pytest.raises(NotOnHqError, match=r"no longer publishes the form gone\.fkf"):
                 client.form("gone.fkf")
-        assert {"GET /v1/forms", "GET /v1/forms/observation-3.fkf"} <= set(server.requests)
+        assert {"GET /v1/forms", "GET /v1/forms/observation-3.fkf"} <= set(server.wait(5).requests)
     assert listed == [RemoteForm(**LISTED)]
     assert data == FORM
 

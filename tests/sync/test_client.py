@@ -95,6 +95,25 @@ def test_an_expired_session_signs_in_again(server: Server, shared_hq: Hq, tmp_pa
         assert hq.receipt(sha256) is not None
 
 
+def test_a_session_ending_between_chunks_signs_in_again_and_sends_the_chunk(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    dropped: list[int] = []
+
+    def progress(sent: int, total: int) -> None:
+        if sent == 100_000 and not dropped:  # after the first chunk, HQ ends the session
+            dropped.append(shared_hq.repository.drop_tokens(device.key.key_id))
+
+    with client(server, shared_hq, device, chunk_size=100_000) as hq:
+        hq.upload(path, sha256, progress=progress)
+        receipt = hq.receipt(sha256)
+        sent = hq.bytes_sent
+    assert dropped == [1] and receipt is not None
+    assert path.stat().st_size <= sent < path.stat().st_size + 100_000 + 4096
+
+
 def test_a_bundle_whose_bytes_differ_from_its_sha256_is_refused(
     server: Server, shared_hq: Hq, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,3 +167,83 @@ def test_chunks_shrink_to_what_hq_accepts_and_a_bundle_over_its_limit_is_refused
     ):
         hq.upload(big, big_sha256)
     assert caught.value.code == "too-large" and not caught.value.retryable
+
+
+class Refusing(httpx.BaseTransport):
+    """Answers the first ``times`` chunks with ``status`` and ``code`` itself (as HQ does when
+    busy or over a device's rate), asking to wait ``retry_after`` seconds."""
+
+    def __init__(
+        self, inner: httpx.BaseTransport, status: int, code: str, retry_after: int, times: int
+    ) -> None:
+        self.inner = inner
+        self.answer = (status, code, retry_after)
+        self.times = times
+        self.refused = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and self.refused < self.times:
+            self.refused += 1
+            request.read()
+            status, code, retry_after = self.answer
+            return httpx.Response(
+                status,
+                headers={"Retry-After": str(retry_after)},
+                json={"error": code, "message": "…"},
+                request=request,
+            )
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, "rate-limited"), (423, "busy")])
+def test_a_short_wait_asked_by_hq_is_waited_then_the_upload_goes_on(
+    server: Server, shared_hq: Hq, tmp_path: Path, status: int, code: str
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    pinned = endpoint(server, shared_hq)
+    transport = Refusing(pinned_transport(pinned.spki_sha256), status, code, 7, times=2)
+    waits: list[float] = []
+    with HqClient(
+        pinned, device.key, transport=transport, chunk_size=CHUNK, sleep=waits.append
+    ) as hq:
+        hq.upload(path, sha256)
+        assert hq.receipt(sha256) is not None
+    assert waits == [7.0, 7.0]
+
+
+def test_a_long_wait_asked_by_hq_is_left_to_the_caller(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    pinned = endpoint(server, shared_hq)
+    transport = Refusing(pinned_transport(pinned.spki_sha256), 429, "rate-limited", 600, times=1)
+    waits: list[float] = []
+    with (
+        HqClient(pinned, device.key, transport=transport, sleep=waits.append) as hq,
+        pytest.raises(NotReachableError) as caught,
+    ):
+        hq.upload(path, sha256)
+    assert caught.value.retry_after == 600 and caught.value.code == "rate-limited"
+    assert waits == []
+
+
+def test_chunks_are_streamed_from_the_file_not_held_in_memory(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path, size=8 * 1024 * 1024)
+    with client(server, shared_hq, device, chunk_size=4 * 1024 * 1024) as hq:
+        hq.receipt(sha256)  # signed in, connection open: only the upload is measured
+        tracemalloc.start()
+        try:
+            hq.upload(path, sha256)
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert hq.receipt(sha256) is not None
+    assert peak < 1024 * 1024  # a chunk is 4 MiB, the bundle over 8 MiB

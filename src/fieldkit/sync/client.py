@@ -92,8 +92,11 @@ class HqClient:
         self._key = device_key
         self._token: str | None = None
         self._base = endpoint.address.rstrip("/") + "/"
-        try:
-            own = transport or pinned_transport(endpoint.spki_sha256, retries=0)
+        try:  # a transport given (tests, a proxy) must pin alike: see pinning.pinned_transport
+            own: httpx.BaseTransport = pinned_transport(endpoint.spki_sha256, retries=0)
+            if transport is not None:
+                own.close()
+                own = transport
         except ValueError:
             raise InvalidInputError(
                 _("The TLS pin of headquarters is malformed; enrol the device again.")

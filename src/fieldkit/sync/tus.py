@@ -4,9 +4,10 @@
 how much HQ holds (all of it: done, HQ ingested it). The rest goes in ``PATCH`` chunks, each
 streamed from the file (never the whole bundle in memory) with ``Upload-Checksum: sha256``, so HQ
 keeps a chunk whole or not at all. After a network failure, a damaged chunk or a 409, ``HEAD``
-tells HQ's offset and the upload resumes from there; after a few failures in a row (with short
-pauses) the upload gives up with :class:`NotReachableError`, and the caller's back-off decides
-when to try again: nothing HQ holds is lost meanwhile.
+tells HQ's offset and the upload resumes from there; a 423 or 429 waits as long as HQ asks (up to
+a minute). After a few failures in a row (with short pauses) the upload gives up with
+:class:`NotReachableError`, and the caller's back-off decides when to try again: nothing HQ
+holds is lost meanwhile.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 PIECE = 64 * 1024  # what is read from the file and handed to the network at a time
 MIN_CHUNK = 64 * 1024  # a chunk HQ finds too large is halved down to this
-MAX_PAUSE = 30.0
+MAX_PAUSE = 60.0  # a longer wait asked by HQ (Retry-After) is left to the caller's back-off
 INGEST_BYTES_PER_SECOND = 2_000_000  # the slowest ingest waited for, beyond the usual timeout
 
 _RETRIED = ("checksum-mismatch", "busy", "offset-mismatch")
@@ -212,9 +213,9 @@ class Upload:
             raise NotReachableError(error.user_message, code=error.code) from None
         wait = self.client.pause * 2 ** (self.failures - 1)
         if isinstance(error, NotReachableError) and error.retry_after is not None:
-            if error.code == "rate-limited" or error.retry_after > MAX_PAUSE:
-                raise error  # a longer wait is the caller's back-off's business
-            wait = max(wait, error.retry_after)
+            if error.retry_after > MAX_PAUSE:
+                raise error
+            wait = max(wait, error.retry_after)  # busy, or over the rate: as long as HQ asks
         if self.cancel is not None:
             if self.cancel.wait(min(wait, MAX_PAUSE)):
                 raise SyncCancelledError()

@@ -3,8 +3,9 @@ listed and served to signed-in devices as the very files ``forms publish`` wrote
 
 Only files that verify with HQ's own signing key are listed or served; a device verifies each
 again against the key it pinned at enrolment before installing it. A name is checked against the
-shape of a published file name before anything on disk is touched, and must then be one of the
-listed files: nothing else under the HQ folder can be reached through it.
+shape of a published file name (``ID-VERSION.fkf``: no separator, no leading dot) before
+anything on disk is touched, and only a file of that name in ``forms/`` that verifies is served:
+that is, one of the listed files, and nothing else under the HQ folder.
 """
 
 from __future__ import annotations
@@ -13,14 +14,10 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from fieldkit.bundle import (
-    PUBLISHED_FORM_SUFFIX,
-    BundleError,
-    max_published_form_bytes,
-    read_published_form,
-)
+from fieldkit.bundle import PUBLISHED_FORM_SUFFIX, max_published_form_bytes, read_published_form
 from fieldkit.console import read_small_file
 from fieldkit.errors import FieldkitError
 from fieldkit.hq.paths import HqPaths
@@ -66,30 +63,38 @@ class Forms:
     def file(self, name: str) -> bytes:
         """The bytes of the published form file ``name``; ``not-found`` for any other name."""
         if _NAME.fullmatch(name):
-            for _entry, data in self._verified(only=name):
-                return data
+            found = self._served(self._paths.forms / name)
+            if found is not None:
+                return found[1]
         raise SyncError(Code.NOT_FOUND, _("HQ publishes no form of that name."))
 
-    def _verified(self, only: str | None = None) -> list[tuple[ServedForm, bytes]]:
+    def _verified(self) -> list[tuple[ServedForm, bytes]]:
         found = []
         for checked in published(self._paths, self._key):
-            if only is not None and checked.path.name != only:
-                continue
             if checked.form is None:
                 log.warning("a published form file does not verify with HQ's key; not served")
                 continue
-            try:  # the bytes served are the bytes verified (the file may have changed since)
-                data = read_small_file(checked.path, max_published_form_bytes())
-                form = read_published_form(data, self._key)
-            except (FieldkitError, BundleError):
-                continue  # removed or replaced since it was listed
-            entry = ServedForm(
-                name=checked.path.name,
+            served = self._served(checked.path)
+            if served is not None:
+                found.append(served)
+        return found
+
+    def _served(self, path: Path) -> tuple[ServedForm, bytes] | None:
+        """The file at ``path`` and its description, if it verifies with HQ's key (the bytes
+        served are the bytes verified, whatever the file held when it was listed)."""
+        try:
+            data = read_small_file(path, max_published_form_bytes())
+            form = read_published_form(data, self._key)
+        except FieldkitError:  # no such file, unreadable, or not a form HQ signed
+            return None
+        return (
+            ServedForm(
+                name=path.name,
                 form_id=form.form_id,
                 version=form.version,
                 sha256=hashlib.sha256(data).hexdigest(),
                 size=len(data),
                 published_at=form.published,
-            )
-            found.append((entry, data))
-        return found
+            ),
+            data,
+        )
