@@ -131,3 +131,19 @@ def test_throttling_limits_the_bytes_per_second(echo: tuple[str, int]) -> None:
         elapsed = time.monotonic() - start
     assert not broken and back == data
     assert elapsed >= 0.45  # 64 KiB up at 128 KiB/s, and down again alongside
+
+
+def test_an_answer_after_a_given_number_of_bytes_is_lost(echo: tuple[str, int]) -> None:
+    data = os.urandom(10_000)
+    with FaultProxy(echo) as proxy:
+        _exchange(proxy.port, b"hello")  # before: answered
+        proxy.lose_answer_after(len(data))
+        back, broken = _exchange(proxy.port, data)
+        time.sleep(0.1)
+        # All of it went up; what came back stops before the end (bytes echoed while the data
+        # was still going up may pass, none after).
+        assert broken and len(back) < len(data) and back == data[: len(back)]
+        assert proxy.counters.forwarded[Direction.UP] == len(data) + 5
+        back, broken = _exchange(proxy.port, data)  # once only
+    assert not broken and back == data
+    assert proxy.counters.cuts == 1 and proxy.counters.cut_directions == {Direction.DOWN}
