@@ -206,3 +206,17 @@ def test_an_outbox_file_gone_is_written_again_and_delivered(
     assert (report.delivered, report.refused, report.waiting) == (1, 0, 0)
     assert [i.state for i in sync.status(vault)] == [ItemState.DELIVERED, ItemState.REFUSED]
     assert held_at_hq(shared_hq, vault) == revision_hashes(vault)
+
+
+def test_records_on_a_stick_not_yet_receipted_are_sent_again_and_delivered(
+    vault: Any, shared_hq: Hq, server: Server, tmp_path: Path, stick: Path
+) -> None:
+    """A USB bundle HQ ingested, whose receipt never came back: the network sends its records
+    and attachments again, HQ knows them, and the receipts acknowledge them."""
+    enrol(vault, shared_hq, server, tmp_path / "enrol")
+    sealed_records(vault, 2, tmp_path)
+    exporting.export(vault, stick)
+    assert ingest_stick(shared_hq, stick).ok
+    report = sync.sync_once(vault)
+    assert (report.delivered, report.refused, report.waiting) == (2, 0, 0)
+    assert records.count(vault, RecordFilter(status="acknowledged")) == 2

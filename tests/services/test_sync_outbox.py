@@ -182,3 +182,24 @@ def test_an_outbox_file_removed_by_hand_is_written_again(
     assert "missing from the outbox" in (states[text.sequence][1] or "")
     [again] = outbox.prepare(vault)  # the revisions are in no outbox bundle still kept
     assert (again.kind, again.revisions) == ("records", 2)
+
+
+def test_outbox_bundles_for_a_former_headquarters_are_set_aside(
+    vault: Any, hq: HQ, stick: Path, tmp_path: Path
+) -> None:
+    import pyrage
+
+    from fieldkit.crypto.identity import SigningKey
+
+    enrolment.enroll(vault, hq.enrolment_file)
+    sealed_records(vault, 2, tmp_path)
+    old = outbox.prepare(vault)
+    other = HQ(SigningKey.generate(), pyrage.x25519.Identity.generate(), tmp_path / "other")
+    other.folder.mkdir()
+    enrolment.enroll(vault, other.enrolment_file, replace=True)
+    result = exporting.export(vault, stick)
+    assert result.copied == ()  # not the former headquarters' bundles
+    assert (result.revisions, result.attachments) == (2, 1)
+    other.open(result.path, tmp_path / "spool")  # the new headquarters opens it
+    reasons = {item.sequence: item.reason for item in outbox.status(vault)}
+    assert all("another headquarters" in (reasons[item.sequence] or "") for item in old)

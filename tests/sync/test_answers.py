@@ -186,3 +186,16 @@ def test_a_form_name_with_a_folder_is_refused_before_asking(tmp_path: Path) -> N
         with _client(server) as client, pytest.raises(Exception, match="not a form file name"):
             client.form("../vault.key")
         assert server.requests == []
+
+
+def test_an_upload_location_off_hqs_origin_is_not_followed(tmp_path: Path) -> None:
+    """The bearer token never goes to another host, whatever a Location header says."""
+    bundle = tmp_path / "bundle.fkb"
+    bundle.write_bytes(b"x" * 1000)
+    elsewhere = {"Location": "https://203.0.113.9:8443/v1/uploads/x", "Upload-Offset": "0"}
+    responder = _signed_in(lambda m, t, b: (201, elsewhere, b""))
+    with TlsServer(make_certificate(tmp_path, "server"), responder) as server:
+        with _client(server) as client, pytest.raises(Exception, match="cannot read"):
+            client.upload(bundle, hashlib.sha256(b"x" * 1000).hexdigest())
+        requests = server.wait(7).requests  # the sign-in, then five tries
+    assert requests.count("POST /v1/uploads") == 5 and not any("PATCH" in r for r in requests)

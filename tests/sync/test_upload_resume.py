@@ -7,16 +7,22 @@ from __future__ import annotations
 import dataclasses
 import threading
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from fieldkit.crypto.identity import SigningKey
+from fieldkit.hq.lost import declare_lost
 from fieldkit.hq.repository import sqlite_url
 from fieldkit.sync.client import HqClient
-from fieldkit.sync.errors import BundleRejectedError, NotReachableError, SyncCancelledError
+from fieldkit.sync.errors import (
+    BundleRejectedError,
+    DeviceLostError,
+    NotReachableError,
+    SyncCancelledError,
+)
 from fieldkit.sync.pinning import pinned_transport
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, enrolled, server, shared_hq
@@ -247,3 +253,62 @@ def test_chunks_are_streamed_from_the_file_not_held_in_memory(
             tracemalloc.stop()
         assert hq.receipt(sha256) is not None
     assert peak < 1024 * 1024  # a chunk is 4 MiB, the bundle over 8 MiB
+
+
+class EndingSession(httpx.BaseTransport):
+    """At the first chunk, HQ ends the device's session and the link drops: the client's next
+    request is a HEAD, whose refusal has no body to say why."""
+
+    def __init__(self, inner: httpx.BaseTransport, end: Callable[[], object]) -> None:
+        self.inner = inner
+        self.end = end
+        self.heads: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and not self.heads:
+            self.heads.append(0)
+            self.end()
+            raise httpx.ReadError("the link dropped", request=request)
+        answer = self.inner.handle_request(request)
+        if request.method == "HEAD":
+            self.heads.append(answer.status_code)
+        return answer
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_head_refused_without_a_body_signs_in_again(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    pinned = endpoint(server, shared_hq)
+    transport = EndingSession(
+        pinned_transport(pinned.spki_sha256),
+        lambda: shared_hq.repository.drop_tokens(device.key.key_id),
+    )
+    with HqClient(pinned, device.key, transport=transport, chunk_size=CHUNK, pause=0.01) as hq:
+        hq.upload(path, sha256)
+        assert hq.receipt(sha256) is not None
+    assert transport.heads == [0, 401, 200]
+
+
+def test_a_head_refused_to_a_lost_device_still_brings_its_erase_order(
+    server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path)
+    pinned = endpoint(server, shared_hq)
+    transport = EndingSession(
+        pinned_transport(pinned.spki_sha256),
+        lambda: declare_lost(shared_hq.repository, device.key.key_id, 1, "2026-03-15T09:00:00Z"),
+    )
+    with (
+        HqClient(pinned, device.key, transport=transport, chunk_size=CHUNK, pause=0.01) as hq,
+        pytest.raises(DeviceLostError) as caught,
+    ):
+        hq.upload(path, sha256)
+    assert transport.heads == [0, 403]
+    assert isinstance(caught.value.order, dict)
+    assert caught.value.order["device"] == device.key.key_id

@@ -330,21 +330,34 @@ def outbox_folder(vault: Vault) -> Path:
     return vault.folder / "outbox"
 
 
-def retire_missing_outbox_files(vault: Vault) -> int:
-    """Outbox items not delivered whose file is gone (removed by hand, a restored backup) become
-    refused, with the reason, so that what they held goes into the next bundles written."""
+def set_aside_outbox_items(vault: Vault) -> int:
+    """Outbox items not delivered that can no longer be sent become refused, with the reason,
+    so that what they held goes into the next bundles written: those whose file is gone
+    (removed by hand, a vault folder restored from a backup) and those written for another
+    headquarters than the one this device is now enrolled with."""
     with vault.write() as session:
-        rows = session.exec(select(OutboxRow).where(col(OutboxRow.state).in_(OUTBOX_OPEN))).all()
-        retired = 0
-        for row in rows:
-            if not (outbox_folder(vault) / row.file_name).is_file():
-                row.state = "refused"
+        enrolled = enrolment_service.active_row(session)
+        rows = session.exec(
+            select(OutboxRow, BundleRow)
+            .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
+            .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
+        ).all()
+        set_aside = 0
+        for row, bundle in rows:
+            if enrolled is not None and bundle.hq_key_id != enrolled.hq_key_id:
+                row.reason = _(
+                    "it was written for another headquarters; what it held goes into a new bundle"
+                )
+            elif not (outbox_folder(vault) / row.file_name).is_file():
                 row.reason = _(
                     "its file is missing from the outbox; what it held goes into a new bundle"
                 )
-                session.add(row)
-                retired += 1
-    return retired
+            else:
+                continue
+            row.state = "refused"
+            session.add(row)
+            set_aside += 1
+    return set_aside
 
 
 def _copy_outbox(vault: Vault, folder: Path) -> list[tuple[Path, OutboxRow, BundleRow]]:
@@ -389,7 +402,7 @@ def export(vault: Vault, folder: Path, progress: Progress | None = None) -> Expo
     with vault.read() as session:
         if enrolment_service.active_row(session) is None:
             raise _not_enrolled()
-    retire_missing_outbox_files(vault)
+    set_aside_outbox_items(vault)
     copies = _copy_outbox(vault, folder)
     result = export_selection(
         vault, folder, lambda session: _usb_contents(vault, session), progress=progress

@@ -175,10 +175,11 @@ def remove_finished_files(vault: Vault) -> None:
             log.warning("an outbox file could not be removed")
 
 
-def retire_missing(vault: Vault) -> int:
-    """Items not delivered whose file is gone from the outbox (removed by hand, a restored
-    backup) are set aside as refused, so that :func:`prepare` writes what they held again."""
-    return exporting.retire_missing_outbox_files(vault)
+def set_aside(vault: Vault) -> int:
+    """Items not delivered that can no longer be sent (their file is gone, or they were written
+    for another headquarters) become refused, so that :func:`prepare` writes what they held
+    again."""
+    return exporting.set_aside_outbox_items(vault)
 
 
 def waiting_attachments(session: Session) -> set[str]:

@@ -138,7 +138,7 @@ def sync_once(
     try:
         with client_factory(target, key) as client:
             client.ping()
-            outbox.retire_missing(vault)
+            outbox.set_aside(vault)
             prepare(vault, text_first=text_first)
             for item in outbox.open_items(vault):
                 if cancel is not None and cancel.is_set():

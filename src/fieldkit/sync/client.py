@@ -228,8 +228,9 @@ class HqClient:
             answer = self._exchange(method, path, sent, params, json, body, timeout)
             if answer.status_code >= 400 and refusal_code(answer.content)[0] in _DEVICE_REFUSALS:
                 raise self.refusal(answer)
-            bad_token = answer.status_code == 401 and refusal_code(answer.content)[0] == "bad-token"
-            if auth and bad_token and attempt == 1:
+            # A HEAD refusal has no body: with a token sent, a 401 can only be "bad-token".
+            code = refusal_code(answer.content)[0] if answer.status_code == 401 else None
+            if auth and answer.status_code == 401 and code in ("bad-token", None) and attempt == 1:
                 self._token = None
                 continue
             return answer
@@ -240,6 +241,11 @@ class HqClient:
 
     def url(self, path: str) -> str:
         return str(httpx.URL(self._base).join(path))
+
+    def same_origin(self, path: str) -> bool:
+        """True if ``path`` (a Location header) points to HQ's own scheme, host and port."""
+        base, joined = httpx.URL(self._base), httpx.URL(self.url(path))
+        return (joined.scheme, joined.host, joined.port) == (base.scheme, base.host, base.port)
 
     def _exchange(
         self,

@@ -100,7 +100,7 @@ class Upload:
         if answer.status_code != 201:
             raise self.client.refusal(answer)
         location = answer.headers.get("Location")
-        if not location:
+        if not location or not self.client.same_origin(location):
             raise _bad_answer()
         self.location = location
         self.offset = self._offset(answer)
@@ -110,7 +110,9 @@ class Upload:
     def _head(self) -> None:
         assert self.location is not None  # noqa: S101 - run() calls it with a location
         answer = self.client.request("HEAD", self.location)
-        if answer.status_code == 404:  # finished and cleaned up, expired, or deleted
+        if answer.status_code in (401, 403, 404):
+            # 404: finished and cleaned up, expired, or deleted. A HEAD refusal has no body to
+            # say why: creating the upload again (idempotent) answers with the reason, if any.
             self.location = self.offset = None
             return
         if answer.status_code != 200:
