@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hq.conftest import postgres_url
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, make_hq
 from tests.sync.fault_proxy import Direction, FaultProxy, Faults
@@ -22,10 +23,14 @@ from tests.sync.harness import (
     run_all,
 )
 
+__all__ = ["postgres_url"]
 
-@pytest.fixture
-def hq_server(tmp_path: Path) -> Iterator[tuple[Hq, Server]]:
-    hq, url = make_hq(tmp_path)
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def hq_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Hq, Server]]:
+    """HQ served by two workers, on SQLite and on PostgreSQL."""
+    db_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    hq, url = make_hq(tmp_path, db_url)
     running = Server(hq, url, tmp_path / "server.log", "--workers", "2").start()
     yield hq, running
     running.stop()
