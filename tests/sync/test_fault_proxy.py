@@ -137,6 +137,7 @@ def test_an_answer_after_a_given_number_of_bytes_is_lost(echo: tuple[str, int]) 
     data = os.urandom(10_000)
     with FaultProxy(echo) as proxy:
         _exchange(proxy.port, b"hello")  # before: answered
+        time.sleep(0.1)  # its bytes counted (after they were sent on)
         proxy.lose_answer_after(len(data))
         back, broken = _exchange(proxy.port, data)
         time.sleep(0.1)
