@@ -172,9 +172,11 @@ class _Connection:
 
     def _send(self, direction: Direction, data: bytes, target: socket.socket) -> None:
         if data:
-            target.sendall(data)
+            # Counted before they leave: an answer to these bytes, coming back the other way,
+            # must find them counted (lose_answer_after).
             self.offsets[direction] += len(data)
             self.proxy.count(direction=direction, forwarded=len(data))
+            target.sendall(data)
 
     def close(self, *, reset: bool) -> None:
         with self._lock:
