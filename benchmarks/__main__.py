@@ -15,6 +15,7 @@ SUITES = {
     "bundle": "benchmarks.bench_bundle",
     "hq": "benchmarks.bench_hq",
     "cli": "benchmarks.bench_cli",
+    "sync": "benchmarks.bench_sync",
 }
 
 
