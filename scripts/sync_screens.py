@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, Signal
 
 from fieldkit.gui.sync_scheduler import SyncScheduler
+from fieldkit.i18n import _
 from fieldkit.services.sync import ItemState, OutboxItem, SyncReport
 from fieldkit.sync.errors import not_reachable
 
@@ -76,7 +77,9 @@ def outbox(sending: bool) -> list[OutboxItem]:
             21_000,
             ItemState.REFUSED,
             _today(9, 30),
-            reason="this bundle was made for another headquarters",
+            reason=_(
+                "it was written for another headquarters; what it held goes into a new bundle"
+            ),
         ),
         _item(
             11, "records", 7, 96_000, ItemState.DELIVERED, _today(8, 5), delivered=_today(10, 42)
