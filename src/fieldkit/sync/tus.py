@@ -3,11 +3,12 @@
 ``POST /v1/uploads`` is idempotent by the bundle's SHA-256: it answers the upload's location and
 how much HQ holds (all of it: done, HQ ingested it). The rest goes in ``PATCH`` chunks, each
 streamed from the file (never the whole bundle in memory) with ``Upload-Checksum: sha256``, so HQ
-keeps a chunk whole or not at all. After a network failure, a damaged chunk or a 409, ``HEAD``
-tells HQ's offset and the upload resumes from there; a 423 or 429 waits as long as HQ asks (up to
-a minute). After a few failures in a row (with short pauses) the upload gives up with
-:class:`NotReachableError`, and the caller's back-off decides when to try again: nothing HQ
-holds is lost meanwhile.
+keeps a chunk whole or not at all. Chunks grow on a fast link and shrink on a slow one, after a
+cut or when HQ finds one too large (:mod:`.chunks`). After a network failure, a damaged chunk or
+a 409, ``HEAD`` tells HQ's offset and the upload resumes from there; a 423 or 429 waits as long
+as HQ asks (up to a minute). After a few failures in a row (with short pauses) the upload gives
+up with :class:`NotReachableError`, and the caller's back-off decides when to try again: nothing
+HQ holds is lost meanwhile.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ import httpx
 
 from fieldkit.errors import reading_file
 from fieldkit.i18n import _
+from fieldkit.sync.chunks import ChunkSizer
 from fieldkit.sync.errors import (
     BundleRejectedError,
     NotReachableError,
@@ -36,7 +39,6 @@ if TYPE_CHECKING:
     from fieldkit.sync.client import HqClient
 
 PIECE = 64 * 1024  # what is read from the file and handed to the network at a time
-MIN_CHUNK = 64 * 1024  # a chunk HQ finds too large is halved down to this
 MAX_PAUSE = 60.0  # a longer wait asked by HQ (Retry-After) is left to the caller's back-off
 INGEST_BYTES_PER_SECOND = 2_000_000  # the slowest ingest waited for, beyond the usual timeout
 
@@ -61,7 +63,7 @@ class Upload:
         self.sha256 = sha256
         self.progress = progress
         self.cancel = cancel
-        self.chunk = client.chunk_size
+        self.chunks = ChunkSizer(client.chunk_size, ceiling=client.max_chunk_size)
         with reading_file(path):
             self.total = path.stat().st_size
         self.location: str | None = None
@@ -124,7 +126,7 @@ class Upload:
         """Send the next chunk; True once the last one was taken (and the bundle ingested)."""
         assert self.location is not None and self.offset is not None  # noqa: S101
         start = self.offset
-        end = min(start + self.chunk, self.total)
+        end = min(start + self.chunks.size, self.total)
         digest = self._digest(start, end)
         headers = {
             "Content-Type": "application/offset+octet-stream",
@@ -132,25 +134,31 @@ class Upload:
             "Upload-Offset": str(start),
             "Upload-Checksum": "sha256 " + base64.b64encode(digest).decode(),
         }
-        answer = self.client.request(
-            "PATCH",
-            self.location,
-            headers=headers,
-            body=lambda: self._pieces(start, end),
-            timeout=self._ingest_timeout() if end == self.total else None,
-        )
+        began = time.monotonic()
+        try:
+            answer = self.client.request(
+                "PATCH",
+                self.location,
+                headers=headers,
+                body=lambda: self._pieces(start, end),
+                timeout=self._ingest_timeout() if end == self.total else None,
+            )
+        except NotReachableError:
+            self.chunks.cut()
+            raise
         if answer.status_code == 204:
             offset = self._offset(answer)
             if offset <= start:
                 raise _bad_answer()
+            if end < self.total:  # the last chunk's answer waits for the ingest too
+                self.chunks.sent(end - start, time.monotonic() - began)
             self.offset = offset
             self.failures = 0
             self._report()
             return offset == self.total
         code = refusal_code(answer.content)[0]
-        if code == "too-large" and self.chunk > MIN_CHUNK:  # a smaller --max-chunk at HQ
-            self.chunk = max(MIN_CHUNK, self.chunk // 2)
-            return False
+        if code == "too-large" and self.chunks.too_large(end - start):
+            return False  # a smaller --max-chunk at HQ: the chunk was halved
         if code == "not-found":  # expired or deleted: begin again (counted as a failure)
             self.location = self.offset = None
             raise ProtocolError(_("Headquarters no longer holds this upload; it begins again."))
