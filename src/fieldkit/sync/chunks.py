@@ -49,6 +49,11 @@ class ChunkSizer:
         elif seconds < self.fast and size >= self.size:
             self.size = min(self.ceiling, self.size * 2)
 
+    def likely_next(self, size: int) -> int:
+        """The size that follows a chunk of ``size`` bytes sent in good time (to prepare the
+        next chunk's checksum while this one is sent)."""
+        return min(self.ceiling, self.size * 2) if size >= self.size else self.size
+
     def cut(self) -> None:
         """The chunk in flight was lost (the link broke, no answer came in time)."""
         self._halve()

@@ -18,6 +18,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,8 +70,15 @@ class Upload:
         self.location: str | None = None
         self.offset: int | None = None
         self.failures = 0
+        self.checksums = Checksums(self._read)
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self.checksums.close()
+
+    def _run(self) -> None:
         while True:
             self._check_cancel()
             try:
@@ -127,7 +135,9 @@ class Upload:
         assert self.location is not None and self.offset is not None  # noqa: S101
         start = self.offset
         end = min(start + self.chunks.size, self.total)
-        digest = self._digest(start, end)
+        digest = self.checksums.of(start, end)
+        if end < self.total:  # the next chunk's checksum is made while this one is sent
+            self.checksums.prepare(end, min(self.total, end + self.chunks.likely_next(end - start)))
         headers = {
             "Content-Type": "application/offset+octet-stream",
             "Content-Length": str(end - start),
@@ -171,12 +181,6 @@ class Upload:
         raise error
 
     # -- the file
-
-    def _digest(self, start: int, end: int) -> bytes:
-        digest = hashlib.sha256()
-        for piece in self._read(start, end):
-            digest.update(piece)
-        return digest.digest()
 
     def _pieces(self, start: int, end: int) -> Iterator[bytes]:
         yield from self._read(start, end)
@@ -232,6 +236,39 @@ class Upload:
         else:
             self.client.sleep(min(wait, MAX_PAUSE))
         self.offset = None  # HEAD (or create again) before sending more
+
+
+class Checksums:
+    """The SHA-256 of each chunk, read from the file in pieces. The next chunk's is worked out
+    in a thread while the current one is sent (the device would otherwise wait for it between
+    chunks); if the next chunk is not the one expected, its checksum is made then."""
+
+    def __init__(self, read: Callable[[int, int], Iterator[bytes]]) -> None:
+        self._read = read
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[int, int, Future[bytes]] | None = None
+
+    def of(self, start: int, end: int) -> bytes:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[:2] == (start, end):
+            return ahead[2].result()
+        return self._digest(start, end)
+
+    def prepare(self, start: int, end: int) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldkit-checksum")
+        self._ahead = (start, end, self._pool.submit(self._digest, start, end))
+
+    def close(self) -> None:
+        self._ahead = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _digest(self, start: int, end: int) -> bytes:
+        digest = hashlib.sha256()
+        for piece in self._read(start, end):
+            digest.update(piece)
+        return digest.digest()
 
 
 def _bad_answer() -> ProtocolError:
