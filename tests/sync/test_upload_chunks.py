@@ -1,12 +1,17 @@
 """With its default settings, the client sends a large bundle in chunks that grow on a fast link
-(fewer requests than 1 MiB chunks), and a cut sends again at most the chunk in flight."""
+(fewer requests than 1 MiB chunks), a cut sends again at most the chunk in flight, and chunks
+grow no further than HQ's --max-chunk once HQ refused one as too large."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from fieldkit.crypto.identity import SigningKey
+from fieldkit.hq.repository import sqlite_url
 from fieldkit.sync.client import HqClient
 from fieldkit.sync.pinning import pinned_transport
 from tests.hq.support import Hq
@@ -75,3 +80,29 @@ def test_a_cut_sends_again_at_most_the_chunk_in_flight(
     after = [chunk for chunk, _taken in chunks[cut[0] + 1 :]]
     assert after[0] <= in_flight // 2  # halved after the cut
     assert sum(chunk for chunk, taken in chunks if taken) == size
+
+
+@pytest.fixture(scope="module")
+def limited_server(shared_hq: Hq, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("log") / "limited.log"
+    args = ("--max-chunk", str(MIB))
+    running = Server(shared_hq, sqlite_url(shared_hq.paths.database), log, *args).start()
+    yield running
+    running.stop()
+
+
+def test_chunks_grow_no_further_than_hqs_limit_once_refused(
+    limited_server: Server, shared_hq: Hq, tmp_path: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    path, sha256 = bundle_file(shared_hq, device, tmp_path, size=6 * MIB)
+    size = path.stat().st_size
+    recording: list[Recording] = []
+    with _client(limited_server, shared_hq, device.key, recording) as hq:
+        hq.upload(path, sha256)
+        assert hq.receipt(sha256) is not None
+    chunks = recording[0].chunks
+    refused = [chunk for chunk, taken in chunks if not taken]
+    assert refused == [2 * MIB]  # grown once past the limit, answered 413, never again
+    taken = [chunk for chunk, ok in chunks if ok]
+    assert sum(taken) == size and max(taken) <= MIB
