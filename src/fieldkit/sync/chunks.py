@@ -6,8 +6,9 @@ again, and a chunk on a thin link must end well before a timeout. The rule: begi
 configured size; after a whole chunk that took less than :attr:`ChunkSizer.fast` seconds, double
 the next one, up to the ceiling; after one that took more than :attr:`ChunkSizer.slow` seconds,
 or a cut, halve it, down to the floor. A chunk HQ refuses as too large (413) halves it and lowers
-the ceiling to that, since HQ's limit does not change during an upload. A chunk therefore takes
-about a second at most on any link, and what a cut sends again is at most the chunk in flight.
+the ceiling to that, since HQ's limit does not change during an upload. Once adapted, a chunk
+takes between the two times on a steady link (less at the ceiling), and what a cut sends again
+is at most the chunk in flight.
 """
 
 from __future__ import annotations
