@@ -1,8 +1,9 @@
 """Network sync figures, the device's client (``fieldkit.sync.client.HqClient``) against HQ's
 server over TLS 1.3 on loopback. Baselines, in the same run:
 
-- upload throughput of a 256 MiB bundle (32 MiB with ``--quick``) with tus (1 MiB chunks, each
-  with its SHA-256; the server writes, checks and fsyncs each) against a plain HTTPS ``PUT`` of
+- upload throughput of a 256 MiB bundle (32 MiB with ``--quick``) with tus (the client's default
+  settings: chunks from 1 MiB, grown on a fast link; each with its SHA-256; the server writes,
+  checks and fsyncs each), and with fixed 1 MiB chunks, against a plain HTTPS ``PUT`` of
   the same file to the same server process (an extra route of the benchmark's server, writing
   the body to a file and fsyncing it: ``benchmarks/sync_server_child.py``), through the same
   pinned TLS transport;
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from tests.sync.fakes import Recording
 from tests.sync.fault_proxy import Direction, FaultProxy
 
 from benchmarks.common import Result, report
@@ -33,7 +35,6 @@ from fieldkit.bundle import read_receipt
 from fieldkit.sync.pinning import pinned_transport
 
 CHUNK = 1 * MIB
-BIG_CHUNK = 8 * MIB
 PIECE = 64 * 1024
 DEVICES = 50
 
@@ -86,10 +87,15 @@ def _put(
         raise RuntimeError(f"the baseline PUT failed: {answer.status_code}")
 
 
-def _tus(hq: Hq, device: Device, bundle: Bundle, chunk: int = CHUNK) -> tuple[float, float]:
+def _tus(
+    hq: Hq, device: Device, bundle: Bundle, chunk: int | None = None
+) -> tuple[float, float, int]:
     """Seconds until the client handed the last byte to the network, and until HQ answered
-    that it holds and ingested the bundle; the receipt is then fetched and verified."""
-    with hq.client(device, chunk_size=chunk) as client:
+    that it holds and ingested the bundle, and how many chunks it took; the receipt is then
+    fetched and verified. Chunks of ``chunk`` bytes, or the client's default (adapted)."""
+    recording = Recording(pinned_transport(hq.endpoint().spki_sha256))
+    fixed = {} if chunk is None else {"chunk_size": chunk, "max_chunk_size": chunk}
+    with hq.client(device, transport=recording, **fixed) as client:
         client.ping()  # TLS and sign-in are not part of the upload
         client.receipt("0" * 64)
         sent_at: list[float] = []
@@ -110,7 +116,7 @@ def _tus(hq: Hq, device: Device, bundle: Bundle, chunk: int = CHUNK) -> tuple[fl
         done.set()
         watcher.join()
         _verify(hq, device, bundle, client.receipt(bundle.sha256))
-    return (sent_at[0] if sent_at else end) - start, end - start
+    return (sent_at[0] if sent_at else end) - start, end - start, len(recording.chunks)
 
 
 def _verify(hq: Hq, device: Device, bundle: Bundle, data: bytes | None) -> None:
@@ -162,7 +168,7 @@ def upload_figures(folder: Path, big: int, small: int, repeat: int) -> list[Resu
         with Sampler(pid) as small_memory:
             _tus(hq, device, small_bundle)
         attachment = random_file(folder / "big.bin", big)
-        sent, whole, put, sent_big, floor = [], [], [], [], []
+        sent, whole, put, sent_fixed, floor = [], [], [], [], []
         peaks = []
         for _ in range(repeat):  # in turn, so that a busy moment falls on each alike
             bundle = hq.bundle(device, 1, attachment)
@@ -172,14 +178,15 @@ def upload_figures(folder: Path, big: int, small: int, repeat: int) -> list[Resu
             put.append(time.perf_counter() - start)
             os.sync()
             with Sampler(pid) as memory:
-                seconds_sent, seconds_whole = _tus(hq, device, bundle)
+                seconds_sent, seconds_whole, chunks = _tus(hq, device, bundle)
             sent.append(seconds_sent)
             whole.append(seconds_whole)
             peaks.append(memory.peak)
             bundle.path.unlink()
             bundle = hq.bundle(device, 1, attachment)
             os.sync()
-            sent_big.append(_tus(hq, device, bundle, BIG_CHUNK)[0])
+            seconds_fixed, _whole, fixed_chunks = _tus(hq, device, bundle, CHUNK)
+            sent_fixed.append(seconds_fixed)
             os.sync()
             floor.append(_floor(bundle.path, folder, CHUNK))
             bundle.path.unlink()
@@ -187,19 +194,21 @@ def upload_figures(folder: Path, big: int, small: int, repeat: int) -> list[Resu
         hq.stop()
     size = bundle.size
     t_sent, t_whole, t_put = _median(sent), _median(whole), _median(put)
-    t_big, t_floor = _median(sent_big), _median(floor)
+    t_fixed, t_floor = _median(sent_fixed), _median(floor)
     big_peak, small_peak = max(peaks), small_memory.peak
     label = f"{size / MIB:.0f} MiB"
     return [
-        Result(f"upload a {label} bundle with tus, 1 MiB chunks (until the last byte is sent)",
+        Result(f"upload a {label} bundle with tus, the client's default settings ({chunks} "
+               "chunks from 1 MiB; until the last byte is sent)",
                _mib_s(size, t_sent), f"plain HTTPS PUT, same server {_mib_s(size, t_put)}",
                t_put / t_sent, "≥ 0.7x", t_put / t_sent >= 0.7,
                ["the same server process and TLS settings for both; tus checks each chunk's "
                 "SHA-256 on both sides, fsyncs each chunk and records its offset in the "
                 "repository; the PUT writes the body to a file and fsyncs it once"]),
-        Result("the same upload with 8 MiB chunks (until the last byte is sent)",
-               _mib_s(size, t_big), f"plain HTTPS PUT {_mib_s(size, t_put)}",
-               t_put / t_big, "-", None),
+        Result(f"the same upload in fixed 1 MiB chunks ({fixed_chunks} chunks, "
+               f"{t_fixed / fixed_chunks * 1000:.1f} ms each; until the last byte is sent)",
+               _mib_s(size, t_fixed), f"plain HTTPS PUT {_mib_s(size, t_put)}",
+               t_put / t_fixed, "-", None),
         Result("tus's disk and hash work alone for the same file, 1 MiB chunks, no network",
                _mib_s(size, t_floor), f"plain HTTPS PUT {_mib_s(size, t_put)}",
                t_put / t_floor, "-", None,
@@ -226,13 +235,15 @@ def cut_figures(folder: Path, size: int) -> list[Result]:
     try:
         bundle = hq.bundle(device, 1, random_file(folder / "cut.bin", size))
         with FaultProxy(("127.0.0.1", hq.port)) as proxy:
-            with hq.client(device, proxy.url, chunk_size=CHUNK, pause=0.05) as client:
+            recording = Recording(pinned_transport(hq.endpoint().spki_sha256))
+            with hq.client(device, proxy.url, transport=recording, pause=0.05) as client:
                 client.receipt("0" * 64)  # signed in: only the upload's bytes count below
                 proxy.cut_once(Direction.UP, bundle.size // 2)
                 start_sent = client.bytes_sent
                 client.upload(bundle.path, bundle.sha256)
                 resent = client.bytes_sent - start_sent - bundle.size
                 _verify(hq, device, bundle, client.receipt(bundle.sha256))
+            lost = [size for size, taken in recording.chunks if not taken]
             tus_cuts = proxy.counters.cuts
             sent = [0]
             proxy.cut_once(Direction.UP, bundle.size // 2)
@@ -246,17 +257,19 @@ def cut_figures(folder: Path, size: int) -> list[Result]:
             put_cuts = proxy.counters.cuts - tus_cuts
     finally:
         hq.stop()
-    if tus_cuts != 1 or put_cuts != 1:
+    if tus_cuts != 1 or put_cuts != 1 or len(lost) != 1:
         raise RuntimeError(f"expected one cut each, got {tus_cuts} and {put_cuts}")
+    in_flight = lost[0]
     label = f"{bundle.size / MIB:.0f} MiB"
     return [
         Result(f"bytes sent again after one cut in the middle of a {label} upload",
                f"{resent:,} bytes", f"plain PUT sent again whole: {put_resent:,} bytes",
-               resent / put_resent if put_resent else None, "≤ one chunk (1 MiB)",
-               resent <= CHUNK,
+               resent / put_resent if put_resent else None,
+               f"≤ the chunk in flight ({in_flight:,} bytes)", resent <= in_flight,
                ["the client's own count of request body bytes handed to the network, less the "
-                "bundle's size (signed in before); the cut chunk is dropped whole by HQ "
-                "(its checksum cannot match) and sent again from HQ's offset"]),
+                "bundle's size (signed in before); the client's default settings; the cut chunk "
+                "is dropped whole by HQ (its checksum cannot match) and sent again from HQ's "
+                "offset, in halves"]),
     ]  # fmt: skip
 
 
@@ -267,7 +280,7 @@ def _send_at_once(hq: Hq, devices: list[Device], bundles: list[Bundle]) -> float
 
     def one(device: Device, bundle: Bundle) -> None:
         try:
-            with hq.client(device, chunk_size=CHUNK) as client:
+            with hq.client(device) as client:
                 ready.wait(120)
                 client.upload(bundle.path, bundle.sha256)
                 _verify(hq, device, bundle, client.receipt(bundle.sha256))
@@ -288,7 +301,7 @@ def _send_at_once(hq: Hq, devices: list[Device], bundles: list[Bundle]) -> float
 
 
 def _send_alone(hq: Hq, device: Device, bundles: list[Bundle]) -> float:
-    with hq.client(device, chunk_size=CHUNK) as client:
+    with hq.client(device) as client:
         client.ping()
         start = time.perf_counter()
         for bundle in bundles:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -291,3 +292,26 @@ def _send(target: socket.socket, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+class Recording(httpx.BaseTransport):
+    """Notes each chunk sent: its size, and whether HQ took it (False: the link broke)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.chunks: list[tuple[int, bool]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "PATCH":
+            return self.inner.handle_request(request)
+        size = int(request.headers["Content-Length"])
+        try:
+            answer = self.inner.handle_request(request)
+        except httpx.TransportError:
+            self.chunks.append((size, False))
+            raise
+        self.chunks.append((size, answer.status_code == 204))
+        return answer
+
+    def close(self) -> None:
+        self.inner.close()

@@ -25,7 +25,7 @@ def test_a_bundle_goes_up_and_its_receipt_comes_back_verified(
     device = enrolled(shared_hq.repository)
     path, sha256 = bundle_file(shared_hq, device, tmp_path)
     seen: list[tuple[int, int]] = []
-    with client(server, shared_hq, device, chunk_size=100_000) as hq:
+    with client(server, shared_hq, device, chunk_size=100_000, max_chunk_size=100_000) as hq:
         hq.ping()
         assert hq.receipt(sha256) is None  # nothing uploaded yet
         hq.upload(path, sha256, progress=lambda sent, total: seen.append((sent, total)))
@@ -106,7 +106,7 @@ def test_a_session_ending_between_chunks_signs_in_again_and_sends_the_chunk(
         if sent == 100_000 and not dropped:  # after the first chunk, HQ ends the session
             dropped.append(shared_hq.repository.drop_tokens(device.key.key_id))
 
-    with client(server, shared_hq, device, chunk_size=100_000) as hq:
+    with client(server, shared_hq, device, chunk_size=100_000, max_chunk_size=100_000) as hq:
         hq.upload(path, sha256, progress=progress)
         receipt = hq.receipt(sha256)
         sent = hq.bytes_sent

@@ -39,7 +39,9 @@ def _relayed(
 ) -> HqClient:
     """A client that reaches HQ through ``relay`` (the pin is HQ's: TLS passes through)."""
     moved = dataclasses.replace(endpoint(server, hq), address=relay.address)
-    return HqClient(moved, key, chunk_size=CHUNK, pause=0.01, attempts=attempts)
+    return HqClient(
+        moved, key, chunk_size=CHUNK, max_chunk_size=CHUNK, pause=0.01, attempts=attempts
+    )
 
 
 def test_a_cut_mid_chunk_resumes_from_hqs_offset_in_the_same_call(
@@ -95,7 +97,7 @@ def test_a_stop_between_chunks_keeps_what_hq_holds(
             stop.set()
 
     with (
-        client(server, shared_hq, device, chunk_size=CHUNK) as hq,
+        client(server, shared_hq, device, chunk_size=CHUNK, max_chunk_size=CHUNK) as hq,
         pytest.raises(SyncCancelledError),
     ):
         hq.upload(path, sha256, progress=progress, cancel=stop)

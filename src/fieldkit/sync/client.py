@@ -26,6 +26,7 @@ from fieldkit.crypto.identity import PublicIdentity, SigningKey
 from fieldkit.crypto.sync_messages import ping_message, session_message
 from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
+from fieldkit.sync.chunks import CEILING
 from fieldkit.sync.errors import (
     NotHqError,
     NotOnHqError,
@@ -59,6 +60,9 @@ class HqEndpoint:
 class HqClient:
     """A context manager; one httpx client; signs in lazily and again on 401 ``bad-token``.
 
+    Uploads begin with chunks of ``chunk_size`` bytes and adapt them to the link, up to
+    ``max_chunk_size`` (:mod:`.chunks`; the same value for both keeps every chunk at that size).
+
     ``bytes_sent`` counts the request body bytes handed to the network (benchmarks, tests)."""
 
     def __init__(
@@ -68,6 +72,7 @@ class HqClient:
         *,
         timeout: float = 60.0,
         chunk_size: int = 1024 * 1024,
+        max_chunk_size: int = CEILING,
         transport: httpx.BaseTransport | None = None,
         attempts: int = 5,
         pause: float = 0.5,
@@ -80,11 +85,12 @@ class HqClient:
                     address=endpoint.address
                 )
             )
-        if chunk_size < 1:
-            raise ValueError("chunk_size must be positive")
+        if chunk_size < 1 or max_chunk_size < chunk_size:
+            raise ValueError("chunk_size must be positive and at most max_chunk_size")
         self.endpoint = endpoint
         self.timeout = timeout
         self.chunk_size = chunk_size
+        self.max_chunk_size = max_chunk_size
         self.attempts = attempts
         self.pause = pause
         self.sleep = sleep

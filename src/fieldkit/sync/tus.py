@@ -3,11 +3,12 @@
 ``POST /v1/uploads`` is idempotent by the bundle's SHA-256: it answers the upload's location and
 how much HQ holds (all of it: done, HQ ingested it). The rest goes in ``PATCH`` chunks, each
 streamed from the file (never the whole bundle in memory) with ``Upload-Checksum: sha256``, so HQ
-keeps a chunk whole or not at all. After a network failure, a damaged chunk or a 409, ``HEAD``
-tells HQ's offset and the upload resumes from there; a 423 or 429 waits as long as HQ asks (up to
-a minute). After a few failures in a row (with short pauses) the upload gives up with
-:class:`NotReachableError`, and the caller's back-off decides when to try again: nothing HQ
-holds is lost meanwhile.
+keeps a chunk whole or not at all. Chunks grow on a fast link and shrink on a slow one, after a
+cut or when HQ finds one too large (:mod:`.chunks`). After a network failure, a damaged chunk or
+a 409, ``HEAD`` tells HQ's offset and the upload resumes from there; a 423 or 429 waits as long
+as HQ asks (up to a minute). After a few failures in a row (with short pauses) the upload gives
+up with :class:`NotReachableError`, and the caller's back-off decides when to try again: nothing
+HQ holds is lost meanwhile.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +26,7 @@ import httpx
 
 from fieldkit.errors import reading_file
 from fieldkit.i18n import _
+from fieldkit.sync.chunks import ChunkSizer
 from fieldkit.sync.errors import (
     BundleRejectedError,
     NotReachableError,
@@ -36,7 +40,6 @@ if TYPE_CHECKING:
     from fieldkit.sync.client import HqClient
 
 PIECE = 64 * 1024  # what is read from the file and handed to the network at a time
-MIN_CHUNK = 64 * 1024  # a chunk HQ finds too large is halved down to this
 MAX_PAUSE = 60.0  # a longer wait asked by HQ (Retry-After) is left to the caller's back-off
 INGEST_BYTES_PER_SECOND = 2_000_000  # the slowest ingest waited for, beyond the usual timeout
 
@@ -61,14 +64,21 @@ class Upload:
         self.sha256 = sha256
         self.progress = progress
         self.cancel = cancel
-        self.chunk = client.chunk_size
+        self.chunks = ChunkSizer(client.chunk_size, ceiling=client.max_chunk_size)
         with reading_file(path):
             self.total = path.stat().st_size
         self.location: str | None = None
         self.offset: int | None = None
         self.failures = 0
+        self.checksums = Checksums(self._read)
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self.checksums.close()
+
+    def _run(self) -> None:
         while True:
             self._check_cancel()
             try:
@@ -124,33 +134,41 @@ class Upload:
         """Send the next chunk; True once the last one was taken (and the bundle ingested)."""
         assert self.location is not None and self.offset is not None  # noqa: S101
         start = self.offset
-        end = min(start + self.chunk, self.total)
-        digest = self._digest(start, end)
+        end = min(start + self.chunks.size, self.total)
+        digest = self.checksums.of(start, end)
+        if end < self.total:  # the next chunk's checksum is made while this one is sent
+            self.checksums.prepare(end, min(self.total, end + self.chunks.likely_next(end - start)))
         headers = {
             "Content-Type": "application/offset+octet-stream",
             "Content-Length": str(end - start),
             "Upload-Offset": str(start),
             "Upload-Checksum": "sha256 " + base64.b64encode(digest).decode(),
         }
-        answer = self.client.request(
-            "PATCH",
-            self.location,
-            headers=headers,
-            body=lambda: self._pieces(start, end),
-            timeout=self._ingest_timeout() if end == self.total else None,
-        )
+        began = time.monotonic()
+        try:
+            answer = self.client.request(
+                "PATCH",
+                self.location,
+                headers=headers,
+                body=lambda: self._pieces(start, end),
+                timeout=self._ingest_timeout() if end == self.total else None,
+            )
+        except NotReachableError:
+            self.chunks.cut()
+            raise
         if answer.status_code == 204:
             offset = self._offset(answer)
             if offset <= start:
                 raise _bad_answer()
+            if end < self.total:  # the last chunk's answer waits for the ingest too
+                self.chunks.sent(end - start, time.monotonic() - began)
             self.offset = offset
             self.failures = 0
             self._report()
             return offset == self.total
         code = refusal_code(answer.content)[0]
-        if code == "too-large" and self.chunk > MIN_CHUNK:  # a smaller --max-chunk at HQ
-            self.chunk = max(MIN_CHUNK, self.chunk // 2)
-            return False
+        if code == "too-large" and self.chunks.too_large(end - start):
+            return False  # a smaller --max-chunk at HQ: the chunk was halved
         if code == "not-found":  # expired or deleted: begin again (counted as a failure)
             self.location = self.offset = None
             raise ProtocolError(_("Headquarters no longer holds this upload; it begins again."))
@@ -163,12 +181,6 @@ class Upload:
         raise error
 
     # -- the file
-
-    def _digest(self, start: int, end: int) -> bytes:
-        digest = hashlib.sha256()
-        for piece in self._read(start, end):
-            digest.update(piece)
-        return digest.digest()
 
     def _pieces(self, start: int, end: int) -> Iterator[bytes]:
         yield from self._read(start, end)
@@ -224,6 +236,39 @@ class Upload:
         else:
             self.client.sleep(min(wait, MAX_PAUSE))
         self.offset = None  # HEAD (or create again) before sending more
+
+
+class Checksums:
+    """The SHA-256 of each chunk, read from the file in pieces. The next chunk's is worked out
+    in a thread while the current one is sent (the device would otherwise wait for it between
+    chunks); if the next chunk is not the one expected, its checksum is made then."""
+
+    def __init__(self, read: Callable[[int, int], Iterator[bytes]]) -> None:
+        self._read = read
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[int, int, Future[bytes]] | None = None
+
+    def of(self, start: int, end: int) -> bytes:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[:2] == (start, end):
+            return ahead[2].result()
+        return self._digest(start, end)
+
+    def prepare(self, start: int, end: int) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldkit-checksum")
+        self._ahead = (start, end, self._pool.submit(self._digest, start, end))
+
+    def close(self) -> None:
+        self._ahead = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _digest(self, start: int, end: int) -> bytes:
+        digest = hashlib.sha256()
+        for piece in self._read(start, end):
+            digest.update(piece)
+        return digest.digest()
 
 
 def _bad_answer() -> ProtocolError:

@@ -27,8 +27,10 @@ from anyio import (
 
 T = TypeVar("T")
 
-QUEUED_PIECES = 64
-"""Pieces of the body read but not yet taken by the thread (each as the server received it)."""
+QUEUED_PIECES = 4
+"""Pieces of the body read but not yet taken by the thread (each as the server received it).
+Few: a large chunk keeps the queue full while the thread hashes and writes, and each piece held
+is memory of the server (the reading pauses meanwhile, and TCP holds the rest back)."""
 BATCH_BYTES = 4 * 1024 * 1024
 """At most this much (give or take a piece) goes to the thread at once."""
 

@@ -63,18 +63,19 @@ class FolderUploadStore(UploadStore):
         try:
             fd = os.open(self._path(upload_id), os.O_RDWR | os.O_CREAT, 0o600)
             with os.fdopen(fd, "r+b") as handle:
-                handle.truncate(offset)
+                if os.fstat(fd).st_size != offset:
+                    handle.truncate(offset)
                 handle.seek(offset)
                 yield handle
                 handle.flush()
-                os.fsync(handle.fileno())
+                _sync_data(handle.fileno())
         finally:
             lock.release()
 
     def truncate(self, upload_id: str, offset: int) -> None:
         with self._path(upload_id).open("r+b") as handle:
             handle.truncate(offset)
-            os.fsync(handle.fileno())
+            _sync_data(handle.fileno())
 
     @contextmanager
     def local_copy(self, upload_id: str) -> Iterator[Path]:
@@ -83,3 +84,10 @@ class FolderUploadStore(UploadStore):
     def delete(self, upload_id: str) -> None:
         self._path(upload_id).unlink(missing_ok=True)
         (self._folder / f"{upload_id}.lock").unlink(missing_ok=True)
+
+
+def _sync_data(fd: int) -> None:
+    """Make the file's bytes and its size durable (``fdatasync`` where there is one: the other
+    metadata, such as times, need not reach the disk first)."""
+    sync = getattr(os, "fdatasync", os.fsync)
+    sync(fd)

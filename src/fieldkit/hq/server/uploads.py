@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from anyio import sleep, to_thread
@@ -116,11 +116,25 @@ class Uploads:
         expected = _checksum(checksum)
         room = min(upload.length - offset, self.limits.max_chunk)
         written = await consume_in_thread(
-            body, lambda read: self._write(upload_id, offset, room, expected, read)
+            body, lambda read: self._append(upload_id, offset, room, expected, read)
         )
+        # The repository holds nothing else new: no need to read the upload back.
+        return await self._settle(replace(upload, offset=offset + written))
+
+    def _append(
+        self,
+        upload_id: str,
+        offset: int,
+        room: int,
+        expected: bytes | None,
+        read: Callable[[], bytes | None],
+    ) -> int:
+        """Write the body, then record the new offset (in the same worker thread, once the
+        bytes are on disk); how many bytes were kept."""
+        written = self._write(upload_id, offset, room, expected, read)
         if not self._repository.advance_upload(upload_id, offset, offset + written):
             raise SyncError(Code.OFFSET_MISMATCH, _("Another request moved the upload; ask again."))
-        return await self._settle(self.get(device, upload_id))
+        return written
 
     def _write(
         self,
