@@ -12,6 +12,7 @@ never deletes a write in progress in another process.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import sys
@@ -34,6 +35,15 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def sha256_of_file(path: Path, block: int = 1 << 20) -> str:
+    """The SHA-256 (lowercase hex) of the file at ``path``, read ``block`` bytes at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def make_private_dir(folder: Path) -> None:

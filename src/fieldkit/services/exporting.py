@@ -32,7 +32,6 @@ of the revisions that are in no outbox bundle.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -47,7 +46,7 @@ from fieldkit.bundle.writer import build_manifest, check_export_folder, new_bund
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.domain.records import RecordStatus, sha256_hex, utc_timestamp
 from fieldkit.errors import ConflictError
-from fieldkit.files import atomic_writer
+from fieldkit.files import atomic_writer, sha256_of_file
 from fieldkit.i18n import _
 from fieldkit.services import enrolment as enrolment_service
 from fieldkit.services import vaults
@@ -374,25 +373,17 @@ def _copy_outbox(vault: Vault, folder: Path) -> list[tuple[Path, OutboxRow, Bund
     for item, bundle in rows:
         source = outbox_folder(vault) / item.file_name
         target = folder / item.file_name
-        if not (target.is_file() and _sha256_of(target) == item.sha256):
+        if not (target.is_file() and sha256_of_file(target) == item.sha256):
             with source.open("rb") as reader, atomic_writer(target) as writer:
                 while chunk := reader.read(_COPY_CHUNK):
                     writer.write(chunk)
-            if _sha256_of(target) != item.sha256:
+            if sha256_of_file(target) != item.sha256:
                 target.unlink(missing_ok=True)
                 raise ConflictError(
                     _("A bundle copied to the stick does not read back intact; export again.")
                 )
         copied.append((target, item, bundle))
     return copied
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_COPY_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def export(vault: Vault, folder: Path, progress: Progress | None = None) -> ExportResult:

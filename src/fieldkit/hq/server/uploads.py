@@ -23,6 +23,7 @@ from pathlib import Path
 
 from anyio import sleep, to_thread
 
+from fieldkit.files import sha256_of_file
 from fieldkit.hq.ingest import Ingestor, Outcome
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository.base import Device
@@ -37,7 +38,6 @@ log = logging.getLogger("fieldkit.hq.server")
 EXPIRY_SECONDS = 14 * 24 * 3600
 SWEEP_SECONDS = 3600
 """How often a server process removes expired uploads (and once at its start)."""
-_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ class Uploads:
     def _finish(self, upload: Upload) -> None:
         """Check the whole upload against its declared SHA-256 and ingest it."""
         with self._store.local_copy(upload.upload_id) as path:
-            if _sha256_of(path) != upload.bundle_sha256:
+            if sha256_of_file(path) != upload.bundle_sha256:
                 self._discard(upload)
                 raise SyncError(
                     Code.BUNDLE_MISMATCH,
@@ -282,14 +282,6 @@ def _too_large(limit: int) -> SyncError:
     return SyncError(
         Code.TOO_LARGE, _("Too large: at most {n} bytes are accepted here.").format(n=limit)
     )
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_HASH_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 async def _in_thread(function: Callable[[Upload], None], upload: Upload) -> None:
