@@ -33,6 +33,7 @@ from fieldkit.sync.errors import (
     PinMismatchError,
     ProtocolError,
     SyncError,
+    bad_answer,
     error_for,
     not_reachable,
     refusal_code,
@@ -307,7 +308,7 @@ class HqClient:
                 raise self.refusal(answer)
             challenge = _json_object(answer).get("challenge")
             if not isinstance(challenge, str) or not HEX64.fullmatch(challenge):
-                raise _bad_answer()
+                raise bad_answer()
             signature = self._key.sign(session_message(challenge, self.endpoint.hq_key_id, key_id))
             answer = self.request(
                 "POST",
@@ -318,26 +319,22 @@ class HqClient:
             if answer.status_code == 200:
                 token = _json_object(answer).get("token")
                 if not isinstance(token, str) or not _TOKEN.fullmatch(token):
-                    raise _bad_answer()
+                    raise bad_answer()
                 return token
             code = refusal_code(answer.content)[0]
             if not (code == "bad-challenge" and attempt == 1):  # a stale challenge: once more
                 raise self.refusal(answer)
-        raise _bad_answer()  # pragma: no cover - the loop returns or raises
+        raise bad_answer()  # pragma: no cover - the loop returns or raises
 
 
 def _json_object(answer: httpx.Response) -> dict[str, Any]:
     try:
         value = answer.json()
     except ValueError:
-        raise _bad_answer() from None
+        raise bad_answer() from None
     if not isinstance(value, dict):
-        raise _bad_answer()
+        raise bad_answer()
     return value
-
-
-def _bad_answer() -> ProtocolError:
-    return ProtocolError(_("Headquarters sent an answer this version of fieldkit cannot read."))
 
 
 def _check_sha256(sha256: str) -> None:

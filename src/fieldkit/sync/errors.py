@@ -145,6 +145,11 @@ def not_reachable(address: str, problem: str) -> NotReachableError:
     )
 
 
+def bad_answer() -> ProtocolError:
+    """The error of an answer from HQ that does not follow the protocol."""
+    return ProtocolError(_("Headquarters sent an answer this version of fieldkit cannot read."))
+
+
 def refusal_code(body: bytes) -> tuple[str | None, dict[str, Any]]:
     """The ``error`` code of a JSON refusal and the object, or (None, {}) if it is not one."""
     try:

@@ -33,6 +33,7 @@ from fieldkit.sync.errors import (
     ProtocolError,
     SyncCancelledError,
     SyncError,
+    bad_answer,
     refusal_code,
 )
 
@@ -111,7 +112,7 @@ class Upload:
             raise self.client.refusal(answer)
         location = answer.headers.get("Location")
         if not location or not self.client.same_origin(location):
-            raise _bad_answer()
+            raise bad_answer()
         self.location = location
         self.offset = self._offset(answer)
         self._report()
@@ -159,7 +160,7 @@ class Upload:
         if answer.status_code == 204:
             offset = self._offset(answer)
             if offset <= start:
-                raise _bad_answer()
+                raise bad_answer()
             if end < self.total:  # the last chunk's answer waits for the ingest too
                 self.chunks.sent(end - start, time.monotonic() - began)
             self.offset = offset
@@ -203,7 +204,7 @@ class Upload:
     def _offset(self, answer: httpx.Response) -> int:
         text = answer.headers.get("Upload-Offset", "")
         if not text.isdigit() or int(text) > self.total:
-            raise _bad_answer()
+            raise bad_answer()
         return int(text)
 
     def _ingest_timeout(self) -> float:
@@ -269,7 +270,3 @@ class Checksums:
         for piece in self._read(start, end):
             digest.update(piece)
         return digest.digest()
-
-
-def _bad_answer() -> ProtocolError:
-    return ProtocolError(_("Headquarters sent an answer this version of fieldkit cannot read."))
