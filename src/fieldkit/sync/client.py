@@ -24,6 +24,7 @@ import httpx
 
 from fieldkit.crypto.identity import PublicIdentity, SigningKey
 from fieldkit.crypto.sync_messages import ping_message, session_message
+from fieldkit.domain.values import SHA256_HEX
 from fieldkit.errors import InvalidInputError
 from fieldkit.i18n import _
 from fieldkit.sync.chunks import CEILING
@@ -42,7 +43,7 @@ from fieldkit.sync.forms import RemoteForm, form_list, valid_form_name
 from fieldkit.sync.pinning import pin_failure, pinned_transport
 
 TUS_VERSION = "1.0.0"
-HEX64 = re.compile(r"[0-9a-f]{64}")
+_CHALLENGE = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.~+/=]{16,512}")
 _DEVICE_REFUSALS = ("revoked-device", "unknown-device", "lost-device")
@@ -307,7 +308,7 @@ class HqClient:
             if answer.status_code != 200:
                 raise self.refusal(answer)
             challenge = _json_object(answer).get("challenge")
-            if not isinstance(challenge, str) or not HEX64.fullmatch(challenge):
+            if not isinstance(challenge, str) or not _CHALLENGE.fullmatch(challenge):
                 raise bad_answer()
             signature = self._key.sign(session_message(challenge, self.endpoint.hq_key_id, key_id))
             answer = self.request(
@@ -338,7 +339,7 @@ def _json_object(answer: httpx.Response) -> dict[str, Any]:
 
 
 def _check_sha256(sha256: str) -> None:
-    if not HEX64.fullmatch(sha256):
+    if not SHA256_HEX.fullmatch(sha256):
         raise InvalidInputError(
             _("{value}: not a SHA-256 (64 lowercase hexadecimal digits).").format(value=sha256)
         )

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from fieldkit.domain.values import SHA256_HEX
 from fieldkit.i18n import _
 from fieldkit.sync.errors import ProtocolError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}\.fkf")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_FORMS = 10_000
 
 
@@ -50,7 +50,7 @@ def _form(entry: object) -> RemoteForm:
         or isinstance(size, bool)
         or size < 0
         or not valid_form_name(str(texts["name"]))
-        or not _HEX64.fullmatch(str(texts["sha256"]))
+        or not SHA256_HEX.fullmatch(str(texts["sha256"]))
     ):
         raise _malformed()
     return RemoteForm(

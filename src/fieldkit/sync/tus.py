@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from fieldkit.domain.values import SHA256_HEX
 from fieldkit.errors import reading_file
 from fieldkit.i18n import _
 from fieldkit.sync.chunks import ChunkSizer
@@ -56,9 +57,7 @@ class Upload:
         progress: Callable[[int, int], None] | None,
         cancel: threading.Event | None,
     ) -> None:
-        from fieldkit.sync.client import HEX64
-
-        if not HEX64.fullmatch(sha256):
+        if not SHA256_HEX.fullmatch(sha256):
             raise ValueError("sha256 must be 64 lowercase hexadecimal digits")
         self.client = client
         self.path = path
