@@ -150,7 +150,7 @@ class Upload:
                 "PATCH",
                 self.location,
                 headers=headers,
-                body=lambda: self._pieces(start, end),
+                body=lambda: self._read(start, end),
                 timeout=self._ingest_timeout() if end == self.total else None,
             )
         except NotReachableError:
@@ -181,9 +181,6 @@ class Upload:
         raise error
 
     # -- the file
-
-    def _pieces(self, start: int, end: int) -> Iterator[bytes]:
-        yield from self._read(start, end)
 
     def _read(self, start: int, end: int) -> Iterator[bytes]:
         with reading_file(self.path), self.path.open("rb") as file:
