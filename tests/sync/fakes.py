@@ -294,11 +294,25 @@ def _send(target: socket.socket, data: bytes) -> bool:
     return True
 
 
-class Recording(httpx.BaseTransport):
-    """Notes each chunk sent: its size, and whether HQ took it (False: the link broke)."""
+class Wrapping(httpx.BaseTransport):
+    """A transport in front of ``inner`` (the pinned one) that a test makes misbehave; as it
+    is, it passes every request on."""
 
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class Recording(Wrapping):
+    """Notes each chunk sent: its size, and whether HQ took it (False: the link broke)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        super().__init__(inner)
         self.chunks: list[tuple[int, bool]] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -312,6 +326,3 @@ class Recording(httpx.BaseTransport):
             raise
         self.chunks.append((size, answer.status_code == 204))
         return answer
-
-    def close(self) -> None:
-        self.inner.close()

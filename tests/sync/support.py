@@ -7,21 +7,32 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from fieldkit.bundle import read_receipt
 from fieldkit.hq import tls
 from fieldkit.sync.client import HqClient, HqEndpoint
+from fieldkit.sync.pinning import pinned_transport
 from tests.hq.support import Device, Hq
 from tests.hq.sync_server import Server
 
 
-def endpoint(server: Server, hq: Hq, *, pin: str | None = None) -> HqEndpoint:
-    """What the device pinned at enrolment: HQ's TLS key and signing key."""
+def endpoint(
+    server: Server, hq: Hq, *, pin: str | None = None, address: str | None = None
+) -> HqEndpoint:
+    """What the device pinned at enrolment: HQ's TLS key and signing key (at ``address``, a
+    relay's, instead of the server's own)."""
     return HqEndpoint(
-        address=server.base_url,
+        address=address or server.base_url,
         spki_sha256=pin or tls.read_pin(hq.paths.tls_cert),
         hq_signing_public_key=hq.keys.hq_signing.public.public_key,
         hq_key_id=hq.keys.hq_signing.key_id,
     )
+
+
+def pinned(hq: Hq) -> httpx.HTTPTransport:
+    """A transport pinning HQ's TLS key, for a test to wrap in its own."""
+    return pinned_transport(tls.read_pin(hq.paths.tls_cert))
 
 
 def client(server: Server, hq: Hq, device: Device, **options: Any) -> HqClient:

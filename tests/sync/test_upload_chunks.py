@@ -4,7 +4,6 @@ grow no further than HQ's --max-chunk once HQ refused one as too large."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +12,10 @@ import pytest
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.hq.repository import sqlite_url
 from fieldkit.sync.client import HqClient
-from fieldkit.sync.pinning import pinned_transport
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, enrolled, server, shared_hq
 from tests.sync.fakes import CuttingRelay, Recording
-from tests.sync.support import bundle_file, endpoint
+from tests.sync.support import bundle_file, endpoint, pinned
 
 __all__ = ["server", "shared_hq"]
 
@@ -28,25 +26,27 @@ def _client(
     server: Server, hq: Hq, key: SigningKey, recording: list[Recording], address: str = ""
 ) -> HqClient:
     """A client with the default chunk settings; its transport is added to ``recording``."""
-    pinned = endpoint(server, hq)
-    if address:
-        pinned = dataclasses.replace(pinned, address=address)
-    transport = Recording(pinned_transport(pinned.spki_sha256))
+    transport = Recording(pinned(hq))
     recording.append(transport)
-    return HqClient(pinned, key, transport=transport, pause=0.01)
+    return HqClient(endpoint(server, hq, address=address), key, transport=transport, pause=0.01)
+
+
+def _upload(server: Server, hq: Hq, folder: Path, size: int) -> tuple[list[tuple[int, bool]], int]:
+    """A new device's bundle with ``size`` bytes of attachment, uploaded with the default chunk
+    settings (and its receipt fetched): the chunks sent, and the bundle's size."""
+    device = enrolled(hq.repository)
+    path, sha256 = bundle_file(hq, device, folder, size=size)
+    recording: list[Recording] = []
+    with _client(server, hq, device.key, recording) as client:
+        client.upload(path, sha256)
+        assert client.receipt(sha256) is not None
+    return recording[0].chunks, path.stat().st_size
 
 
 def test_a_large_upload_takes_fewer_requests_than_one_a_mebibyte(
     server: Server, shared_hq: Hq, tmp_path: Path
 ) -> None:
-    device = enrolled(shared_hq.repository)
-    path, sha256 = bundle_file(shared_hq, device, tmp_path, size=12 * MIB)
-    size = path.stat().st_size
-    recording: list[Recording] = []
-    with _client(server, shared_hq, device.key, recording) as hq:
-        hq.upload(path, sha256)
-        assert hq.receipt(sha256) is not None
-    chunks = recording[0].chunks
+    chunks, size = _upload(server, shared_hq, tmp_path, 12 * MIB)
     sizes = [chunk for chunk, taken in chunks]
     assert all(taken for _size, taken in chunks) and sum(sizes) == size
     assert sizes[0] == MIB  # the configured size first
@@ -94,14 +94,7 @@ def limited_server(shared_hq: Hq, tmp_path_factory: pytest.TempPathFactory) -> I
 def test_chunks_grow_no_further_than_hqs_limit_once_refused(
     limited_server: Server, shared_hq: Hq, tmp_path: Path
 ) -> None:
-    device = enrolled(shared_hq.repository)
-    path, sha256 = bundle_file(shared_hq, device, tmp_path, size=6 * MIB)
-    size = path.stat().st_size
-    recording: list[Recording] = []
-    with _client(limited_server, shared_hq, device.key, recording) as hq:
-        hq.upload(path, sha256)
-        assert hq.receipt(sha256) is not None
-    chunks = recording[0].chunks
+    chunks, size = _upload(limited_server, shared_hq, tmp_path, 6 * MIB)
     refused = [chunk for chunk, taken in chunks if not taken]
     assert refused == [2 * MIB]  # grown once past the limit, answered 413, never again
     taken = [chunk for chunk, ok in chunks if ok]

@@ -4,7 +4,6 @@ smaller, a bundle HQ finds too large is refused."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -23,11 +22,10 @@ from fieldkit.sync.errors import (
     NotReachableError,
     SyncCancelledError,
 )
-from fieldkit.sync.pinning import pinned_transport
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, enrolled, server, shared_hq
-from tests.sync.fakes import CuttingRelay
-from tests.sync.support import bundle_file, client, endpoint, verified_receipt
+from tests.sync.fakes import CuttingRelay, Wrapping
+from tests.sync.support import bundle_file, client, endpoint, pinned, verified_receipt
 
 __all__ = ["server", "shared_hq"]
 
@@ -38,7 +36,7 @@ def _relayed(
     server: Server, hq: Hq, relay: CuttingRelay, key: SigningKey, attempts: int = 5
 ) -> HqClient:
     """A client that reaches HQ through ``relay`` (the pin is HQ's: TLS passes through)."""
-    moved = dataclasses.replace(endpoint(server, hq), address=relay.address)
+    moved = endpoint(server, hq, address=relay.address)
     return HqClient(
         moved, key, chunk_size=CHUNK, max_chunk_size=CHUNK, pause=0.01, attempts=attempts
     )
@@ -108,11 +106,11 @@ def test_a_stop_between_chunks_keeps_what_hq_holds(
         assert hq.receipt(sha256) is not None
 
 
-class Corrupting(httpx.BaseTransport):
+class Corrupting(Wrapping):
     """Flips a byte in the body of the first ``times`` chunks (after their checksum was made)."""
 
     def __init__(self, inner: httpx.BaseTransport, times: int) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.times = times
         self.corrupted = 0
 
@@ -126,9 +124,6 @@ class Corrupting(httpx.BaseTransport):
             )
         return self.inner.handle_request(request)
 
-    def close(self) -> None:
-        self.inner.close()
-
 
 @pytest.mark.parametrize("times", [1, 100])
 def test_a_damaged_chunk_is_sent_again_and_never_stored(
@@ -136,9 +131,8 @@ def test_a_damaged_chunk_is_sent_again_and_never_stored(
 ) -> None:
     device = enrolled(shared_hq.repository)
     path, sha256 = bundle_file(shared_hq, device, tmp_path)
-    pinned = endpoint(server, shared_hq)
-    transport = Corrupting(pinned_transport(pinned.spki_sha256), times)
-    with HqClient(pinned, device.key, transport=transport, chunk_size=CHUNK, pause=0.01) as hq:
+    transport = Corrupting(pinned(shared_hq), times)
+    with client(server, shared_hq, device, transport=transport, chunk_size=CHUNK) as hq:
         if times == 1:
             hq.upload(path, sha256)
             assert hq.receipt(sha256) is not None
@@ -177,14 +171,14 @@ def test_chunks_shrink_to_what_hq_accepts_and_a_bundle_over_its_limit_is_refused
     assert caught.value.code == "too-large" and not caught.value.retryable
 
 
-class Refusing(httpx.BaseTransport):
+class Refusing(Wrapping):
     """Answers the first ``times`` chunks with ``status`` and ``code`` itself (as HQ does when
     busy or over a device's rate), asking to wait ``retry_after`` seconds."""
 
     def __init__(
         self, inner: httpx.BaseTransport, status: int, code: str, retry_after: int, times: int
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.answer = (status, code, retry_after)
         self.times = times
         self.refused = 0
@@ -202,9 +196,6 @@ class Refusing(httpx.BaseTransport):
             )
         return self.inner.handle_request(request)
 
-    def close(self) -> None:
-        self.inner.close()
-
 
 @pytest.mark.parametrize(("status", "code"), [(429, "rate-limited"), (423, "busy")])
 def test_a_short_wait_asked_by_hq_is_waited_then_the_upload_goes_on(
@@ -212,11 +203,10 @@ def test_a_short_wait_asked_by_hq_is_waited_then_the_upload_goes_on(
 ) -> None:
     device = enrolled(shared_hq.repository)
     path, sha256 = bundle_file(shared_hq, device, tmp_path)
-    pinned = endpoint(server, shared_hq)
-    transport = Refusing(pinned_transport(pinned.spki_sha256), status, code, 7, times=2)
+    transport = Refusing(pinned(shared_hq), status, code, 7, times=2)
     waits: list[float] = []
-    with HqClient(
-        pinned, device.key, transport=transport, chunk_size=CHUNK, sleep=waits.append
+    with client(
+        server, shared_hq, device, transport=transport, chunk_size=CHUNK, sleep=waits.append
     ) as hq:
         hq.upload(path, sha256)
         assert hq.receipt(sha256) is not None
@@ -228,11 +218,10 @@ def test_a_long_wait_asked_by_hq_is_left_to_the_caller(
 ) -> None:
     device = enrolled(shared_hq.repository)
     path, sha256 = bundle_file(shared_hq, device, tmp_path)
-    pinned = endpoint(server, shared_hq)
-    transport = Refusing(pinned_transport(pinned.spki_sha256), 429, "rate-limited", 600, times=1)
+    transport = Refusing(pinned(shared_hq), 429, "rate-limited", 600, times=1)
     waits: list[float] = []
     with (
-        HqClient(pinned, device.key, transport=transport, sleep=waits.append) as hq,
+        client(server, shared_hq, device, transport=transport, sleep=waits.append) as hq,
         pytest.raises(NotReachableError) as caught,
     ):
         hq.upload(path, sha256)
@@ -257,12 +246,12 @@ def test_chunks_are_streamed_from_the_file_not_held_in_memory(
     assert peak < 1024 * 1024  # a chunk is 4 MiB, the bundle over 8 MiB
 
 
-class EndingSession(httpx.BaseTransport):
+class EndingSession(Wrapping):
     """At the first chunk, HQ ends the device's session and the link drops: the client's next
     request is a HEAD, whose refusal has no body to say why."""
 
     def __init__(self, inner: httpx.BaseTransport, end: Callable[[], object]) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.end = end
         self.heads: list[int] = []
 
@@ -276,21 +265,17 @@ class EndingSession(httpx.BaseTransport):
             self.heads.append(answer.status_code)
         return answer
 
-    def close(self) -> None:
-        self.inner.close()
-
 
 def test_a_head_refused_without_a_body_signs_in_again(
     server: Server, shared_hq: Hq, tmp_path: Path
 ) -> None:
     device = enrolled(shared_hq.repository)
     path, sha256 = bundle_file(shared_hq, device, tmp_path)
-    pinned = endpoint(server, shared_hq)
     transport = EndingSession(
-        pinned_transport(pinned.spki_sha256),
+        pinned(shared_hq),
         lambda: shared_hq.repository.drop_tokens(device.key.key_id),
     )
-    with HqClient(pinned, device.key, transport=transport, chunk_size=CHUNK, pause=0.01) as hq:
+    with client(server, shared_hq, device, transport=transport, chunk_size=CHUNK) as hq:
         hq.upload(path, sha256)
         assert hq.receipt(sha256) is not None
     assert transport.heads == [0, 401, 200]
@@ -301,13 +286,12 @@ def test_a_head_refused_to_a_lost_device_still_brings_its_erase_order(
 ) -> None:
     device = enrolled(shared_hq.repository)
     path, sha256 = bundle_file(shared_hq, device, tmp_path)
-    pinned = endpoint(server, shared_hq)
     transport = EndingSession(
-        pinned_transport(pinned.spki_sha256),
+        pinned(shared_hq),
         lambda: declare_lost(shared_hq.repository, device.key.key_id, 1, "2026-03-15T09:00:00Z"),
     )
     with (
-        HqClient(pinned, device.key, transport=transport, chunk_size=CHUNK, pause=0.01) as hq,
+        client(server, shared_hq, device, transport=transport, chunk_size=CHUNK) as hq,
         pytest.raises(DeviceLostError) as caught,
     ):
         hq.upload(path, sha256)
