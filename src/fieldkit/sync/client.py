@@ -234,10 +234,10 @@ class HqClient:
             if auth:
                 sent["Authorization"] = f"Bearer {self._session()}"
             answer = self._exchange(method, path, sent, params, json, body, timeout)
-            if answer.status_code >= 400 and refusal_code(answer.content)[0] in _DEVICE_REFUSALS:
+            code = refusal_code(answer.content)[0] if answer.status_code >= 400 else None
+            if code in _DEVICE_REFUSALS:
                 raise self.refusal(answer)
             # A HEAD refusal has no body: with a token sent, a 401 can only be "bad-token".
-            code = refusal_code(answer.content)[0] if answer.status_code == 401 else None
             if auth and answer.status_code == 401 and code in ("bad-token", None) and attempt == 1:
                 self._token = None
                 continue
