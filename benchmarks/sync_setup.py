@@ -3,7 +3,6 @@ server in a process of its own, enrolled devices and their bundles, the device's
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import subprocess
@@ -32,6 +31,7 @@ from fieldkit.domain.records import (
     revision_signing_message,
     sha256_hex,
 )
+from fieldkit.files import sha256_of_file
 from fieldkit.hq import keys
 from fieldkit.hq.paths import PASSPHRASE_ENV, HqPaths
 from fieldkit.hq.repository import open_repository, sqlite_url
@@ -117,7 +117,7 @@ class Hq:
         device.sequence += 1
         device.previous = exported.info.manifest_sha256
         path = exported.path
-        return Bundle(path, file_sha256(path), path.stat().st_size, revisions)
+        return Bundle(path, sha256_of_file(path, _PIECE), path.stat().st_size, revisions)
 
     def _seal(self, device: Device) -> SealedRevision:
         record_id = new_record_id()
@@ -206,7 +206,7 @@ def attachment_source(path: Path) -> AttachmentSource:
             while piece := handle.read(_PIECE):
                 yield piece
 
-    return AttachmentSource(file_sha256(path), path.stat().st_size, chunks)
+    return AttachmentSource(sha256_of_file(path, _PIECE), path.stat().st_size, chunks)
 
 
 def random_file(path: Path, size: int) -> Path:
@@ -217,14 +217,6 @@ def random_file(path: Path, size: int) -> Path:
             handle.write(piece)
             left -= len(piece)
     return path
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while piece := handle.read(_PIECE):
-            digest.update(piece)
-    return digest.hexdigest()
 
 
 def rss_kib(pid: int) -> int:
