@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import httpx
 
 from fieldkit.bundle import read_receipt
+from fieldkit.domain.records import sha256_hex
 from fieldkit.hq import tls
 from fieldkit.sync.client import HqClient, HqEndpoint
 from fieldkit.sync.pinning import pinned_transport
@@ -45,9 +45,10 @@ def bundle_file(hq: Hq, device: Device, folder: Path, size: int = 300_000) -> tu
     ``folder``, and its SHA-256."""
     made = hq.bundle(device, [device.revision()], [secrets.token_bytes(size)])
     path = folder / made.name
-    path.write_bytes(made.read_bytes())
+    data = made.read_bytes()
+    path.write_bytes(data)
     made.unlink()
-    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+    return path, sha256_hex(data)
 
 
 def verified_receipt(hq: Hq, device: Device, data: bytes) -> Any:
