@@ -13,15 +13,13 @@ handshakes there, so a request never leaves on a connection with another key.
 from __future__ import annotations
 
 import hmac
-import re
 import ssl
 from typing import Any
 
 import httpx
 
 from fieldkit.crypto.pins import spki_sha256_of_der
-
-_PIN = re.compile(r"[0-9a-f]{64}")
+from fieldkit.domain.values import SHA256_HEX
 
 
 class PinCheckFailed(ssl.SSLCertVerificationError):
@@ -73,7 +71,7 @@ def pinned_context(pin: str) -> ssl.SSLContext:
     """A client context, TLS 1.3 only, that completes a handshake only with the server whose
     leaf certificate's SubjectPublicKeyInfo has the SHA-256 ``pin`` (64 lowercase hex digits),
     whatever CA signed that certificate and whatever names it carries."""
-    if not _PIN.fullmatch(pin):
+    if not SHA256_HEX.fullmatch(pin):
         raise ValueError("a TLS pin is 64 lowercase hexadecimal digits")
     context = _PinnedContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
