@@ -8,9 +8,11 @@ import socket
 import ssl
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fieldkit.crypto.identity import SigningKey
+from fieldkit.errors import InvalidInputError
 from fieldkit.sync.client import HqClient, HqEndpoint
 from fieldkit.sync.errors import NotHqError, NotReachableError, PinMismatchError
 from fieldkit.sync.pinning import PinCheckFailed, pinned_context
@@ -141,3 +143,14 @@ def _handshake(
 def test_a_malformed_pin_is_refused_before_connecting() -> None:
     with pytest.raises(ValueError, match="64 lowercase"):
         pinned_context("ABC")
+
+
+@pytest.mark.parametrize("given_transport", [False, True])
+def test_a_client_with_a_malformed_pin_is_refused_in_one_line(given_transport: bool) -> None:
+    transport = (
+        httpx.MockTransport(lambda request: httpx.Response(500)) if given_transport else None
+    )
+    with pytest.raises(InvalidInputError, match="enrol the device again"):
+        HqClient(
+            _fake_endpoint("https://127.0.0.1:1", "ABC"), SigningKey.generate(), transport=transport
+        )

@@ -100,17 +100,15 @@ class HqClient:
         self._key = device_key
         self._token: str | None = None
         self._base = endpoint.address.rstrip("/") + "/"
-        try:  # a transport given (tests, a proxy) must pin alike: see pinning.pinned_transport
-            own: httpx.BaseTransport = pinned_transport(endpoint.spki_sha256, retries=0)
-            if transport is not None:
-                own.close()
-                own = transport
-        except ValueError:
+        if not SHA256_HEX.fullmatch(endpoint.spki_sha256):
             raise InvalidInputError(
                 _("The TLS pin of headquarters is malformed; enrol the device again.")
-            ) from None
+            )
+        # A transport given (tests, a proxy) must pin alike: see pinning.pinned_transport.
+        if transport is None:
+            transport = pinned_transport(endpoint.spki_sha256, retries=0)
         self._http = httpx.Client(
-            transport=own,
+            transport=transport,
             timeout=timeout,
             trust_env=False,  # no proxy, certificate or .netrc settings from the environment
             follow_redirects=False,
