@@ -41,6 +41,7 @@ from fieldkit.sync.errors import (
 )
 from fieldkit.sync.forms import RemoteForm, form_list, valid_form_name
 from fieldkit.sync.pinning import pin_failure, pinned_transport
+from fieldkit.sync.tus import Upload
 
 TUS_VERSION = "1.0.0"
 _CHALLENGE = re.compile(r"[0-9a-f]{64}")
@@ -169,8 +170,6 @@ class HqClient:
     ) -> None:
         """Send the bundle file ``path`` (SHA-256 ``sha256``) with tus, resuming whatever HQ
         holds of it; return once HQ has all of it and ingested it. See :mod:`.tus`."""
-        from fieldkit.sync.tus import Upload
-
         Upload(self, path, sha256, progress, cancel).run()
 
     def receipt(self, sha256: str) -> bytes | None:
