@@ -174,9 +174,7 @@ class Uploads:
         return written
 
     def terminate(self, device: Device, upload_id: str) -> None:
-        upload = self.get(device, upload_id)
-        self._repository.delete_upload(upload.upload_id)
-        self._store.delete(upload.upload_id)
+        self._discard(self.get(device, upload_id))
 
     async def receipt(self, device: Device, bundle_sha256: str) -> bytes:
         """The receipt HQ wrote for the device's uploaded bundle (the same bytes as on USB)."""
@@ -211,8 +209,7 @@ class Uploads:
         """Remove the unfinished uploads past their expiry and their bytes; how many."""
         removed = 0
         for upload in self._repository.expired_uploads(int(self._clock())):
-            removed += self._repository.delete_upload(upload.upload_id)
-            self._store.delete(upload.upload_id)
+            removed += self._discard(upload)
         return removed
 
     async def sweep(self, every: float) -> None:
@@ -233,7 +230,7 @@ class Uploads:
         while ingesting it (the bytes are kept until the ingest is recorded)."""
         if not upload.complete or upload.manifest_sha256 is not None:
             return upload
-        await _in_thread(self._finish, upload)
+        await to_thread.run_sync(self._finish, upload)
         return self._repository.upload(upload.upload_id) or upload
 
     def _finish(self, upload: Upload) -> None:
@@ -258,9 +255,11 @@ class Uploads:
         self._repository.finish_upload(upload.upload_id, result.bundle.manifest_sha256)
         self._store.delete(upload.upload_id)
 
-    def _discard(self, upload: Upload) -> None:
-        self._repository.delete_upload(upload.upload_id)
+    def _discard(self, upload: Upload) -> bool:
+        """Remove the upload and its bytes; False if the repository held it no more."""
+        removed = self._repository.delete_upload(upload.upload_id)
         self._store.delete(upload.upload_id)
+        return removed
 
 
 def _checksum(header: str | None) -> bytes | None:
@@ -282,9 +281,3 @@ def _too_large(limit: int) -> SyncError:
     return SyncError(
         Code.TOO_LARGE, _("Too large: at most {n} bytes are accepted here.").format(n=limit)
     )
-
-
-async def _in_thread(function: Callable[[Upload], None], upload: Upload) -> None:
-    from starlette.concurrency import run_in_threadpool
-
-    await run_in_threadpool(function, upload)
