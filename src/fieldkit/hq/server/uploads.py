@@ -230,11 +230,11 @@ class Uploads:
         while ingesting it (the bytes are kept until the ingest is recorded)."""
         if not upload.complete or upload.manifest_sha256 is not None:
             return upload
-        await to_thread.run_sync(self._finish, upload)
-        return self._repository.upload(upload.upload_id) or upload
+        return await to_thread.run_sync(self._finish, upload)
 
-    def _finish(self, upload: Upload) -> None:
-        """Check the whole upload against its declared SHA-256 and ingest it."""
+    def _finish(self, upload: Upload) -> Upload:
+        """Check the whole upload against its declared SHA-256 and ingest it; the upload as
+        now recorded."""
         with self._store.local_copy(upload.upload_id) as path:
             if sha256_of_file(path) != upload.bundle_sha256:
                 self._discard(upload)
@@ -254,6 +254,7 @@ class Uploads:
             raise SyncError(Code.RECEIPT_NOT_WRITTEN, result.receipt_error)
         self._repository.finish_upload(upload.upload_id, result.bundle.manifest_sha256)
         self._store.delete(upload.upload_id)
+        return replace(upload, manifest_sha256=result.bundle.manifest_sha256)
 
     def _discard(self, upload: Upload) -> bool:
         """Remove the upload and its bytes; False if the repository held it no more."""
