@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fieldkit.hq.server.errors import Code, SyncError
+from fieldkit.hq.server.errors import Code, SyncError, too_large
 from fieldkit.hq.server.ping import ping
 from fieldkit.hq.server.service import Service
 from fieldkit.i18n import _
@@ -111,12 +111,7 @@ def create_app(service: Service) -> Starlette:
         if declared is not None and _integer(declared, "Content-Length") > (
             service.uploads.limits.max_chunk
         ):
-            raise SyncError(
-                Code.TOO_LARGE,
-                _("Too large: at most {n} bytes are accepted here.").format(
-                    n=service.uploads.limits.max_chunk
-                ),
-            )
+            raise too_large(service.uploads.limits.max_chunk)
         upload = await service.uploads.append(
             device,
             request.path_params["upload_id"],
@@ -207,10 +202,7 @@ async def _json(request: Request) -> dict[str, Any]:
     async for chunk in request.stream():
         data += chunk
         if len(data) > MAX_JSON:
-            raise SyncError(
-                Code.TOO_LARGE,
-                _("Too large: at most {n} bytes are accepted here.").format(n=MAX_JSON),
-            )
+            raise too_large(MAX_JSON)
     try:
         value = json.loads(data)
     except ValueError:

@@ -29,7 +29,7 @@ from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository.base import Device
 from fieldkit.hq.repository.sync import Upload
 from fieldkit.hq.server.bodies import consume_in_thread
-from fieldkit.hq.server.errors import Code, SyncError
+from fieldkit.hq.server.errors import Code, SyncError, too_large
 from fieldkit.hq.server.store import UploadStore
 from fieldkit.i18n import _
 
@@ -74,7 +74,7 @@ class Uploads:
                 _("{field} is missing or malformed.").format(field="Upload-Length"),
             )
         if length > self.limits.max_upload:
-            raise _too_large(self.limits.max_upload)
+            raise too_large(self.limits.max_upload)
         self.remove_expired()
         upload = Upload(
             upload_id=secrets.token_hex(16),
@@ -154,7 +154,7 @@ class Uploads:
                     written += len(chunk)
                     if written > room:
                         handle.truncate(offset)
-                        raise _too_large(room)
+                        raise too_large(room)
                     handle.write(chunk)
                     digest.update(chunk)
             except SyncError:
@@ -276,9 +276,3 @@ def _checksum(header: str | None) -> bytes | None:
             Code.BAD_REQUEST, _("Upload-Checksum must be 'sha256 ' and the base64 SHA-256.")
         )
     return digest
-
-
-def _too_large(limit: int) -> SyncError:
-    return SyncError(
-        Code.TOO_LARGE, _("Too large: at most {n} bytes are accepted here.").format(n=limit)
-    )
