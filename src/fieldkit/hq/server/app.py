@@ -13,7 +13,7 @@ import binascii
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,8 +37,6 @@ MAX_JSON = 4096
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
-Handler = Callable[[Request], Awaitable[Response]]
-
 
 def create_app(service: Service) -> Starlette:
     @asynccontextmanager
@@ -47,20 +45,6 @@ def create_app(service: Service) -> Starlette:
             tasks.start_soon(service.uploads.sweep, service.sweep_seconds)
             yield
             tasks.cancel_scope.cancel()
-
-    def guarded(handler: Handler) -> Handler:
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SyncError as error:
-                headers = {"Tus-Resumable": TUS_VERSION, "Tus-Version": TUS_VERSION}
-                if error.retry_after is not None:
-                    headers["Retry-After"] = str(error.retry_after)
-                return JSONResponse(error.to_json(), error.status, headers)
-            except ClientDisconnect:
-                return Response(status_code=400)
-
-        return run
 
     async def get_ping(request: Request) -> Response:
         return JSONResponse(ping(service.hq_name, service.keys.signing_key, _query(request)))
@@ -147,24 +131,35 @@ def create_app(service: Service) -> Starlette:
         return Response(data, media_type="application/octet-stream")
 
     routes = [
-        Route("/v1/ping", guarded(get_ping), methods=["GET"]),
-        Route("/v1/session/challenge", guarded(post_challenge), methods=["POST"]),
-        Route("/v1/session", guarded(post_session), methods=["POST"]),
-        Route("/v1/uploads", guarded(options_uploads), methods=["OPTIONS"]),
-        Route("/v1/uploads", guarded(post_upload), methods=["POST"]),
-        Route("/v1/uploads/{upload_id}", guarded(head_upload), methods=["HEAD"]),
-        Route("/v1/uploads/{upload_id}", guarded(patch_upload), methods=["PATCH"]),
-        Route("/v1/uploads/{upload_id}", guarded(delete_upload), methods=["DELETE"]),
-        Route("/v1/receipts/{bundle_sha256}", guarded(get_receipt), methods=["GET"]),
-        Route("/v1/forms", guarded(get_forms), methods=["GET"]),
-        Route("/v1/forms/{name:path}", guarded(get_form), methods=["GET"]),
+        Route("/v1/ping", get_ping, methods=["GET"]),
+        Route("/v1/session/challenge", post_challenge, methods=["POST"]),
+        Route("/v1/session", post_session, methods=["POST"]),
+        Route("/v1/uploads", options_uploads, methods=["OPTIONS"]),
+        Route("/v1/uploads", post_upload, methods=["POST"]),
+        Route("/v1/uploads/{upload_id}", head_upload, methods=["HEAD"]),
+        Route("/v1/uploads/{upload_id}", patch_upload, methods=["PATCH"]),
+        Route("/v1/uploads/{upload_id}", delete_upload, methods=["DELETE"]),
+        Route("/v1/receipts/{bundle_sha256}", get_receipt, methods=["GET"]),
+        Route("/v1/forms", get_forms, methods=["GET"]),
+        Route("/v1/forms/{name:path}", get_form, methods=["GET"]),
     ]
 
-    async def not_found(request: Request, _error: Exception) -> Response:
+    async def refused(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, SyncError)  # noqa: S101 - registered for SyncError only
+        headers = {"Tus-Resumable": TUS_VERSION, "Tus-Version": TUS_VERSION}
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(error.retry_after)
+        return JSONResponse(error.to_json(), error.status, headers)
+
+    async def disconnected(_request: Request, _error: Exception) -> Response:
+        return Response(status_code=400)
+
+    async def not_found(_request: Request, _error: Exception) -> Response:
         error = SyncError(Code.NOT_FOUND, _("No such address on this server."))
         return JSONResponse(error.to_json(), error.status)
 
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
+    handlers = {SyncError: refused, ClientDisconnect: disconnected, 404: not_found}
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
 
 
 def service_headers(service: Service) -> dict[str, str]:
