@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from fieldkit.bundle import new_identity, read_enrolment
+from fieldkit.crypto.pins import spki_sha256_of_der
 from fieldkit.domain.records import sha256_hex
 from fieldkit.hq import tls
 from fieldkit.hq.server.sessions import session_message, token_hash
@@ -188,7 +189,7 @@ def _peer_pin(server: Server) -> str:
     ):
         der = wrapped.getpeercert(binary_form=True)
     assert der is not None
-    return tls.spki_sha256_of_der(der)
+    return spki_sha256_of_der(der)
 
 
 def test_a_bundle_ingest_refuses_is_refused_with_its_reason(server: Server, shared_hq: Hq) -> None:
