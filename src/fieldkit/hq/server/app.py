@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from email.utils import formatdate
 from typing import Any
 
 import anyio
@@ -47,7 +48,9 @@ def create_app(service: Service) -> Starlette:
             tasks.cancel_scope.cancel()
 
     async def get_ping(request: Request) -> Response:
-        return JSONResponse(ping(service.hq_name, service.keys.signing_key, _query(request)))
+        return JSONResponse(
+            ping(service.hq_name, service.keys.signing_key, request.query_params.get("nonce"))
+        )
 
     async def post_challenge(request: Request) -> Response:
         body = await _json(request)
@@ -173,8 +176,6 @@ def service_headers(service: Service) -> dict[str, str]:
 
 
 def _upload_headers(offset: int, length: int, expires_at: int) -> dict[str, str]:
-    from email.utils import formatdate
-
     return {
         "Tus-Resumable": TUS_VERSION,
         "Upload-Offset": str(offset),
@@ -186,10 +187,6 @@ def _upload_headers(offset: int, length: int, expires_at: int) -> dict[str, str]
 def _tus(request: Request) -> None:
     if request.headers.get("tus-resumable") != TUS_VERSION:
         raise SyncError(Code.TUS_VERSION, _("Send Tus-Resumable: 1.0.0 with every request."))
-
-
-def _query(request: Request) -> str | None:
-    return request.query_params.get("nonce")
 
 
 async def _json(request: Request) -> dict[str, Any]:
