@@ -181,18 +181,18 @@ class Uploads:
         upload = self._repository.device_upload(device.key_id, bundle_sha256)
         if upload is not None:
             upload = await self._settle(upload)
-        issued = []
-        if upload is not None and upload.manifest_sha256 is not None:
-            issued = self._repository.receipts(upload.manifest_sha256)
+        if upload is None or upload.manifest_sha256 is None:
+            raise _no_receipt()
+        issued = self._repository.receipts(upload.manifest_sha256)
         for receipt in reversed(issued):
             path = self._receipts / receipt.file_name
             if path.is_file():
                 return path.read_bytes()
-        if issued and upload is not None and upload.manifest_sha256 is not None:
-            # Its receipts were written outside HQ's receipt folder (``ingest --receipts DIR``
-            # for a stick): the device gets a new one, signed the same way.
-            return await to_thread.run_sync(self._receipt_again, upload.manifest_sha256)
-        raise SyncError(Code.NO_RECEIPT, _("HQ holds no receipt for this bundle (yet)."))
+        if not issued:
+            raise _no_receipt()
+        # Its receipts were written outside HQ's receipt folder (``ingest --receipts DIR`` for a
+        # stick): the device gets a new one, signed the same way.
+        return await to_thread.run_sync(self._receipt_again, upload.manifest_sha256)
 
     def _receipt_again(self, manifest_sha256: str) -> bytes:
         with self._ingest_lock:
@@ -276,3 +276,7 @@ def _checksum(header: str | None) -> bytes | None:
             Code.BAD_REQUEST, _("Upload-Checksum must be 'sha256 ' and the base64 SHA-256.")
         )
     return digest
+
+
+def _no_receipt() -> SyncError:
+    return SyncError(Code.NO_RECEIPT, _("HQ holds no receipt for this bundle (yet)."))
