@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import signal
 import socket
 import ssl
@@ -120,6 +121,16 @@ def server(shared_hq: Hq, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     running = Server(shared_hq, sqlite_url(shared_hq.paths.database), log).start()
     yield running
     running.stop()
+
+
+def bundle_bytes(hq: Hq, device: Device, attachment_size: int = 0) -> bytes:
+    """The bytes of the device's next bundle (one revision; with a random attachment of
+    ``attachment_size`` bytes unless 0), its file removed."""
+    attachments = [secrets.token_bytes(attachment_size)] if attachment_size else []
+    path = hq.bundle(device, [device.revision()], attachments)
+    data = path.read_bytes()
+    path.unlink()
+    return data
 
 
 def enrolled(repository: Repository) -> Device:

@@ -15,10 +15,12 @@ import httpx
 import pytest
 
 from fieldkit.bundle import new_identity, read_enrolment
+from fieldkit.crypto.pins import spki_sha256_of_der
+from fieldkit.domain.records import sha256_hex
 from fieldkit.hq import tls
 from fieldkit.hq.server.sessions import session_message, token_hash
 from tests.hq.support import Device, Hq
-from tests.hq.sync_server import Server, Upload, enrolled, server, shared_hq, sign_in
+from tests.hq.sync_server import Server, Upload, bundle_bytes, enrolled, server, shared_hq, sign_in
 
 __all__ = ["server", "shared_hq"]
 
@@ -30,13 +32,6 @@ def _refused(answer: httpx.Response, status: int, code: str) -> str:
     message: str = body["message"]
     assert message
     return message
-
-
-def _bundle(hq: Hq, device: Device) -> bytes:
-    path = hq.bundle(device, [device.revision()])
-    data = path.read_bytes()
-    path.unlink()
-    return data
 
 
 def test_an_unknown_device_gets_no_challenge(server: Server) -> None:
@@ -57,7 +52,7 @@ def test_a_revoked_devices_token_stops_working_at_its_next_request(
         again = client.post("/v1/session/challenge", json={"key_id": device.key.key_id})
     assert "revoked" in _refused(answer, 403, "revoked-device")
     _refused(again, 403, "revoked-device")
-    assert shared_hq.repository.device_upload(device.key.key_id, _sha(b"y" * 10)) is None
+    assert shared_hq.repository.device_upload(device.key.key_id, sha256_hex(b"y" * 10)) is None
     token = headers["Authorization"].split()[1]
     assert shared_hq.repository.token_device(token_hash(token), int(time.time())) is None
 
@@ -113,7 +108,7 @@ def test_expired_and_made_up_tokens_are_refused(server: Server, shared_hq: Hq) -
 
 def test_a_chunk_with_a_wrong_checksum_is_not_stored(server: Server, shared_hq: Hq) -> None:
     device = enrolled(shared_hq.repository)
-    data = _bundle(shared_hq, device)
+    data = bundle_bytes(shared_hq, device)
     with server.client() as client:
         upload = Upload(client, sign_in(client, shared_hq, device), data)
         location = upload.create().headers["Location"]
@@ -143,7 +138,7 @@ def test_bytes_other_than_the_declared_bundle_are_refused_at_completion(
     server: Server, shared_hq: Hq
 ) -> None:
     device = enrolled(shared_hq.repository)
-    data = _bundle(shared_hq, device)
+    data = bundle_bytes(shared_hq, device)
     forged = bytearray(data)
     forged[-1] ^= 1
     before = shared_hq.repository.counts()
@@ -194,11 +189,7 @@ def _peer_pin(server: Server) -> str:
     ):
         der = wrapped.getpeercert(binary_form=True)
     assert der is not None
-    return tls.spki_sha256_of_der(der)
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return spki_sha256_of_der(der)
 
 
 def test_a_bundle_ingest_refuses_is_refused_with_its_reason(server: Server, shared_hq: Hq) -> None:

@@ -17,7 +17,16 @@ import pytest
 
 from fieldkit.hq.repository.sync import Upload as RepoUpload
 from tests.hq.support import Device, Hq
-from tests.hq.sync_server import Server, Upload, enrolled, make_hq, server, shared_hq, sign_in
+from tests.hq.sync_server import (
+    Server,
+    Upload,
+    bundle_bytes,
+    enrolled,
+    make_hq,
+    server,
+    shared_hq,
+    sign_in,
+)
 
 __all__ = ["server", "shared_hq"]
 
@@ -49,15 +58,6 @@ def _wait_offset(upload: Upload, location: str, expected: int) -> int:
     return offset
 
 
-def _bundle(hq: Hq, device: Device, size: int = 200_000) -> bytes:
-    import secrets
-
-    path = hq.bundle(device, [device.revision()], [secrets.token_bytes(size)])
-    data = path.read_bytes()
-    path.unlink()
-    return data
-
-
 def _receipt_verifies(hq: Hq, device: Device, data: bytes) -> None:
     path = hq.stick / "receipt.fkr"
     path.write_bytes(data)
@@ -68,7 +68,7 @@ def test_a_cut_at_several_offsets_resumes_from_the_servers_offset(
     server: Server, shared_hq: Hq
 ) -> None:
     device = enrolled(shared_hq.repository)
-    data = _bundle(shared_hq, device)
+    data = bundle_bytes(shared_hq, device, 200_000)
     with server.client() as client:
         upload = Upload(client, sign_in(client, shared_hq, device), data)
         location = upload.create().headers["Location"]
@@ -87,7 +87,7 @@ def test_the_same_bundle_twice_returns_the_same_upload_and_receipt(
     server: Server, shared_hq: Hq
 ) -> None:
     device = enrolled(shared_hq.repository)
-    data = _bundle(shared_hq, device, 1000)
+    data = bundle_bytes(shared_hq, device, 1000)
     with server.client() as client:
         upload = Upload(client, sign_in(client, shared_hq, device), data)
         location = upload.send()
@@ -107,7 +107,7 @@ def test_an_upload_whose_ingest_was_cut_off_is_ingested_when_asked_again(
     """The server stopped after the last byte, before the ingest was recorded: the bytes are
     kept, and the next request about the bundle ingests it."""
     device = enrolled(shared_hq.repository)
-    data = _bundle(shared_hq, device, 1000)
+    data = bundle_bytes(shared_hq, device, 1000)
     upload_id = "c" * 32
     held = RepoUpload(
         upload_id,
@@ -133,7 +133,7 @@ def test_an_upload_whose_ingest_was_cut_off_is_ingested_when_asked_again(
 def test_a_server_killed_mid_upload_resumes_after_a_restart(tmp_path: Path) -> None:
     hq, url = make_hq(tmp_path)
     device = enrolled(hq.repository)
-    data = _bundle(hq, device, 400_000)
+    data = bundle_bytes(hq, device, 400_000)
     running = Server(hq, url, tmp_path / "server.log").start()
     try:
         with running.client() as client:
@@ -202,7 +202,7 @@ def test_an_oversized_chunk_and_a_device_over_its_rate_are_refused(tmp_path: Pat
 def test_several_workers_serve_the_whole_path(tmp_path: Path) -> None:
     hq, url = make_hq(tmp_path)
     device = enrolled(hq.repository)
-    data = _bundle(hq, device)
+    data = bundle_bytes(hq, device, 200_000)
     running = Server(hq, url, tmp_path / "server.log", "--workers", "2").start()
     try:
         with running.client() as client:
@@ -222,7 +222,7 @@ def test_an_upload_begun_on_one_process_finishes_on_another(
 ) -> None:
     hq, url = make_hq(tmp_path, postgres_url)
     device = enrolled(hq.repository)
-    data = _bundle(hq, device)
+    data = bundle_bytes(hq, device, 200_000)
     log = tmp_path / "server.log"
     first, second = Server(hq, url, log).start(), Server(hq, url, log).start()
     try:

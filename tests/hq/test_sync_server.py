@@ -9,22 +9,15 @@ from email.utils import parsedate_to_datetime
 from fieldkit.crypto.identity import PublicIdentity
 from fieldkit.hq.repository.sync import Upload as RepoUpload
 from fieldkit.hq.server.ping import ping_message
-from tests.hq.support import CANARY_CONTACT, CANARY_NAME, Device, Hq, holds
-from tests.hq.sync_server import Server, Upload, enrolled, server, shared_hq, sign_in
+from tests.hq.support import CANARY_CONTACT, CANARY_NAME, Hq, holds
+from tests.hq.sync_server import Server, Upload, bundle_bytes, enrolled, server, shared_hq, sign_in
 
 __all__ = ["server", "shared_hq"]
 
 
-def _bundle(hq: Hq, device: Device) -> bytes:
-    path = hq.bundle(device, [device.revision()], [secrets.token_bytes(300_000)])
-    data = path.read_bytes()
-    path.unlink()
-    return data
-
-
 def test_a_sealed_bundle_arrives_and_its_receipt_verifies(server: Server, shared_hq: Hq) -> None:
     device = enrolled(shared_hq.repository)
-    data = _bundle(shared_hq, device)
+    data = bundle_bytes(shared_hq, device, 300_000)
     with server.client() as client:
         headers = sign_in(client, shared_hq, device)
         upload = Upload(client, headers, data)
@@ -68,7 +61,7 @@ def test_options_describes_the_tus_subset(server: Server) -> None:
 
 def test_an_upload_can_be_abandoned(server: Server, shared_hq: Hq) -> None:
     device = enrolled(shared_hq.repository)
-    data = _bundle(shared_hq, device)
+    data = bundle_bytes(shared_hq, device, 300_000)
     with server.client() as client:
         upload = Upload(client, sign_in(client, shared_hq, device), data)
         location = upload.create().headers["Location"]

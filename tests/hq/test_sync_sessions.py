@@ -29,6 +29,14 @@ class Clock:
         return self.now
 
 
+def _enrolled(clock: Clock) -> tuple[FakeRepository, Device, Sessions]:
+    """A repository with one registered device, and sign-in on it with ``clock``."""
+    repository = FakeRepository()
+    device = Device()
+    device.register(repository)
+    return repository, device, Sessions(repository, HQ_KEY, RateLimiter(100, clock), clock)
+
+
 def test_the_limiter_says_when_the_oldest_request_leaves_the_minute() -> None:
     clock = Clock()
     limiter = RateLimiter(2, clock)
@@ -45,11 +53,8 @@ def test_the_limiter_says_when_the_oldest_request_leaves_the_minute() -> None:
 
 def test_a_challenge_and_a_token_live_their_time_and_no_longer() -> None:
     clock = Clock()
-    repository = FakeRepository()
-    device = Device()
-    device.register(repository)
+    _repository, device, sessions = _enrolled(clock)
     key_id = device.key.key_id
-    sessions = Sessions(repository, HQ_KEY, RateLimiter(100, clock), clock)
 
     def signed(challenge: str) -> bytes:
         return device.key.sign(session_message(challenge, HQ_KEY.key_id, key_id))
@@ -71,11 +76,8 @@ def test_a_challenge_and_a_token_live_their_time_and_no_longer() -> None:
 
 
 def test_a_signature_for_another_hq_is_refused() -> None:
-    repository = FakeRepository()
-    device = Device()
-    device.register(repository)
+    _repository, device, sessions = _enrolled(Clock())
     key_id = device.key.key_id
-    sessions = Sessions(repository, HQ_KEY, RateLimiter(100))
     challenge, _expires = sessions.challenge(key_id)
     other_hq = device.key.sign(session_message(challenge, "e" * 32, key_id))
     with pytest.raises(SyncError, match="does not verify") as refused:
@@ -84,12 +86,8 @@ def test_a_signature_for_another_hq_is_refused() -> None:
 
 
 def test_a_lost_device_gets_its_erase_order_at_every_step() -> None:
-    clock = Clock()
-    repository = FakeRepository()
-    device = Device()
-    device.register(repository)
+    repository, device, sessions = _enrolled(Clock())
     key_id = device.key.key_id
-    sessions = Sessions(repository, HQ_KEY, RateLimiter(100, clock), clock)
     challenge, _expires = sessions.challenge(key_id)
     token, _expires = sessions.sign_in(
         key_id, challenge, device.key.sign(session_message(challenge, HQ_KEY.key_id, key_id))

@@ -87,9 +87,6 @@ class _SlowStore(UploadStore):
 
         yield Handle()
 
-    def truncate(self, upload_id: str, offset: int) -> None:
-        self.written.truncate(offset)
-
     @contextmanager
     def local_copy(self, upload_id: str) -> Iterator[Path]:
         raise AssertionError("not complete")

@@ -114,9 +114,11 @@ def read_file(path: Path, signing_public_key: bytes) -> PublishedFile:
 
 def published(paths: HqPaths, signing_public_key: bytes) -> list[PublishedFile]:
     """Every signed form in ``forms/``, checked against HQ's own key, by file name."""
+    return [read_file(path, signing_public_key) for path in published_paths(paths)]
+
+
+def published_paths(paths: HqPaths) -> list[Path]:
+    """The form files in ``forms/`` (not checked yet), by file name."""
     if not paths.forms.is_dir():
         return []
-    return [
-        read_file(path, signing_public_key)
-        for path in sorted(paths.forms.glob("*" + PUBLISHED_FORM_SUFFIX))
-    ]
+    return sorted(paths.forms.glob("*" + PUBLISHED_FORM_SUFFIX))

@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from fieldkit.crypto.pins import spki_sha256
-from fieldkit.crypto.pins import spki_sha256_of_der as spki_sha256_of_der
 from fieldkit.files import atomic_write_bytes
 from fieldkit.hq.errors import ConflictError, InvalidInputError, NotFoundError
 from fieldkit.i18n import _

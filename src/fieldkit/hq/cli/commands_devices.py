@@ -31,27 +31,13 @@ def register(commands: Any) -> None:
     lister.add_argument("--json", action="store_true", help=_("print JSON"))
     lister.set_defaults(handler=cmd_devices_list)
     revoker = sub.add_parser("revoke", help=_("refuse a device's bundles from now on"))
-    revoker.add_argument("device", metavar="DEVICE_ID", help=_("key id (or its first characters)"))
-    revoker.add_argument(
-        "--from-seq",
-        type=_positive,
-        default=1,
-        metavar="N",
-        help=_("refuse its bundles numbered N or more (default 1: all of them)"),
-    )
+    _revocation_arguments(revoker)
     revoker.set_defaults(handler=cmd_devices_revoke)
     loser = sub.add_parser(
         "lost",
         help=_("revoke a lost device and have it erase its vault at its next network sync"),
     )
-    loser.add_argument("device", metavar="DEVICE_ID", help=_("key id (or its first characters)"))
-    loser.add_argument(
-        "--from-seq",
-        type=_positive,
-        default=1,
-        metavar="N",
-        help=_("refuse its bundles numbered N or more (default 1: all of them)"),
-    )
+    _revocation_arguments(loser)
     loser.set_defaults(handler=cmd_devices_lost)
 
     p = commands.add_parser("alarms", help=_("forks, broken chains, gaps and conflicts"))
@@ -59,6 +45,18 @@ def register(commands: Any) -> None:
     lister = sub.add_parser("list", help=_("every alarm, oldest first"))
     lister.add_argument("--json", action="store_true", help=_("print JSON"))
     lister.set_defaults(handler=cmd_alarms_list)
+
+
+def _revocation_arguments(parser: Any) -> None:
+    """The device and ``--from-seq`` of ``devices revoke`` and ``devices lost``."""
+    parser.add_argument("device", metavar="DEVICE_ID", help=_("key id (or its first characters)"))
+    parser.add_argument(
+        "--from-seq",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help=_("refuse its bundles numbered N or more (default 1: all of them)"),
+    )
 
 
 def _positive(text: str) -> int:

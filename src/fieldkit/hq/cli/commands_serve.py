@@ -108,7 +108,7 @@ def cmd_serve(ctx: HqContext) -> int:
     ):
         if value < 1:
             raise InvalidInputError(_("{option} must be 1 or more.").format(option=name))
-    files = _tls_files(ctx)
+    files, pin = _tls_files(ctx)
     _check_free(host, port)
     secret = ctx.keys()  # the keys stay in memory only, in this process and its workers
     ctx.repository()  # reachable, and migrated before any worker starts
@@ -124,7 +124,7 @@ def cmd_serve(ctx: HqContext) -> int:
         [
             (_("Headquarters"), ctx.config().name),
             (_("Listening on"), f"https://{host}:{port}"),
-            (_("Certificate pin"), tls.read_pin(files.cert)),
+            (_("Certificate pin"), pin),
             (_("Repository"), display_url(ctx.db_url)),
         ]
     )
@@ -139,34 +139,34 @@ def cmd_tls_create(ctx: HqContext) -> int:
     hosts = ctx.args.host or keys.tls_hosts(config.address)
     pin = tls.create(keys.tls_files(ctx.paths), config.name, hosts, replace=ctx.args.replace)
     keys.write_enrolment(ctx.paths, config, secret)
-    pairs([(_("Certificate"), ctx.paths.tls_cert), (_("Certificate pin"), pin)])
-    print(
-        _("Give the new enrolment file {path} to devices that will sync over the network.").format(
-            path=ctx.paths.enrolment
-        )
-    )
+    _print_certificate(ctx, ctx.paths.tls_cert, pin)
     return 0
 
 
 def cmd_tls_import(ctx: HqContext) -> int:
     config = ctx.config()
     given = tls.TlsFiles(ctx.args.cert, ctx.args.key)
-    _usable(given)
+    pin = _usable(given)
     secret = ctx.keys()
     target = keys.tls_files(ctx.paths)
     atomic_write_bytes(target.key, given.key.read_bytes())
     atomic_write_bytes(target.cert, given.cert.read_bytes())
     keys.write_enrolment(ctx.paths, config, secret)
-    pairs([(_("Certificate"), target.cert), (_("Certificate pin"), tls.read_pin(target.cert))])
+    _print_certificate(ctx, target.cert, pin)
+    return 0
+
+
+def _print_certificate(ctx: HqContext, cert: Path, pin: str) -> None:
+    pairs([(_("Certificate"), cert), (_("Certificate pin"), pin)])
     print(
         _("Give the new enrolment file {path} to devices that will sync over the network.").format(
             path=ctx.paths.enrolment
         )
     )
-    return 0
 
 
-def _tls_files(ctx: HqContext) -> tls.TlsFiles:
+def _tls_files(ctx: HqContext) -> tuple[tls.TlsFiles, str]:
+    """The certificate and key to serve with, and the certificate's pin."""
     args = ctx.args
     if (args.cert is None) != (args.key is None):
         raise InvalidInputError(_("Give --cert and --key together."))
@@ -182,18 +182,18 @@ def _tls_files(ctx: HqContext) -> tls.TlsFiles:
                     "--cert and --key."
                 ).format(path=ctx.paths.root)
             )
-    _usable(files)
-    return files
+    return files, _usable(files)
 
 
-def _usable(files: tls.TlsFiles) -> None:
-    """Refuse a missing file, or a certificate and key that do not pair."""
+def _usable(files: tls.TlsFiles) -> str:
+    """The certificate's pin; refuse a missing file, or a certificate and key that do not
+    pair."""
     for path in (files.cert, files.key):
         if not path.is_file():
             raise NotFoundError(_("{path}: no such file.").format(path=path))
     try:
         tls.server_context(files)
-        tls.read_pin(files.cert)
+        return tls.read_pin(files.cert)
     except (OSError, ValueError) as error:
         raise InvalidInputError(
             _("The certificate and key cannot be used together ({reason}).").format(

@@ -51,12 +51,9 @@ class FakeSyncStore(SyncStore):
 
     def add_upload(self, upload: Upload) -> Upload:
         with self._sync_lock:
-            for held in self._uploads.values():
-                if (held.device_key_id, held.bundle_sha256) == (
-                    upload.device_key_id,
-                    upload.bundle_sha256,
-                ):
-                    return held
+            held = self.device_upload(upload.device_key_id, upload.bundle_sha256)
+            if held is not None:
+                return held
             if upload.upload_id in self._uploads:
                 raise _constraint()
             self._uploads[upload.upload_id] = upload

@@ -58,14 +58,9 @@ class SqlSyncStore(SyncStore):
             return int(conn.execute(query).rowcount)
 
     def add_upload(self, upload: Upload) -> Upload:
-        c = t.sync_uploads.c
+        query = _device_upload(upload.device_key_id, upload.bundle_sha256)
         with self._transaction(write=True) as conn:
-            found = conn.execute(
-                sa.select(t.sync_uploads).where(
-                    c.device_key_id == upload.device_key_id,
-                    c.bundle_sha256 == upload.bundle_sha256,
-                )
-            ).first()
+            found = conn.execute(query).first()
             if found is not None:
                 return Upload(**found._asdict())
             conn.execute(sa.insert(t.sync_uploads), upload.__dict__)
@@ -78,10 +73,7 @@ class SqlSyncStore(SyncStore):
         return None if found is None else Upload(**found._asdict())
 
     def device_upload(self, device_key_id: str, bundle_sha256: str) -> Upload | None:
-        c = t.sync_uploads.c
-        query = sa.select(t.sync_uploads).where(
-            c.device_key_id == device_key_id, c.bundle_sha256 == bundle_sha256
-        )
+        query = _device_upload(device_key_id, bundle_sha256)
         with self._transaction() as conn:
             found = conn.execute(query).first()
         return None if found is None else Upload(**found._asdict())
@@ -116,3 +108,10 @@ class SqlSyncStore(SyncStore):
         query = sa.select(t.sync_uploads).where(c.expires_at <= now, c.manifest_sha256.is_(None))
         with self._transaction() as conn:
             return [Upload(**row._asdict()) for row in conn.execute(query)]
+
+
+def _device_upload(device_key_id: str, bundle_sha256: str) -> sa.Select[tuple[object, ...]]:
+    c = t.sync_uploads.c
+    return sa.select(t.sync_uploads).where(
+        c.device_key_id == device_key_id, c.bundle_sha256 == bundle_sha256
+    )

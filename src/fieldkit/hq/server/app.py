@@ -13,8 +13,9 @@ import binascii
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from email.utils import formatdate
 from typing import Any
 
 import anyio
@@ -24,7 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fieldkit.hq.server.errors import Code, SyncError
+from fieldkit.hq.server.errors import Code, SyncError, too_large
 from fieldkit.hq.server.ping import ping
 from fieldkit.hq.server.service import Service
 from fieldkit.i18n import _
@@ -37,8 +38,6 @@ MAX_JSON = 4096
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
-Handler = Callable[[Request], Awaitable[Response]]
-
 
 def create_app(service: Service) -> Starlette:
     @asynccontextmanager
@@ -48,22 +47,10 @@ def create_app(service: Service) -> Starlette:
             yield
             tasks.cancel_scope.cancel()
 
-    def guarded(handler: Handler) -> Handler:
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SyncError as error:
-                headers = {"Tus-Resumable": TUS_VERSION, "Tus-Version": TUS_VERSION}
-                if error.retry_after is not None:
-                    headers["Retry-After"] = str(error.retry_after)
-                return JSONResponse(error.to_json(), error.status, headers)
-            except ClientDisconnect:
-                return Response(status_code=400)
-
-        return run
-
     async def get_ping(request: Request) -> Response:
-        return JSONResponse(ping(service.hq_name, service.keys.signing_key, _query(request)))
+        return JSONResponse(
+            ping(service.hq_name, service.keys.signing_key, request.query_params.get("nonce"))
+        )
 
     async def post_challenge(request: Request) -> Response:
         body = await _json(request)
@@ -111,12 +98,7 @@ def create_app(service: Service) -> Starlette:
         if declared is not None and _integer(declared, "Content-Length") > (
             service.uploads.limits.max_chunk
         ):
-            raise SyncError(
-                Code.TOO_LARGE,
-                _("Too large: at most {n} bytes are accepted here.").format(
-                    n=service.uploads.limits.max_chunk
-                ),
-            )
+            raise too_large(service.uploads.limits.max_chunk)
         upload = await service.uploads.append(
             device,
             request.path_params["upload_id"],
@@ -152,24 +134,35 @@ def create_app(service: Service) -> Starlette:
         return Response(data, media_type="application/octet-stream")
 
     routes = [
-        Route("/v1/ping", guarded(get_ping), methods=["GET"]),
-        Route("/v1/session/challenge", guarded(post_challenge), methods=["POST"]),
-        Route("/v1/session", guarded(post_session), methods=["POST"]),
-        Route("/v1/uploads", guarded(options_uploads), methods=["OPTIONS"]),
-        Route("/v1/uploads", guarded(post_upload), methods=["POST"]),
-        Route("/v1/uploads/{upload_id}", guarded(head_upload), methods=["HEAD"]),
-        Route("/v1/uploads/{upload_id}", guarded(patch_upload), methods=["PATCH"]),
-        Route("/v1/uploads/{upload_id}", guarded(delete_upload), methods=["DELETE"]),
-        Route("/v1/receipts/{bundle_sha256}", guarded(get_receipt), methods=["GET"]),
-        Route("/v1/forms", guarded(get_forms), methods=["GET"]),
-        Route("/v1/forms/{name:path}", guarded(get_form), methods=["GET"]),
+        Route("/v1/ping", get_ping, methods=["GET"]),
+        Route("/v1/session/challenge", post_challenge, methods=["POST"]),
+        Route("/v1/session", post_session, methods=["POST"]),
+        Route("/v1/uploads", options_uploads, methods=["OPTIONS"]),
+        Route("/v1/uploads", post_upload, methods=["POST"]),
+        Route("/v1/uploads/{upload_id}", head_upload, methods=["HEAD"]),
+        Route("/v1/uploads/{upload_id}", patch_upload, methods=["PATCH"]),
+        Route("/v1/uploads/{upload_id}", delete_upload, methods=["DELETE"]),
+        Route("/v1/receipts/{bundle_sha256}", get_receipt, methods=["GET"]),
+        Route("/v1/forms", get_forms, methods=["GET"]),
+        Route("/v1/forms/{name:path}", get_form, methods=["GET"]),
     ]
 
-    async def not_found(request: Request, _error: Exception) -> Response:
+    async def refused(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, SyncError)  # noqa: S101 - registered for SyncError only
+        headers = {"Tus-Resumable": TUS_VERSION, "Tus-Version": TUS_VERSION}
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(error.retry_after)
+        return JSONResponse(error.to_json(), error.status, headers)
+
+    async def disconnected(_request: Request, _error: Exception) -> Response:
+        return Response(status_code=400)
+
+    async def not_found(_request: Request, _error: Exception) -> Response:
         error = SyncError(Code.NOT_FOUND, _("No such address on this server."))
         return JSONResponse(error.to_json(), error.status)
 
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
+    handlers = {SyncError: refused, ClientDisconnect: disconnected, 404: not_found}
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
 
 
 def service_headers(service: Service) -> dict[str, str]:
@@ -183,8 +176,6 @@ def service_headers(service: Service) -> dict[str, str]:
 
 
 def _upload_headers(offset: int, length: int, expires_at: int) -> dict[str, str]:
-    from email.utils import formatdate
-
     return {
         "Tus-Resumable": TUS_VERSION,
         "Upload-Offset": str(offset),
@@ -198,19 +189,12 @@ def _tus(request: Request) -> None:
         raise SyncError(Code.TUS_VERSION, _("Send Tus-Resumable: 1.0.0 with every request."))
 
 
-def _query(request: Request) -> str | None:
-    return request.query_params.get("nonce")
-
-
 async def _json(request: Request) -> dict[str, Any]:
     data = b""
     async for chunk in request.stream():
         data += chunk
         if len(data) > MAX_JSON:
-            raise SyncError(
-                Code.TOO_LARGE,
-                _("Too large: at most {n} bytes are accepted here.").format(n=MAX_JSON),
-            )
+            raise too_large(MAX_JSON)
     try:
         value = json.loads(data)
     except ValueError:

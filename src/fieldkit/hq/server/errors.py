@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _
 
 
 class Code(StrEnum):
@@ -70,3 +71,10 @@ class SyncError(FieldkitError):
 
     def to_json(self) -> dict[str, object]:
         return {**self.extra, "error": self.code.value, "message": self.user_message}
+
+
+def too_large(limit: int) -> SyncError:
+    """The refusal of a body or an upload over ``limit`` bytes."""
+    return SyncError(
+        Code.TOO_LARGE, _("Too large: at most {n} bytes are accepted here.").format(n=limit)
+    )

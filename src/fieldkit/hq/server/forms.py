@@ -1,4 +1,4 @@
-"""Forms over sync: the signed forms HQ published (:func:`fieldkit.hq.publishing.published`),
+"""Forms over sync: the signed forms HQ published (:mod:`fieldkit.hq.publishing`),
 listed and served to signed-in devices as the very files ``forms publish`` wrote.
 
 Only files that verify with HQ's own signing key are listed or served; a device verifies each
@@ -21,7 +21,7 @@ from fieldkit.bundle import PUBLISHED_FORM_SUFFIX, max_published_form_bytes, rea
 from fieldkit.console import read_small_file
 from fieldkit.errors import FieldkitError
 from fieldkit.hq.paths import HqPaths
-from fieldkit.hq.publishing import published
+from fieldkit.hq.publishing import published_paths
 from fieldkit.hq.server.errors import Code, SyncError
 from fieldkit.i18n import _
 
@@ -70,12 +70,11 @@ class Forms:
 
     def _verified(self) -> list[tuple[ServedForm, bytes]]:
         found = []
-        for checked in published(self._paths, self._key):
-            if checked.form is None:
+        for path in published_paths(self._paths):
+            served = self._served(path)  # each file read and verified once per listing
+            if served is None:
                 log.warning("a published form file does not verify with HQ's key; not served")
-                continue
-            served = self._served(checked.path)
-            if served is not None:
+            else:
                 found.append(served)
         return found
 

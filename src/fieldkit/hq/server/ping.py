@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from fieldkit.crypto.identity import SigningKey
-from fieldkit.crypto.sync_messages import PING_DOMAIN as PING_DOMAIN
 from fieldkit.crypto.sync_messages import ping_message
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.hq.server.errors import Code, SyncError

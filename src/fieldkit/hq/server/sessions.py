@@ -3,8 +3,9 @@ short-lived bearer token. Only the token's SHA-256 is stored; a revoked device's
 working at its next request. A device HQ declared lost is answered ``lost-device`` with a signed
 erase order at every sign-in step and every request with a token (:mod:`fieldkit.hq.lost`).
 
-The device signs ``SESSION_DOMAIN + canonical JSON {"challenge", "hq", "key_id"}``, where ``hq``
-is HQ's signing key id, so a signature is good for this HQ and this challenge only.
+The device signs ``SESSION_DOMAIN + canonical JSON {"challenge", "hq", "key_id"}`` (see
+:mod:`fieldkit.crypto.sync_messages`), where ``hq`` is HQ's signing key id, so a signature is good
+for this HQ and this challenge only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections import deque
 from collections.abc import Callable
 
 from fieldkit.crypto.identity import PublicIdentity, SigningKey
-from fieldkit.crypto.sync_messages import SESSION_DOMAIN as SESSION_DOMAIN
 from fieldkit.crypto.sync_messages import session_message as session_message
 from fieldkit.hq.lost import erase_order
 from fieldkit.hq.repository import Repository

@@ -32,10 +32,6 @@ class UploadStore(ABC):
         (anything stored past it is dropped). Refuses with BUSY while another request writes."""
 
     @abstractmethod
-    def truncate(self, upload_id: str, offset: int) -> None:
-        """Drop everything past ``offset`` (a chunk refused after it was written)."""
-
-    @abstractmethod
     def local_copy(self, upload_id: str) -> AbstractContextManager[Path]:
         """A context manager: the whole upload as a local file, for ingest."""
 
@@ -71,11 +67,6 @@ class FolderUploadStore(UploadStore):
                 _sync_data(handle.fileno())
         finally:
             lock.release()
-
-    def truncate(self, upload_id: str, offset: int) -> None:
-        with self._path(upload_id).open("r+b") as handle:
-            handle.truncate(offset)
-            _sync_data(handle.fileno())
 
     @contextmanager
     def local_copy(self, upload_id: str) -> Iterator[Path]:

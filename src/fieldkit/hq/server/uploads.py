@@ -29,7 +29,7 @@ from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository.base import Device
 from fieldkit.hq.repository.sync import Upload
 from fieldkit.hq.server.bodies import consume_in_thread
-from fieldkit.hq.server.errors import Code, SyncError
+from fieldkit.hq.server.errors import Code, SyncError, too_large
 from fieldkit.hq.server.store import UploadStore
 from fieldkit.i18n import _
 
@@ -74,7 +74,7 @@ class Uploads:
                 _("{field} is missing or malformed.").format(field="Upload-Length"),
             )
         if length > self.limits.max_upload:
-            raise _too_large(self.limits.max_upload)
+            raise too_large(self.limits.max_upload)
         self.remove_expired()
         upload = Upload(
             upload_id=secrets.token_hex(16),
@@ -154,7 +154,7 @@ class Uploads:
                     written += len(chunk)
                     if written > room:
                         handle.truncate(offset)
-                        raise _too_large(room)
+                        raise too_large(room)
                     handle.write(chunk)
                     digest.update(chunk)
             except SyncError:
@@ -174,27 +174,25 @@ class Uploads:
         return written
 
     def terminate(self, device: Device, upload_id: str) -> None:
-        upload = self.get(device, upload_id)
-        self._repository.delete_upload(upload.upload_id)
-        self._store.delete(upload.upload_id)
+        self._discard(self.get(device, upload_id))
 
     async def receipt(self, device: Device, bundle_sha256: str) -> bytes:
         """The receipt HQ wrote for the device's uploaded bundle (the same bytes as on USB)."""
         upload = self._repository.device_upload(device.key_id, bundle_sha256)
         if upload is not None:
             upload = await self._settle(upload)
-        issued = []
-        if upload is not None and upload.manifest_sha256 is not None:
-            issued = self._repository.receipts(upload.manifest_sha256)
+        if upload is None or upload.manifest_sha256 is None:
+            raise _no_receipt()
+        issued = self._repository.receipts(upload.manifest_sha256)
         for receipt in reversed(issued):
             path = self._receipts / receipt.file_name
             if path.is_file():
                 return path.read_bytes()
-        if issued and upload is not None and upload.manifest_sha256 is not None:
-            # Its receipts were written outside HQ's receipt folder (``ingest --receipts DIR``
-            # for a stick): the device gets a new one, signed the same way.
-            return await to_thread.run_sync(self._receipt_again, upload.manifest_sha256)
-        raise SyncError(Code.NO_RECEIPT, _("HQ holds no receipt for this bundle (yet)."))
+        if not issued:
+            raise _no_receipt()
+        # Its receipts were written outside HQ's receipt folder (``ingest --receipts DIR`` for a
+        # stick): the device gets a new one, signed the same way.
+        return await to_thread.run_sync(self._receipt_again, upload.manifest_sha256)
 
     def _receipt_again(self, manifest_sha256: str) -> bytes:
         with self._ingest_lock:
@@ -211,8 +209,7 @@ class Uploads:
         """Remove the unfinished uploads past their expiry and their bytes; how many."""
         removed = 0
         for upload in self._repository.expired_uploads(int(self._clock())):
-            removed += self._repository.delete_upload(upload.upload_id)
-            self._store.delete(upload.upload_id)
+            removed += self._discard(upload)
         return removed
 
     async def sweep(self, every: float) -> None:
@@ -233,11 +230,11 @@ class Uploads:
         while ingesting it (the bytes are kept until the ingest is recorded)."""
         if not upload.complete or upload.manifest_sha256 is not None:
             return upload
-        await _in_thread(self._finish, upload)
-        return self._repository.upload(upload.upload_id) or upload
+        return await to_thread.run_sync(self._finish, upload)
 
-    def _finish(self, upload: Upload) -> None:
-        """Check the whole upload against its declared SHA-256 and ingest it."""
+    def _finish(self, upload: Upload) -> Upload:
+        """Check the whole upload against its declared SHA-256 and ingest it; the upload as
+        now recorded."""
         with self._store.local_copy(upload.upload_id) as path:
             if sha256_of_file(path) != upload.bundle_sha256:
                 self._discard(upload)
@@ -257,10 +254,13 @@ class Uploads:
             raise SyncError(Code.RECEIPT_NOT_WRITTEN, result.receipt_error)
         self._repository.finish_upload(upload.upload_id, result.bundle.manifest_sha256)
         self._store.delete(upload.upload_id)
+        return replace(upload, manifest_sha256=result.bundle.manifest_sha256)
 
-    def _discard(self, upload: Upload) -> None:
-        self._repository.delete_upload(upload.upload_id)
+    def _discard(self, upload: Upload) -> bool:
+        """Remove the upload and its bytes; False if the repository held it no more."""
+        removed = self._repository.delete_upload(upload.upload_id)
         self._store.delete(upload.upload_id)
+        return removed
 
 
 def _checksum(header: str | None) -> bytes | None:
@@ -278,13 +278,5 @@ def _checksum(header: str | None) -> bytes | None:
     return digest
 
 
-def _too_large(limit: int) -> SyncError:
-    return SyncError(
-        Code.TOO_LARGE, _("Too large: at most {n} bytes are accepted here.").format(n=limit)
-    )
-
-
-async def _in_thread(function: Callable[[Upload], None], upload: Upload) -> None:
-    from starlette.concurrency import run_in_threadpool
-
-    await run_in_threadpool(function, upload)
+def _no_receipt() -> SyncError:
+    return SyncError(Code.NO_RECEIPT, _("HQ holds no receipt for this bundle (yet)."))
