@@ -110,13 +110,17 @@ def status(vault: Vault) -> list[OutboxItem]:
     return [_item(row, bundle) for row, bundle in rows]
 
 
-def get(vault: Vault, sequence: int) -> OutboxItem:
-    with vault.read() as session:
-        row = session.get(OutboxRow, sequence)
-        bundle = session.get(BundleRow, sequence)
+def _get(session: Session, sequence: int) -> OutboxItem:
+    row = session.get(OutboxRow, sequence)
+    bundle = session.get(BundleRow, sequence)
     if row is None or bundle is None:  # pragma: no cover - items are never deleted
         raise LookupError(sequence)
     return _item(row, bundle)
+
+
+def get(vault: Vault, sequence: int) -> OutboxItem:
+    with vault.read() as session:
+        return _get(session, sequence)
 
 
 def update(
@@ -142,7 +146,7 @@ def update(
             if reason is not None:
                 row.reason = reason
             session.add(row)
-    return get(vault, sequence)
+        return _get(session, sequence)
 
 
 def mark_delivered(session: Session, sequence: int, at: str) -> bool:
