@@ -58,6 +58,11 @@ def test_text_first_puts_records_first_and_splits_attachments_by_size(
     assert second.revisions == () and len(second.attachments) == 2
     assert outbox.prepare(vault) == []  # nothing new waits
     assert [item.sequence for item in outbox.status(vault)] == [3, 2, 1]  # newest first
+    sealed_records(vault, 1)
+    [later] = outbox.prepare(vault)
+    assert (later.kind, later.sequence) == ("records", 4)
+    open_order = [(item.kind, item.sequence) for item in outbox.open_items(vault)]
+    assert open_order == [("records", 1), ("records", 4), ("attachments", 2), ("attachments", 3)]
 
 
 def test_without_text_first_one_bundle_carries_records_and_attachments(

@@ -20,12 +20,14 @@ from enum import StrEnum
 from pathlib import Path
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.files import make_private_dir
 from fieldkit.services import exporting
 from fieldkit.services.bundle_contents import (
     OUTBOX_KEPT,
+    OUTBOX_OPEN,
     Contents,
     contents_of,
     outbox_attachments,
@@ -99,15 +101,19 @@ def path_of(vault: Vault, item: OutboxItem) -> Path:
     return folder(vault) / item.file_name
 
 
+def _items(vault: Vault, query: Select[OutboxRow, BundleRow]) -> list[OutboxItem]:
+    with vault.read() as session:
+        rows = session.exec(query).all()
+    return [_item(row, bundle) for row, bundle in rows]
+
+
+def _with_bundles() -> Select[OutboxRow, BundleRow]:
+    return select(OutboxRow, BundleRow).join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
+
+
 def status(vault: Vault) -> list[OutboxItem]:
     """Every outbox item, newest first (delivered ones stay listed)."""
-    with vault.read() as session:
-        rows = session.exec(
-            select(OutboxRow, BundleRow)
-            .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
-            .order_by(col(OutboxRow.seq).desc())
-        ).all()
-    return [_item(row, bundle) for row, bundle in rows]
+    return _items(vault, _with_bundles().order_by(col(OutboxRow.seq).desc()))
 
 
 def _get(session: Session, sequence: int) -> OutboxItem:
@@ -285,9 +291,9 @@ def prepare(vault: Vault, *, text_first: bool = True) -> list[OutboxItem]:
 def open_items(vault: Vault) -> list[OutboxItem]:
     """Items not delivered nor refused, in the order they are sent: records bundles first, then
     by sequence number."""
-    items = [
-        item
-        for item in status(vault)
-        if item.state in (ItemState.WAITING, ItemState.SENDING, ItemState.AT_HQ)
-    ]
-    return sorted(items, key=lambda item: (item.kind != RECORDS, item.sequence))
+    return _items(
+        vault,
+        _with_bundles()
+        .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
+        .order_by(col(OutboxRow.kind) != RECORDS, col(OutboxRow.seq)),
+    )
