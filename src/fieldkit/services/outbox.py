@@ -15,6 +15,7 @@ goes into the next bundles prepared.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -169,12 +170,23 @@ def mark_delivered(session: Session, sequence: int, at: str) -> bool:
 
 def remove_finished_files(vault: Vault) -> None:
     """Delete the files of delivered and refused items (what they held is at HQ, or goes into
-    new bundles)."""
+    new bundles). Only the files still in the outbox folder are looked up: delivered items stay
+    listed for good, their files are long gone."""
+    try:
+        present = [entry.name for entry in os.scandir(folder(vault)) if entry.is_file()]
+    except FileNotFoundError:  # nothing was ever prepared
+        return
+    except OSError:  # a later sync tries again
+        log.warning("the outbox folder could not be read")
+        return
+    if not present:
+        return
     with vault.read() as session:
         names = list(
             session.exec(
                 select(OutboxRow.file_name).where(
-                    col(OutboxRow.state).in_((ItemState.DELIVERED, ItemState.REFUSED))
+                    col(OutboxRow.state).in_((ItemState.DELIVERED, ItemState.REFUSED)),
+                    col(OutboxRow.file_name).in_(present),
                 )
             )
         )
