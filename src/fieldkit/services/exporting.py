@@ -32,9 +32,10 @@ of the revisions that are in no outbox bundle.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -329,6 +330,16 @@ def outbox_folder(vault: Vault) -> Path:
     return vault.folder / "outbox"
 
 
+def _open_outbox_items(session: Session) -> Sequence[tuple[OutboxRow, BundleRow]]:
+    """The outbox items not delivered nor refused, with their bundles, oldest first."""
+    return session.exec(
+        select(OutboxRow, BundleRow)
+        .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
+        .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
+        .order_by(col(OutboxRow.seq))
+    ).all()
+
+
 def set_aside_outbox_items(vault: Vault) -> int:
     """Outbox items not delivered that can no longer be sent become refused, with the reason,
     so that what they held goes into the next bundles written: those whose file is gone
@@ -336,11 +347,7 @@ def set_aside_outbox_items(vault: Vault) -> int:
     headquarters than the one this device is now enrolled with."""
     with vault.write() as session:
         enrolled = enrolment_service.active_row(session)
-        rows = session.exec(
-            select(OutboxRow, BundleRow)
-            .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
-            .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
-        ).all()
+        rows = _open_outbox_items(session)
         set_aside = 0
         for row, bundle in rows:
             if enrolled is not None and bundle.hq_key_id != enrolled.hq_key_id:
@@ -363,12 +370,7 @@ def _copy_outbox(vault: Vault, folder: Path) -> list[tuple[Path, OutboxRow, Bund
     """Copy the outbox bundles not yet delivered into ``folder``: the same bytes under the same
     names, checked against their SHA-256 once written (a copy already there is kept)."""
     with vault.read() as session:
-        rows = session.exec(
-            select(OutboxRow, BundleRow)
-            .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
-            .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
-            .order_by(col(OutboxRow.seq))
-        ).all()
+        rows = _open_outbox_items(session)
     copied = []
     for item, bundle in rows:
         source = outbox_folder(vault) / item.file_name
@@ -400,9 +402,7 @@ def export(vault: Vault, folder: Path, progress: Progress | None = None) -> Expo
     )
     paths = tuple(path for path, _item, _bundle in copies)
     if result is not None:
-        return ExportResult(
-            result.path, result.sequence, result.revisions, result.attachments, result.size, paths
-        )
+        return dataclasses.replace(result, copied=paths)
     if not copies:
         raise ConflictError(
             _("Nothing to export: headquarters has acknowledged every sealed record.")
