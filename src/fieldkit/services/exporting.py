@@ -56,6 +56,7 @@ from fieldkit.services.bundle_contents import (
     OUTBOX_OPEN,
     UNACKNOWLEDGED,
     Contents,
+    ItemState,
     contents_of,
     outbox_attachments,
     outbox_seqs,
@@ -360,7 +361,7 @@ def set_aside_outbox_items(vault: Vault) -> int:
                 )
             else:
                 continue
-            row.state = "refused"
+            row.state = ItemState.REFUSED.value
             session.add(row)
             set_aside += 1
     return set_aside

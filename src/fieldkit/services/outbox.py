@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -36,6 +35,7 @@ from fieldkit.services.bundle_contents import (
     referenced_attachments,
     unacknowledged_revisions,
 )
+from fieldkit.services.bundle_contents import ItemState as ItemState  # re-exported
 from fieldkit.vault.models import (
     AttachmentRow,
     BundleRow,
@@ -51,14 +51,6 @@ ATTACHMENT_BUNDLE_BYTES = 64 * 1024 * 1024
 """The most attachment bytes one attachments bundle carries (unless one attachment is larger)."""
 RECORDS = "records"
 ATTACHMENTS = "attachments"
-
-
-class ItemState(StrEnum):
-    WAITING = "waiting"
-    SENDING = "sending"
-    AT_HQ = "at-hq"  # uploaded; its receipt is not verified yet
-    DELIVERED = "delivered"
-    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
