@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -378,8 +379,7 @@ def _copy_outbox(vault: Vault, folder: Path) -> list[tuple[Path, OutboxRow, Bund
         target = folder / item.file_name
         if not (target.is_file() and sha256_of_file(target) == item.sha256):
             with source.open("rb") as reader, atomic_writer(target) as writer:
-                while chunk := reader.read(_COPY_CHUNK):
-                    writer.write(chunk)
+                shutil.copyfileobj(reader, writer, _COPY_CHUNK)
             if sha256_of_file(target) != item.sha256:
                 target.unlink(missing_ok=True)
                 raise ConflictError(
