@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import select
+
 from fieldkit.bundle import make_enrolment, read_device_identity_file
 from fieldkit.hq import keys, tls
 from fieldkit.hq.ingest import Ingestor
@@ -70,7 +72,7 @@ def photo_record(vault: Any, folder: Path, sizes: list[int]) -> str:
 
 def revision_hashes(vault: Any) -> set[str]:
     with vault.read() as session:
-        return set(session.exec(_select(RevisionRow.sha256)))
+        return set(session.exec(select(RevisionRow.sha256)))
 
 
 def held_at_hq(hq: Hq, vault: Any) -> set[str]:
@@ -80,9 +82,3 @@ def held_at_hq(hq: Hq, vault: Any) -> set[str]:
 
 def key_id(vault: Any) -> str:
     return device_identity(vault).key_id
-
-
-def _select(column: Any) -> Any:
-    from sqlmodel import select
-
-    return select(column)
