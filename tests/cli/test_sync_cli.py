@@ -9,6 +9,8 @@ import pytest
 
 from fieldkit.bundle import read_device_identity_file
 from fieldkit.cli import commands_sync
+from fieldkit.sync.client import HqClient
+from fieldkit.sync.errors import BundleRejectedError
 from tests.cli.conftest import Run
 from tests.conftest import all_types_answers, write_json
 from tests.hq.support import Hq
@@ -167,3 +169,22 @@ def test_export_to_a_stick_copies_the_bundles_waiting_in_the_outbox(
     assert "1 bundle waiting to be sent over the network was copied" in run.err
     assert "1 revision in bundle 2." in run.err
     assert sorted(p.name for p in stick.iterdir()) == sorted(Path(p).name for p in printed)
+
+
+def test_a_refused_bundle_is_exit_1_with_where_to_read_why(
+    run: Run, shared_hq: Hq, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _enrol(run, shared_hq, tmp_path, server.base_url)
+    _seal(run, tmp_path)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise BundleRejectedError("its chain of sequence numbers is broken")
+
+    monkeypatch.setattr(HqClient, "upload", refuse)
+    run("sync", "--once", code=1)
+    assert "refused 1 bundle" in run.err and "sync status" in run.err
+    assert "refused: its chain of sequence numbers is broken" in run("sync", "status")
+    run("sync", code=1)  # its revisions go into a new bundle, refused as well
+    assert "refused 1 bundle" in run.err
+    states = [item["state"] for item in json.loads(run("sync", "status", "--json"))]
+    assert states == ["refused", "refused"]

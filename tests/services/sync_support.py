@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+
+from sqlmodel import select
 
 from fieldkit.bundle import make_enrolment, read_device_identity_file
 from fieldkit.hq import keys, tls
 from fieldkit.hq.ingest import Ingestor
-from fieldkit.services import enrolment
+from fieldkit.services import enrolment, records
 from fieldkit.services.vaults import device_identity
 from fieldkit.vault.models import RevisionRow
+from tests.conftest import all_types_answers
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server
 
@@ -54,9 +58,21 @@ def ingest_stick(hq: Hq, stick: Path, receipts_dir: Path | None = None) -> Any:
     return ingestor.run([stick])
 
 
+def photo_record(vault: Any, folder: Path, sizes: list[int]) -> str:
+    """A sealed record with one photo of random bytes per size in ``sizes``; its id."""
+    attachments = []
+    for i, size in enumerate(sizes):
+        photo = folder / f"photo{i}.jpg"
+        photo.write_bytes(b"\xff\xd8\xff" + os.urandom(size))
+        attachments.append((None, photo))
+    return records.create(
+        vault, "all-types", all_types_answers(subject="Photos"), attachments=attachments, final=True
+    )
+
+
 def revision_hashes(vault: Any) -> set[str]:
     with vault.read() as session:
-        return set(session.exec(_select(RevisionRow.sha256)))
+        return set(session.exec(select(RevisionRow.sha256)))
 
 
 def held_at_hq(hq: Hq, vault: Any) -> set[str]:
@@ -66,9 +82,3 @@ def held_at_hq(hq: Hq, vault: Any) -> set[str]:
 
 def key_id(vault: Any) -> str:
     return device_identity(vault).key_id
-
-
-def _select(column: Any) -> Any:
-    from sqlmodel import select
-
-    return select(column)

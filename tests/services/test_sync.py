@@ -4,7 +4,6 @@ changes nothing; USB beside the network (HQ ingests a bundle once, the second co
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +18,16 @@ from fieldkit.vault.repo import RecordFilter
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, server, shared_hq
 from tests.services.bundle_support import sealed_records, stick
-from tests.services.sync_support import enrol, held_at_hq, ingest_stick, key_id, revision_hashes
+from tests.services.sync_support import (
+    enrol,
+    held_at_hq,
+    ingest_stick,
+    key_id,
+    photo_record,
+    revision_hashes,
+)
 
 __all__ = ["server", "shared_hq", "stick"]
-
-
-def _photo_record(vault: Any, folder: Path, sizes: list[int]) -> str:
-    attachments = []
-    for i, size in enumerate(sizes):
-        photo = folder / f"photo{i}.jpg"
-        photo.write_bytes(b"\xff\xd8\xff" + os.urandom(size))
-        attachments.append((None, photo))
-    from tests.conftest import all_types_answers
-
-    return records.create(
-        vault, "all-types", all_types_answers(subject="Photos"), attachments=attachments, final=True
-    )
 
 
 def test_seal_sync_and_the_verified_receipt_delivers(
@@ -68,7 +61,7 @@ def test_text_first_sends_records_before_split_attachments(
     vault: Any, shared_hq: Hq, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     enrol(vault, shared_hq, server, tmp_path / "enrol")
-    _photo_record(vault, tmp_path, [40_000, 40_000, 40_000])
+    photo_record(vault, tmp_path, [40_000, 40_000, 40_000])
     sealed_records(vault, 1)
     monkeypatch.setattr(outbox, "ATTACHMENT_BUNDLE_BYTES", 90_000)
     order: list[tuple[str, ItemState]] = []

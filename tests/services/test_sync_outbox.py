@@ -15,25 +15,10 @@ from fieldkit.services.outbox import ItemState
 from fieldkit.services.sync_settings import Backoff, SyncSettings, save_settings, settings
 from fieldkit.vault.models import AttachmentRow
 from fieldkit.vault.repo import RecordFilter
-from tests.conftest import all_types_answers
 from tests.services.bundle_support import HQ, hq, sealed_records, stick
+from tests.services.sync_support import photo_record
 
 __all__ = ["hq", "stick"]
-
-
-def _with_photos(vault: Any, tmp_path: Path, sizes: list[int]) -> str:
-    attachments = []
-    for i, size in enumerate(sizes):
-        photo = tmp_path / f"photo{i}.jpg"
-        photo.write_bytes(b"\xff\xd8\xff" + bytes([i + 1]) * size)
-        attachments.append((None, photo))
-    return records.create(
-        vault,
-        "all-types",
-        all_types_answers(subject="With photos"),
-        attachments=attachments,
-        final=True,
-    )
 
 
 def test_text_first_puts_records_first_and_splits_attachments_by_size(
@@ -41,7 +26,7 @@ def test_text_first_puts_records_first_and_splits_attachments_by_size(
 ) -> None:
     enrolment.enroll(vault, hq.enrolment_file)
     sealed_records(vault, 2)
-    _with_photos(vault, tmp_path, [3000, 3000, 5000])
+    photo_record(vault, tmp_path, [3000, 3000, 5000])
     monkeypatch.setattr(outbox, "ATTACHMENT_BUNDLE_BYTES", 7000)
     items = outbox.prepare(vault)
     assert [(item.kind, item.revisions, item.attachments) for item in items] == [
@@ -58,6 +43,11 @@ def test_text_first_puts_records_first_and_splits_attachments_by_size(
     assert second.revisions == () and len(second.attachments) == 2
     assert outbox.prepare(vault) == []  # nothing new waits
     assert [item.sequence for item in outbox.status(vault)] == [3, 2, 1]  # newest first
+    sealed_records(vault, 1)
+    [later] = outbox.prepare(vault)
+    assert (later.kind, later.sequence) == ("records", 4)
+    open_order = [(item.kind, item.sequence) for item in outbox.open_items(vault)]
+    assert open_order == [("records", 1), ("records", 4), ("attachments", 2), ("attachments", 3)]
 
 
 def test_without_text_first_one_bundle_carries_records_and_attachments(
@@ -114,7 +104,7 @@ def test_purge_keeps_attachments_until_their_bundle_is_delivered(
 ) -> None:
     enrolment.enroll(vault, hq.enrolment_file)
     receipts.set_purge(vault, True)
-    record_id = _with_photos(vault, tmp_path, [2000])
+    record_id = photo_record(vault, tmp_path, [2000])
     text, photos = outbox.prepare(vault)
     opened = hq.open(outbox.path_of(vault, text), tmp_path / "spool")
     receipts.import_receipt(vault, hq.receipt(vault, opened))

@@ -149,6 +149,16 @@ def _summary(report: SyncReport) -> str:
     return _("Everything sealed is delivered to headquarters.")
 
 
+def _refused(count: int) -> ConflictError:
+    return ConflictError(
+        ngettext(
+            "Headquarters refused {n} bundle; 'fieldkit-cli sync status' says why.",
+            "Headquarters refused {n} bundles; 'fieldkit-cli sync status' says why.",
+            count,
+        ).format(n=count)
+    )
+
+
 def _forms(report: SyncReport) -> None:
     for form in report.forms_installed:
         print(_("Form installed from headquarters: {form}").format(form=clean(form)))
@@ -171,13 +181,7 @@ def cmd_sync(ctx: Context) -> int:
         report = attempt()
         _forms(report)
         if report.refused:
-            raise ConflictError(
-                ngettext(
-                    "Headquarters refused {n} bundle; 'fieldkit-cli sync status' says why.",
-                    "Headquarters refused {n} bundles; 'fieldkit-cli sync status' says why.",
-                    report.refused,
-                ).format(n=report.refused)
-            )
+            raise _refused(report.refused)
         print(_summary(report))
         return 0
     backoff = sync.Backoff()
@@ -209,12 +213,6 @@ def cmd_sync(ctx: Context) -> int:
         fail(PROG, _("stopped; what is not delivered yet is sent the next time."))
         return EXIT_INTERRUPTED
     if refused:
-        raise ConflictError(
-            ngettext(
-                "Headquarters refused {n} bundle; 'fieldkit-cli sync status' says why.",
-                "Headquarters refused {n} bundles; 'fieldkit-cli sync status' says why.",
-                refused,
-            ).format(n=refused)
-        )
+        raise _refused(refused)
     print(_summary(report))
     return 0

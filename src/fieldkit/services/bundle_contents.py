@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -25,9 +26,21 @@ from fieldkit.vault.models import (
 from fieldkit.vault.store import Vault
 
 UNACKNOWLEDGED = (RecordStatus.FINAL.value, RecordStatus.EXPORTED.value)
-OUTBOX_OPEN = ("waiting", "sending", "at-hq")
+
+
+class ItemState(StrEnum):
+    """The state of an outbox bundle (:mod:`fieldkit.services.outbox`)."""
+
+    WAITING = "waiting"
+    SENDING = "sending"
+    AT_HQ = "at-hq"  # uploaded; its receipt is not verified yet
+    DELIVERED = "delivered"
+    REFUSED = "refused"
+
+
+OUTBOX_OPEN = (ItemState.WAITING, ItemState.SENDING, ItemState.AT_HQ)
 """Outbox states of a bundle that is not delivered yet (nor refused)."""
-OUTBOX_KEPT = (*OUTBOX_OPEN, "delivered")
+OUTBOX_KEPT = (*OUTBOX_OPEN, ItemState.DELIVERED)
 """Outbox states of a bundle whose content is not to be sent again (all but refused)."""
 
 

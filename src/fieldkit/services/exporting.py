@@ -32,9 +32,11 @@ of the revisions that are in no outbox bundle.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,7 @@ from fieldkit.services.bundle_contents import (
     OUTBOX_OPEN,
     UNACKNOWLEDGED,
     Contents,
+    ItemState,
     contents_of,
     outbox_attachments,
     outbox_seqs,
@@ -329,6 +332,16 @@ def outbox_folder(vault: Vault) -> Path:
     return vault.folder / "outbox"
 
 
+def _open_outbox_items(session: Session) -> Sequence[tuple[OutboxRow, BundleRow]]:
+    """The outbox items not delivered nor refused, with their bundles, oldest first."""
+    return session.exec(
+        select(OutboxRow, BundleRow)
+        .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
+        .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
+        .order_by(col(OutboxRow.seq))
+    ).all()
+
+
 def set_aside_outbox_items(vault: Vault) -> int:
     """Outbox items not delivered that can no longer be sent become refused, with the reason,
     so that what they held goes into the next bundles written: those whose file is gone
@@ -336,11 +349,7 @@ def set_aside_outbox_items(vault: Vault) -> int:
     headquarters than the one this device is now enrolled with."""
     with vault.write() as session:
         enrolled = enrolment_service.active_row(session)
-        rows = session.exec(
-            select(OutboxRow, BundleRow)
-            .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
-            .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
-        ).all()
+        rows = _open_outbox_items(session)
         set_aside = 0
         for row, bundle in rows:
             if enrolled is not None and bundle.hq_key_id != enrolled.hq_key_id:
@@ -353,7 +362,7 @@ def set_aside_outbox_items(vault: Vault) -> int:
                 )
             else:
                 continue
-            row.state = "refused"
+            row.state = ItemState.REFUSED.value
             session.add(row)
             set_aside += 1
     return set_aside
@@ -363,20 +372,14 @@ def _copy_outbox(vault: Vault, folder: Path) -> list[tuple[Path, OutboxRow, Bund
     """Copy the outbox bundles not yet delivered into ``folder``: the same bytes under the same
     names, checked against their SHA-256 once written (a copy already there is kept)."""
     with vault.read() as session:
-        rows = session.exec(
-            select(OutboxRow, BundleRow)
-            .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
-            .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
-            .order_by(col(OutboxRow.seq))
-        ).all()
+        rows = _open_outbox_items(session)
     copied = []
     for item, bundle in rows:
         source = outbox_folder(vault) / item.file_name
         target = folder / item.file_name
         if not (target.is_file() and sha256_of_file(target) == item.sha256):
             with source.open("rb") as reader, atomic_writer(target) as writer:
-                while chunk := reader.read(_COPY_CHUNK):
-                    writer.write(chunk)
+                shutil.copyfileobj(reader, writer, _COPY_CHUNK)
             if sha256_of_file(target) != item.sha256:
                 target.unlink(missing_ok=True)
                 raise ConflictError(
@@ -400,9 +403,7 @@ def export(vault: Vault, folder: Path, progress: Progress | None = None) -> Expo
     )
     paths = tuple(path for path, _item, _bundle in copies)
     if result is not None:
-        return ExportResult(
-            result.path, result.sequence, result.revisions, result.attachments, result.size, paths
-        )
+        return dataclasses.replace(result, copied=paths)
     if not copies:
         raise ConflictError(
             _("Nothing to export: headquarters has acknowledged every sealed record.")

@@ -15,17 +15,19 @@ goes into the next bundles prepared.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.files import make_private_dir
 from fieldkit.services import exporting
 from fieldkit.services.bundle_contents import (
     OUTBOX_KEPT,
+    OUTBOX_OPEN,
     Contents,
     contents_of,
     outbox_attachments,
@@ -33,6 +35,7 @@ from fieldkit.services.bundle_contents import (
     referenced_attachments,
     unacknowledged_revisions,
 )
+from fieldkit.services.bundle_contents import ItemState as ItemState  # re-exported
 from fieldkit.vault.models import (
     AttachmentRow,
     BundleRow,
@@ -48,14 +51,6 @@ ATTACHMENT_BUNDLE_BYTES = 64 * 1024 * 1024
 """The most attachment bytes one attachments bundle carries (unless one attachment is larger)."""
 RECORDS = "records"
 ATTACHMENTS = "attachments"
-
-
-class ItemState(StrEnum):
-    WAITING = "waiting"
-    SENDING = "sending"
-    AT_HQ = "at-hq"  # uploaded; its receipt is not verified yet
-    DELIVERED = "delivered"
-    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -99,24 +94,32 @@ def path_of(vault: Vault, item: OutboxItem) -> Path:
     return folder(vault) / item.file_name
 
 
+def _items(vault: Vault, query: Select[OutboxRow, BundleRow]) -> list[OutboxItem]:
+    with vault.read() as session:
+        rows = session.exec(query).all()
+    return [_item(row, bundle) for row, bundle in rows]
+
+
+def _with_bundles() -> Select[OutboxRow, BundleRow]:
+    return select(OutboxRow, BundleRow).join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
+
+
 def status(vault: Vault) -> list[OutboxItem]:
     """Every outbox item, newest first (delivered ones stay listed)."""
-    with vault.read() as session:
-        rows = session.exec(
-            select(OutboxRow, BundleRow)
-            .join(BundleRow, col(BundleRow.seq) == col(OutboxRow.seq))
-            .order_by(col(OutboxRow.seq).desc())
-        ).all()
-    return [_item(row, bundle) for row, bundle in rows]
+    return _items(vault, _with_bundles().order_by(col(OutboxRow.seq).desc()))
+
+
+def _get(session: Session, sequence: int) -> OutboxItem:
+    row = session.get(OutboxRow, sequence)
+    bundle = session.get(BundleRow, sequence)
+    if row is None or bundle is None:  # pragma: no cover - items are never deleted
+        raise LookupError(sequence)
+    return _item(row, bundle)
 
 
 def get(vault: Vault, sequence: int) -> OutboxItem:
     with vault.read() as session:
-        row = session.get(OutboxRow, sequence)
-        bundle = session.get(BundleRow, sequence)
-    if row is None or bundle is None:  # pragma: no cover - items are never deleted
-        raise LookupError(sequence)
-    return _item(row, bundle)
+        return _get(session, sequence)
 
 
 def update(
@@ -142,7 +145,7 @@ def update(
             if reason is not None:
                 row.reason = reason
             session.add(row)
-    return get(vault, sequence)
+        return _get(session, sequence)
 
 
 def mark_delivered(session: Session, sequence: int, at: str) -> bool:
@@ -159,12 +162,23 @@ def mark_delivered(session: Session, sequence: int, at: str) -> bool:
 
 def remove_finished_files(vault: Vault) -> None:
     """Delete the files of delivered and refused items (what they held is at HQ, or goes into
-    new bundles)."""
+    new bundles). Only the files still in the outbox folder are looked up: delivered items stay
+    listed for good, their files are long gone."""
+    try:
+        present = [entry.name for entry in os.scandir(folder(vault)) if entry.is_file()]
+    except FileNotFoundError:  # nothing was ever prepared
+        return
+    except OSError:  # a later sync tries again
+        log.warning("the outbox folder could not be read")
+        return
+    if not present:
+        return
     with vault.read() as session:
         names = list(
             session.exec(
                 select(OutboxRow.file_name).where(
-                    col(OutboxRow.state).in_((ItemState.DELIVERED, ItemState.REFUSED))
+                    col(OutboxRow.state).in_((ItemState.DELIVERED, ItemState.REFUSED)),
+                    col(OutboxRow.file_name).in_(present),
                 )
             )
         )
@@ -281,9 +295,9 @@ def prepare(vault: Vault, *, text_first: bool = True) -> list[OutboxItem]:
 def open_items(vault: Vault) -> list[OutboxItem]:
     """Items not delivered nor refused, in the order they are sent: records bundles first, then
     by sequence number."""
-    items = [
-        item
-        for item in status(vault)
-        if item.state in (ItemState.WAITING, ItemState.SENDING, ItemState.AT_HQ)
-    ]
-    return sorted(items, key=lambda item: (item.kind != RECORDS, item.sequence))
+    return _items(
+        vault,
+        _with_bundles()
+        .where(col(OutboxRow.state).in_(OUTBOX_OPEN))
+        .order_by(col(OutboxRow.kind) != RECORDS, col(OutboxRow.seq)),
+    )

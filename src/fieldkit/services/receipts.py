@@ -147,8 +147,9 @@ def purge_acknowledged(session: Session) -> int:
         )
     ).all()
     waiting = outbox_attachments(session, OUTBOX_OPEN)
-    if waiting:
-        records = [record for record in records if not _refers_to(session, record.id, waiting)]
+    if waiting and records:
+        kept = _referring_to(session, [record.id for record in records], waiting)
+        records = [record for record in records if record.id not in kept]
     if not records:
         return 0
     ids = [record.id for record in records]
@@ -188,17 +189,19 @@ def _remove_unreferenced_attachments(session: Session) -> int:
     return len(gone)
 
 
-def _refers_to(session: Session, record_id: str, hashes: set[str]) -> bool:
-    """Whether a revision of the record refers to one of the attachments ``hashes``."""
+def _referring_to(session: Session, record_ids: list[str], hashes: set[str]) -> set[str]:
+    """The records among ``record_ids`` with a revision that refers to one of the attachments
+    ``hashes`` (one query for them all)."""
     rows = session.exec(
-        select(RevisionRow.content).where(
-            RevisionRow.record_id == record_id, col(RevisionRow.content).is_not(None)
+        select(RevisionRow.record_id, RevisionRow.content).where(
+            col(RevisionRow.record_id).in_(record_ids), col(RevisionRow.content).is_not(None)
         )
     )
-    return any(
-        hashes.intersection(RevisionEnvelope.from_json(json.loads(content or b"{}")).attachments)
-        for content in rows
-    )
+    return {
+        record_id
+        for record_id, content in rows
+        if hashes.intersection(RevisionEnvelope.from_json(json.loads(content or b"{}")).attachments)
+    }
 
 
 def _draft_attachments(draft: str) -> set[str]:

@@ -11,7 +11,6 @@ upload HQ already ingested answers with its receipt).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -220,8 +219,7 @@ def _send(
     def sent(done: int, total: int) -> None:
         if done >= total or done - shown[0] >= max(1, int(total * PROGRESS_STEP)):
             shown[0] = done
-            outbox.update(vault, item.sequence, sent=done)  # for `sync status` elsewhere
-            report(dataclasses.replace(item, sent=done))
+            report(outbox.update(vault, item.sequence, sent=done))  # `sync status` sees it too
 
     try:
         client.upload(outbox.path_of(vault, item), item.sha256, progress=sent, cancel=cancel)
