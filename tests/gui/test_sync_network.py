@@ -5,6 +5,7 @@ network counts as reachable and not metered; every change is passed on."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,9 +104,24 @@ def test_the_system_backend_loads_once(qapp: Any) -> None:
     assert isinstance(network.reachable(), bool) and isinstance(network.metered(), bool)
 
 
-def test_the_window_is_built_without_the_services_and_the_states_match_theirs() -> None:
-    """The sync status area is part of the window from the start, yet the database engine and
-    the network client are imported only once a vault opens; its states are the outbox's."""
+STARTED = """
+import sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from fieldkit.app import build
+from fieldkit.services.preferences import Preferences
+app = QApplication([])
+build(app, Path(sys.argv[1]), Preferences()).window.start()
+print(" ".join(m for m in %r if m in sys.modules))
+"""
+
+
+def test_the_window_is_built_without_the_services_and_the_states_match_theirs(
+    tmp_path: Path,
+) -> None:
+    """The sync scheduler is part of the window from the start, yet the database engine and the
+    network client are imported only once a vault opens, and the status area (its panel and
+    table) is built at the first unlock; its states are the outbox's."""
     import subprocess
     import sys
 
@@ -113,9 +129,13 @@ def test_the_window_is_built_without_the_services_and_the_states_match_theirs() 
     from fieldkit.services.sync import ItemState
 
     heavy = ("sqlalchemy", "httpx", "fieldkit.services.sync", "fieldkit.vault.store")
-    code = "import sys, fieldkit.gui.window; print(' '.join(m for m in %r if m in sys.modules))"
+    heavy += ("fieldkit.gui.sync_panel",)
     done = subprocess.run(
-        [sys.executable, "-c", code % (heavy,)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", STARTED % (heavy,), str(tmp_path / "vault")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     assert done.stdout.strip() == ""
     names = ("WAITING", "SENDING", "AT_HQ", "DELIVERED", "REFUSED")

@@ -6,6 +6,8 @@ erases its vault at its next sync, and the app goes back to its first page sayin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from fieldkit.services import erasure, records, vaults
 from fieldkit.services.sync import ItemState
 from fieldkit.vault.keyfile import key_path
 from fieldkit.vault.repo import RecordFilter
+from fieldkit.vault.store import Vault
 from tests.conftest import PASSPHRASE
 from tests.gui.conftest import WAIT_MS, Shell, ShellFactory, unlock
 from tests.gui.sync_support import FakeNetwork, QuickBackoff
@@ -43,6 +46,21 @@ def _states(shell: Shell) -> list[str]:
     ]
 
 
+def _reachable(session: Any, runner: Any) -> SyncScheduler:
+    """The app's real scheduler and sync path, on a network the system says is up."""
+    return SyncScheduler(session, runner, network=FakeNetwork(reachable=True))
+
+
+@contextmanager
+def _opened(folder: Path) -> Iterator[Vault]:
+    """The vault, opened through the services to prepare it before the app starts."""
+    vault = vaults.unlock_vault(folder, PASSPHRASE)
+    try:
+        yield vault
+    finally:
+        vault.close()
+
+
 def test_a_sealed_record_is_sent_and_shows_as_delivered(
     qtbot: Any,
     make_shell: ShellFactory,
@@ -51,17 +69,10 @@ def test_a_sealed_record_is_sent_and_shows_as_delivered(
     server: Server,
     tmp_path: Path,
 ) -> None:
-    vault = vaults.unlock_vault(vault_folder, PASSPHRASE)
-    try:
+    with _opened(vault_folder) as vault:
         enrol(vault, shared_hq, server, tmp_path / "enrol")
         sealed_records(vault, 2, tmp_path)  # the first with a photo: records, then attachments
-    finally:
-        vault.close()
-
-    def real(session: Any, runner: Any) -> SyncScheduler:
-        return SyncScheduler(session, runner, network=FakeNetwork(reachable=True))
-
-    shell = make_shell(vault_folder, sync=real)
+    shell = make_shell(vault_folder, sync=_reachable)
     unlock(qtbot, shell)
     scheduler = shell.window.sync
     qtbot.waitUntil(
@@ -105,18 +116,11 @@ def test_a_lost_device_is_erased_and_the_app_goes_back_to_the_start(
     server: Server,
     tmp_path: Path,
 ) -> None:
-    vault = vaults.unlock_vault(vault_folder, PASSPHRASE)
-    try:
+    with _opened(vault_folder) as vault:
         enrol(vault, shared_hq, server, tmp_path / "enrol")
         sealed_records(vault, 1)
         declare_lost(shared_hq.repository, key_id(vault), 1, "2026-12-07T09:00:00Z")
-    finally:
-        vault.close()
-
-    def real(session: Any, runner: Any) -> SyncScheduler:
-        return SyncScheduler(session, runner, network=FakeNetwork(reachable=True))
-
-    shell = make_shell(vault_folder, sync=real)
+    shell = make_shell(vault_folder, sync=_reachable)
     shell.session.open(vaults.unlock_vault(vault_folder, PASSPHRASE))
     qtbot.waitUntil(lambda: shell.window.erased_notice is not None, timeout=SYNC_WAIT_MS)
     box = shell.window.erased_notice
@@ -138,12 +142,9 @@ def test_while_headquarters_is_down_the_app_says_why_and_delivers_once_it_is_bac
     tmp_path: Path,
 ) -> None:
     down = Server(shared_hq, sqlite_url(shared_hq.paths.database), tmp_path / "server.log")
-    vault = vaults.unlock_vault(vault_folder, PASSPHRASE)
-    try:
+    with _opened(vault_folder) as vault:
         enrol(vault, shared_hq, down, tmp_path / "enrol")  # its address; nothing listens yet
         sealed_records(vault, 1)
-    finally:
-        vault.close()
 
     def real(session: Any, runner: Any) -> SyncScheduler:
         return SyncScheduler(
@@ -181,10 +182,7 @@ def test_enrolling_while_the_app_is_open_starts_sending(
     server: Server,
     tmp_path: Path,
 ) -> None:
-    def real(session: Any, runner: Any) -> SyncScheduler:
-        return SyncScheduler(session, runner, network=FakeNetwork(reachable=True))
-
-    shell = make_shell(vault_folder, sync=real)
+    shell = make_shell(vault_folder, sync=_reachable)
     unlock(qtbot, shell)
     scheduler = shell.window.sync
     qtbot.waitUntil(lambda: scheduler.not_set_up is not None, timeout=SYNC_WAIT_MS)

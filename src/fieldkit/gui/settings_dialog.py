@@ -77,7 +77,6 @@ class SettingsDialog(QDialog):
         self._remembered = False
         self._keyring_available = False
         self._purge: bool | None = None
-        self._sync_saved: sync_service.SyncSettings | None = None
         """The purge policy in the vault, once read."""
         self.setWindowTitle(_("Settings"))
         self.setAccessibleName(_("Settings"))
@@ -250,23 +249,23 @@ class SettingsDialog(QDialog):
         if not steps:
             self._finish(chosen)
             return
-        self._sync_saved = sync_chosen
         self._set_working(True, checking)
         self._runner.run(
             "save settings",
             lambda: _run_all(steps),
-            lambda _none: self._finish(chosen),
+            lambda _none: self._finish(chosen, sync_chosen),
             self._failed,
             owner=self,
         )
 
-    def _finish(self, chosen: Preferences) -> None:
+    def _finish(
+        self, chosen: Preferences, sync_saved: sync_service.SyncSettings | None = None
+    ) -> None:
         self._set_working(False)
         self.remember_passphrase.clear()
         self.accept()
-        saved, self._sync_saved = self._sync_saved, None
-        if saved is not None:
-            self.sync_applied.emit(saved)
+        if sync_saved is not None:
+            self.sync_applied.emit(sync_saved)
         self.applied.emit(chosen)
 
     def _failed(self, error: BaseException) -> None:

@@ -119,15 +119,17 @@ class OutboxModel(QAbstractTableModel):
         super().__init__(parent)
         self._items: list[OutboxItem] = []
 
-    def set_items(self, items: list[OutboxItem]) -> None:
+    def set_items(self, items: list[OutboxItem]) -> bool:
+        """Show these items; whether the rows changed (not only the progress of one)."""
         if [(i.sequence, i.state) for i in items] == [(i.sequence, i.state) for i in self._items]:
             self._items = list(items)  # the same rows: only progress moved
             if items:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(items) - 1, WHEN))
-            return
+            return False
         self.beginResetModel()
         self._items = list(items)
         self.endResetModel()
+        return True
 
     def item(self, row: int) -> OutboxItem | None:
         return self._items[row] if 0 <= row < len(self._items) else None

@@ -162,10 +162,10 @@ class SyncPanel(QWidget):
             self.progress.setValue(percent(current))
             self.progress.setFormat(_("{percent} %").format(percent=percent_text(percent(current))))
             self.progress.setAccessibleName(_("Sending {what}").format(what=what_text(current)))
-        self.model.set_items(scheduler.items)
+        rows_changed = self.model.set_items(scheduler.items)
         self.table.setVisible(bool(scheduler.items))
         self.empty.setVisible(not scheduler.items)
-        if scheduler.items:
+        if rows_changed and scheduler.items:  # not at each progress step: it reads every row
             self.table.resizeColumnToContents(WHAT)
 
 

@@ -140,7 +140,8 @@ class SyncScheduler(QObject):
         self._status: StatusFunction = status or _status
         self.network: NetworkSource = network or QtNetwork(self)
         self._new_backoff = backoff
-        self._backoff = backoff()
+        self._backoff: Backoff | None = None
+        """Made at the first failure after an unlock (making it imports the services)."""
         self._clock = clock
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -244,7 +245,7 @@ class SyncScheduler(QObject):
     def _reset(self) -> None:
         self._timer.stop()
         self._cancel = threading.Event()
-        self._backoff = self._new_backoff()
+        self._backoff = None
         self._again = self._blocked = self.running = False
         self.settings, self.items = None, []
         self.last_error = self.not_set_up = self.next_retry = self.last_report = None
@@ -315,7 +316,8 @@ class SyncScheduler(QObject):
         self.not_set_up = None
         self.running = False
         self.last_error = None
-        self._backoff.reset()
+        if self._backoff is not None:
+            self._backoff.reset()
         if report.delivered:
             self.delivered.emit()
         if report.forms_installed:
@@ -362,6 +364,8 @@ class SyncScheduler(QObject):
 
     def _schedule(self, at_least: float | None = None) -> None:
         """The next try after the back-off's delay (or later, when headquarters said so)."""
+        if self._backoff is None:
+            self._backoff = self._new_backoff()
         seconds = max(1.0, float(self._backoff.next_delay()), float(at_least or 0))
         self.next_retry = self._clock() + timedelta(seconds=seconds)
         self._timer.start(int(seconds * 1000))

@@ -12,8 +12,10 @@ closed pool so that the connection is closed too. Only closing the window (at ex
 ``EXIT_WAIT_MS``, for a write in flight. The title never names more than a form.
 
 Sending over the network runs in the background (``SyncScheduler``, one per window); its status
-area is a panel and a status bar line (``SyncArea``). When headquarters reports this device lost,
-the vault is erased and the window goes back to its first page, saying why.
+area is a panel and a status bar line (``SyncArea``), built at the first unlock: only the
+workspace shows it, and building its table is a good part of a cold start. When headquarters
+reports this device lost, the vault is erased and the window goes back to its first page, saying
+why.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ from fieldkit.gui.errors import log_failure, show_error
 from fieldkit.gui.idle import IdleWatcher
 from fieldkit.gui.panic import PANIC_KEYS, PanicKey
 from fieldkit.gui.session import VaultSession
-from fieldkit.gui.sync_area import SyncArea
 from fieldkit.gui.sync_scheduler import SyncScheduler
 from fieldkit.gui.tasks import TaskRunner
 from fieldkit.gui.unlock import UnlockPage
@@ -56,6 +57,7 @@ from fieldkit.services.preferences import Preferences
 if TYPE_CHECKING:
     from fieldkit.gui.form_install import FormInstallDialog
     from fieldkit.gui.settings_dialog import SettingsDialog
+    from fieldkit.gui.sync_area import SyncArea
     from fieldkit.gui.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -186,12 +188,11 @@ class MainWindow(QMainWindow):
         vault_menu = menu.addMenu(_("&Vault"))
         vault_menu.addAction(self.lock_action)
         vault_menu.addAction(self.settings_action)
-        headquarters_menu = menu.addMenu(_("&Headquarters"))
-        bundles.fill_menu(headquarters_menu)
+        self.headquarters_menu = menu.addMenu(_("&Headquarters"))
+        bundles.fill_menu(self.headquarters_menu)
         if self.sync_area is not None:
             self.sync_area.remove()
-        self.sync_area = SyncArea(self, self.sync)
-        self.sync_area.fill_menu(headquarters_menu)
+            self.sync_area = None  # built again in the new language by _enable_actions
         self.toolbar = QToolBar(_("Main toolbar"))
         self.toolbar.setObjectName("main-toolbar")
         self.toolbar.setMovable(False)
@@ -211,6 +212,11 @@ class MainWindow(QMainWindow):
 
     def _enable_actions(self) -> None:
         unlocked = self.mode == "workspace"
+        if unlocked and self.sync_area is None:
+            from fieldkit.gui.sync_area import SyncArea
+
+            self.sync_area = SyncArea(self, self.sync)
+            self.sync_area.fill_menu(self.headquarters_menu)
         bundle_actions = self.bundles.actions() if self.bundles is not None else []
         if self.sync_area is not None:
             bundle_actions += self.sync_area.actions()
