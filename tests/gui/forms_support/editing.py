@@ -99,7 +99,7 @@ def fill_attack_on_activist(d: FormDriver, answers: dict[str, Any]) -> None:
     d.type("date_start", answers["date_start"])
     d.type("date_end", "2026-09-10")
     assert d.error("date_end") == ""  # it involves the first day: not while still in the section
-    d.move_to("admin1")
+    d.move_to("admin2")
     assert "is before the first day" in d.error("date_end")
     assert d.row("date_end").error.isVisible()
     d.retype("date_end", "2026-09-15")
