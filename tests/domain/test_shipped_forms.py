@@ -1107,3 +1107,45 @@ def test_summary_title_is_the_most_serious_act_of_all_victims(
     cleaned = check(form(B), data, clock=clock)
     assert cleaned.problems == []
     assert summarize(form(B), cleaned.data, "en").title == title
+
+
+OWN_SOURCE = "fieldkit data model"
+
+
+@pytest.mark.parametrize("path", VOCABULARY_FILES, ids=lambda p: p.stem)
+def test_codes_fieldkit_adds_to_a_standard_list_are_marked(path: Path) -> None:
+    vocabulary = vocabularies()[path.stem]
+    source = vocabulary.source or ""
+    if source.startswith(OWN_SOURCE):  # fieldkit's own list: nothing to mark
+        assert vocabulary.fieldkit_codes == [], path.stem
+        return
+    for code in ("other", "unknown"):
+        if vocabulary.find(code) is not None:
+            assert code in vocabulary.fieldkit_codes, (path.stem, code)
+    assert len(vocabulary.fieldkit_codes) < len(vocabulary.choices), path.stem
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "added"),
+    [
+        ("acled-geo-precision", ["4"]),
+        ("gitoc-market", ["cultural_property", "other"]),
+        ("gitoc-actor-type", ["state_forces", "armed_group", "unknown"]),
+        (
+            "sdg16101-victim-category",
+            [
+                "local_official",
+                "justice_sector",
+                "community_leader",
+                "environmental_land_defender",
+                "other",
+            ],
+        ),
+        ("ohchr-verification-status", ["unverified", "corroborated"]),
+        ("sdg16101-act-type", []),
+        ("stanag2511-reliability", []),
+        ("iso3166-alpha3", []),
+    ],
+)
+def test_codes_added_to_standard_lists(vocabulary: str, added: list[str]) -> None:
+    assert vocabularies()[vocabulary].fieldkit_codes == added
