@@ -40,7 +40,8 @@ def most_serious(acts: list[str | None]) -> str | None:
 
 def attack_facts(answers: Reader, event: Row) -> Facts:
     """The facts of an attack record; ``event`` holds its time, place and verification."""
-    perpetrators = [
+    entries = answers.entries("perpetrators")
+    perpetrators: list[Row] = [
         {
             "entry": entry,
             "category": perpetrator.code("perp_category"),
@@ -48,10 +49,10 @@ def attack_facts(answers: Reader, event: Row) -> Facts:
             "involvement": perpetrator.code("perp_involvement"),
             "state_complicity": perpetrator.code("state_complicity"),
         }
-        for entry, perpetrator in enumerate(answers.entries("perpetrators"), start=1)
+        for entry, perpetrator in enumerate(entries, start=1)
     ]
-    categories = {row["category"] for row in perpetrators}
-    shared = categories.pop() if len(categories) == 1 else None
+    categories = {perpetrator.code("perp_category") for perpetrator in entries}
+    shared: str | None = categories.pop() if len(categories) == 1 else None
     victims: list[Row] = []
     acts: list[Row] = []
     for entry, victim in enumerate(answers.entries("victims"), start=1):

@@ -40,10 +40,8 @@ def facts(form: FormDefinition, answers: Mapping[str, Any]) -> Facts:
     event = event_columns(reader)
     sources, count, independent = source_rows(reader)
     event.update(sources=count, independent_sources=independent)
-    if form.id == ATTACK_FORM:
-        found = attack_facts(reader, event)
-    else:
-        found = market_facts(reader, event)
+    make = attack_facts if form.id == ATTACK_FORM else market_facts
+    found = make(reader, event)
     found.sources = sources
     return found
 
@@ -54,7 +52,7 @@ def safe_facts(form: FormDefinition, answers: Mapping[str, Any]) -> Facts:
     kind of failure, never an answer)."""
     try:
         return facts(form, answers)
-    except Exception as error:  # noqa: BLE001 - any failure of the mapping, see above
+    except Exception as error:  # any failure of the mapping, see above
         log.warning(
             "analysis rows of a %s record left at their common columns (%s)",
             form.id,

@@ -136,12 +136,10 @@ class Reader:
         value = self.raw(name)
         if not isinstance(value, dict):
             return None, None
-        lat, lon = value.get("lat"), value.get("lon")
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)):
+        lat, lon = _coordinate(value.get("lat"), 90), _coordinate(value.get("lon"), 180)
+        if lat is None or lon is None:
             return None, None
-        if not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
-            return None, None
-        return float(lat), float(lon)
+        return lat, lon
 
     def entries(self, name: str) -> list[Reader]:
         """The entries of a repeat group, each read on its own (an entry that is not an object
@@ -154,3 +152,10 @@ class Reader:
     def yes_no(self, name: str) -> bool | None:
         code = self.code(name)
         return {"yes": True, "no": False}.get(code or "")
+
+
+def _coordinate(value: Any, limit: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if -limit <= number <= limit else None
