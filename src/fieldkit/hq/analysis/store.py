@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from fieldkit.domain.places import normalise_place
 from fieldkit.hq.analysis import tables as a
 from fieldkit.hq.analysis.facts import Facts, PlaceStatus, Row
+from fieldkit.hq.repository import tables as t
 from fieldkit.hq.repository.rows import chunks, insert_values
 
 
@@ -59,6 +60,10 @@ def write_facts(conn: Connection, items: Iterable[RecordFacts], *, rebuild: bool
     if not chosen:
         return 0
     ids = [item.record_id for item in chosen]
+    earlier = [i.record_id for i in chosen if i.revision > 1 and i.record_id not in current]
+    if earlier and not rebuild:  # revisions stored before these rows existed
+        received = first_received(conn, earlier)
+        current.update({r: (0, received[r]) for r in earlier if r in received})
     persons = _linked_persons(conn, ids)
     settled = _settlements(conn, [item.facts.record for item in chosen])
     delete_rows(conn, ids)
@@ -181,3 +186,18 @@ def _insert(
         insert_values(
             conn, table, columns, [tuple(row.get(c) for c in columns) for row in rows[table]]
         )
+
+
+def first_received(conn: Connection, record_ids: Sequence[str]) -> dict[str, str]:
+    """For each record, when HQ first stored one of its revisions (its bundle's ingest time)."""
+    r, b = t.revisions.c, t.bundles.c
+    found: dict[str, str] = {}
+    for chunk in chunks(record_ids):
+        query = (
+            sa.select(r.record_id, sa.func.min(b.ingested_at))
+            .join_from(t.revisions, t.bundles, r.manifest_sha256 == b.manifest_sha256)
+            .where(r.record_id.in_(chunk))
+            .group_by(r.record_id)
+        )
+        found.update((str(record_id), str(first)) for record_id, first in conn.execute(query))
+    return found
