@@ -291,3 +291,32 @@ def test_postgres_answers_are_jsonb(postgres_repository: Repository) -> None:
             {"c": "answers"},
         ).scalar_one()
     assert kind == "jsonb"
+
+
+def test_a_nul_in_answers_is_ingested_and_the_signature_verifies_on_re_read(
+    sql_repository: Repository, tmp_path: Path
+) -> None:
+    """On PostgreSQL the answers are jsonb, which holds no NUL: they are kept exactly anyway,
+    and the device's signature over the sealed original still verifies."""
+    import json
+
+    from fieldkit.domain.records import revision_signing_message
+    from fieldkit.hq.sealing import SealedReader
+    from tests.bundle.factory import TEST_FORM
+
+    hq = Hq(tmp_path, sql_repository)
+    device = Device()
+    device.register(sql_repository)
+    data = {"narrative": "a\x00b", "weight": 2.5}
+    revisions = [sealed(device.key, form=TEST_FORM, data=data)]
+    made, _info = make_bundle(hq.keys, revisions, sequence=1, device=device.key)
+    path = hq.stick / "nul.fkb"
+    path.write_bytes(made)
+    assert hq.ingestor().run([path]).ok
+    (stored_revision,) = sql_repository.iter_revisions()
+    assert stored_revision.answers == data
+    reader = SealedReader(hq.keys.hq[0], sql_repository.sealed_batch)
+    entry = reader.entry(stored_revision.batch_id, stored_revision.position)
+    assert entry.content == revisions[0].content
+    assert json.loads(entry.content)["data"] == data
+    assert device.key.public.verify(entry.signature, revision_signing_message(entry.content))
