@@ -320,3 +320,28 @@ def test_a_nul_in_answers_is_ingested_and_the_signature_verifies_on_re_read(
     assert entry.content == revisions[0].content
     assert json.loads(entry.content)["data"] == data
     assert device.key.public.verify(entry.signature, revision_signing_message(entry.content))
+
+
+def test_version_2_records_are_stored_beside_version_1(
+    sql_repository: Repository, chain: factory.DeviceChain
+) -> None:
+    one, two = shipped_form(ATTACK, "1"), shipped_form(ATTACK, "2")
+    first = revision(chain, one, example(ATTACK))
+    second = revision(chain, two, example(ATTACK, "2"))
+    made = chain.next([first, second], forms=[new_form(one), new_form(two)])
+    factory.store(sql_repository, chain, made)
+    rows = dump(sql_repository)
+    assert sorted(r["form_version"] for r in rows["an_records"]) == ["1", "2"]
+    victims = [v for v in rows["an_victims"] if v["record_id"] == second.record_id]
+    assert [v["kind"] for v in victims] == ["person", "person", "organisation"]
+    assert {v["consent"] for v in victims} == {"yes"}
+    acts = [a for a in rows["an_acts"] if a["record_id"] == second.record_id]
+    assert sorted(a["perpetrator"] for a in acts) == [
+        "organised_criminal_group",
+        "organised_criminal_group",
+        "unknown",
+    ]
+    sources = [s for s in rows["an_sources"] if s["record_id"] == second.record_id]
+    assert sorted(s["independent"] for s in sources) == [False, True, True]
+    assert rebuild(sql_repository).written == 2
+    assert dump(sql_repository) == rows
