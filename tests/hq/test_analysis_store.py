@@ -345,3 +345,44 @@ def test_version_2_records_are_stored_beside_version_1(
     assert sorted(s["independent"] for s in sources) == [False, True, True]
     assert rebuild(sql_repository).written == 2
     assert dump(sql_repository) == rows
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("first", "second", "kept_revision"), [(2, 3, 3), (3, 2, 3)])
+def test_two_transactions_writing_one_record_keep_the_newer(
+    postgres_repository: Repository, first: int, second: int, kept_revision: int
+) -> None:
+    """The second transaction waits for the first, then judges the record against what the
+    first committed: the newer revision's rows stay, whichever came first."""
+    import threading
+    import time
+
+    from fieldkit.hq.analysis.store import RecordFacts, write_facts
+
+    form = shipped_form(ATTACK, "1")
+    facts = safe_facts(form, kept(form, example(ATTACK)))
+
+    def item(number: int, at: str) -> RecordFacts:
+        return RecordFacts("a" * 32, number, factory.sha(), ATTACK, "1", "d" * 32, at, facts)
+
+    engine = postgres_repository.engine  # type: ignore[attr-defined]
+    written: list[int] = []
+    with engine.connect() as conn_a:
+        transaction_a = conn_a.begin()
+        assert write_facts(conn_a, [item(first, "2026-03-21T00:00:00Z")]) == 1
+
+        def other() -> None:
+            with engine.begin() as conn_b:
+                written.append(write_facts(conn_b, [item(second, "2026-03-22T00:00:00Z")]))
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive()  # waiting for the first transaction
+        transaction_a.commit()
+        thread.join(30)
+    assert written == [1 if second > first else 0]
+    rows = dump(postgres_repository, a.an_records, a.an_victims)
+    assert [r["revision"] for r in rows["an_records"]] == [kept_revision]
+    assert rows["an_records"][0]["received_at"] == "2026-03-21T00:00:00Z"
+    assert len(rows["an_victims"]) == 2
