@@ -230,7 +230,11 @@ def test_attack_version_2_record() -> None:
     assert record["verified_on"] == "2026-09-25"
     assert record["justice_status_date"] == "2026-10"
     assert record["most_serious_act"] == "killing"
-    assert record["admin1"] is not None and record["admin1_status"] in ("coded", "matched")
+    assert (record["admin1"], record["admin1_status"], record["admin1_text"]) == (
+        "BF-08",
+        "coded",
+        None,
+    )
     assert [v["kind"] for v in found.victims] == ["person", "person", "organisation"]
     assert [v["consent"] for v in found.victims] == ["yes", "yes", "yes"]
     assert [v["consent_scope"] for v in found.victims] == [
@@ -276,13 +280,18 @@ def test_version_2_derives_the_time_precision(start: str, end: str | None, preci
 
 def test_both_versions_give_the_same_rows_where_they_agree() -> None:
     """The same market observation in version 1 and 2: one mapping, the same facts except what
-    version 2 added (independence of sources, verifier) and the time precision: version 1's
-    observer chose 1 for two known days, the derived one is 2 (within a week)."""
+    version 2 added (independence of sources, verifier), the region (typed and matched in
+    version 1, chosen in version 2: the same code) and the time precision: version 1's observer
+    chose 1 for two known days, the derived one is 2 (within a week)."""
     one = facts(shipped_form(MARKET, "1"), kept(shipped_form(MARKET, "1"), example(MARKET)))
     two_form = shipped_form(MARKET, "2")
     two = facts(two_form, kept(two_form, example(MARKET, "2")))
     added = {"independent_sources", "verified_by", "verified_on", "time_precision"}
+    added |= {"admin1_text", "admin1_status"}
     assert (one.record["time_precision"], two.record["time_precision"]) == (1, 2)
+    place = ("admin1", "admin1_text", "admin1_status")
+    assert [one.record[k] for k in place] == ["ML-1", "Kayes", "matched"]
+    assert [two.record[k] for k in place] == ["ML-1", None, "coded"]
     assert {k: v for k, v in one.record.items() if k not in added} == {
         k: v for k, v in two.record.items() if k not in added
     }
