@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,8 +33,9 @@ MAX_TEXT = 400
 """Longest normalised text a settlement keeps (``place_settlements.text_norm``)."""
 
 
-@dataclass(frozen=True)
-class UnmatchedPlace:
+class UnmatchedPlace(NamedTuple):
+    """(country, text, records): a typed region no subdivision matched."""
+
     country: str
     text: str
     """The spelling most records use (spellings that normalise alike are counted together)."""
