@@ -386,3 +386,37 @@ def test_two_transactions_writing_one_record_keep_the_newer(
     assert [r["revision"] for r in rows["an_records"]] == [kept_revision]
     assert rows["an_records"][0]["received_at"] == "2026-03-21T00:00:00Z"
     assert len(rows["an_victims"]) == 2
+
+
+@pytest.mark.postgres
+def test_a_settlement_made_during_an_ingest_settles_its_records(
+    postgres_repository: Repository,
+) -> None:
+    import threading
+    import time
+
+    from fieldkit.hq.analysis.store import RecordFacts, write_facts
+
+    form = shipped_form(MARKET, "1")
+    facts = safe_facts(form, kept(form, dict(example(MARKET), admin1="Ménaka Nord")))
+    assert facts.record["admin1_status"] == "unmatched"
+    engine = postgres_repository.engine  # type: ignore[attr-defined]
+    settled: list[int] = []
+    with engine.connect() as conn:
+        ingest = conn.begin()
+        item = RecordFacts("b" * 32, 1, factory.sha(), MARKET, "1", "d" * 32, "2026", facts)
+        assert write_facts(conn, [item]) == 1
+
+        def settle() -> None:
+            done = settle_place(postgres_repository, "MLI", "menaka nord", "ML-9", "analyst")
+            settled.append(done.records)
+
+        thread = threading.Thread(target=settle)
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive()  # waits for the ingest
+        ingest.commit()
+        thread.join(30)
+    assert settled == [1]
+    (row,) = dump(postgres_repository, a.an_records)["an_records"]
+    assert (row["admin1"], row["admin1_status"]) == ("ML-9", "settled")

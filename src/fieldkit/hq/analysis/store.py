@@ -174,6 +174,11 @@ def _settlements(conn: Connection, records: Sequence[Row]) -> dict[tuple[str, st
     }
     if not wanted:
         return {}
+    if conn.dialect.name == "postgresql":
+        # A settlement made while this transaction runs must not miss its rows: settling waits
+        # for this lock (its upsert conflicts with it) and then sees the rows written here, or
+        # this waits for the settlement to commit and then reads it.
+        conn.exec_driver_sql("LOCK TABLE place_settlements IN SHARE MODE")
     s = a.place_settlements.c
     found: dict[tuple[str, str], str] = {}
     for country in sorted({country for country, _text in wanted}):
