@@ -4,6 +4,7 @@ places settled; nothing identifying in them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -420,3 +421,26 @@ def test_a_settlement_made_during_an_ingest_settles_its_records(
     assert settled == [1]
     (row,) = dump(postgres_repository, a.an_records)["an_records"]
     assert (row["admin1"], row["admin1_status"]) == ("ML-9", "settled")
+
+
+def test_answers_with_a_nul_survive_a_downgrade_and_an_upgrade(
+    sql_repository: Repository, chain: factory.DeviceChain
+) -> None:
+    """Schema 0003 kept answers as json (which holds a NUL); 0004 wraps them for jsonb and
+    its downgrade unwraps them: the answers read back are the same at every step."""
+    from alembic import command
+
+    from fieldkit.hq.repository.database import alembic_config, upgrade
+
+    answers = {"narrative": "x\x00y", "count": 1}
+    made = factory.revision(chain.key_id, answers=answers)
+    factory.store(sql_repository, chain, chain.next([made]))
+    engine = sql_repository.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0003")
+    with engine.connect() as conn:
+        text = conn.execute(sa.text("SELECT CAST(answers AS TEXT) FROM revisions")).scalar_one()
+    assert json.loads(text) == answers
+    upgrade(engine)
+    (read,) = sql_repository.iter_revisions()
+    assert read.answers == answers

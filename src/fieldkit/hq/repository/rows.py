@@ -228,8 +228,11 @@ REVISION_COLUMNS = (
 )
 
 
-def revision_values(revision: NewRevision, manifest_sha256: str) -> tuple[Any, ...]:
-    """A revision's row for :func:`insert_values`, in the order of :data:`REVISION_COLUMNS`."""
+def revision_values(
+    revision: NewRevision, manifest_sha256: str, *, jsonb: bool = False
+) -> tuple[Any, ...]:
+    """A revision's row for :func:`insert_values`, in the order of :data:`REVISION_COLUMNS`;
+    ``jsonb``: for PostgreSQL's ``jsonb`` answers (see :func:`stored_answers`)."""
     return (
         revision.sha256,
         revision.record_id,
@@ -240,7 +243,7 @@ def revision_values(revision: NewRevision, manifest_sha256: str) -> tuple[Any, .
         revision.form_version,
         revision.sealed_at,
         revision.previous,
-        stored_answers(revision.answers),
+        stored_answers(revision.answers) if jsonb else revision.answers,
         JSON_TEXT(list(revision.attachments)),
         revision.link_id,
         manifest_sha256,
@@ -254,11 +257,12 @@ def stored_answers(text: str) -> str:
     """The JSON text stored in ``revisions.answers`` for answers given as JSON text.
 
     PostgreSQL's ``jsonb`` refuses ``\\u0000`` (a NUL character in a string), which the bundle
-    format allows; such answers (rare: no form input gives one) are stored as the wrapper
-    ``{"fieldkit:json": "<the exact JSON text>"}``, which holds no NUL, on every backend, and
-    :func:`read_answers` unwraps it. Answers never have a key with a ``:`` (field names cannot
-    hold one), so the wrapper is never mistaken for answers. (The device's signature is over
-    the revision's original content, sealed apart; neither form changes what it verifies.)
+    format allows; there, such answers (rare: no form input gives one) are stored as the wrapper
+    ``{"fieldkit:json": "<the exact JSON text>"}``, which holds no NUL, and :func:`read_answers`
+    unwraps it (SQLite's ``json`` keeps the text as it is). Answers never have a key with a
+    ``:`` (field names cannot hold one), so the wrapper is never mistaken for answers. (The
+    device's signature is over the revision's original content, sealed apart; neither form
+    changes what it verifies.)
     """
     if _NUL_ESCAPE not in text:
         return text

@@ -304,7 +304,7 @@ class SqlRepository(SqlSyncStore, Repository):
             conn,
             t.revisions,
             rows.REVISION_COLUMNS,
-            [rows.revision_values(r, manifest) for _b, r in new],
+            [rows.revision_values(r, manifest, jsonb=self._postgres) for _b, r in new],
         )
         rows.insert_values(
             conn,
