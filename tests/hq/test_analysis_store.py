@@ -349,9 +349,10 @@ def test_version_2_records_are_stored_beside_version_1(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "held"])
 @pytest.mark.parametrize(("first", "second", "kept_revision"), [(2, 3, 3), (3, 2, 3)])
 def test_two_transactions_writing_one_record_keep_the_newer(
-    postgres_repository: Repository, first: int, second: int, kept_revision: int
+    postgres_repository: Repository, first: int, second: int, kept_revision: int, existing: bool
 ) -> None:
     """The second transaction waits for the first, then judges the record against what the
     first committed: the newer revision's rows stay, whichever came first."""
@@ -367,6 +368,9 @@ def test_two_transactions_writing_one_record_keep_the_newer(
         return RecordFacts("a" * 32, number, factory.sha(), ATTACK, "1", "d" * 32, at, facts)
 
     engine = postgres_repository.engine  # type: ignore[attr-defined]
+    if existing:  # revision 1's rows are held: both transactions replace them
+        with engine.begin() as conn:
+            write_facts(conn, [item(1, "2026-03-21T00:00:00Z")])
     written: list[int] = []
     with engine.connect() as conn_a:
         transaction_a = conn_a.begin()

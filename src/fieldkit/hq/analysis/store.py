@@ -141,11 +141,18 @@ def delete_rows(conn: Connection, record_ids: Sequence[str]) -> None:
 
 
 def _current(conn: Connection, records: Iterable[str]) -> dict[str, tuple[int, str]]:
-    """For the records that have rows: (revision, received_at)."""
+    """For the records that have rows: (revision, received_at). PostgreSQL: the rows are
+    locked until the transaction ends, so that no other transaction replaces them between this
+    judgement and the replacement (a row another one replaced meanwhile reads as absent, and
+    the insert's conflict then has the record judged again)."""
     r = a.an_records.c
     found: dict[str, tuple[int, str]] = {}
     for chunk in chunks(records):
-        query = sa.select(r.record_id, r.revision, r.received_at).where(r.record_id.in_(chunk))
+        query = (
+            sa.select(r.record_id, r.revision, r.received_at)
+            .where(r.record_id.in_(chunk))
+            .with_for_update()
+        )
         for record_id, revision, received_at in conn.execute(query):
             found[record_id] = (revision, received_at)
     return found
