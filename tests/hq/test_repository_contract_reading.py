@@ -55,6 +55,7 @@ def test_revisions_come_back_in_ingest_order_exactly(
     assert [r.seq for r in got] == sorted({r.seq for r in got})
     for new, stored in zip(expected[:3] + expected[-3:], got[:3] + got[-3:], strict=True):
         fields = dataclasses.asdict(new)
+        del fields["facts"]  # analysis rows, written to their own tables (tests/hq/test_analysis_*)
         fields["answers"] = json.loads(fields["answers"])
         assert fields["answers"] == answers
         assert {k: getattr(stored, k) for k in fields} == fields

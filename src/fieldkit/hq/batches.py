@@ -11,6 +11,8 @@ bundle was read (:mod:`fieldkit.hq.spool`), are linked into HQ's attachment fold
 The sealed parts are made lazily, one at a time, as the repository stores them
 (:attr:`BundleBatch.parts`): a bundle's parsed answers are never all in memory at once, only
 its verified revision texts (bounded by the format's limits) and the text of their answers.
+Each revision's analysis rows (:mod:`fieldkit.hq.analysis`) are made with its part, from the
+text of its kept answers, never from the identifying ones.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from fieldkit.bundle import OpenedBundle, VerifiedForm, VerifiedRevision
 from fieldkit.domain.records import utc_timestamp
+from fieldkit.hq.analysis.mapping import safe_facts
 from fieldkit.hq.answers import Answers, Splitter
 from fieldkit.hq.repository.base import (
     BundleBatch,
@@ -142,6 +145,7 @@ def sealed_parts(
                 attachments=prepared.attachments,
                 link_id=link,
                 position=builder.add(entry),
+                facts=safe_facts(form.definition, json.loads(prepared.answers)),
             )
         )
     if placed:
