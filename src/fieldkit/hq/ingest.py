@@ -35,6 +35,7 @@ Nothing here logs record content: log lines carry ids and counts.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -54,6 +55,7 @@ from fieldkit.bundle import (
 )
 from fieldkit.domain.records import sha256_hex, utc_timestamp
 from fieldkit.files import make_private_dir
+from fieldkit.hq import victims
 from fieldkit.hq.batches import BundleRef, RevisionPreparer, build_batch
 from fieldkit.hq.errors import FieldkitError, InvalidInputError, NotFoundError
 from fieldkit.hq.keys import HqConfig, HqKeys
@@ -298,9 +300,35 @@ class Ingestor:
             len(outcome.accepted),
             len(outcome.known),
         )
+        self._hash_victims(opened, preparer, outcome.accepted)
         return self._answer(
             BundleResult(source, Outcome.ACCEPTED, None, bundle, outcome.accepted, outcome.known)
         )
+
+    def _hash_victims(
+        self, opened: OpenedBundle, preparer: RevisionPreparer, accepted: Sequence[str]
+    ) -> None:
+        """Keyed hashes of the named victims of the revisions just stored, while their
+        identifying answers are in memory (:func:`fieldkit.hq.victims.index_at_ingest`). The
+        bundle is stored either way: if this fails, `fieldkit-hq victims index` makes them."""
+        wanted = set(accepted)
+        found = []
+        for revision in opened.revisions:
+            if revision.sha256 not in wanted:
+                continue
+            prepared = preparer.prepared.get(revision.sha256)
+            if prepared is None:
+                value = json.loads(revision.content)
+                form = opened.form_for(value["form"]["id"], value["form"]["version"])
+                prepared = preparer.prepare(value, form)
+            found.append((revision.record_id, revision.number, prepared.identifying))
+        try:
+            hashed = victims.index_at_ingest(self._repository, self._keys, found)
+        except FieldkitError:
+            log.warning("victim keys of this bundle were not stored; run `victims index`")
+            return
+        if hashed:
+            log.info("hashed %d named victim(s)", hashed)
 
     def _replay(self, source: Path, stored: StoredBundle) -> BundleResult:
         """A bundle HQ holds: nothing is added; a receipt is written if none was recorded."""
