@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.hq import audit
+from fieldkit.hq.analysis.tables import an_victims
 from fieldkit.hq.keys import HqKeys
 from fieldkit.hq.records import FormCache, iter_records
 from fieldkit.hq.repository import Repository
@@ -32,7 +33,6 @@ from fieldkit.hq.sqlwork import transaction
 from fieldkit.hq.victims.links import (
     Decision,
     LinkOutcome,
-    an_victims,
     apply_person_ids,
     components,
     current_decisions,

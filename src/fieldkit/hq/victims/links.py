@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from fieldkit.domain.records import canonical_json, sha256_hex, utc_timestamp
 from fieldkit.errors import did_you_mean
 from fieldkit.hq import audit
+from fieldkit.hq.analysis.tables import an_victims
 from fieldkit.hq.errors import ConflictError, InvalidInputError, NotFoundError
 from fieldkit.hq.keys import HqKeys
 from fieldkit.hq.repository import Repository
@@ -31,18 +32,6 @@ from fieldkit.i18n import _
 LINK_KIND = "fieldkit/hq-victim-link"
 LINK_VERSION = 1
 LINK_DOMAIN = b"fieldkit-hq-victim-link-v1\n"
-
-an_victims = sa.table(
-    "an_victims",
-    sa.column("victim_id"),
-    sa.column("record_id"),
-    sa.column("person_id"),
-    sa.column("kind"),
-    sa.column("sex"),
-    sa.column("age_group"),
-    sa.column("category"),
-)
-"""The columns of the analysis table (:mod:`fieldkit.hq.analysis`) this module reads or sets."""
 
 
 class Decision(StrEnum):
