@@ -17,6 +17,7 @@ log = logging.getLogger("fieldkit.hq.cli")
 
 def _parser() -> argparse.ArgumentParser:
     from fieldkit.hq.cli import (
+        commands_analysis,
         commands_devices,
         commands_forms,
         commands_ingest,
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_victims.register(commands)
     commands_forms.register(commands)
     commands_serve.register(commands)
+    commands_analysis.register(commands)
     return parser
 
 

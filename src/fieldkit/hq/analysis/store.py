@@ -1,0 +1,203 @@
+"""Writing records' facts into the analysis tables, inside the caller's transaction.
+
+:func:`write_facts` is called by the SQL repository while it stores a bundle (in the bundle's
+own transaction: the revision and its rows are stored together or not at all) and by
+:func:`fieldkit.hq.analysis.rebuild.rebuild`. A record's rows are replaced only by those of a
+newer revision (at ingest) or of the same or a newer one (rebuild): an older revision arriving
+later, or a rebuild reading a snapshot older than a concurrent ingest, changes nothing.
+
+``received_at`` is the earliest ingest time of any of the record's revisions (kept across
+replacements). A victim's ``person_id`` (set by victim linking) is kept when the record's rows
+are replaced. Free-text places that matched nothing are looked up in ``place_settlements``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from fieldkit.domain.places import normalise_place
+from fieldkit.hq.analysis import tables as a
+from fieldkit.hq.analysis.facts import Facts, PlaceStatus, Row
+from fieldkit.hq.repository import tables as t
+from fieldkit.hq.repository.rows import chunks, insert_values
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """A record's facts with the ids of the revision they were made from."""
+
+    record_id: str
+    revision: int
+    revision_sha256: str
+    form_id: str
+    form_version: str
+    device_key_id: str
+    received_at: str
+    facts: Facts
+
+
+def write_facts(conn: Connection, items: Iterable[RecordFacts], *, rebuild: bool = False) -> int:
+    """Write the rows of ``items`` whose revision is newer than the one the record's rows come
+    from (``rebuild``: or the same); returns how many records were written."""
+    newest: dict[str, RecordFacts] = {}
+    for item in items:
+        held = newest.get(item.record_id)
+        if held is None or item.revision > held.revision:
+            newest[item.record_id] = item
+    if not newest:
+        return 0
+    current = _current(conn, newest)
+    chosen: list[RecordFacts] = []
+    for record_id, item in sorted(newest.items()):
+        stored = current.get(record_id)
+        if stored is None or stored[0] < item.revision or (rebuild and stored[0] == item.revision):
+            chosen.append(item)
+    if not chosen:
+        return 0
+    ids = [item.record_id for item in chosen]
+    earlier = [i.record_id for i in chosen if i.revision > 1 and i.record_id not in current]
+    if earlier and not rebuild:  # revisions stored before these rows existed
+        received = first_received(conn, earlier)
+        current.update({r: (0, received[r]) for r in earlier if r in received})
+    persons = _linked_persons(conn, ids)
+    settled = _settlements(conn, [item.facts.record for item in chosen])
+    delete_rows(conn, ids)
+    _insert(conn, chosen, current, persons, settled)
+    return len(chosen)
+
+
+def delete_rows(conn: Connection, record_ids: Sequence[str]) -> None:
+    """Delete every analysis row of these records."""
+    for chunk in chunks(record_ids):
+        for table in (*a.CHILD_TABLES, a.an_records):
+            conn.execute(table.delete().where(table.c.record_id.in_(chunk)))
+
+
+def _current(conn: Connection, records: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """For the records that have rows: (revision, received_at)."""
+    r = a.an_records.c
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in chunks(records):
+        query = sa.select(r.record_id, r.revision, r.received_at).where(r.record_id.in_(chunk))
+        for record_id, revision, received_at in conn.execute(query):
+            found[record_id] = (revision, received_at)
+    return found
+
+
+def _linked_persons(conn: Connection, record_ids: Sequence[str]) -> dict[str, str]:
+    """victim_id -> person_id of these records' victims linked to another person."""
+    v = a.an_victims.c
+    found: dict[str, str] = {}
+    for chunk in chunks(record_ids):
+        query = sa.select(v.victim_id, v.person_id).where(
+            v.record_id.in_(chunk), v.person_id != v.victim_id
+        )
+        found.update((str(victim), str(person)) for victim, person in conn.execute(query))
+    return found
+
+
+def _settlements(conn: Connection, records: Sequence[Row]) -> dict[tuple[str, str], str]:
+    """(country, normalised text) -> code, for the unmatched places among ``records``."""
+    wanted = {
+        (record["country"], normalise_place(record["admin1_text"]))
+        for record in records
+        if record.get("admin1_status") == PlaceStatus.UNMATCHED
+        and record.get("country")
+        and record.get("admin1_text")
+    }
+    if not wanted:
+        return {}
+    s = a.place_settlements.c
+    found: dict[tuple[str, str], str] = {}
+    for country in sorted({country for country, _text in wanted}):
+        texts = [text for c, text in wanted if c == country]
+        for chunk in chunks(texts):
+            query = sa.select(s.text_norm, s.admin1).where(
+                s.country == country, s.text_norm.in_(chunk)
+            )
+            found.update({(country, text): code for text, code in conn.execute(query)})
+    return found
+
+
+def _record_row(
+    item: RecordFacts, received_at: str, settled: dict[tuple[str, str], str]
+) -> dict[str, Any]:
+    row: dict[str, Any] = dict(item.facts.record)
+    if row.get("admin1_status") == PlaceStatus.UNMATCHED:
+        code = settled.get((row["country"], normalise_place(row["admin1_text"])))
+        if code is not None:
+            row.update(admin1=code, admin1_status=PlaceStatus.SETTLED)
+    row.update(
+        record_id=item.record_id,
+        revision_sha256=item.revision_sha256,
+        revision=item.revision,
+        form_id=item.form_id,
+        form_version=item.form_version,
+        kind=item.facts.kind,
+        device_key_id=item.device_key_id,
+        received_at=received_at,
+    )
+    return row
+
+
+def _insert(
+    conn: Connection,
+    chosen: Sequence[RecordFacts],
+    current: dict[str, tuple[int, str]],
+    persons: dict[str, str],
+    settled: dict[tuple[str, str], str],
+) -> None:
+    rows: dict[sa.Table, list[dict[str, Any]]] = {table: [] for table in a.ANALYSIS_TABLES}
+    for item in chosen:
+        record_id = item.record_id
+        held = current.get(record_id)
+        received = item.received_at if held is None else min(held[1], item.received_at)
+        rows[a.an_records].append(_record_row(item, received, settled))
+        facts = item.facts
+        for victim in facts.victims:
+            victim_id = f"{record_id}.{victim['entry']}"
+            person = persons.get(victim_id, victim_id)
+            rows[a.an_victims].append(
+                {**victim, "record_id": record_id, "victim_id": victim_id, "person_id": person}
+            )
+        for act in facts.acts:
+            values = {k: v for k, v in act.items() if k != "victim"}
+            victim_id = f"{record_id}.{act['victim']}"
+            rows[a.an_acts].append({**values, "record_id": record_id, "victim_id": victim_id})
+        for table, entries in (
+            (a.an_perpetrators, facts.perpetrators),
+            (a.an_sources, facts.sources),
+            (a.an_actors, facts.actors),
+            (a.an_quantities, facts.quantities),
+            (a.an_exploited, facts.exploited),
+        ):
+            rows[table].extend({**entry, "record_id": record_id} for entry in entries)
+        rows[a.an_markets].extend({"record_id": record_id, "market": m} for m in facts.markets)
+        rows[a.an_commodities].extend(
+            {"record_id": record_id, "commodity": c} for c in facts.commodities
+        )
+    for table in a.ANALYSIS_TABLES:  # an_records first: the others refer to it
+        columns = tuple(table.c.keys())
+        insert_values(
+            conn, table, columns, [tuple(row.get(c) for c in columns) for row in rows[table]]
+        )
+
+
+def first_received(conn: Connection, record_ids: Sequence[str]) -> dict[str, str]:
+    """For each record, when HQ first stored one of its revisions (its bundle's ingest time)."""
+    r, b = t.revisions.c, t.bundles.c
+    found: dict[str, str] = {}
+    for chunk in chunks(record_ids):
+        query = (
+            sa.select(r.record_id, sa.func.min(b.ingested_at))
+            .join_from(t.revisions, t.bundles, r.manifest_sha256 == b.manifest_sha256)
+            .where(r.record_id.in_(chunk))
+            .group_by(r.record_id)
+        )
+        found.update((str(record_id), str(first)) for record_id, first in conn.execute(query))
+    return found
