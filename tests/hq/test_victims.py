@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.hq import audit, victims
+from fieldkit.hq.analysis.rebuild import rebuild
 from fieldkit.hq.errors import ConflictError, InvalidInputError, NotFoundError
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository import tables_review as t
@@ -108,6 +109,19 @@ def test_person_ids_are_applied_again_after_the_analysis_rows_are_rewritten(
         conn.execute(sa.text("UPDATE an_victims SET person_id = victim_id"))
         assert victims.apply_person_ids(conn) == 3
     assert set(person_ids(sql_hq.repository).values()) == {min(a, b, c)}
+
+
+def test_a_rebuild_of_the_analysis_tables_keeps_the_links(sql_hq: Hq, device: Device) -> None:
+    a, b, c = two_records(sql_hq, device)
+    victims.link(sql_hq.repository, sql_hq.secrets, a, b, actor="analyst")
+    engine = sql_hq.repository.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:  # rows written again without their person ids
+        conn.execute(sa.text("UPDATE an_victims SET person_id = victim_id"))
+
+    rebuild(sql_hq.repository)
+
+    assert person_ids(sql_hq.repository) == {a: min(a, b), b: min(a, b), c: c}
+    assert victims.distinct_persons(sql_hq.repository) == 2
 
 
 def test_unlinking_two_victims_joined_through_a_third_is_refused(
@@ -225,3 +239,25 @@ def test_a_newer_revision_replaces_a_record_s_keys(sql_hq: Hq, device: Device) -
     with engine.connect() as conn:
         assert conn.execute(query).scalars().all() == [f"{second.record_id}.2"]
     assert victims.matches(sql_hq.repository) == []
+
+
+def test_links_hold_across_a_newer_revision(sql_hq: Hq, device: Device) -> None:
+    form = attack_form()
+    first = device.revision(data=attack(victim(NAME, "V-1")), form=form)
+    second = device.revision(data=attack(victim(SAME_NAME, "V-2")), form=form)
+    ingest_revisions(sql_hq, device, [first, second])
+    a, b = f"{first.record_id}.1", f"{second.record_id}.1"
+    victims.link(sql_hq.repository, sql_hq.secrets, a, b, actor="analyst")
+    amended = device.revision(
+        record_id=first.record_id,
+        number=2,
+        previous=first.sha256,
+        data=attack(victim(NAME, "V-1"), victim(OTHER, "V-9")),
+        form=form,
+    )
+
+    ingest_revisions(sql_hq, device, [amended])
+
+    ids = person_ids(sql_hq.repository)
+    assert ids[a] == ids[b] == min(a, b) and ids[f"{first.record_id}.2"] == f"{first.record_id}.2"
+    assert victims.distinct_persons(sql_hq.repository) == 2

@@ -23,7 +23,11 @@ again at no risk):
 4. :meth:`Repository.store_bundle` stores the whole bundle or nothing, in one transaction. A
    broken chain or a conflicting revision found there is refused with a CHAIN or CONFLICT
    alarm; the attachments this ingest wrote are removed again.
-5. A receipt (:func:`fieldkit.hq.receipting.write_receipt`). A bundle HQ held already gets one
+5. The keyed hashes of the named victims of the revisions stored
+   (:func:`fieldkit.hq.victims.index_at_ingest`), from the identifying answers still in memory:
+   never the names themselves. A failure here leaves the bundle stored and says to run
+   ``fieldkit-hq victims index``.
+6. A receipt (:func:`fieldkit.hq.receipting.write_receipt`). A bundle HQ held already gets one
    too if none was recorded for it (a crash after storing).
 
 After a run, the sequence numbers still missing for the devices seen are reported, and a GAP
