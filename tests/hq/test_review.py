@@ -16,7 +16,7 @@ from fieldkit.hq.keys import HqKeys
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository import tables_review as t
 from tests.hq.conftest import SQL_BACKENDS, _open
-from tests.hq.judging import attack, ingest, victim
+from tests.hq.judging import attack, attack_form, ingest, ingest_revisions, victim
 from tests.hq.support import Device, Hq
 
 NOTE = "CANARY-NOTE two sources met the family"
@@ -72,7 +72,7 @@ def test_a_review_is_signed_logged_and_shown(sql_hq: Hq, records: list[str]) -> 
     current = sheet.current
     assert current is not None and current.note == NOTE and current.actor == "ana"
     assert (current.grade_source, current.grade_info) == ("C", 2), "source grade carried over"
-    assert all(r.valid for r in sheet.history)
+    assert all(r.valid for r in sheet.history) and not sheet.outdated
     entries = audit.entries(sql_hq.repository)
     assert [e.action for e in entries] == ["review_set"] * 4
     assert entries[2].subject == records[0] and entries[2].detail["note"] is True
@@ -184,3 +184,25 @@ def test_the_log_tables_hold_no_note(sql_hq: Hq, records: list[str]) -> None:
     with sql_hq.repository.engine.connect() as conn:  # type: ignore[attr-defined]
         rows = conn.execute(sa.select(t.audit_log)).all()
     assert rows and "CANARY" not in repr(rows)
+
+
+def test_a_review_of_an_older_revision_is_flagged(sql_hq: Hq) -> None:
+    device = Device()
+    device.register(sql_hq.repository)
+    first = device.revision(data=attack(victim("A", "V-1")), form=attack_form())
+    ingest_revisions(sql_hq, device, [first])
+    review.set_review(sql_hq.repository, sql_hq.secrets, first.record_id, "verified", actor="a")
+    amended = device.revision(
+        record_id=first.record_id,
+        number=2,
+        previous=first.sha256,
+        data=attack(victim("A", "V-1"), victim("B", "V-2")),
+        form=attack_form(),
+    )
+    ingest_revisions(sql_hq, device, [amended])
+
+    sheet = review.review_of(sql_hq.repository, public_key(sql_hq), first.record_id)
+
+    assert sheet.outdated and sheet.current is not None
+    assert sheet.current.revision_sha256 == first.sha256 != sheet.newest_revision
+    assert sheet.newest_revision == amended.sha256

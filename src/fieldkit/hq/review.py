@@ -87,10 +87,17 @@ class ReviewSheet:
     record_id: str
     current: Review | None
     history: list[Review]
+    newest_revision: str
+    """The record's newest revision now: a review of an older one predates new answers."""
 
     @property
     def status(self) -> str:
         return self.current.status if self.current else Status.UNREVIEWED.value
+
+    @property
+    def outdated(self) -> bool:
+        """Whether a newer revision of the record arrived after its current review."""
+        return self.current is not None and self.current.revision_sha256 != self.newest_revision
 
 
 @dataclass(frozen=True)
@@ -298,7 +305,7 @@ def review_of(repository: Repository, public_key: bytes, record_id: str) -> Revi
     """A record's current review and its history (oldest first), each signature checked."""
     public = PublicIdentity(public_key)
     with transaction(repository) as conn:
-        found, _revision = find_record(conn, record_id)
+        found, newest = find_record(conn, record_id)
         rows = conn.execute(
             sa.select(t.reviews).where(t.reviews.c.record_id == found).order_by(t.reviews.c.id)
         ).all()
@@ -307,7 +314,7 @@ def review_of(repository: Repository, public_key: bytes, record_id: str) -> Revi
         ).scalar()
     history = [_review(row, public) for row in rows]
     current = next((r for r in history if r.id == status), None)
-    return ReviewSheet(found, current, history)
+    return ReviewSheet(found, current, history, newest)
 
 
 def _current(conn: Connection, record_id: str, public: PublicIdentity) -> Review | None:

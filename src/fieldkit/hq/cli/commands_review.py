@@ -121,6 +121,7 @@ def cmd_review_show(ctx: HqContext) -> int:
             {
                 "record_id": sheet.record_id,
                 "status": sheet.status,
+                "outdated": sheet.outdated,
                 "current": None if sheet.current is None else sheet.current.to_json(),
                 "history": [r.to_json() for r in sheet.history],
             }
@@ -136,6 +137,8 @@ def cmd_review_show(ctx: HqContext) -> int:
             (_("Reviewed"), f"{current.at} ({current.actor})" if current else "-"),
         ]
     )
+    if sheet.outdated:
+        print(_("A newer revision of the record arrived after this review: review it again."))
     if sheet.history:
         print()
         table(
