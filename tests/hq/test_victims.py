@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from fieldkit.crypto.identity import SigningKey
 from fieldkit.hq import audit, victims
 from fieldkit.hq.analysis.rebuild import rebuild
-from fieldkit.hq.errors import ConflictError, InvalidInputError, NotFoundError
+from fieldkit.hq.errors import ConflictError, InvalidInputError, NotFoundError, RepositoryError
+from fieldkit.hq.ingest import Outcome
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository import tables_review as t
 from fieldkit.hq.victims.matching import keyed_hash, match_key, normalise_name
@@ -261,3 +262,25 @@ def test_links_hold_across_a_newer_revision(sql_hq: Hq, device: Device) -> None:
     ids = person_ids(sql_hq.repository)
     assert ids[a] == ids[b] == min(a, b) and ids[f"{first.record_id}.2"] == f"{first.record_id}.2"
     assert victims.distinct_persons(sql_hq.repository) == 2
+
+
+def test_a_failed_hashing_leaves_the_bundle_stored_and_says_what_to_run(
+    sql_hq: Hq, device: Device, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fail(*_args: object) -> int:
+        raise RepositoryError("the repository database cannot be used")
+
+    monkeypatch.setattr(victims, "index_at_ingest", fail)
+    caplog.set_level(logging.INFO)
+    path = sql_hq.bundle(
+        device,
+        [device.revision(data=attack(victim(NAME, "V-1")), form=attack_form())],
+        forms=[attack_form()],
+    )
+
+    result = sql_hq.ingestor().ingest_file(path)
+
+    assert result.outcome is Outcome.ACCEPTED and result.receipt is not None
+    assert "victims index" in caplog.text
+    report = victims.index(sql_hq.repository, sql_hq.secrets, actor="admin")
+    assert (report.records, report.victims) == (1, 1)
