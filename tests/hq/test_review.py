@@ -3,6 +3,7 @@ and signed, and tampering with either found by ``audit.verify``."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -206,3 +207,24 @@ def test_a_review_of_an_older_revision_is_flagged(sql_hq: Hq) -> None:
     assert sheet.outdated and sheet.current is not None
     assert sheet.current.revision_sha256 == first.sha256 != sheet.newest_revision
     assert sheet.newest_revision == amended.sha256
+
+
+def test_concurrent_reviews_make_one_unbroken_chain(sql_hq: Hq, records: list[str]) -> None:
+    """Writers take turns (PostgreSQL: an advisory lock; SQLite: its write lock), so that each
+    entry chains to the one before it."""
+    statuses = ["verified", "follow-up", "rejected", "unreviewed"]
+
+    def work(record: str) -> None:
+        for n in range(8):
+            review.set_review(
+                sql_hq.repository, sql_hq.secrets, record, statuses[n % 4], actor=record[:6]
+            )
+
+    threads = [threading.Thread(target=work, args=(record,)) for record in records]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    report = audit.verify(sql_hq.repository, public_key(sql_hq))
+    assert report.ok and (report.entries, report.signed_items) == (24, 24)

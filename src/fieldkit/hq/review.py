@@ -7,10 +7,11 @@ Admiralty system of STANAG 2511: the reliability of the source, A (completely re
 answers, never written to the audit log.
 
 Each review is appended to ``reviews`` (never updated), signed with HQ's Ed25519 key over the
-canonical JSON of :func:`review_message` (which names the newest revision of the record when it
-was reviewed), and recorded in the audit log in the same transaction; ``review_status`` holds
-the current one. Grades not given are carried over from the current review; a note belongs to
-the review it was given with. Setting what is already current (and no note) changes nothing.
+canonical JSON of :func:`review_message` (its number in ``reviews``, and the newest revision of
+the record when it was reviewed), and recorded in the audit log in the same transaction;
+``review_status`` holds the current one. Grades not given are carried over from the current
+review; a note belongs to the review it was given with. Setting what is already current (and no
+note) changes nothing.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class ReviewOutcome:
 
 def review_message(
     *,
+    id: int,
     record_id: str,
     revision_sha256: str,
     at: str,
@@ -121,6 +123,7 @@ def review_message(
         {
             "kind": REVIEW_KIND,
             "v": REVIEW_VERSION,
+            "id": id,
             "record_id": record_id,
             "revision": revision_sha256,
             "at": at,
@@ -243,7 +246,9 @@ def set_review(
         ):
             return ReviewOutcome(current, changed=False)
         when = at or utc_timestamp()
+        number = int(conn.execute(sa.select(sa.func.max(t.reviews.c.id))).scalar() or 0) + 1
         message = review_message(
+            id=number,
             record_id=found,
             revision_sha256=revision,
             at=when,
@@ -253,7 +258,6 @@ def set_review(
             grade_info=info,
             note=text,
         )
-        number = int(conn.execute(sa.select(sa.func.max(t.reviews.c.id))).scalar() or 0) + 1
         review = Review(
             id=number,
             record_id=found,
@@ -345,6 +349,7 @@ def _row(review: Review, signer: str) -> dict[str, Any]:
 
 def _message_of(row: Any) -> bytes:
     return review_message(
+        id=int(row.id),
         record_id=row.record_id,
         revision_sha256=row.revision_sha256,
         at=row.at,

@@ -54,11 +54,14 @@ class LinkOutcome:
         return self.person_a == self.person_b
 
 
-def decision_message(*, a: str, b: str, decision: str, at: str, actor: str) -> bytes:
+def decision_message(*, id: int, a: str, b: str, decision: str, at: str, actor: str) -> bytes:
+    """What a decision's signature covers; ``id`` (its number in ``victim_links``) makes the same
+    decision taken again a different message."""
     return canonical_json(
         {
             "kind": LINK_KIND,
             "v": LINK_VERSION,
+            "id": id,
             "a": a,
             "b": b,
             "decision": decision,
@@ -204,9 +207,9 @@ def decide(
 def _record(
     conn: Connection, keys: HqKeys, a: str, b: str, decision: Decision, actor: str, at: str
 ) -> None:
-    message = decision_message(a=a, b=b, decision=decision.value, at=at, actor=actor)
-    digest = sha256_hex(message)
     number = int(conn.execute(sa.select(sa.func.max(t.victim_links.c.id))).scalar() or 0) + 1
+    message = decision_message(id=number, a=a, b=b, decision=decision.value, at=at, actor=actor)
+    digest = sha256_hex(message)
     conn.execute(
         t.victim_links.insert().values(
             id=number,
@@ -238,7 +241,12 @@ def signed_items(conn: Connection) -> Iterator[audit.SignedItem]:
     """Every decision, for :func:`fieldkit.hq.audit.verify`."""
     for row in conn.execute(sa.select(t.victim_links).order_by(t.victim_links.c.id)):
         message = decision_message(
-            a=row.victim_a, b=row.victim_b, decision=row.decision, at=row.at, actor=row.actor
+            id=int(row.id),
+            a=row.victim_a,
+            b=row.victim_b,
+            decision=row.decision,
+            at=row.at,
+            actor=row.actor,
         )
         yield audit.SignedItem(
             domain=LINK_DOMAIN,
