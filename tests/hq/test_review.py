@@ -228,3 +228,11 @@ def test_concurrent_reviews_make_one_unbroken_chain(sql_hq: Hq, records: list[st
 
     report = audit.verify(sql_hq.repository, public_key(sql_hq))
     assert report.ok and (report.entries, report.signed_items) == (24, 24)
+
+
+def test_a_deleted_older_review_is_found(sql_hq: Hq, records: list[str]) -> None:
+    reviewed(sql_hq, records)
+    run_sql(sql_hq, "DELETE FROM reviews WHERE id = 1")  # record 0's first review, not current
+    report = audit.verify(sql_hq.repository, public_key(sql_hq))
+    assert report.bad is not None and report.bad.id == 1
+    assert "missing" in report.bad.reason

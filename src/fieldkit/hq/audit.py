@@ -12,9 +12,10 @@ the signed review or decision it records: never record content (a review's note 
 and never an identity.
 
 :func:`verify` needs only HQ's public key. It checks, in order, that ids run 1, 2, 3..., that
-each entry names the previous one's hash, that its hash and signature are right; then that every
-signed review and victim-link decision verifies and has its entry in the log. It reports the first
-bad entry: an edited detail, two entries swapped or a middle one deleted are all found. What a
+each entry names the previous one's hash, that its hash and signature are right and that the
+review or decision it records still exists; then that every signed review and victim-link
+decision verifies and has its entry in the log. It reports the first bad entry: an edited
+detail, two entries swapped, a middle one deleted or a review deleted are all found. What a
 chain cannot show is its last entries cut off together with the reviews or decisions they record:
 someone able to delete rows can do that, but not forge or alter an entry without HQ's key.
 """
@@ -48,6 +49,10 @@ class Action(StrEnum):
     VICTIMS_LINKED = "victims_linked"
     VICTIMS_UNLINKED = "victims_unlinked"
     VICTIMS_INDEXED = "victims_indexed"
+
+
+SIGNED_ACTIONS = frozenset({Action.REVIEW_SET, Action.VICTIMS_LINKED, Action.VICTIMS_UNLINKED})
+"""Actions whose entry records a signed row (a review, a decision) that must still exist."""
 
 
 @dataclass(frozen=True)
@@ -226,11 +231,15 @@ def verify(repository: Repository, public_key: bytes) -> AuditReport:
         rows = list(conn.execute(sa.select(t.audit_log).order_by("id")))
         signed = [*review.signed_items(conn), *victims.signed_items(conn)]
     previous, expected, recorded = GENESIS, 1, set()
+    held = {item.hash for item in signed}
     for row in rows:
         problem = _entry_problem(row, expected, previous, public, signer)
+        signed_hash = _detail_text(row).get("signed")
+        if problem is None and row.action in SIGNED_ACTIONS and signed_hash not in held:
+            problem = _("the review or victim decision it records is missing")
         if problem is not None:
             return AuditReport(len(rows), 0, BadEntry(int(row.id), problem))
-        recorded.add(_detail_text(row).get("signed"))
+        recorded.add(signed_hash)
         previous, expected = row.hash, int(row.id) + 1
     for item in signed:
         if not signature_ok(public, item.domain, item.message, item.signature):
