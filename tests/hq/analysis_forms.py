@@ -67,8 +67,13 @@ def kept(form: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
     return split_answers(form, stored(form, data))[0]
 
 
-def example(form_id: str) -> dict[str, Any]:
-    """The valid version 1 example record of ``form_id`` (without its attachment)."""
-    data: dict[str, Any] = json.loads((RECORDS / f"{form_id}.valid.json").read_text("utf-8"))
+def example(form_id: str, version: str = "1") -> dict[str, Any]:
+    """The valid example record of ``form_id`` in ``version`` (without its attachment):
+    version 1's in ``tests/data/records``, version 2's in ``tests/data/records/v2``."""
+    folder = RECORDS if version == "1" else RECORDS / f"v{version}"
+    path = folder / f"{form_id}.valid.json"
+    if not path.is_file():
+        pytest.skip(f"no example record of {form_id} version {version}")
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
     data.pop("attachments", None)
     return data

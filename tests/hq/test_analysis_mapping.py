@@ -215,3 +215,76 @@ def test_reader_refuses_identifying_and_unknown_fields() -> None:
     assert reader.code("motive") == "economic"
     assert reader.raw("consent_given") is None  # identifying in version 1
     assert reader.raw("not_a_field") is None
+
+
+def test_attack_version_2_record() -> None:
+    """Version 2: acts per victim with their own perpetrator and date, organisation victims,
+    consent (restricted now), independent sources, derived time precision."""
+    form = shipped_form(ATTACK, "2")
+    found = facts(form, kept(form, example(ATTACK, "2")))
+    record = found.record
+    assert (record["date_start"], record["time_precision"]) == ("2026-09-14", 1)
+    assert (record["sources"], record["independent_sources"]) == (3, 2)
+    assert [s["independent"] for s in found.sources] == [True, False, True]
+    assert record["verified_by"] == "Human rights section, analysis unit"
+    assert record["verified_on"] == "2026-09-25"
+    assert record["justice_status_date"] == "2026-10"
+    assert record["most_serious_act"] == "killing"
+    assert record["admin1"] is not None and record["admin1_status"] in ("coded", "matched")
+    assert [v["kind"] for v in found.victims] == ["person", "person", "organisation"]
+    assert [v["consent"] for v in found.victims] == ["yes", "yes", "yes"]
+    assert [v["consent_scope"] for v in found.victims] == [
+        "share_mission share_protection",
+        "record_only",
+        "share_mission publish_anonymised",
+    ]
+    assert [v["named_ok"] for v in found.victims] == [False, False, False]
+    assert [(a["victim"], a["act_type"], a["perpetrator"], a["act_date"]) for a in found.acts] == [
+        (1, "killing", "organised_criminal_group", None),
+        (2, "other_harmful_act", "organised_criminal_group", None),
+        (3, "other_harmful_act", "unknown", "2026-09"),
+    ]
+    assert found.acts[2]["methods"] == "arson"
+
+
+def test_version_2_most_serious_act_and_named_consent() -> None:
+    form = shipped_form(ATTACK, "2")
+    data = example(ATTACK, "2")
+    data["victims"][0]["acts"] = [
+        {"act_type": "arbitrary_detention", "act_perpetrator": "state_agent"},
+        {"act_type": "torture", "act_perpetrator": "state_agent", "act_date": "2026-09-15"},
+    ]
+    data["victims"][0]["outcome"] = "injured"
+    data["victims"][1]["consent_scope"] = ["share_mission", "publish_named"]
+    answers = stored(form, data)
+    found = facts(form, split_answers(form, answers)[0])
+    assert found.record["most_serious_act"] == "torture"
+    assert [(a["victim"], a["entry"]) for a in found.acts][:2] == [(1, 1), (1, 2)]
+    assert [v["named_ok"] for v in found.victims] == [False, True, False]
+
+
+@pytest.mark.parametrize(("start", "end", "precision"), [("2026-09", None, 3), ("2026", None, 4)])
+def test_version_2_derives_the_time_precision(start: str, end: str | None, precision: int) -> None:
+    form = shipped_form(MARKET, "2")
+    data = example(MARKET, "2")
+    data.update(date_start=start)
+    data.pop("date_end", None)
+    record = facts(form, kept(form, data)).record
+    assert (record["date_start"], record["time_precision"]) == (start, precision)
+    assert record["independent_sources"] == 2
+
+
+def test_both_versions_give_the_same_rows_where_they_agree() -> None:
+    """The same market observation in version 1 and 2: one mapping, the same facts except what
+    version 2 added (independence of sources, verifier) and the time precision: version 1's
+    observer chose 1 for two known days, the derived one is 2 (within a week)."""
+    one = facts(shipped_form(MARKET, "1"), kept(shipped_form(MARKET, "1"), example(MARKET)))
+    two_form = shipped_form(MARKET, "2")
+    two = facts(two_form, kept(two_form, example(MARKET, "2")))
+    added = {"independent_sources", "verified_by", "verified_on", "time_precision"}
+    assert (one.record["time_precision"], two.record["time_precision"]) == (1, 2)
+    assert {k: v for k, v in one.record.items() if k not in added} == {
+        k: v for k, v in two.record.items() if k not in added
+    }
+    assert one.markets == two.markets and one.quantities == two.quantities
+    assert one.exploited == two.exploited and one.actors == two.actors

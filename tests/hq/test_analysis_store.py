@@ -291,3 +291,98 @@ def test_postgres_answers_are_jsonb(postgres_repository: Repository) -> None:
             {"c": "answers"},
         ).scalar_one()
     assert kind == "jsonb"
+
+
+def test_a_nul_in_answers_is_ingested_and_the_signature_verifies_on_re_read(
+    sql_repository: Repository, tmp_path: Path
+) -> None:
+    """On PostgreSQL the answers are jsonb, which holds no NUL: they are kept exactly anyway,
+    and the device's signature over the sealed original still verifies."""
+    import json
+
+    from fieldkit.domain.records import revision_signing_message
+    from fieldkit.hq.sealing import SealedReader
+    from tests.bundle.factory import TEST_FORM
+
+    hq = Hq(tmp_path, sql_repository)
+    device = Device()
+    device.register(sql_repository)
+    data = {"narrative": "a\x00b", "weight": 2.5}
+    revisions = [sealed(device.key, form=TEST_FORM, data=data)]
+    made, _info = make_bundle(hq.keys, revisions, sequence=1, device=device.key)
+    path = hq.stick / "nul.fkb"
+    path.write_bytes(made)
+    assert hq.ingestor().run([path]).ok
+    (stored_revision,) = sql_repository.iter_revisions()
+    assert stored_revision.answers == data
+    reader = SealedReader(hq.keys.hq[0], sql_repository.sealed_batch)
+    entry = reader.entry(stored_revision.batch_id, stored_revision.position)
+    assert entry.content == revisions[0].content
+    assert json.loads(entry.content)["data"] == data
+    assert device.key.public.verify(entry.signature, revision_signing_message(entry.content))
+
+
+def test_version_2_records_are_stored_beside_version_1(
+    sql_repository: Repository, chain: factory.DeviceChain
+) -> None:
+    one, two = shipped_form(ATTACK, "1"), shipped_form(ATTACK, "2")
+    first = revision(chain, one, example(ATTACK))
+    second = revision(chain, two, example(ATTACK, "2"))
+    made = chain.next([first, second], forms=[new_form(one), new_form(two)])
+    factory.store(sql_repository, chain, made)
+    rows = dump(sql_repository)
+    assert sorted(r["form_version"] for r in rows["an_records"]) == ["1", "2"]
+    victims = [v for v in rows["an_victims"] if v["record_id"] == second.record_id]
+    assert [v["kind"] for v in victims] == ["person", "person", "organisation"]
+    assert {v["consent"] for v in victims} == {"yes"}
+    acts = [a for a in rows["an_acts"] if a["record_id"] == second.record_id]
+    assert sorted(a["perpetrator"] for a in acts) == [
+        "organised_criminal_group",
+        "organised_criminal_group",
+        "unknown",
+    ]
+    sources = [s for s in rows["an_sources"] if s["record_id"] == second.record_id]
+    assert sorted(s["independent"] for s in sources) == [False, True, True]
+    assert rebuild(sql_repository).written == 2
+    assert dump(sql_repository) == rows
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("first", "second", "kept_revision"), [(2, 3, 3), (3, 2, 3)])
+def test_two_transactions_writing_one_record_keep_the_newer(
+    postgres_repository: Repository, first: int, second: int, kept_revision: int
+) -> None:
+    """The second transaction waits for the first, then judges the record against what the
+    first committed: the newer revision's rows stay, whichever came first."""
+    import threading
+    import time
+
+    from fieldkit.hq.analysis.store import RecordFacts, write_facts
+
+    form = shipped_form(ATTACK, "1")
+    facts = safe_facts(form, kept(form, example(ATTACK)))
+
+    def item(number: int, at: str) -> RecordFacts:
+        return RecordFacts("a" * 32, number, factory.sha(), ATTACK, "1", "d" * 32, at, facts)
+
+    engine = postgres_repository.engine  # type: ignore[attr-defined]
+    written: list[int] = []
+    with engine.connect() as conn_a:
+        transaction_a = conn_a.begin()
+        assert write_facts(conn_a, [item(first, "2026-03-21T00:00:00Z")]) == 1
+
+        def other() -> None:
+            with engine.begin() as conn_b:
+                written.append(write_facts(conn_b, [item(second, "2026-03-22T00:00:00Z")]))
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive()  # waiting for the first transaction
+        transaction_a.commit()
+        thread.join(30)
+    assert written == [1 if second > first else 0]
+    rows = dump(postgres_repository, a.an_records, a.an_victims)
+    assert [r["revision"] for r in rows["an_records"]] == [kept_revision]
+    assert rows["an_records"][0]["received_at"] == "2026-03-21T00:00:00Z"
+    assert len(rows["an_victims"]) == 2

@@ -6,8 +6,8 @@ day ``date_end`` (or, without it, ``date_start``) may be. ``time_precision`` fol
 (1 the day is known, 2 within a week, 3 within a month, 4 a longer time, fieldkit's own for
 a year or vaguer): version 1 asked it (copied); version 2 derives it (:func:`time_precision`).
 
-Place. ``admin1`` is an ISO 3166-2 code: version 2 answers one (``coded``); version 1's free
-text is kept in ``admin1_text`` and matched with
+Place. ``admin1`` is an ISO 3166-2 code: a subdivision select (version 2) answers one
+(``coded``); free text (version 1) is kept in ``admin1_text`` and matched with
 :func:`fieldkit.domain.places.match_subdivision` (``matched``), else ``unmatched`` until an
 analyst settles it (the writer looks ``place_settlements`` up: ``settled``).
 """

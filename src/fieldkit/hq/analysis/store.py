@@ -18,13 +18,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from fieldkit.domain.places import normalise_place
 from fieldkit.hq.analysis import tables as a
 from fieldkit.hq.analysis.facts import Facts, PlaceStatus, Row
+from fieldkit.hq.errors import RepositoryError
 from fieldkit.hq.repository import tables as t
 from fieldkit.hq.repository.rows import chunks, insert_values
+from fieldkit.i18n import _
+
+RECORDS_PER_STATEMENT = 1000
+"""``an_records`` rows per INSERT statement."""
 
 
 @dataclass(frozen=True)
@@ -43,14 +49,35 @@ class RecordFacts:
 
 def write_facts(conn: Connection, items: Iterable[RecordFacts], *, rebuild: bool = False) -> int:
     """Write the rows of ``items`` whose revision is newer than the one the record's rows come
-    from (``rebuild``: or the same); returns how many records were written."""
+    from (``rebuild``: or the same); returns how many records were written.
+
+    Two transactions may write rows of the same record at once (PostgreSQL: ingests of two
+    devices that both hold the record). A record's ``an_records`` row is inserted with ``ON
+    CONFLICT DO NOTHING``, which waits for the other transaction: if that one wrote the record
+    first, the record is judged again against what it committed."""
     newest: dict[str, RecordFacts] = {}
     for item in items:
         held = newest.get(item.record_id)
         if held is None or item.revision > held.revision:
             newest[item.record_id] = item
+    written, lost = _write(conn, newest, rebuild)
+    if lost:
+        again, lost = _write(conn, {item.record_id: item for item in lost}, rebuild)
+        written += again
+    if lost:
+        raise RepositoryError(
+            _("The repository refused the change (a database constraint); nothing was stored.")
+        )
+    return written
+
+
+def _write(
+    conn: Connection, newest: dict[str, RecordFacts], rebuild: bool
+) -> tuple[int, list[RecordFacts]]:
+    """Write what is newer than the rows held; returns how many records were written and those
+    another transaction wrote meanwhile (to judge again)."""
     if not newest:
-        return 0
+        return 0, []
     current = _current(conn, newest)
     chosen: list[RecordFacts] = []
     for record_id, item in sorted(newest.items()):
@@ -58,17 +85,41 @@ def write_facts(conn: Connection, items: Iterable[RecordFacts], *, rebuild: bool
         if stored is None or stored[0] < item.revision or (rebuild and stored[0] == item.revision):
             chosen.append(item)
     if not chosen:
-        return 0
-    ids = [item.record_id for item in chosen]
+        return 0, []
+    held = [item.record_id for item in chosen if item.record_id in current]
+    received = {record_id: current[record_id][1] for record_id in held}
     earlier = [i.record_id for i in chosen if i.revision > 1 and i.record_id not in current]
     if earlier and not rebuild:  # revisions stored before these rows existed
-        received = first_received(conn, earlier)
-        current.update({r: (0, received[r]) for r in earlier if r in received})
-    persons = _linked_persons(conn, ids)
+        received.update(first_received(conn, earlier))
+    persons = _linked_persons(conn, held)
     settled = _settlements(conn, [item.facts.record for item in chosen])
-    delete_rows(conn, ids)
-    _insert(conn, chosen, current, persons, settled)
-    return len(chosen)
+    delete_rows(conn, held)
+    rows = _rows(chosen, received, persons, settled)
+    inserted = _insert_records(conn, rows.pop(a.an_records))
+    for table, table_rows in rows.items():
+        columns = tuple(table.c.keys())
+        mine = [
+            tuple(row.get(c) for c in columns) for row in table_rows if row["record_id"] in inserted
+        ]
+        insert_values(conn, table, columns, mine)
+    return len(inserted), [item for item in chosen if item.record_id not in inserted]
+
+
+def _insert_records(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert ``an_records`` rows, skipping those whose record has a row by now; returns the
+    records inserted."""
+    if not rows:
+        return set()
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    table = a.an_records
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.record_id)
+    columns = tuple(table.c.keys())
+    values = [{c: row.get(c) for c in columns} for row in rows]
+    inserted: set[str] = set()
+    for start in range(0, len(values), RECORDS_PER_STATEMENT):
+        chunk = values[start : start + RECORDS_PER_STATEMENT]
+        inserted.update(conn.execute(statement, chunk).scalars())
+    return inserted
 
 
 def delete_rows(conn: Connection, record_ids: Sequence[str]) -> None:
@@ -145,19 +196,19 @@ def _record_row(
     return row
 
 
-def _insert(
-    conn: Connection,
+def _rows(
     chosen: Sequence[RecordFacts],
-    current: dict[str, tuple[int, str]],
+    received: dict[str, str],
     persons: dict[str, str],
     settled: dict[tuple[str, str], str],
-) -> None:
+) -> dict[sa.Table, list[dict[str, Any]]]:
+    """The rows of every analysis table for ``chosen`` (``received``: when HQ first stored a
+    revision of a record, if before this one)."""
     rows: dict[sa.Table, list[dict[str, Any]]] = {table: [] for table in a.ANALYSIS_TABLES}
     for item in chosen:
         record_id = item.record_id
-        held = current.get(record_id)
-        received = item.received_at if held is None else min(held[1], item.received_at)
-        rows[a.an_records].append(_record_row(item, received, settled))
+        first = min(received.get(record_id, item.received_at), item.received_at)
+        rows[a.an_records].append(_record_row(item, first, settled))
         facts = item.facts
         for victim in facts.victims:
             victim_id = f"{record_id}.{victim['entry']}"
@@ -181,11 +232,7 @@ def _insert(
         rows[a.an_commodities].extend(
             {"record_id": record_id, "commodity": c} for c in facts.commodities
         )
-    for table in a.ANALYSIS_TABLES:  # an_records first: the others refer to it
-        columns = tuple(table.c.keys())
-        insert_values(
-            conn, table, columns, [tuple(row.get(c) for c in columns) for row in rows[table]]
-        )
+    return rows
 
 
 def first_received(conn: Connection, record_ids: Sequence[str]) -> dict[str, str]:
