@@ -130,6 +130,8 @@ def test_an_unknown_record_is_refused_with_the_closest_id(sql_hq: Hq, records: l
     assert records[0] in refused.value.user_message
     with pytest.raises(NotFoundError):
         review.review_of(sql_hq.repository, public_key(sql_hq), "0123456789")
+    with pytest.raises(NotFoundError):  # not a LIKE pattern matching every record
+        review.review_of(sql_hq.repository, public_key(sql_hq), "%_%_%_%_")
 
 
 @pytest.mark.parametrize(

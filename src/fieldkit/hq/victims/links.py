@@ -155,7 +155,9 @@ def check_victims(conn: Connection, *given: str) -> list[str]:
 
 def _some_victims(conn: Connection, victim: str) -> list[str]:
     """Victim ids starting like ``victim`` (its first 6 characters), for a suggestion."""
-    query = sa.select(an_victims.c.victim_id).where(an_victims.c.victim_id.startswith(victim[:6]))
+    query = sa.select(an_victims.c.victim_id).where(
+        an_victims.c.victim_id.startswith(victim[:6], autoescape=True)
+    )
     return list(conn.execute(query.limit(200)).scalars())
 
 
