@@ -94,9 +94,9 @@ def _write(
     inserted = _insert_records(conn, rows.pop(a.an_records))
     for table, table_rows in rows.items():
         columns = tuple(table.c.keys())
-        mine = [
-            tuple(row.get(c) for c in columns) for row in table_rows if row["record_id"] in inserted
-        ]
+        if len(inserted) < len(chosen):
+            table_rows = [row for row in table_rows if row["record_id"] in inserted]
+        mine = [tuple(map(row.get, columns)) for row in table_rows]
         insert_values(conn, table, columns, mine)
     return len(inserted), [item for item in chosen if item.record_id not in inserted]
 
@@ -113,7 +113,7 @@ def _insert_records(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
         return set()
     table = a.an_records
     columns = tuple(table.c.keys())
-    values = [tuple(row.get(c) for c in columns) for row in rows]
+    values = [tuple(map(row.get, columns)) for row in rows]
     if conn.dialect.name != "postgresql":
         insert_values(conn, table, columns, values)
         return {str(row["record_id"]) for row in rows}
