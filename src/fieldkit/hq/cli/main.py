@@ -22,8 +22,10 @@ def _parser() -> argparse.ArgumentParser:
         commands_forms,
         commands_ingest,
         commands_records,
+        commands_review,
         commands_serve,
         commands_setup,
+        commands_victims,
     )
 
     parser = console.new_parser(
@@ -58,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     commands_devices.register(commands)
     commands_ingest.register(commands)
     commands_records.register(commands)
+    commands_review.register(commands)
+    commands_victims.register(commands)
     commands_forms.register(commands)
     commands_serve.register(commands)
     commands_analysis.register(commands)
