@@ -18,6 +18,7 @@ log = logging.getLogger("fieldkit.hq.cli")
 def _parser() -> argparse.ArgumentParser:
     from fieldkit.hq.cli import (
         commands_devices,
+        commands_export,
         commands_forms,
         commands_ingest,
         commands_records,
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_devices.register(commands)
     commands_ingest.register(commands)
     commands_records.register(commands)
+    commands_export.register(commands)
     commands_forms.register(commands)
     commands_serve.register(commands)
     return parser
