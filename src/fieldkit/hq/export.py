@@ -287,18 +287,18 @@ def _write_xlsx(
     """One worksheet per form, rows appended to their form's sheet as they come."""
     forms: FormCache = context["forms"]
     form_id = context["filters"].form_id
-    book = XlsxWriter()
-    sheets = {}
-    for known in [form_id] if form_id else form_ids(context["repository"]):
-        header = state.header(columns(forms.versions(known), state.identifying))
-        sheets[known] = (book.add(known, header), header)
-    count = 0
-    for item in selected:
-        sheet, header = sheets[item.record.revision.form_id]
-        row = state.row(item)
-        sheet.append([row.get(name) for name in header])
-        count += 1
-    book.save(out)
+    with XlsxWriter() as book:
+        sheets = {}
+        for known in [form_id] if form_id else form_ids(context["repository"]):
+            header = state.header(columns(forms.versions(known), state.identifying))
+            sheets[known] = (book.add(known, header), header)
+        count = 0
+        for item in selected:
+            sheet, header = sheets[item.record.revision.form_id]
+            row = state.row(item)
+            sheet.append([row.get(name) for name in header])
+            count += 1
+        book.save(out)
     return count, 0
 
 
@@ -377,10 +377,10 @@ def _export_tables(
     counts: dict[str, int] = {}
     with atomic_writer(destination) as out:
         if export_format is ExportFormat.XLSX:
-            book = XlsxWriter()
-            for table in reader.tables():
-                counts[table.name] = book.sheet(table.name, table.header, table.rows)
-            book.save(out)
+            with XlsxWriter() as book:
+                for table in reader.tables():
+                    counts[table.name] = book.sheet(table.name, table.header, table.rows)
+                book.save(out)
         else:
             with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
                 for table in reader.tables():

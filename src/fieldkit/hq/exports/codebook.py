@@ -70,9 +70,9 @@ def write_codebook(repository: Repository, destination: Path) -> CodebookResult:
         raise NotFoundError(_("Headquarters holds no forms yet: there is nothing to describe."))
     with atomic_writer(destination) as out:
         if suffix == ".xlsx":
-            book = XlsxWriter()
-            count = book.sheet("codebook", HEADER, rows(forms))
-            book.save(out)
+            with XlsxWriter() as book:
+                count = book.sheet("codebook", HEADER, rows(forms))
+                book.save(out)
         elif suffix == ".csv":
             count = _csv(out, forms)
         else:

@@ -4,8 +4,10 @@ the end, so memory does not grow with the number of rows)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
+from types import TracebackType
 from typing import Any, BinaryIO
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
@@ -36,11 +38,35 @@ class Sheet:
 
 class XlsxWriter:
     """A workbook being written: add sheets (rows may be appended to several in turn), then
-    :meth:`save` writes the whole file into ``out``."""
+    :meth:`save` writes the whole file into ``out``. Use it as a context manager: when the
+    export fails, the sheets' temporary files are removed at once."""
 
     def __init__(self) -> None:
         self._book = Workbook(write_only=True)
         self._titles: set[str] = set()
+
+    def __enter__(self) -> XlsxWriter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if error is not None:
+            self.discard()
+
+    def discard(self) -> None:
+        """Stop writing and remove the sheets' temporary files (openpyxl removes them only at
+        exit otherwise)."""
+        for worksheet in self._book.worksheets:
+            with contextlib.suppress(Exception):
+                worksheet.close()
+            writer = getattr(worksheet, "_writer", None)  # openpyxl's writer of the sheet
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.cleanup()
 
     def add(self, name: str, header: Sequence[str]) -> Sheet:
         """A new worksheet named after ``name`` (made unique), its header row frozen."""
