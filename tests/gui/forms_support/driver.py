@@ -19,6 +19,7 @@ from fieldkit.gui.forms.fields_datetime import DateTimeInput
 from fieldkit.gui.forms.fields_geo import GeopointInput
 from fieldkit.gui.forms.fields_multi import SelectMultipleInput
 from fieldkit.gui.forms.fields_number import NumberInput
+from fieldkit.gui.forms.fields_subdivision import SubdivisionInput
 from fieldkit.gui.forms.fields_text import LongTextInput, TextInput
 from fieldkit.gui.forms.renderer import FormRenderer
 from fieldkit.gui.forms.repeat import RepeatView
@@ -134,6 +135,9 @@ class FormDriver:
 
     def label_of(self, path: str, code: str) -> str:
         field_input = self.input(path)
+        if isinstance(field_input, SubdivisionInput):
+            short = self.stored(path, code).rsplit(":", 1)[-1]
+            return next(r.local_name for r in field_input.regions if r.code == short)
         assert isinstance(field_input, SelectOneInput | SelectMultipleInput), path
         return dict(field_input.choices)[self.stored(path, code)]
 
@@ -141,6 +145,10 @@ class FormDriver:
         """Pick one choice: click its radio button, or search a long list by typing its label,
         or pick it in the combo box."""
         field_input = self.input(path)
+        if isinstance(field_input, SubdivisionInput):
+            self.choose_region(path, self.label_of(path, code))
+            assert field_input.raw_value() == self.stored(path, code), f"{path}: {code}"
+            return
         assert isinstance(field_input, SelectOneInput), path
         stored = self.stored(path, code)
         if field_input.radios:
@@ -164,6 +172,22 @@ class FormDriver:
             else:
                 combo.setCurrentIndex(combo.findData(stored))
         assert field_input.raw_value() == stored, f"{path}: {code} was not chosen"
+
+    def choose_region(self, path: str, text: str) -> None:
+        """Type ``text`` in a region list (a subdivision field) and press Enter."""
+        field_input = self.input(path)
+        assert isinstance(field_input, SubdivisionInput) and field_input.combo is not None
+        combo = field_input.combo
+        self._visible(combo, path)
+        line = combo.lineEdit()
+        assert line is not None
+        combo.setFocus()
+        self.qtbot.keyClick(line, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        type_chars(self.qtbot, line, text)
+        self.qtbot.keyClick(line, Qt.Key.Key_Return)
+        completer = line.completer()
+        if completer is not None and completer.popup().isVisible():
+            completer.popup().hide()
 
     def tick(self, path: str, code: str) -> None:
         """Tick (or untick) one choice: click its check box, or filter the long list by its label
