@@ -17,6 +17,7 @@ log = logging.getLogger("fieldkit.hq.cli")
 
 def _parser() -> argparse.ArgumentParser:
     from fieldkit.hq.cli import (
+        commands_analysis,
         commands_devices,
         commands_export,
         commands_forms,
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_export.register(commands)
     commands_forms.register(commands)
     commands_serve.register(commands)
+    commands_analysis.register(commands)
     return parser
 
 
