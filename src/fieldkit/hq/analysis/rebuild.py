@@ -5,8 +5,9 @@ fieldkit that changes the mapping. Each record's newest revision is streamed fro
 repository (:meth:`~fieldkit.hq.repository.base.Repository.iter_revisions`) and its rows are
 written :data:`BATCH` records per transaction: memory stays flat whatever the repository's
 size, and ingests go on meanwhile (a record a concurrent ingest gave a newer revision keeps the
-newer rows: :func:`fieldkit.hq.analysis.store.write_facts`). Victim links (``person_id``) and
-settled places are kept.
+newer rows: :func:`fieldkit.hq.analysis.store.write_facts`). Settled places are kept, and
+person ids are applied again from the victim links at the end
+(:func:`fieldkit.hq.victims.links.apply_person_ids`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from fieldkit.hq.analysis.session import engine_of, transaction
 from fieldkit.hq.analysis.store import RecordFacts, first_received, write_facts
 from fieldkit.hq.records import FormCache
 from fieldkit.hq.repository.base import Repository, StoredRevision
+from fieldkit.hq.sqlwork import transaction as judgement_transaction
+from fieldkit.hq.victims.links import apply_person_ids
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,8 @@ def rebuild(
     if pending:
         written += _write(repository, forms, pending)
         read += len(pending)
+    with judgement_transaction(repository, write=True) as conn:
+        apply_person_ids(conn)  # from the signed victim links, over whatever the rows now hold
     log.info("analysis rebuilt: %d records read, %d written", read, written)
     return RebuildReport(read, written)
 

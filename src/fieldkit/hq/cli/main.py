@@ -23,8 +23,10 @@ def _parser() -> argparse.ArgumentParser:
         commands_forms,
         commands_ingest,
         commands_records,
+        commands_review,
         commands_serve,
         commands_setup,
+        commands_victims,
     )
 
     parser = console.new_parser(
@@ -60,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     commands_ingest.register(commands)
     commands_records.register(commands)
     commands_export.register(commands)
+    commands_review.register(commands)
+    commands_victims.register(commands)
     commands_forms.register(commands)
     commands_serve.register(commands)
     commands_analysis.register(commands)
