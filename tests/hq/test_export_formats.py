@@ -312,3 +312,30 @@ def test_codebook_lists_fields_codes_labels_and_sensitivity(
     assert sex["fieldkit"] in ("false", "False")
     with pytest.raises(FieldkitError, match=r"FILE\.xlsx, FILE\.csv or FILE\.md"):
         write_codebook(stocked.hq.repository, tmp_path / "codebook.pdf")
+
+
+def test_review_status_filters_and_is_in_the_records_table(stocked: Stock, tmp_path: Path) -> None:
+    from fieldkit.hq.review import set_review
+
+    ids = stocked.ids
+    hq = stocked.hq
+    set_review(hq.repository, hq.secrets, ids["february"], "verified", actor="analyst")
+    set_review(hq.repository, hq.secrets, ids["may"], "follow-up", actor="analyst")
+
+    def selected(status: str) -> set[str]:
+        path = _export(stocked, tmp_path / "r.jsonl", ExportFormat.JSONL,
+                       filters=Filters.parse(review=status))  # fmt: skip
+        return {json.loads(line)["record_id"] for line in path.read_text().splitlines()}
+
+    assert selected("verified") == {ids["february"]}
+    assert selected("follow-up") == {ids["may"]}
+    assert selected("unreviewed") == {ids["year"], ids["region"]}, "never reviewed: unreviewed"
+    assert selected("rejected") == set()
+    tables = _sheets(_export(stocked, tmp_path / "t.xlsx", ExportFormat.XLSX, tables=True))
+    review = {row["record_id"]: row["review"] for row in tables["records"]}
+    assert review == {
+        ids["year"]: "unreviewed",
+        ids["february"]: "verified",
+        ids["may"]: "follow-up",
+        ids["region"]: "unreviewed",
+    }
