@@ -339,3 +339,18 @@ def test_review_status_filters_and_is_in_the_records_table(stocked: Stock, tmp_p
         ids["may"]: "follow-up",
         ids["region"]: "unreviewed",
     }
+
+
+def test_a_sheet_longer_than_a_spreadsheet_holds_is_refused_and_leaves_no_file(
+    stocked: Stock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldkit.hq.exports import xlsx
+
+    monkeypatch.setattr(xlsx, "XLSX_MAX_ROWS", 4)  # a header and three rows
+    out = tmp_path / "big.xlsx"
+    with pytest.raises(FieldkitError, match="more rows than a spreadsheet holds"):
+        _export(stocked, out, ExportFormat.XLSX)
+    assert not out.exists()
+    assert (
+        len(_sheets(_export(stocked, out, ExportFormat.XLSX, filters=_q1()))[VICTIM_FORM.id]) == 2
+    )
