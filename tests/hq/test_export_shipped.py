@@ -79,6 +79,6 @@ def test_shipped_version_2_records_export_as_labelled_tables(
         ExportFormat.CSV,
         options=ExportOptions(
             filters=Filters.parse(date_from="2026-09", date_to="2026-09", form_id=ATTACK)
-        ),  # fmt: skip
+        ),
     )
     assert selected.records == 1 and selected.uncertain == 0
