@@ -3,6 +3,8 @@ keyed to their victims and acts, labelled from the shipped vocabularies, names o
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import openpyxl
 
 from fieldkit.hq.analysis.filters import Filters
 from fieldkit.hq.export import ExportFormat, ExportOptions, export_records
+from fieldkit.hq.exports.codebook import write_codebook
 from fieldkit.hq.repository.base import Repository
 from tests.bundle.factory import forms_for, make_bundle, sealed
 from tests.hq.analysis_forms import ATTACK, MARKET, example, shipped_form, stored
@@ -82,3 +85,15 @@ def test_shipped_version_2_records_export_as_labelled_tables(
         ),
     )
     assert selected.records == 1 and selected.uncertain == 0
+
+    codebook = tmp_path / "codebook.csv"
+    assert write_codebook(sql_repository, codebook).forms == 2
+    rows = list(csv.DictReader(io.StringIO(codebook.read_text("utf-8"))))
+    sex = {r["code"]: r for r in rows if r["form_id"] == ATTACK and r["field"] == "victim_sex"}
+    assert sex["other"]["fieldkit"] == "true", "fieldkit's own code, not the SDG list's"
+    assert sex["female"]["fieldkit"] == "false"
+    assert sex["female"]["code_label_fr"] and sex["female"]["table"] == "victims"
+    acts = [r for r in rows if r["form_id"] == ATTACK and r["field"] == "act_type"]
+    assert acts and {r["table"] for r in acts} == {"victims/acts"}
+    name = next(r for r in rows if r["form_id"] == ATTACK and r["field"] == "victim_name")
+    assert name["sensitivity"] == "identifying"
