@@ -100,6 +100,15 @@ class FormDriver:
         target.setFocus()
         type_chars(self.qtbot, target, text)
 
+    def choose_date_precision(self, path: str, precision: str) -> None:
+        """Choose how much of a date is known (day, month or year) in the box beside it."""
+        field_input = self.input(path)
+        combo = field_input.precision  # type: ignore[attr-defined]
+        self._visible(combo, path)
+        index = combo.findData(precision)
+        assert index >= 0, f"{path} does not take a date to the {precision}"
+        combo.setCurrentIndex(index)
+
     def retype(self, path: str, text: str) -> None:
         """Select all of the field's text and type ``text`` over it."""
         field_input = self.input(path)
@@ -238,5 +247,8 @@ class FormDriver:
                     self.tick(path, code)
             elif field.type is FieldType.ATTACHMENT:
                 raise AssertionError("attach files with the attachment helpers")
+            elif field.type is FieldType.DATE and len(str(value)) in (4, 7):
+                self.choose_date_precision(path, "year" if len(str(value)) == 4 else "month")
+                self.retype(path, str(value))
             else:
                 self.retype(path, str(value))  # over a default the form filled in
