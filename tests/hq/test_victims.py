@@ -301,3 +301,32 @@ def test_a_version_1_and_a_version_2_record_of_the_same_person_match(
 
     found = {pair.a["victim_id"], pair.b["victim_id"]}
     assert found == {f"{first.record_id}.1", f"{second.record_id}.1"}
+
+
+def test_a_person_id_names_a_victim_that_still_exists(sql_hq: Hq, device: Device) -> None:
+    form = attack_form()
+    first = device.revision(
+        record_id="0" * 32,  # the smallest id: its victim names the person until it goes
+        data=attack(victim(OTHER, "V-1"), victim(NAME, "V-2")),
+        form=form,
+    )
+    second = device.revision(data=attack(victim(SAME_NAME, "V-3")), form=form)
+    third = device.revision(data=attack(victim(NAME, "V-4")), form=form)
+    ingest_revisions(sql_hq, device, [first, second, third])
+    gone, b, c = f"{first.record_id}.2", f"{second.record_id}.1", f"{third.record_id}.1"
+    victims.link(sql_hq.repository, sql_hq.secrets, gone, b, actor="analyst")
+    victims.link(sql_hq.repository, sql_hq.secrets, b, c, actor="analyst")
+    assert {person_ids(sql_hq.repository)[v] for v in (gone, b, c)} == {gone}
+    amended = device.revision(
+        record_id=first.record_id,
+        number=2,
+        previous=first.sha256,
+        data=attack(victim(OTHER, "V-1")),  # the second victim was entered by mistake
+        form=form,
+    )
+
+    ingest_revisions(sql_hq, device, [amended])
+
+    ids = person_ids(sql_hq.repository)
+    assert gone not in ids
+    assert ids[b] == ids[c] == min(b, c), "still one person, named by an existing victim"
