@@ -84,10 +84,10 @@ def test_an_invalid_choice_lists_the_valid_codes(capsys: pytest.CaptureFixture[s
     from fieldkit.hq.cli.main import main
 
     with pytest.raises(SystemExit) as exited:
-        main(["export", "--format", "xlsx", "--out", "x"])
+        main(["export", "--format", "pdf", "--out", "x"])
     assert exited.value.code == 2
     error = capsys.readouterr().err.splitlines()[-1]
-    assert error.endswith("invalid choice: 'xlsx'. Choose from: csv, geojson, jsonl.")
+    assert error.endswith("invalid choice: 'pdf'. Choose from: xlsx, csv, geojson, jsonl.")
 
 
 def test_a_mistyped_form_id_gets_the_closest_installed_form(run: Run, tmp_path: Path) -> None:
