@@ -17,6 +17,9 @@ Attempts take turns (a file lock), and :func:`unlock` enforces the wait inside i
 The file is not part of the wrong-passphrase promise of ``vaults.unlock_vault``, which concerns the
 database, its -wal and -shm files and the key file: those stay byte-identical.
 
+Once open, the vault receives the shipped form versions newer than its own
+(``services.shipped_forms``): both the desktop app and ``fieldkit-cli`` open a vault here.
+
 The wait only slows guessing through fieldkit: someone with a copy of the vault's files can guess
 offline at the speed of the key derivation (see docs/security.md).
 """
@@ -33,7 +36,7 @@ from pathlib import Path
 from fieldkit.errors import ConflictError
 from fieldkit.files import fsync_dir
 from fieldkit.i18n import _
-from fieldkit.services import passphrases, vaults
+from fieldkit.services import passphrases, shipped_forms, vaults
 from fieldkit.vault import attempts as counter_file
 from fieldkit.vault import audit, erased, keyfile
 from fieldkit.vault.attempts import ATTEMPTS_FILE, attempts_path
@@ -199,6 +202,11 @@ def _opened(
         except BaseException:
             vault.close()
             raise
+    try:
+        shipped_forms.install_newer_shipped(vault)  # never raises for a damaged file
+    except BaseException:
+        vault.close()
+        raise
     warnings = [] if intact else [counter_tampered_warning()]
     weak = vaults.weak_key_derivation_warning(folder)
     warnings += [weak] if weak else []
