@@ -277,3 +277,35 @@ def test_a_failed_write_leaves_the_vault_open_and_unchanged(
         assert _installed(vault)[(MARKET, "2")] == (True, None)
     finally:
         vault.close()
+
+
+def test_the_unlock_tells_the_user_which_forms_were_updated_once(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _version_one_vault(vault_dir, monkeypatch).close()
+    told: list[str] = []
+    warned: list[str] = []
+    unlocking.unlock(
+        vault_dir, PASSPHRASE, wait=None, warn=warned.append, inform=told.append
+    ).close()
+    assert warned == []
+    assert told == [
+        "Forms updated with fieldkit: Attack on an activist (version 2), Illicit-market "
+        "observation (version 2). New records use them; records and drafts made before keep the "
+        "version they were made with."
+    ]
+    told.clear()
+    unlocking.unlock(vault_dir, PASSPHRASE, wait=None, inform=told.append).close()
+    assert told == []
+
+
+def test_the_notice_is_translated() -> None:
+    form = _previous_form(ATTACK).model_copy(update={"version": "2"})
+    from fieldkit.i18n import set_language
+
+    set_language("fr")
+    try:
+        notice = shipped_forms.upgrade_notice([form])
+    finally:
+        set_language("en")
+    assert notice.startswith("Formulaires mis à jour avec fieldkit : Attaque contre un militant")

@@ -20,7 +20,8 @@ form version that is newer than every installed version of the same form id, as 
 Every install happens in one write transaction, decided again inside it, so two programs
 unlocking together install a version once. The vault remembers a fingerprint of the shipped files
 it last looked at, so that later unlocks skip the parsing (some tenths of a second) until
-fieldkit's shipped forms change.
+fieldkit's shipped forms change. The unlock tells the user which forms were updated
+(:func:`upgrade_notice`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlmodel import Session
 from fieldkit.domain.formfile import load_form
 from fieldkit.domain.forms import FormDefinition
 from fieldkit.errors import FieldkitError
+from fieldkit.i18n import _, current_language
 from fieldkit.services import forms as form_service
 from fieldkit.vault import repo
 from fieldkit.vault.store import Vault
@@ -100,9 +102,9 @@ def _should_install(session: Session, form: FormDefinition) -> bool:
     return repo.version_order(form.version) > repo.version_order(highest.version)
 
 
-def install_newer_shipped(vault: Vault) -> list[form_service.InstallResult]:
+def install_newer_shipped(vault: Vault) -> list[FormDefinition]:
     """Install the shipped form versions newer than the vault's (see the module's docstring);
-    the versions installed. Never raises for a damaged shipped file or a failed write: the vault
+    the forms installed. Never raises for a damaged shipped file or a failed write: the vault
     opens as it was, and the next unlock tries again."""
     paths = form_service.shipped_form_paths()
     fingerprint = _fingerprint(paths)
@@ -115,19 +117,39 @@ def install_newer_shipped(vault: Vault) -> list[form_service.InstallResult]:
                 return []
         shipped = _read_shipped(paths)
         with vault.write() as session:
-            results = [
-                form_service.install(session, item.form)
-                for item in shipped
-                if _should_install(session, item.form)
-            ]
+            installed = []
+            for item in shipped:
+                if _should_install(session, item.form):
+                    form_service.install(session, item.form)
+                    installed.append(item.form)
             if fingerprint is not None:
                 repo.set_setting(session, SETTING_SHIPPED_FINGERPRINT, fingerprint)
     except Exception as exc:  # the unlock must not fail for an optional upgrade
         log.warning("shipped forms not brought up to date: %s", type(exc).__name__)
         return []
-    for result in results:
-        log.info("installed shipped form %s version %s", result.form_id, result.version)
-    return results
+    for form in installed:
+        log.info("installed shipped form %s version %s", form.id, form.version)
+    return installed
 
 
-__all__ = ["SETTING_SHIPPED_FINGERPRINT", "ShippedForm", "install_newer_shipped"]
+def upgrade_notice(installed: list[FormDefinition], language: str | None = None) -> str:
+    """What to tell the user once newer shipped forms were installed (one line)."""
+    language = language or current_language()
+    names = ", ".join(
+        _("{title} (version {version})").format(
+            title=form.localized_title(language), version=form.version
+        )
+        for form in installed
+    )
+    return _(
+        "Forms updated with fieldkit: {forms}. New records use them; records and drafts made "
+        "before keep the version they were made with."
+    ).format(forms=names)
+
+
+__all__ = [
+    "SETTING_SHIPPED_FINGERPRINT",
+    "ShippedForm",
+    "install_newer_shipped",
+    "upgrade_notice",
+]

@@ -182,6 +182,7 @@ def _opened(
     count_failure: bool,
     wait: Callable[[int], None] | None,
     warn: Warn | None,
+    inform: Warn | None = None,
 ) -> Vault:
     erased.refuse_if_erased(folder)  # before anything is counted or waited for
     with counter_file.turn(folder):
@@ -203,7 +204,7 @@ def _opened(
             vault.close()
             raise
     try:
-        shipped_forms.install_newer_shipped(vault)  # never raises for a damaged file
+        upgraded = shipped_forms.install_newer_shipped(vault)  # never raises for a damaged file
     except BaseException:
         vault.close()
         raise
@@ -215,6 +216,8 @@ def _opened(
     if warn is not None:
         for warning in warnings:
             warn(warning)
+    if upgraded and inform is not None:
+        inform(shipped_forms.upgrade_notice(upgraded))
     return vault
 
 
@@ -224,6 +227,7 @@ def unlock(
     *,
     wait: Callable[[int], None] | None = time.sleep,
     warn: Warn | None = None,
+    inform: Warn | None = None,
 ) -> Vault:
     """Open the vault with a typed passphrase, in this vault's turn.
 
@@ -231,11 +235,14 @@ def unlock(
     :class:`WaitFirstError` instead). A wrong one raises :class:`CountedWrongPassphraseError`
     after counting it; success records the failures before it in the audit log and resets the
     count. ``warn`` is given each warning for the user: a count of wrong passphrases removed or
-    altered since the last unlock, a key file weaker than fieldkit makes."""
-    return _opened(folder, passphrase, count_failure=True, wait=wait, warn=warn)
+    altered since the last unlock, a key file weaker than fieldkit makes. ``inform`` is given a
+    line for the user when newer shipped forms were installed (``services.shipped_forms``)."""
+    return _opened(folder, passphrase, count_failure=True, wait=wait, warn=warn, inform=inform)
 
 
-def unlock_remembered(folder: Path, *, warn: Warn | None = None) -> Vault | None:
+def unlock_remembered(
+    folder: Path, *, warn: Warn | None = None, inform: Warn | None = None
+) -> Vault | None:
     """Open the vault with the passphrase remembered in the keyring; None when none is.
 
     A remembered passphrase that no longer opens the vault (changed elsewhere) is not a guess:
@@ -245,4 +252,4 @@ def unlock_remembered(folder: Path, *, warn: Warn | None = None) -> Vault | None
     remembered = passphrases.recall(folder)
     if remembered is None:
         return None
-    return _opened(folder, remembered, count_failure=False, wait=None, warn=warn)
+    return _opened(folder, remembered, count_failure=False, wait=None, warn=warn, inform=inform)
