@@ -309,3 +309,23 @@ def test_the_notice_is_translated() -> None:
     finally:
         set_language("en")
     assert notice.startswith("Formulaires mis à jour avec fieldkit : Attaque contre un militant")
+
+
+def test_a_new_vault_is_up_to_date_and_its_unlock_reads_no_form_file(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_vault(vault_dir, PASSPHRASE).close()
+
+    read: list[object] = []
+
+    def counting(*args: object, **kwargs: object) -> FormDefinition:
+        read.append(args[1])
+        return load_form(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shipped_forms, "load_form", counting)
+    vault = _unlock(vault_dir)
+    try:
+        assert read == []
+        assert _installed(vault) == {(ATTACK, "2"): (True, None), (MARKET, "2"): (True, None)}
+    finally:
+        vault.close()

@@ -132,6 +132,14 @@ def install_newer_shipped(vault: Vault) -> list[FormDefinition]:
     return installed
 
 
+def mark_up_to_date(session: Session) -> None:
+    """Remember that the vault holds the shipped forms of this fieldkit (a new vault, which just
+    installed them), so that its first unlock does not read them again."""
+    fingerprint = _fingerprint(form_service.shipped_form_paths())
+    if fingerprint is not None:
+        repo.set_setting(session, SETTING_SHIPPED_FINGERPRINT, fingerprint)
+
+
 def upgrade_notice(installed: list[FormDefinition], language: str | None = None) -> str:
     """What to tell the user once newer shipped forms were installed (one line)."""
     language = language or current_language()
@@ -151,5 +159,6 @@ __all__ = [
     "SETTING_SHIPPED_FINGERPRINT",
     "ShippedForm",
     "install_newer_shipped",
+    "mark_up_to_date",
     "upgrade_notice",
 ]
