@@ -1,8 +1,10 @@
 """The CLI's passphrase and unlock: replacing the database key, parallel runs that take turns
-and wait after wrong passphrases, the warning about a weak key file."""
+and wait after wrong passphrases, the warning about a weak key file, the forms updated with
+fieldkit."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -101,3 +103,23 @@ def test_a_key_file_asking_for_hours_of_work_is_refused_in_one_line(run: Run, en
     (env / "vault.key").write_text(json.dumps(body))
     run("status", code=1)
     assert "above fieldkit's limits (1024 MiB, 24 passes, 8 lanes at most)" in run.err
+
+
+def test_the_first_command_after_an_update_says_which_forms_were_updated(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldkit.services import forms as form_service
+    from fieldkit.services.vaults import create_vault
+
+    previous = sorted((form_service.shipped_forms_dir() / "previous").glob("*-1.yaml"))
+    with monkeypatch.context() as patched:
+        patched.setattr(form_service, "shipped_form_paths", lambda: previous)
+        create_vault(env, PASSPHRASE).close()
+    run = Run(capsys)
+    listed = run("forms", "list", "--json")
+    assert "Forms updated with fieldkit: Attack on an activist (version 2)" in run.err
+    assert run.err.count("\n") == 1
+    offered = {(f["id"], f["version"]) for f in json.loads(listed) if f["current"]}
+    assert offered == {("attack-on-activist", "2"), ("illicit-market-observation", "2")}
+    run("forms", "list")
+    assert run.err == ""

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlmodel import select
 
 from fieldkit.gui.unlock import UnlockPage
+from fieldkit.services import forms as form_service
 from fieldkit.services import passphrases, unlocking, vaults
 from fieldkit.services.unlocking import retry_delay
 from fieldkit.vault import keyfile
@@ -136,6 +137,28 @@ def test_a_weak_key_derivation_is_warned_about_after_the_unlock(
     assert box is not None and box.isVisible()
     assert "weak key derivation (8 MiB, 1 passes" in box.text()
     assert "Change the passphrase to strengthen it." in box.text()
+    box.close()
+
+
+def test_the_forms_updated_with_fieldkit_are_shown_after_the_unlock(
+    qtbot: Any, make_shell: ShellFactory, vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    previous = sorted((form_service.shipped_forms_dir() / "previous").glob("*-1.yaml"))
+    with monkeypatch.context() as patched:
+        patched.setattr(form_service, "shipped_form_paths", lambda: previous)
+        vaults.create_vault(vault_dir, PASSPHRASE).close()
+    shell = make_shell(vault_dir)
+    page = _unlock_page(shell)
+    qtbot.waitUntil(lambda: not page.working, timeout=WAIT_MS)
+    page.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(shell.session.opened, timeout=WAIT_MS):
+        page.submit()
+    box = page.warning_box
+    assert box is not None and box.isVisible()
+    assert box.icon() == QMessageBox.Icon.Information
+    assert box.accessibleName() == "Information"
+    assert "Forms updated with fieldkit: Attack on an activist (version 2)" in box.text()
+    assert "records and drafts made before keep the version" in box.text()
     box.close()
 
 

@@ -74,7 +74,8 @@ class Context:
         wrong passphrases the attempt waits as the desktop app does (1, 2, 4 ... 60 s, counted
         beside the key file), saying so on a terminal; runs started together take turns, and
         each waits. A warning for the user (a count of wrong passphrases removed, a weak key
-        file) is one line on stderr."""
+        file), and the forms updated with fieldkit at this unlock, are one line each on
+        stderr."""
         if self._vault is None:
             from fieldkit.services import erasure, unlocking
 
@@ -84,6 +85,7 @@ class Context:
                 passphrase if passphrase is not None else self._passphrase or self.passphrase(),
                 wait=_wait,
                 warn=lambda warning: print(warning, file=sys.stderr, flush=True),
+                inform=lambda notice: print(notice, file=sys.stderr, flush=True),
             )
         return self._vault
 

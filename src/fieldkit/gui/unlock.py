@@ -43,16 +43,18 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def _unlock(folder: Path, passphrase: str, warnings: list[str]) -> Vault:
+def _unlock(folder: Path, passphrase: str, warnings: list[str], notices: list[str]) -> Vault:
     from fieldkit.services import unlocking
 
-    return unlocking.unlock(folder, passphrase, wait=_sleep, warn=warnings.append)
+    return unlocking.unlock(
+        folder, passphrase, wait=_sleep, warn=warnings.append, inform=notices.append
+    )
 
 
-def _unlock_remembered(folder: Path, warnings: list[str]) -> Vault | None:
+def _unlock_remembered(folder: Path, warnings: list[str], notices: list[str]) -> Vault | None:
     from fieldkit.services import unlocking
 
-    return unlocking.unlock_remembered(folder, warn=warnings.append)
+    return unlocking.unlock_remembered(folder, warn=warnings.append, inform=notices.append)
 
 
 def _close(vault: Vault | None) -> None:
@@ -148,11 +150,12 @@ class UnlockPage(CentredPage):
         """Unlock with the passphrase remembered in the keyring, if the user asked for that."""
         folder = self._session.folder
         warnings: list[str] = []
+        notices: list[str] = []
         self._set_working(True, _("Looking for a passphrase remembered on this device…"))
         self._runner.run(
             "unlock (remembered)",
-            lambda: _unlock_remembered(folder, warnings),
-            lambda vault: self._remembered_result(vault, warnings),
+            lambda: _unlock_remembered(folder, warnings, notices),
+            lambda vault: self._remembered_result(vault, warnings, notices),
             self._remembered_failed,
             owner=self,
             discard=_close,
@@ -170,30 +173,36 @@ class UnlockPage(CentredPage):
             return
         folder = self._session.folder
         warnings: list[str] = []
+        notices: list[str] = []
         self._set_working(True, _("Deriving the key from your passphrase…"))
         self._runner.run(
             "unlock",
-            lambda: _unlock(folder, passphrase, warnings),
-            lambda vault: self._unlocked(vault, warnings),
+            lambda: _unlock(folder, passphrase, warnings, notices),
+            lambda vault: self._unlocked(vault, warnings, notices),
             self._failed,
             owner=self,
             discard=_close,
         )
 
-    def _unlocked(self, vault: Vault, warnings: list[str]) -> None:
+    def _unlocked(self, vault: Vault, warnings: list[str], notices: list[str]) -> None:
         self._set_working(False)
         self.passphrase.clear()
         self._session.open(vault)
-        self._warn(warnings)
+        self._warn(warnings, notices)
 
-    def _warn(self, warnings: list[str]) -> None:
-        """Show what the unlock found to warn about: a count of wrong passphrases removed or
-        altered since the last unlock, a key file weaker than fieldkit makes."""
-        if not warnings:
+    def _warn(self, warnings: list[str], notices: list[str]) -> None:
+        """Show what the unlock found to warn about (a count of wrong passphrases removed or
+        altered since the last unlock, a key file weaker than fieldkit makes), then what it did
+        for the user (the forms updated with fieldkit), in one box."""
+        if not warnings and not notices:
             return
-        text = "\n\n".join(warnings)
-        box = QMessageBox(QMessageBox.Icon.Warning, "fieldkit", text, parent=self.window())
-        box.setAccessibleName(_("Warning"))
+        text = "\n\n".join(warnings + notices)
+        if warnings:
+            icon, name = QMessageBox.Icon.Warning, _("Warning")
+        else:
+            icon, name = QMessageBox.Icon.Information, _("Information")
+        box = QMessageBox(icon, "fieldkit", text, parent=self.window())
+        box.setAccessibleName(name)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.warning_box = box
@@ -224,11 +233,13 @@ class UnlockPage(CentredPage):
         self._ticker.start()
         self.wait_started.emit(seconds)
 
-    def _remembered_result(self, vault: Vault | None, warnings: list[str]) -> None:
+    def _remembered_result(
+        self, vault: Vault | None, warnings: list[str], notices: list[str]
+    ) -> None:
         self._set_working(False)
         if vault is not None:
             self._session.open(vault)
-            self._warn(warnings)
+            self._warn(warnings, notices)
         else:
             self.passphrase.setFocus()
 

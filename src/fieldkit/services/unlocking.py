@@ -17,6 +17,9 @@ Attempts take turns (a file lock), and :func:`unlock` enforces the wait inside i
 The file is not part of the wrong-passphrase promise of ``vaults.unlock_vault``, which concerns the
 database, its -wal and -shm files and the key file: those stay byte-identical.
 
+Once open, the vault receives the shipped form versions newer than its own
+(``services.shipped_forms``): both the desktop app and ``fieldkit-cli`` open a vault here.
+
 The wait only slows guessing through fieldkit: someone with a copy of the vault's files can guess
 offline at the speed of the key derivation (see docs/security.md).
 """
@@ -33,7 +36,7 @@ from pathlib import Path
 from fieldkit.errors import ConflictError
 from fieldkit.files import fsync_dir
 from fieldkit.i18n import _
-from fieldkit.services import passphrases, vaults
+from fieldkit.services import passphrases, shipped_forms, vaults
 from fieldkit.vault import attempts as counter_file
 from fieldkit.vault import audit, erased, keyfile
 from fieldkit.vault.attempts import ATTEMPTS_FILE, attempts_path
@@ -179,6 +182,7 @@ def _opened(
     count_failure: bool,
     wait: Callable[[int], None] | None,
     warn: Warn | None,
+    inform: Warn | None = None,
 ) -> Vault:
     erased.refuse_if_erased(folder)  # before anything is counted or waited for
     with counter_file.turn(folder):
@@ -199,6 +203,11 @@ def _opened(
         except BaseException:
             vault.close()
             raise
+    try:
+        upgraded = shipped_forms.install_newer_shipped(vault)  # never raises for a damaged file
+    except BaseException:
+        vault.close()
+        raise
     warnings = [] if intact else [counter_tampered_warning()]
     weak = vaults.weak_key_derivation_warning(folder)
     warnings += [weak] if weak else []
@@ -207,6 +216,8 @@ def _opened(
     if warn is not None:
         for warning in warnings:
             warn(warning)
+    if upgraded and inform is not None:
+        inform(shipped_forms.upgrade_notice(upgraded))
     return vault
 
 
@@ -216,6 +227,7 @@ def unlock(
     *,
     wait: Callable[[int], None] | None = time.sleep,
     warn: Warn | None = None,
+    inform: Warn | None = None,
 ) -> Vault:
     """Open the vault with a typed passphrase, in this vault's turn.
 
@@ -223,11 +235,14 @@ def unlock(
     :class:`WaitFirstError` instead). A wrong one raises :class:`CountedWrongPassphraseError`
     after counting it; success records the failures before it in the audit log and resets the
     count. ``warn`` is given each warning for the user: a count of wrong passphrases removed or
-    altered since the last unlock, a key file weaker than fieldkit makes."""
-    return _opened(folder, passphrase, count_failure=True, wait=wait, warn=warn)
+    altered since the last unlock, a key file weaker than fieldkit makes. ``inform`` is given a
+    line for the user when newer shipped forms were installed (``services.shipped_forms``)."""
+    return _opened(folder, passphrase, count_failure=True, wait=wait, warn=warn, inform=inform)
 
 
-def unlock_remembered(folder: Path, *, warn: Warn | None = None) -> Vault | None:
+def unlock_remembered(
+    folder: Path, *, warn: Warn | None = None, inform: Warn | None = None
+) -> Vault | None:
     """Open the vault with the passphrase remembered in the keyring; None when none is.
 
     A remembered passphrase that no longer opens the vault (changed elsewhere) is not a guess:
@@ -237,4 +252,4 @@ def unlock_remembered(folder: Path, *, warn: Warn | None = None) -> Vault | None
     remembered = passphrases.recall(folder)
     if remembered is None:
         return None
-    return _opened(folder, remembered, count_failure=False, wait=None, warn=warn)
+    return _opened(folder, remembered, count_failure=False, wait=None, warn=warn, inform=inform)

@@ -25,6 +25,7 @@ from fieldkit.errors import ConflictError, InvalidInputError
 from fieldkit.files import fsync_dir, make_private_dir, remove_stale_temporaries
 from fieldkit.i18n import _
 from fieldkit.services import forms as form_service
+from fieldkit.services import shipped_forms
 from fieldkit.vault import attempts as counter_file
 from fieldkit.vault import audit, erased, keyfile, migrate, repo, rotation
 from fieldkit.vault.engine import DATABASE_FILE, database_path
@@ -137,6 +138,7 @@ def create_vault(
             audit.append(session, audit.Action.VAULT_CREATED, None, {"key_id": signing_key.key_id})
             if install_forms:
                 form_service.install_shipped(session)
+                shipped_forms.mark_up_to_date(session)
             seal = counter_file.seal(session)
     finally:
         vault.close()
