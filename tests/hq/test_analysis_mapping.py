@@ -217,6 +217,29 @@ def test_reader_refuses_identifying_and_unknown_fields() -> None:
     assert reader.raw("not_a_field") is None
 
 
+def test_entry_readers_refuse_identifying_fields_too() -> None:
+    """A repeat's entries are read with their record's form: an identifying field of an entry
+    reads as unanswered however it is asked for, and a date reads the same each time."""
+    form = shipped_form(MARKET, "2")
+    reader = Reader(
+        form,
+        {
+            "information": [
+                {"source_pseudonym": "a:1:b", "source_type": "x:1:community"},
+                "not an entry",
+            ]
+        },
+    )
+    first, second = reader.entries("information")
+    assert first.code("source_type") == "community"
+    assert first.code("source_pseudonym") is None
+    assert first.codes("source_pseudonym") == [] and first.text("source_pseudonym") is None
+    assert first.raw("source_pseudonym") is None
+    assert second.code("source_type") is None
+    assert [partial_date("2026-02") for _ in range(2)] == ["2026-02", "2026-02"]
+    assert partial_date("2026-02-30") is None and partial_date("2026-02-30") is None
+
+
 def test_attack_version_2_record() -> None:
     """Version 2: acts per victim with their own perpetrator and date, organisation victims,
     consent (restricted now), independent sources, derived time precision."""

@@ -17,6 +17,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from fieldkit.domain.forms import FieldType, FormDefinition
@@ -40,9 +41,11 @@ def partial_date(value: Any) -> str | None:
     return value if date_span(value) is not None else None
 
 
+@lru_cache(maxsize=4096)
 def date_span(value: str) -> tuple[dt.date, dt.date] | None:
     """The earliest and latest day a partial date may be (``2026`` -> 2026-01-01, 2026-12-31),
-    or None if ``value`` is not a date."""
+    or None if ``value`` is not a date. Remembered: the records of a bundle answer the same
+    few dates again and again (pure, and its values are immutable)."""
     found = _DATE.match(value)
     if found is None:
         return None
@@ -63,9 +66,10 @@ def date_span(value: str) -> tuple[dt.date, dt.date] | None:
 class Reader:
     """The answers of one scope (the whole record, or one entry of a repeat) of ``form``."""
 
+    __slots__ = ("_answers", "_form", "_readable")
+
     def __init__(self, form: FormDefinition, answers: Mapping[str, Any]) -> None:
         self._form = form
-        self._index = form.index
         self._answers = answers
         readable = form.derived.get(_READABLE)
         if readable is None:
@@ -73,12 +77,20 @@ class Reader:
             readable = form.derived[_READABLE] = frozenset(index.by_name) - index.identifying
         self._readable: frozenset[str] = readable
 
+    def _entry(self, answers: Mapping[str, Any]) -> Reader:
+        """A reader of one entry of a repeat, sharing this reader's form (no lookups again)."""
+        entry = Reader.__new__(Reader)
+        entry._form = self._form
+        entry._answers = answers
+        entry._readable = self._readable
+        return entry
+
     def defines(self, name: str) -> bool:
         """Whether the form defines a field ``name`` that is not identifying."""
         return name in self._readable
 
     def field_type(self, name: str) -> FieldType | None:
-        field = self._index.by_name.get(name)
+        field = self._form.index.by_name.get(name)
         return None if field is None else field.type
 
     def raw(self, name: str) -> Any:
@@ -88,11 +100,17 @@ class Reader:
         return self._answers.get(name)
 
     def code(self, name: str) -> str | None:
-        return short_code(self.raw(name))
+        # :meth:`raw` and :func:`short_code` written out: the mapping's most frequent call
+        if name not in self._readable:
+            return None
+        value = self._answers.get(name)
+        if type(value) is not str:
+            return None
+        return value.rpartition(":")[2] or None
 
     def codes(self, name: str) -> list[str]:
         """The short codes of a select-multiple answer (one code for a select-one answer)."""
-        value = self.raw(name)
+        value = self._answers.get(name) if name in self._readable else None
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
@@ -109,13 +127,13 @@ class Reader:
         return " ".join(self.codes(name)) or None
 
     def text(self, name: str) -> str | None:
-        value = self.raw(name)
+        value = self._answers.get(name) if name in self._readable else None
         if not isinstance(value, str):
             return None
         return value.strip() or None
 
     def integer(self, name: str) -> int | None:
-        value = self.raw(name)
+        value = self._answers.get(name) if name in self._readable else None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
         if isinstance(value, float) and not value.is_integer():
@@ -123,7 +141,7 @@ class Reader:
         return int(value)
 
     def number(self, name: str) -> float | None:
-        value = self.raw(name)
+        value = self._answers.get(name) if name in self._readable else None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
         number = float(value)
@@ -139,7 +157,7 @@ class Reader:
 
     def point(self, name: str) -> tuple[float | None, float | None]:
         """Latitude and longitude of a geopoint answer, if it holds valid ones."""
-        value = self.raw(name)
+        value = self._answers.get(name) if name in self._readable else None
         if not isinstance(value, dict):
             return None, None
         lat, lon = _coordinate(value.get("lat"), 90), _coordinate(value.get("lon"), 180)
@@ -150,10 +168,10 @@ class Reader:
     def entries(self, name: str) -> list[Reader]:
         """The entries of a repeat group, each read on its own (an entry that is not an object
         reads as empty, so that the entries keep their numbers)."""
-        value = self.raw(name)
+        value = self._answers.get(name) if name in self._readable else None
         if not isinstance(value, list):
             return []
-        return [Reader(self._form, item if isinstance(item, dict) else {}) for item in value]
+        return [self._entry(item if isinstance(item, dict) else {}) for item in value]
 
     def yes_no(self, name: str) -> bool | None:
         code = self.code(name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,16 +93,45 @@ def _write(
     delete_rows(conn, held)
     rows = _rows(chosen, received, persons, settled)
     inserted = _insert_records(conn, rows.pop(a.an_records))
+    layout = _layout()
     for table, table_rows in rows.items():
-        columns = tuple(table.c.keys())
         if len(inserted) < len(chosen):
-            table_rows = [row for row in table_rows if row["record_id"] in inserted]
-        mine = [tuple(map(row.get, columns)) for row in table_rows]
-        insert_values(conn, table, columns, mine)
+            at = layout.record_at[table]
+            table_rows = [row for row in table_rows if row[at] in inserted]
+        insert_values(conn, table, layout.columns[table], table_rows)
     return len(inserted), [item for item in chosen if item.record_id not in inserted]
 
 
-def _insert_records(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+@dataclass(frozen=True)
+class _Layout:
+    """Each analysis table's columns, in the order of the value tuples :func:`_rows` makes
+    (made on first use: the tables' module may still be importing when this one is)."""
+
+    columns: dict[sa.Table, tuple[str, ...]]
+    record_at: dict[sa.Table, int]
+    """Where ``record_id`` is in each table's tuples."""
+    entries: dict[sa.Table, tuple[str, ...]]
+    """The columns after ``record_id`` (always first) of the tables of one row per entry, in
+    the order of :func:`_entry_facts`."""
+
+
+@cache
+def _layout() -> _Layout:
+    columns = {table: tuple(table.c.keys()) for table in a.ANALYSIS_TABLES}
+    entry_tables = (a.an_perpetrators, a.an_sources, a.an_actors, a.an_quantities, a.an_exploited)
+    return _Layout(
+        columns,
+        {table: names.index("record_id") for table, names in columns.items()},
+        {table: columns[table][1:] for table in entry_tables},
+    )
+
+
+def _entry_facts(facts: Facts) -> tuple[list[Row], ...]:
+    """The facts of :attr:`_Layout.entries`' tables, in its order."""
+    return facts.perpetrators, facts.sources, facts.actors, facts.quantities, facts.exploited
+
+
+def _insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
     """Insert ``an_records`` rows, skipping those whose record has a row by now; returns the
     records inserted.
 
@@ -112,16 +142,16 @@ def _insert_records(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
     if not rows:
         return set()
     table = a.an_records
-    columns = tuple(table.c.keys())
-    values = [tuple(map(row.get, columns)) for row in rows]
+    columns = _layout().columns[table]
+    at = _layout().record_at[table]
     if conn.dialect.name != "postgresql":
-        insert_values(conn, table, columns, values)
-        return {str(row["record_id"]) for row in rows}
+        insert_values(conn, table, columns, rows)
+        return {str(row[at]) for row in rows}
     conn.exec_driver_sql(
         f"CREATE TEMP TABLE IF NOT EXISTS {_NEW_RECORDS} (LIKE an_records) ON COMMIT DELETE ROWS"
     )
     conn.exec_driver_sql(f"TRUNCATE {_NEW_RECORDS}")
-    insert_values(conn, sa.table(_NEW_RECORDS), columns, values)
+    insert_values(conn, sa.table(_NEW_RECORDS), columns, rows)
     inserted = conn.exec_driver_sql(
         f"INSERT INTO an_records SELECT * FROM {_NEW_RECORDS} "  # noqa: S608 - fixed names
         "ON CONFLICT DO NOTHING RETURNING record_id"
@@ -200,7 +230,7 @@ def _settlements(conn: Connection, records: Sequence[Row]) -> dict[tuple[str, st
 
 def _record_row(
     item: RecordFacts, received_at: str, settled: dict[tuple[str, str], str]
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
     row: dict[str, Any] = dict(item.facts.record)
     if row.get("admin1_status") == PlaceStatus.UNMATCHED:
         code = settled.get((row["country"], normalise_place(row["admin1_text"])))
@@ -216,7 +246,7 @@ def _record_row(
         device_key_id=item.device_key_id,
         received_at=received_at,
     )
-    return row
+    return tuple(map(row.get, _layout().columns[a.an_records]))
 
 
 def _rows(
@@ -224,37 +254,33 @@ def _rows(
     received: dict[str, str],
     persons: dict[str, str],
     settled: dict[tuple[str, str], str],
-) -> dict[sa.Table, list[dict[str, Any]]]:
+) -> dict[sa.Table, list[tuple[Any, ...]]]:
     """The rows of every analysis table for ``chosen`` (``received``: when HQ first stored a
-    revision of a record, if before this one)."""
-    rows: dict[sa.Table, list[dict[str, Any]]] = {table: [] for table in a.ANALYSIS_TABLES}
+    revision of a record, if before this one), as value tuples in the order of the table's
+    columns (:class:`_Layout`; a key of a fact that names no column is left out)."""
+    layout = _layout()
+    rows: dict[sa.Table, list[tuple[Any, ...]]] = {table: [] for table in a.ANALYSIS_TABLES}
+    records, markets, commodities = rows[a.an_records], rows[a.an_markets], rows[a.an_commodities]
+    victim_columns, act_columns = layout.columns[a.an_victims], layout.columns[a.an_acts]
+    entry_tables = [(rows[table], columns) for table, columns in layout.entries.items()]
     for item in chosen:
         record_id = item.record_id
         first = min(received.get(record_id, item.received_at), item.received_at)
-        rows[a.an_records].append(_record_row(item, first, settled))
+        records.append(_record_row(item, first, settled))
         facts = item.facts
         for victim in facts.victims:
             victim_id = f"{record_id}.{victim['entry']}"
             person = persons.get(victim_id, victim_id)
-            rows[a.an_victims].append(
-                {**victim, "record_id": record_id, "victim_id": victim_id, "person_id": person}
-            )
+            row = {**victim, "record_id": record_id, "victim_id": victim_id, "person_id": person}
+            rows[a.an_victims].append(tuple(map(row.get, victim_columns)))
         for act in facts.acts:
-            values = {k: v for k, v in act.items() if k != "victim"}
-            victim_id = f"{record_id}.{act['victim']}"
-            rows[a.an_acts].append({**values, "record_id": record_id, "victim_id": victim_id})
-        for table, entries in (
-            (a.an_perpetrators, facts.perpetrators),
-            (a.an_sources, facts.sources),
-            (a.an_actors, facts.actors),
-            (a.an_quantities, facts.quantities),
-            (a.an_exploited, facts.exploited),
-        ):
-            rows[table].extend({**entry, "record_id": record_id} for entry in entries)
-        rows[a.an_markets].extend({"record_id": record_id, "market": m} for m in facts.markets)
-        rows[a.an_commodities].extend(
-            {"record_id": record_id, "commodity": c} for c in facts.commodities
-        )
+            row = {k: v for k, v in act.items() if k != "victim"}
+            row.update(record_id=record_id, victim_id=f"{record_id}.{act['victim']}")
+            rows[a.an_acts].append(tuple(map(row.get, act_columns)))
+        for (table_rows, columns), entries in zip(entry_tables, _entry_facts(facts), strict=True):
+            table_rows.extend((record_id, *map(entry.get, columns)) for entry in entries)
+        markets.extend((record_id, market) for market in facts.markets)
+        commodities.extend((record_id, commodity) for commodity in facts.commodities)
     return rows
 
 
