@@ -207,7 +207,7 @@ def test_a_slow_thread_holds_the_reading_back_to_a_short_queue() -> None:
         return taken
 
     assert anyio.run(consume_in_thread, body(), consume) == 256 * piece
-    # Read but not yet written: the queue (1 MiB) and what the thread took from it at once.
+    # Read but not yet written: the queue (QUEUED_BYTES) and what the thread took from it at once.
     assert max(ahead) * piece <= 2 * QUEUED_BYTES + 2 * piece
 
 

@@ -41,7 +41,7 @@ from fieldkit.sync.errors import (
 if TYPE_CHECKING:
     from fieldkit.sync.client import HqClient
 
-PIECE = 256 * 1024  # what is read from the file and handed to the network at a time
+PIECE = 128 * 1024  # what is read from the file and handed to the network at a time
 MAX_PAUSE = 60.0  # a longer wait asked by HQ (Retry-After) is left to the caller's back-off
 INGEST_BYTES_PER_SECOND = 2_000_000  # the slowest ingest waited for, beyond the usual timeout
 

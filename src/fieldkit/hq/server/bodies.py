@@ -20,7 +20,7 @@ from anyio import Event, create_task_group, from_thread, to_thread
 
 T = TypeVar("T")
 
-QUEUED_BYTES = 1024 * 1024
+QUEUED_BYTES = 512 * 1024
 """Bytes of the body read but not yet taken by the thread before the loop stops reading (the
 pieces as the server received them, up to a few hundred KiB each). Little: each byte held is
 memory of the server; meanwhile TCP holds the rest back."""
