@@ -18,7 +18,7 @@ import pytest
 
 from fieldkit.hq.repository import FakeRepository
 from fieldkit.hq.repository.sync import Upload as RepoUpload
-from fieldkit.hq.server.bodies import consume_in_thread
+from fieldkit.hq.server.bodies import QUEUED_BYTES, BodyCutError, consume_in_thread
 from fieldkit.hq.server.store import UploadStore
 from fieldkit.hq.server.uploads import Limits, Uploads
 from tests.conftest import PASSPHRASE
@@ -185,3 +185,52 @@ def test_a_thread_that_stops_early_stops_the_reading() -> None:
     with pytest.raises(ValueError, match="refused"):
         anyio.run(consume_in_thread, endless(), refuse)
     assert len(read_pieces) < 10_000
+
+
+def test_a_slow_thread_holds_the_reading_back_to_a_short_queue() -> None:
+    piece = 64 * 1024
+    produced = [0]
+    ahead: list[int] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        for i in range(256):  # 16 MiB
+            produced[0] += 1
+            yield bytes([i]) * piece
+            await anyio.sleep(0)
+
+    def consume(read: Any) -> int:
+        taken = 0
+        while (part := read()) is not None:
+            taken += len(part)
+            ahead.append(produced[0] - taken // piece)
+            time.sleep(0.0005)  # a slow disk
+        return taken
+
+    assert anyio.run(consume_in_thread, body(), consume) == 256 * piece
+    # Read but not yet written: the queue (QUEUED_BYTES) and what the thread took from it at once.
+    assert max(ahead) * piece <= 2 * QUEUED_BYTES + 2 * piece
+
+
+def test_a_request_cancelled_midway_reaches_the_thread_as_a_cut() -> None:
+    seen: list[str] = []
+
+    async def trickle() -> AsyncIterator[bytes]:
+        while True:
+            yield b"x" * 1000
+            await anyio.sleep(0.01)
+
+    def consume(read: Any) -> None:
+        try:
+            while read() is not None:
+                pass
+        except BodyCutError:
+            seen.append("cut")
+        else:
+            seen.append("end")
+
+    async def main() -> None:
+        with anyio.move_on_after(0.1):
+            await consume_in_thread(trickle(), consume)
+
+    anyio.run(main)
+    assert seen == ["cut"]  # not taken for the end of the body

@@ -94,3 +94,17 @@ def test_nonsense_settings_are_refused(arguments: dict[str, float]) -> None:
     start = int(arguments.pop("start"))
     with pytest.raises(ValueError, match=r"chunk|fast"):
         ChunkSizer(start, **arguments)  # type: ignore[arg-type]
+
+
+def test_the_possible_next_sizes_are_the_halved_kept_and_doubled_ones() -> None:
+    sizer = ChunkSizer(4 * MIB, floor=MIB, ceiling=64 * MIB)
+    assert sizer.possible_next(4 * MIB) == (2 * MIB, 4 * MIB, 8 * MIB)
+    for seconds in (0.1, 1.5, 10.0):  # fast, neither, slow: each is one of them
+        sizer = ChunkSizer(4 * MIB, floor=MIB, ceiling=64 * MIB)
+        possible = sizer.possible_next(4 * MIB)
+        sizer.sent(4 * MIB, seconds)
+        assert sizer.size in possible
+    short = ChunkSizer(4 * MIB, floor=MIB)
+    assert short.possible_next(100 * KIB) == (2 * MIB, 4 * MIB)  # a short chunk never doubles
+    top = ChunkSizer(64 * MIB, floor=64 * MIB, ceiling=64 * MIB)
+    assert top.possible_next(64 * MIB) == (64 * MIB,)

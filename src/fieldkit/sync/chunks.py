@@ -50,10 +50,14 @@ class ChunkSizer:
         elif seconds < self.fast and size >= self.size:
             self.size = min(self.ceiling, self.size * 2)
 
-    def likely_next(self, size: int) -> int:
-        """The size that follows a chunk of ``size`` bytes sent in good time (to prepare the
-        next chunk's checksum while this one is sent)."""
-        return min(self.ceiling, self.size * 2) if size >= self.size else self.size
+    def possible_next(self, size: int) -> tuple[int, ...]:
+        """The sizes the chunk after one of ``size`` bytes can have if HQ takes it (halved,
+        kept or doubled, by how long it takes), smallest first: the next chunk's checksum is
+        prepared for each while this one is sent."""
+        sizes = {max(self.floor, self.size // 2), self.size}
+        if size >= self.size:
+            sizes.add(min(self.ceiling, self.size * 2))
+        return tuple(sorted(sizes))
 
     def cut(self) -> None:
         """The chunk in flight was lost (the link broke, no answer came in time)."""

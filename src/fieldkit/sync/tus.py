@@ -41,7 +41,7 @@ from fieldkit.sync.errors import (
 if TYPE_CHECKING:
     from fieldkit.sync.client import HqClient
 
-PIECE = 64 * 1024  # what is read from the file and handed to the network at a time
+PIECE = 128 * 1024  # what is read from the file and handed to the network at a time
 MAX_PAUSE = 60.0  # a longer wait asked by HQ (Retry-After) is left to the caller's back-off
 INGEST_BYTES_PER_SECOND = 2_000_000  # the slowest ingest waited for, beyond the usual timeout
 
@@ -137,7 +137,8 @@ class Upload:
         end = min(start + self.chunks.size, self.total)
         digest = self.checksums.of(start, end)
         if end < self.total:  # the next chunk's checksum is made while this one is sent
-            self.checksums.prepare(end, min(self.total, end + self.chunks.likely_next(end - start)))
+            sizes = self.chunks.possible_next(end - start)
+            self.checksums.prepare(end, [min(self.total, end + size) for size in sizes])
         headers = {
             "Content-Type": "application/offset+octet-stream",
             "Content-Length": str(end - start),
@@ -238,31 +239,72 @@ class Upload:
 class Checksums:
     """The SHA-256 of each chunk, read from the file in pieces. The next chunk's is worked out
     in a thread while the current one is sent (the device would otherwise wait for it between
-    chunks); if the next chunk is not the one expected, its checksum is made then."""
+    chunks), for each end it may have (the next chunk's size depends on how long this one
+    takes): one pass over the bytes to the farthest end, the digest taken at each end on the
+    way. If the next chunk is none of those (a resume from HQ's offset), its checksum is made
+    then."""
 
     def __init__(self, read: Callable[[int, int], Iterator[bytes]]) -> None:
         self._read = read
         self._pool: ThreadPoolExecutor | None = None
-        self._ahead: tuple[int, int, Future[bytes]] | None = None
+        self._ahead: _Ahead | None = None
 
     def of(self, start: int, end: int) -> bytes:
         ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[:2] == (start, end):
-            return ahead[2].result()
+        if ahead is not None:
+            if ahead.start == start and end in ahead.digests:
+                ahead.until = end  # nothing past this chunk is needed any more
+                return ahead.digests[end].result()
+            ahead.until = ahead.start  # none of it is needed
         return self._digest(start, end)
 
-    def prepare(self, start: int, end: int) -> None:
+    def prepare(self, start: int, ends: list[int]) -> None:
+        """Begin the digests of the chunks from ``start`` to each of ``ends``."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldkit-checksum")
-        self._ahead = (start, end, self._pool.submit(self._digest, start, end))
+        self._ahead = _Ahead(start, ends)
+        self._pool.submit(self._digests, self._ahead)
 
     def close(self) -> None:
-        self._ahead = None
+        if self._ahead is not None:
+            self._ahead.until = self._ahead.start
+            self._ahead = None
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _digests(self, ahead: _Ahead) -> None:
+        digest = hashlib.sha256()
+        at = ahead.start
+        try:
+            for end, future in ahead.digests.items():  # in ascending order
+                for piece in self._read(at, end):
+                    if at >= ahead.until:
+                        break
+                    digest.update(piece)
+                    at += len(piece)
+                if at < end:
+                    break  # stopped: the other ends are not wanted
+                future.set_result(digest.copy().digest())
+        except BaseException as error:  # the chunk that waits for it raises it (a file cut short)
+            for future in ahead.digests.values():
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for future in ahead.digests.values():
+            future.cancel()  # those not done were not wanted
 
     def _digest(self, start: int, end: int) -> bytes:
         digest = hashlib.sha256()
         for piece in self._read(start, end):
             digest.update(piece)
         return digest.digest()
+
+
+class _Ahead:
+    """The digests being made of the chunks from ``start`` to each end; no byte at or past
+    ``until`` is read any more (lowered once the next chunk is known)."""
+
+    def __init__(self, start: int, ends: list[int]) -> None:
+        self.start = start
+        self.digests: dict[int, Future[bytes]] = {end: Future() for end in sorted(set(ends))}
+        self.until = max(ends)
