@@ -216,11 +216,12 @@ def smaller(records: int) -> int:
     return max(records // 10, 2_000)
 
 
-def measure(records: int) -> list[Result]:
-    """Each export against the dump of the same N records; and the CSV export's memory at N
-    against at N/10 (flat: the same)."""
+def measure(records: int, steps: tuple[str, ...] = STEPS) -> list[Result]:
+    """Each export of ``steps`` against the dump of the same N records; and the CSV export's
+    memory at N against at N/10 (flat: the same)."""
+    steps = tuple(dict.fromkeys(("dump", "csv", *steps)))  # the baseline and the flatness check
     with tempfile.TemporaryDirectory(prefix="fieldkit-bench-export-") as tmp:
-        figures = _steps(Path(tmp), records, STEPS)
+        figures = _steps(Path(tmp), records, steps)
         tenth = _steps(Path(tmp), smaller(records), ("csv",))
     base = figures["dump"]
     label = f"{records:,} records"
@@ -237,6 +238,8 @@ def measure(records: int) -> list[Result]:
     )
     results = []
     for step, name in names.items():
+        if step not in figures:
+            continue
         figure = figures[step]
         growth = figure["growth_kib"] / 1024
         results.append(
@@ -271,22 +274,32 @@ def measure(records: int) -> list[Result]:
     return results
 
 
-def run(quick: bool = False, records: int | None = None) -> None:
+def run(quick: bool = False, records: int | None = None, steps: tuple[str, ...] = STEPS) -> None:
     n = records or (4_000 if quick else DEFAULT_RECORDS)
-    report("Exports (SQLite)", measure(n))
+    report("Exports (SQLite)", measure(n, steps))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_export")
     parser.add_argument("--records", type=int, default=DEFAULT_RECORDS)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help="the exports to measure, comma-separated (the dump and csv always run): "
+        + ",".join(STEPS),
+    )
     parser.add_argument("--child", nargs=3, metavar=("STEP", "DB", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         step, db, out = args.child
         print(json.dumps(child(step, Path(db), Path(out))))
         return
-    run(quick=args.quick, records=None if args.quick else args.records)
+    steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
+    unknown = [step for step in steps if step not in STEPS]
+    if unknown:
+        parser.error(f"unknown step {unknown[0]!r}; choose from {', '.join(STEPS)}")
+    run(quick=args.quick, records=None if args.quick else args.records, steps=steps)
 
 
 if __name__ == "__main__":
