@@ -1,0 +1,256 @@
+"""Disclosure control: small cells withheld, and no withheld cell recoverable from the totals.
+
+The attackers here are independent of the module: a dense rank test over the rationals (is the
+cell's unit vector in the span of the published equations?) and a brute-force search over every
+non-negative integer table that agrees with what is published.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fieldkit.hq.indicators.disclosure import (
+    Cell,
+    Grid,
+    coarsen_date,
+    coarsen_place,
+    protect,
+    recoverable,
+    share,
+)
+
+K = 5
+
+
+def _rank(matrix: list[list[Fraction]]) -> int:
+    rows = [list(r) for r in matrix]
+    rank, width = 0, len(rows[0]) if rows else 0
+    for column in range(width):
+        pivot = next((r for r in range(rank, len(rows)) if rows[r][column] != 0), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        for r in range(len(rows)):
+            if r != rank and rows[r][column] != 0:
+                factor = rows[r][column] / rows[rank][column]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+def _linear_attack(grid: Grid, withheld: frozenset[Cell]) -> set[Cell]:
+    """Withheld cells the published totals fix: adding the cell's unit row keeps the rank."""
+    unknowns = sorted(withheld, key=str)
+    matrix: list[list[Fraction]] = []
+    for line in grid.lines():
+        row = [Fraction(0)] * len(unknowns)
+        for n, cell in enumerate(unknowns):
+            row[n] += Fraction(line.members.count(cell)) - (1 if cell == line.total else 0)
+        matrix.append(row)
+    if not unknowns:
+        return set()
+    base = _rank(matrix) if matrix else 0
+    fixed = set()
+    for n, cell in enumerate(unknowns):
+        unit = [Fraction(int(m == n)) for m in range(len(unknowns))]
+        if _rank([*matrix, unit]) == base:
+            fixed.add(cell)
+    return fixed
+
+
+def _brute_force_values(grid: Grid, withheld: frozenset[Cell]) -> dict[Cell, set[int]]:
+    """For each withheld cell, the values it takes in tables that agree with the publication
+    (stops once every cell has shown two values)."""
+    cells = grid.cells()
+    rows, columns = grid.shape
+    inner = [(i, j) for i in range(rows) for j in range(columns) if (i, j) in withheld]
+    cap = sum(cells[(i, j)] for i in range(rows) for j in range(columns)) + 2
+    seen: dict[Cell, set[int]] = {cell: set() for cell in withheld}
+    lines = grid.lines()
+
+    def value_of(cell: Cell, table: dict[Cell, int]) -> int:
+        i, j = cell
+        if i is not None and j is not None:
+            return table[cell]
+        return sum(
+            table[(a, b)]
+            for a in range(rows)
+            for b in range(columns)
+            if (i is None or a == i) and (j is None or b == j)
+        )
+
+    def consistent(table: dict[Cell, int]) -> bool:
+        return all(value_of(c, table) == cells[c] for c in cells if c not in withheld)
+
+    def done() -> bool:
+        return all(len(v) >= 2 for v in seen.values())
+
+    table = {c: v for c, v in cells.items() if c[0] is not None and c[1] is not None}
+
+    def search(position: int) -> bool:
+        if position == len(inner):
+            if consistent(table):
+                for cell in withheld:
+                    seen[cell].add(value_of(cell, table))
+            return done()
+        cell = inner[position]
+        for value in range(cap + 1):
+            table[cell] = value
+            if _exceeds(table, cells, withheld, lines, inner[position + 1 :]):
+                continue
+            if search(position + 1):
+                return True
+        table[cell] = cells[cell]
+        return False
+
+    search(0)
+    return seen
+
+
+def _exceeds(table, cells, withheld, lines, unassigned) -> bool:
+    """Prune: a published line total already exceeded by the cells assigned so far."""
+    pending = set(unassigned)
+    for line in lines:
+        if line.total in withheld or any(None in m for m in line.members):
+            continue
+        if sum(table[m] for m in line.members if m not in pending) > cells[line.total]:
+            return True
+    return False
+
+
+def _grids(max_rows: int = 4, max_columns: int = 4, max_value: int = 12):
+    values = st.integers(0, max_value)
+    return st.tuples(st.integers(1, max_rows), st.integers(1, max_columns)).flatmap(
+        lambda shape: st.tuples(
+            st.lists(
+                st.lists(values, min_size=shape[1], max_size=shape[1]),
+                min_size=shape[0],
+                max_size=shape[0],
+            ),
+            st.booleans(),
+            st.booleans(),
+            st.booleans(),
+        )
+    )
+
+
+def _grid(drawn) -> Grid:
+    values, rows, columns, grand = drawn
+    return Grid(tuple(tuple(r) for r in values), rows, columns, grand)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_grids())
+def test_no_small_count_is_published_and_no_withheld_cell_is_recoverable(drawn) -> None:
+    grid = _grid(drawn)
+    protection = protect(grid, K)
+    cells = grid.cells()
+    published = {c: v for c, v in cells.items() if c not in protection.suppressed}
+    assert not [v for v in published.values() if 0 < v < K]
+    assert protection.primary == {c for c, v in cells.items() if 0 < v < K}
+    assert not protection.primary & protection.secondary
+    # Every line with a withheld cell has two, and a published total never leaves a small gap.
+    for line in grid.lines():
+        withheld = [c for c in line.cells() if c in protection.suppressed]
+        assert len(withheld) != 1, (line, withheld)
+        if withheld and line.total not in protection.suppressed:
+            assert sum(cells[c] for c in withheld) >= K or all(
+                c in protection.suppressed for c in line.members
+            )
+    assert _linear_attack(grid, protection.suppressed) == set()
+    assert recoverable(cells, grid.lines(), protection.suppressed) == set()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_grids(max_rows=3, max_columns=3, max_value=7))
+def test_brute_force_finds_two_values_for_every_withheld_cell(drawn) -> None:
+    grid = _grid(drawn)
+    protection = protect(grid, K)
+    seen = _brute_force_values(grid, protection.suppressed)
+    assert all(len(values) >= 2 for values in seen.values()), seen
+
+
+def test_one_small_cell_takes_a_second_cell_in_its_row_and_column() -> None:
+    # Row 0 is 3 + 10 + 7 = 20, column 0 is 3 + 8 + 6 = 17: withholding 3 alone would leave
+    # it as 20 - 10 - 7. The cheapest complements: 7 in row 0 and 6 in column 0, then 20 in
+    # row 2 / column 2 closes the rectangle (3, 7 / 6, 20); every line then has two.
+    grid = Grid(((3, 10, 7), (8, 9, 12), (6, 6, 20)))
+    protection = protect(grid, K)
+    assert protection.primary == {(0, 0)}
+    assert protection.secondary == {(0, 2), (2, 0), (2, 2)}
+    assert _linear_attack(grid, protection.suppressed) == set()
+
+
+def test_the_margins_alone_would_give_the_cell_back() -> None:
+    # Without secondary suppression, 3 is 20 - 10 - 7: the attack finds it.
+    grid = Grid(((3, 10, 7), (8, 9, 12), (6, 6, 20)))
+    assert _linear_attack(grid, frozenset({(0, 0)})) == {(0, 0)}
+    assert recoverable(grid.cells(), grid.lines(), {(0, 0)}) == {(0, 0)}
+
+
+def test_a_bridge_between_two_rectangles_is_recoverable_and_gets_fixed() -> None:
+    # Two withheld rectangles joined by one withheld cell: each line has two withheld cells,
+    # yet the joining cell is fixed (a bridge). The audit must see it.
+    grid = Grid(((6, 6, 0, 0), (6, 6, 6, 0), (0, 0, 6, 6), (0, 0, 6, 6)))
+    pattern = frozenset({(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 2), (2, 3), (3, 2), (3, 3)})
+    # rows: 0 {0,1}, 1 {0,1,2}, 2 {2,3}, 3 {2,3}; columns: 0 {0,1}, 1 {0,1}, 2 {1,2,3}, 3 {2,3}
+    assert (1, 2) in _linear_attack(grid, pattern)
+    assert (1, 2) in recoverable(grid.cells(), grid.lines(), pattern)
+
+
+def test_a_one_column_table_with_a_total() -> None:
+    # 3 + 10 + 7 = 20 published: 3 and the next smallest, 7, are withheld (their sum 10 >= 5).
+    grid = Grid(((3,), (10,), (7,)))
+    protection = protect(grid, K)
+    assert protection.primary == {(0, 0)}
+    assert protection.secondary == {(2, 0)}
+
+
+def test_small_withheld_cells_are_joined_by_enough_to_hide_their_sum() -> None:
+    # 1 and 2 withheld alone would publish their sum, 3: both small. 8 joins them (sum 11).
+    grid = Grid(((1,), (2,), (8,), (9,)))
+    protection = protect(grid, K)
+    assert protection.primary == {(0, 0), (1, 0)}
+    assert protection.secondary == {(2, 0)}
+
+
+def test_a_small_total_is_withheld_too() -> None:
+    # Row 0 = 1 + 2 = 3 is itself a small count.
+    grid = Grid(((1, 2), (9, 8)))
+    protection = protect(grid, K)
+    assert (0, None) in protection.primary
+    assert _linear_attack(grid, protection.suppressed) == set()
+
+
+def test_nothing_small_nothing_withheld() -> None:
+    grid = Grid(((0, 5), (12, 7)))
+    protection = protect(grid, K)
+    assert protection.suppressed == frozenset()
+
+
+def test_min_cell_is_configurable() -> None:
+    grid = Grid(((3,), (10,), (7,)))
+    assert protect(grid, 3).suppressed == frozenset()
+    assert protect(grid, 11).primary == {(0, 0), (1, 0), (2, 0)}
+    with pytest.raises(ValueError):
+        protect(grid, 0)
+
+
+def test_share_only_from_published_counts() -> None:
+    assert share(3, 12) == 0.25
+    assert share(None, 12) is None
+    assert share(3, None) is None
+    assert share(0, 0) is None
+
+
+def test_coarsening() -> None:
+    assert coarsen_date("2026-03-14") == "2026-03"
+    assert coarsen_date("2026-03") == "2026-03"
+    assert coarsen_date("2026") == "2026"
+    assert coarsen_place("ML-7") == "ML-7"
+    assert coarsen_place("FR-69-123") == "FR-69"
+    assert coarsen_place("MLI") == "MLI"
