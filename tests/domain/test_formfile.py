@@ -726,7 +726,16 @@ def test_a_default_expression_syntax_error_counts_columns_from_the_equals_sign()
             "{title: [age]}",
             "  - name: people\n    type: repeat\n    fields:\n"
             "      - {name: age, type: integer, label: {en: Age}}\n",
-            "summary field 'age' sits inside a repeat group",
+            "summary field 'age' sits inside a repeat group; only a single-choice field of the "
+            "title may",
+        ),
+        (
+            "{place: [kind]}",
+            "  - name: people\n    type: repeat\n    fields:\n"
+            "      - {name: kind, type: select_one, choices: k, label: {en: K}}\n"
+            "choices: {k: [{code: a, label: {en: A}}]}\n",
+            "summary field 'kind' sits inside a repeat group; only a single-choice field of the "
+            "title may",
         ),
         (
             "{title: [zz]}",
@@ -740,6 +749,45 @@ def test_summary_never_names_identifying_or_repeated_fields(
 ) -> None:
     text = HEAD + f"summary: {summary}\nfields:\n" + fields
     assert only_problem(form_error(text)).message == message
+
+
+def test_summary_title_may_name_a_single_choice_field_inside_repeats() -> None:
+    text = HEAD + (
+        "summary: {title: [kind]}\nfields:\n"
+        "  - name: people\n    type: repeat\n    fields:\n"
+        "      - name: acts\n        type: repeat\n        fields:\n"
+        "          - {name: kind, type: select_one, choices: k, label: {en: K}}\n"
+        "choices: {k: [{code: worst, label: {en: Worst}}, {code: bad, label: {en: Bad}}]}\n"
+    )
+    assert load_form(text, "f.yaml").summary.title == ["kind"]
+
+
+def test_vocabulary_choice_marked_fieldkit_is_exposed_and_left_out_of_json_when_unmarked() -> None:
+    text = (
+        "fieldkit_vocabulary: 1\nname: v\nversion: '2'\nsource: 'A standard list'\nchoices:\n"
+        "  - {code: a, label: {en: A}}\n  - {code: z, label: {en: Z}, fieldkit: true}\n"
+    )
+    vocabulary = load_vocabulary(text, "v.yaml")
+    assert vocabulary.fieldkit_codes == ["z"]
+    assert [c.fieldkit for c in vocabulary.choices] == [False, True]
+    dumped = vocabulary.model_dump(mode="json")["choices"]
+    assert dumped == [
+        {"code": "a", "label": {"en": "A"}},
+        {"code": "z", "label": {"en": "Z"}, "fieldkit": True},
+    ]
+    assert ChoiceList.model_validate(vocabulary.model_dump(mode="json")) == vocabulary
+
+
+def test_vocabulary_choice_fieldkit_mark_must_be_true_or_false() -> None:
+    text = (
+        "fieldkit_vocabulary: 1\nname: v\nversion: '2'\nchoices:\n"
+        "  - {code: z, label: {en: Z}, fieldkit: perhaps}\n"
+    )
+    with pytest.raises(FormError) as caught:
+        load_vocabulary(text, "v.yaml")
+    problem = only_problem(caught.value)
+    assert problem.line == 5
+    assert "fieldkit" in problem.describe("v.yaml")
 
 
 def test_summary_of_a_field_in_a_group_is_accepted() -> None:

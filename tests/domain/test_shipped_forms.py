@@ -1,8 +1,10 @@
-"""The two shipped forms (forms/*.yaml) and their controlled vocabularies (forms/vocabularies/).
+"""The two shipped forms (forms/*.yaml, version 2) and their controlled vocabularies
+(forms/vocabularies/). Version 1, kept in forms/previous/, is checked in test_previous_forms.py.
 
 Checks that they load, that every text is in English, French and Arabic, that the controlled lists
 hold what docs/data-model.md says, that sensitivity labels match it, and that the example
-records in tests/data/records behave: the valid ones pass, each invalid one breaks one named rule.
+records in tests/data/records/v2 behave: the valid ones pass, each invalid one breaks one named
+rule.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from fieldkit.bundle.vocabularies import VocabularyLibrary
 from fieldkit.domain.formfile import load_form, load_vocabulary, read_yaml
 from fieldkit.domain.forms import (
     ChoiceList,
@@ -32,7 +35,7 @@ from fieldkit.domain.validation import check, with_defaults
 ROOT = Path(__file__).resolve().parents[2]
 FORMS_DIR = ROOT / "forms"
 VOCABULARY_DIR = FORMS_DIR / "vocabularies"
-RECORDS_DIR = ROOT / "tests" / "data" / "records"
+RECORDS_DIR = ROOT / "tests" / "data" / "records" / "v2"
 
 FORM_IDS = ("illicit-market-observation", "attack-on-activist")
 LANGUAGES = ("en", "fr", "ar")
@@ -56,11 +59,8 @@ def vocabularies() -> dict[str, ChoiceList]:
     }
 
 
-def resolver(name: str, version: str | None) -> ChoiceList | None:
-    vocabulary = vocabularies().get(name)
-    if vocabulary is None or (version is not None and vocabulary.version != version):
-        return None
-    return vocabulary
+LIBRARY = VocabularyLibrary(VOCABULARY_DIR)
+resolver = LIBRARY.resolve
 
 
 @cache
@@ -85,7 +85,7 @@ def problems_of(form_id: str, data: dict[str, Any]) -> list[tuple[str, str, str]
 def test_form_loads_with_its_stable_id(form_id: str) -> None:
     loaded = form(form_id)
     assert loaded.id == form_id
-    assert loaded.version == "1"
+    assert loaded.version == "2"
     assert loaded.languages == list(LANGUAGES)
     assert len(loaded.fields_by_name()) > 40
 
@@ -200,6 +200,7 @@ def test_every_other_choice_reveals_a_required_specify_text(form_id: str) -> Non
         ("attack-on-activist", "information", 1),
         ("attack-on-activist", "victims", 1),
         ("attack-on-activist", "perpetrators", 1),
+        ("attack-on-activist", "acts", 1),
     ],
 )
 def test_required_repeats_need_an_entry(form_id: str, repeat: str, minimum: int) -> None:
@@ -211,6 +212,84 @@ def test_required_repeats_need_an_entry(form_id: str, repeat: str, minimum: int)
 def test_attack_form_is_event_then_victims_then_perpetrators() -> None:
     top = [f.name for f in form("attack-on-activist").fields]
     assert top.index("event_time") < top.index("victims") < top.index("perpetrators")
+
+
+def test_acts_are_a_repeat_inside_each_victim() -> None:
+    attack = form("attack-on-activist")
+    assert attack.scope_of("act_type") == ("victims", "acts")
+    acts = attack.field("acts")
+    assert [f.name for f in acts.fields] == [
+        "act_type",
+        "act_subtype",
+        "act_method",
+        "act_method_other",
+        "act_perpetrator",
+        "act_date",
+    ]
+    assert attack.field("act_perpetrator").choices == "sdg16101-perpetrator-category"
+    assert attack.field("act_date").required is False
+
+
+# The field names of version 2 that headquarters' analysis reads: fixed, never renamed.
+V2_NAMES = {
+    "date_start",
+    "date_end",
+    "country",
+    "admin1",
+    "admin2",
+    "place_name",
+    "coordinates",
+    "geo_precision",
+    "location_type",
+    "information",
+    "source_independent",
+    "verification_status",
+    "verified_by",
+    "verified_on",
+}
+V2_ATTACK_NAMES = {
+    "victims",
+    "victim_pseudonym",
+    "victim_kind",
+    "org_type",
+    "consent_given",
+    "consent_scope",
+    "consent_by",
+    "consent_date",
+    "victim_identity",
+    "victim_name",
+    "victim_contact",
+    "victim_photo",
+    "victim_sex",
+    "victim_age",
+    "victim_category",
+    "victim_category_other",
+    "victim_sector",
+    "victim_sector_other",
+    "outcome",
+    "prior_threats",
+    "threats_reported",
+    "acts",
+    "act_type",
+    "act_subtype",
+    "act_method",
+    "act_perpetrator",
+    "act_date",
+    "perpetrators",
+    "justice_status",
+    "justice_status_date",
+}
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_version_two_has_the_fixed_field_names_and_not_the_removed_ones(form_id: str) -> None:
+    names = set(form(form_id).fields_by_name())
+    wanted = V2_NAMES | (V2_ATTACK_NAMES if form_id == "attack-on-activist" else set())
+    assert wanted <= names, sorted(wanted - names)
+    assert not {"time_precision", "n_sources", "main_act", "method"} & names
+    assert "acled-time-precision" not in form(form_id).choice_lists
+    for name in ("date_start", "date_end"):
+        assert form(form_id).field(name).precisions == ["day", "month", "year"]
 
 
 # -- controlled lists ----------------------------------------------------------------------------
@@ -279,7 +358,6 @@ def test_iso_country_list_is_complete() -> None:
     ("vocabulary", "codes"),
     [
         ("acled-geo-precision", ["1", "2", "3", "4"]),
-        ("acled-time-precision", ["1", "2", "3", "4"]),
         ("stanag2511-reliability", ["A", "B", "C", "D", "E", "F"]),
         ("stanag2511-credibility", ["1", "2", "3", "4", "5", "6"]),
         ("ohchr-verification-status", ["unverified", "corroborated", "verified"]),
@@ -290,8 +368,8 @@ def test_iso_country_list_is_complete() -> None:
                 "killing",
                 "enforced_disappearance",
                 "torture",
-                "arbitrary_detention",
                 "kidnapping",
+                "arbitrary_detention",
                 "other_harmful_act",
             ],
         ),
@@ -379,7 +457,17 @@ def test_iso_country_list_is_complete() -> None:
         ),
         (
             "sdg16101-age-group",
-            ["under_18", "age_18_29", "age_30_44", "age_45_59", "age_60_plus", "unknown"],
+            [
+                "age_0_4",
+                "age_5_14",
+                "age_15_17",
+                "under_18",
+                "age_18_29",
+                "age_30_44",
+                "age_45_59",
+                "age_60_plus",
+                "unknown",
+            ],
         ),
         ("sdg-sex", ["female", "male", "other", "unknown"]),
         ("fieldkit-attack-outcome", ["killed", "injured", "missing", "released", "unharmed"]),
@@ -399,6 +487,8 @@ def test_iso_country_list_is_complete() -> None:
             ["none", "seizure", "arrest", "prosecution", "complicity_observed", "unknown"],
         ),
         ("fieldkit-quantity-unit", ["kg", "t", "m3", "l", "head", "pieces", "persons", "vessels"]),
+        ("fieldkit-victim-kind", ["person", "organisation"]),
+        ("fieldkit-organisation-type", ["media_outlet", "trade_union", "ngo", "other"]),
     ],
 )
 def test_controlled_list_holds_the_data_model_values(vocabulary: str, codes: list[str]) -> None:
@@ -441,6 +531,11 @@ def test_commodities_and_location_types_include_the_data_model_values() -> None:
         "forest",
         "river",
         "airstrip",
+        "media_office",
+        "ngo_office",
+        "union_office",
+        "court",
+        "un_premises",
     } <= places
 
 
@@ -466,6 +561,9 @@ SENSITIVITY = [
     *[(form_id, "source_reliability", RESTRICTED) for form_id in FORM_IDS],
     *[(form_id, "info_credibility", RESTRICTED) for form_id in FORM_IDS],
     *[(form_id, "verification_status", PUBLIC) for form_id in FORM_IDS],
+    *[(form_id, "source_independent", RESTRICTED) for form_id in FORM_IDS],
+    *[(form_id, "verified_by", RESTRICTED) for form_id in FORM_IDS],
+    *[(form_id, "verified_on", RESTRICTED) for form_id in FORM_IDS],
     *[(form_id, "narrative", RESTRICTED) for form_id in FORM_IDS],
     *[(form_id, "attachments", IDENTIFYING) for form_id in FORM_IDS],
     # form A
@@ -493,6 +591,8 @@ SENSITIVITY = [
     (A, "state_response", PUBLIC),
     # form B
     (B, "victim_pseudonym", PUBLIC),
+    (B, "victim_kind", PUBLIC),
+    (B, "org_type", PUBLIC),
     (B, "victim_name", IDENTIFYING),
     (B, "victim_contact", IDENTIFYING),
     (B, "victim_photo", IDENTIFYING),
@@ -502,7 +602,9 @@ SENSITIVITY = [
     (B, "victim_sector", PUBLIC),
     (B, "act_type", PUBLIC),
     (B, "act_subtype", PUBLIC),
-    (B, "method", PUBLIC),
+    (B, "act_method", PUBLIC),
+    (B, "act_perpetrator", PUBLIC),
+    (B, "act_date", RESTRICTED),
     (B, "outcome", PUBLIC),
     (B, "prior_threats", RESTRICTED),
     (B, "threats_reported", RESTRICTED),
@@ -514,10 +616,11 @@ SENSITIVITY = [
     (B, "work_related", PUBLIC),
     (B, "linked_market", PUBLIC),
     (B, "justice_status", PUBLIC),
-    (B, "consent_given", IDENTIFYING),
-    (B, "consent_scope", IDENTIFYING),
-    (B, "consent_by", IDENTIFYING),
-    (B, "consent_date", IDENTIFYING),
+    (B, "justice_status_date", RESTRICTED),
+    (B, "consent_given", RESTRICTED),
+    (B, "consent_scope", RESTRICTED),
+    (B, "consent_by", RESTRICTED),
+    (B, "consent_date", RESTRICTED),
     (B, "risk_level", RESTRICTED),
     (B, "protection_response", RESTRICTED),
 ]
@@ -568,22 +671,41 @@ def test_valid_example_record_passes(form_id: str) -> None:
 
 def test_valid_records_store_vocabulary_codes_with_name_and_version() -> None:
     observed = check(form(A), record(f"{A}.valid"), clock=clock).data
-    assert observed["market"][0] == "gitoc-market:2023:non_renewable_resource_crimes"
+    assert observed["market"][0] == "gitoc-market:2023.2:non_renewable_resource_crimes"
     assert observed["country"] == "iso3166-alpha3:2023:MLI"
     assert observed["information"][0]["source_reliability"] == "stanag2511-reliability:1:B"
+    assert observed["information"][0]["source_independent"] == "fieldkit-yes-no:1:yes"
     attack = check(form(B), record(f"{B}.valid"), clock=clock).data
-    assert attack["victims"][0]["act_type"] == "sdg16101-act-type:2021:killing"
+    assert attack["victims"][0]["acts"][0]["act_type"] == "sdg16101-act-type:2021.2:killing"
+    assert attack["victims"][2]["victim_kind"] == "fieldkit-victim-kind:1:organisation"
 
 
 INVALID = [
     (A, "invalid-date-order", "date_end", "date_end", "constraint"),
-    (A, "invalid-corroborated-one-source", "n_sources", "n_sources", "constraint"),
+    (
+        A,
+        "invalid-corroborated-one-source",
+        "verification_status",
+        "verification_status",
+        "constraint",
+    ),
+    (A, "invalid-precision4-with-coordinates", "geo_precision", "geo_precision", "constraint"),
     (A, "invalid-quantity-without-unit", "amounts[2].unit", "unit", "required"),
     (A, "invalid-children-exceed-total", "children_involved", "children_involved", "constraint"),
     (B, "invalid-no-perpetrator", "perpetrators", "perpetrators", "min_count"),
-    (B, "invalid-subtype-missing", "victims[2].act_subtype", "act_subtype", "required"),
+    (B, "invalid-subtype-missing", "victims[2].acts[1].act_subtype", "act_subtype", "required"),
     (B, "invalid-killing-not-killed", "victims[1].outcome", "outcome", "constraint"),
     (B, "invalid-consent-scope-missing", "victims[2].consent_scope", "consent_scope", "required"),
+    (
+        B,
+        "invalid-verified-one-independent",
+        "verification_status",
+        "verification_status",
+        "constraint",
+    ),
+    (B, "invalid-precision4-with-coordinates", "geo_precision", "geo_precision", "constraint"),
+    (B, "invalid-organisation-tortured", "victims[3].acts[1].act_type", "act_type", "constraint"),
+    (B, "invalid-victim-without-act", "victims[2].acts", "acts", "min_count"),
 ]
 
 
@@ -617,9 +739,12 @@ def _apply(data: dict[str, Any], where: str, value: Any) -> None:
 # (form, {where: new value}, [(path, rule), ...] expected problems)
 MUTATIONS: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
     (A, {"date_start": "2026-12-01", "date_end": None}, [("date_start", "constraint")]),  # future
-    (A, {"date_start": "2026-10"}, [("date_start", "constraint")]),  # month, but precision says day
-    (A, {"date_start": "2026-10", "time_precision": "3"}, []),
-    (A, {"date_start": "2026", "date_end": None, "time_precision": "4"}, []),
+    (A, {"date_start": "2026-10"}, []),  # only the month is known: the date says so itself
+    (A, {"date_start": "2026", "date_end": None}, []),  # only the year
+    (A, {"date_start": "2026-10-03T10:00"}, [("date_start", "type")]),
+    (A, {"geo_precision": "4", "coordinates": None}, []),  # only the region: no coordinates
+    (A, {"geo_precision": "4"}, [("geo_precision", "constraint")]),
+    (A, {"geo_precision": "3"}, []),
     (A, {"value_usd": -5}, [("value_usd", "constraint")]),
     (A, {"fatalities": -1}, [("fatalities", "constraint")]),
     (A, {"linked_attacks": "record 12"}, [("linked_attacks", "constraint")]),
@@ -650,12 +775,44 @@ MUTATIONS: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         {"information.0.source_pseudonym": "someone@example.org"},
         [("information[1].source_pseudonym", "constraint")],
     ),
-    (A, {"information": []}, [("information", "min_count")]),
+    (
+        A,
+        {"information": []},  # and 'corroborated' is left without its two independent sources
+        [("information", "min_count"), ("verification_status", "constraint")],
+    ),
     (A, {"information.1.source_type": "other"}, [("information[2].source_type_other", "required")]),
     (A, {"narrative": None}, [("narrative", "required")]),
     (A, {"retention_date": "2026-01-01"}, [("retention_date", "constraint")]),
     (A, {"verification_status": None}, [("verification_status", "required")]),
-    (A, {"verification_status": "unverified", "n_sources": None}, []),
+    (A, {"verification_status": "unverified", "information.1.source_independent": "no"}, []),
+    (
+        A,
+        {"verification_status": "verified", "information.1.source_independent": "no"},
+        [
+            ("verification_status", "constraint"),
+            ("verified_by", "required"),
+            ("verified_on", "required"),
+        ],
+    ),
+    (
+        A,
+        {
+            "verification_status": "verified",
+            "verified_by": "HQ analysis",
+            "verified_on": "2026-10-20",
+        },
+        [],
+    ),
+    (
+        A,
+        {"verification_status": "corroborated", "verified_on": "2026-10-01"},
+        [("verified_on", "constraint")],
+    ),
+    (
+        B,
+        {"information.1.source_independent": None},
+        [("information[2].source_independent", "required")],
+    ),
     (B, {"victims.0.victim_pseudonym": "Awa"}, [("victims[1].victim_pseudonym", "constraint")]),
     (B, {"victims.0.victim_pseudonym": None}, [("victims[1].victim_pseudonym", "required")]),
     (B, {"victims.0.consent_by": "victim"}, [("victims[1].consent_by", "constraint")]),
@@ -678,11 +835,45 @@ MUTATIONS: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         {"perpetrators.0.perp_actor_type": "state_forces"},
         [("perpetrators[1].perp_actor_type", "constraint")],
     ),
-    (B, {"main_act": "torture"}, [("main_act", "constraint")]),
-    (B, {"main_act": "other_harmful_act"}, []),  # victim 2's act
-    (B, {"victims": []}, [("main_act", "constraint"), ("victims", "min_count")]),
+    (B, {"victims": []}, [("victims", "min_count")]),
     (B, {"geo_precision": "1"}, []),  # coordinates and place are given
-    (B, {"n_sources": None}, [("n_sources", "required")]),  # 'verified' needs the count
+    (B, {"geo_precision": "4", "coordinates": None}, []),
+    (B, {"geo_precision": "4"}, [("geo_precision", "constraint")]),
+    (B, {"verified_on": None}, [("verified_on", "required")]),  # 'verified' needs the date
+    (B, {"verified_by": None}, [("verified_by", "required")]),
+    (B, {"verified_on": "2026-12-01"}, [("verified_on", "constraint")]),
+    (
+        B,
+        {"information.2.source_independent": "no"},  # one independent source left
+        [("verification_status", "constraint")],
+    ),
+    (B, {"information.2.source_independent": "no", "verification_status": "unverified"}, []),
+    (B, {"victims.0.victim_kind": None}, [("victims[1].victim_kind", "required")]),
+    (B, {"victims.2.org_type": None}, [("victims[3].org_type", "required")]),
+    (B, {"victims.2.org_type": "other"}, [("victims[3].org_type_other", "required")]),
+    (B, {"victims.1.victim_age": "age_15_17"}, []),  # a band of the new version
+    (B, {"victims.1.victim_age": "under_18"}, []),  # the old code is still valid
+    (B, {"victims.1.victim_age": None}, [("victims[2].victim_age", "required")]),
+    (B, {"victims.0.outcome": None}, [("victims[1].outcome", "required")]),
+    (B, {"victims.1.acts": []}, [("victims[2].acts", "min_count")]),
+    (
+        B,
+        {"victims.1.acts.0.act_perpetrator": None},
+        [("victims[2].acts[1].act_perpetrator", "required")],
+    ),
+    (
+        B,
+        {"victims.0.acts.0.act_method": ["other"]},
+        [("victims[1].acts[1].act_method_other", "required")],
+    ),
+    (
+        B,
+        {"victims.2.acts.0.act_date": "2027-01"},
+        [("victims[3].acts[1].act_date", "constraint")],
+    ),
+    (B, {"victims.2.acts.0.act_type": "killing"}, [("victims[3].acts[1].act_type", "constraint")]),
+    (B, {"justice_status_date": None}, [("justice_status_date", "required")]),
+    (B, {"justice_status": None, "justice_status_date": None}, []),
     (B, {"work_related": None}, [("work_related", "required")]),
     (B, {"risk_level": None}, [("risk_level", "required")]),
 ]
@@ -715,12 +906,79 @@ def test_geo_precision_one_needs_coordinates_or_place() -> None:
 
 def test_act_subtype_is_cleared_when_act_type_is_not_other_harmful_act() -> None:
     data = copy.deepcopy(record(f"{B}.valid"))
-    data["victims"][0]["act_subtype"] = ["assault"]  # victim 1 was killed
+    data["victims"][0]["acts"][0]["act_subtype"] = ["assault"]  # victim 1 was killed
     outcome = check(form(B), data, clock=clock)
     assert outcome.problems == []
-    assert "act_subtype" not in outcome.data["victims"][0]
-    assert "victims[1].act_subtype" in outcome.irrelevant
-    assert outcome.data["victims"][1]["act_subtype"]  # victim 2's is kept
+    assert "act_subtype" not in outcome.data["victims"][0]["acts"][0]
+    assert "victims[1].acts[1].act_subtype" in outcome.irrelevant
+    assert outcome.data["victims"][1]["acts"][0]["act_subtype"]  # victim 2's is kept
+
+
+def test_a_victim_can_suffer_several_acts_by_different_perpetrators() -> None:
+    data = copy.deepcopy(record(f"{B}.valid"))
+    data["victims"][1]["acts"].append(
+        {
+            "act_type": "arbitrary_detention",
+            "act_perpetrator": "state_agent",
+            "act_date": "2026-09-15",
+        }
+    )
+    outcome = check(form(B), data, clock=clock)
+    assert outcome.problems == []
+    acts = outcome.data["victims"][1]["acts"]
+    assert [a["act_type"].rsplit(":", 1)[1] for a in acts] == [
+        "other_harmful_act",
+        "arbitrary_detention",
+    ]
+    assert acts[1]["act_perpetrator"] == "sdg16101-perpetrator-category:2021.2:state_agent"
+
+
+def test_killing_among_a_victims_acts_needs_the_outcome_killed_for_that_victim_only() -> None:
+    data = copy.deepcopy(record(f"{B}.valid"))
+    data["victims"][1]["acts"].append({"act_type": "killing", "act_perpetrator": "unknown"})
+    found = [(path, rule) for path, _name, rule in problems_of(B, data)]
+    assert found == [("victims[2].outcome", "constraint")]
+
+
+def test_an_organisation_victim_skips_sex_age_and_outcome() -> None:
+    data = copy.deepcopy(record(f"{B}.valid"))
+    organisation = data["victims"][2]
+    organisation.update(victim_sex="female", victim_age="age_30_44", outcome="injured")
+    outcome = check(form(B), data, clock=clock)
+    assert outcome.problems == []
+    kept = outcome.data["victims"][2]
+    for name in ("victim_sex", "victim_age", "outcome"):
+        assert name not in kept, name
+        assert f"victims[3].{name}" in outcome.irrelevant
+    assert outcome.data["victims"][0]["victim_sex"] == "sdg-sex:2021.2:male"
+    person = data["victims"][0]
+    del person["victim_sex"], person["victim_age"]
+    found = [(path, rule) for path, _name, rule in problems_of(B, data)]
+    assert found == [("victims[1].victim_sex", "required"), ("victims[1].victim_age", "required")]
+
+
+def test_org_type_is_cleared_for_a_person() -> None:
+    data = copy.deepcopy(record(f"{B}.valid"))
+    data["victims"][0]["org_type"] = "ngo"
+    outcome = check(form(B), data, clock=clock)
+    assert outcome.problems == []
+    assert "org_type" not in outcome.data["victims"][0]
+
+
+def test_verifier_and_date_are_cleared_for_an_unverified_record() -> None:
+    data = copy.deepcopy(record(f"{B}.valid"))
+    data["verification_status"] = "unverified"
+    outcome = check(form(B), data, clock=clock)
+    assert outcome.problems == []
+    assert "verified_by" not in outcome.data and "verified_on" not in outcome.data
+
+
+def test_consent_answers_are_restricted_and_identity_stays_identifying() -> None:
+    attack = form(B)
+    for name in ("consent_given", "consent_scope", "consent_by", "consent_date"):
+        assert not attack.is_identifying(name), name
+    for name in ("victim_name", "victim_contact", "victim_photo"):
+        assert attack.is_identifying(name), name
 
 
 def test_without_consent_no_identity_or_consent_details_are_kept() -> None:
@@ -808,3 +1066,33 @@ def test_country_names_sort_by_label_ignoring_accents_and_case(
     assert set(names) <= set(labels)
     assert sorted(names, key=label_sort_key) == names
     assert label_sort_key("Égypte") == label_sort_key("egypte")
+
+
+@pytest.mark.parametrize(
+    ("acts", "title"),
+    [
+        ([["other_harmful_act"], ["arbitrary_detention", "torture"]], "Torture · Economic"),
+        ([["kidnapping"], ["arbitrary_detention"]], "Kidnapping · Economic"),
+        ([["other_harmful_act"], ["enforced_disappearance", "killing"]], "Killing · Economic"),
+        ([["other_harmful_act"], ["other_harmful_act"]], "Other harmful act · Economic"),
+    ],
+)
+def test_summary_title_is_the_most_serious_act_of_all_victims(
+    acts: list[list[str]], title: str
+) -> None:
+    data = copy.deepcopy(record(f"{B}.valid"))
+    data["victims"] = data["victims"][1:]  # drop the killing
+    for victim, kinds in zip(data["victims"], acts, strict=True):
+        victim["acts"] = [
+            {"act_type": kind, "act_subtype": ["assault"], "act_perpetrator": "unknown"}
+            for kind in kinds
+        ]
+    for victim, kinds in zip(data["victims"], acts, strict=True):
+        killed = "killing" in kinds
+        victim.update(victim_kind="person", victim_sex="female", victim_age="age_30_44")
+        victim.update(outcome="killed" if killed else "injured")
+        victim.update(consent_by="family" if killed else "victim")
+        victim.pop("org_type", None)
+    cleaned = check(form(B), data, clock=clock)
+    assert cleaned.problems == []
+    assert summarize(form(B), cleaned.data, "en").title == title

@@ -202,6 +202,7 @@ class Hq:
         previous: str | None = None,
         recipients: Sequence[str] | None = None,
         advance: bool = True,
+        forms: Sequence[FormDefinition] = (),
     ) -> Path:
         """Write a bundle of ``device`` onto the stick; by default the next in its chain."""
         number = device.sequence + 1 if sequence is None else sequence
@@ -213,7 +214,7 @@ class Hq:
             previous=device.previous if previous is None and number > 1 else previous,
             recipients=recipients,
             device=device.key,
-            forms=forms_for(revisions, known=(FORM_V1, FORM_V2)),
+            forms=forms_for(revisions, known=(FORM_V1, FORM_V2, *forms)),
         )
         if advance:
             device.sequence, device.previous = number, info.manifest_sha256

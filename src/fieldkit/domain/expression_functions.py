@@ -180,6 +180,20 @@ def _count(value: Value) -> float:
     return 0.0 if value is None else 1.0
 
 
+def _count_equal(value: Value, wanted: Value) -> float:
+    """How many entries of a repeat's field (or, for a single answer, whether it) equal
+    ``wanted``, compared as texts; a select answer counts when it includes the code."""
+    target = to_string(wanted).strip()
+    items = list(value) if isinstance(value, Nodeset) else [value]
+    found = 0
+    for item in items:
+        if isinstance(item, list):
+            found += target in _codes(item)
+        elif item is not None:
+            found += to_string(item) == target
+    return float(found)
+
+
 def _if(scope: Scope, args: Sequence[_Run]) -> Value:
     return args[1](scope) if truthy(args[0](scope)) else args[2](scope)
 
@@ -293,6 +307,7 @@ _FUNCTIONS: dict[str, _Function] = {
     "max": _Function(1, None, _extreme(max)),
     "sum": _Function(1, 1, _sum),
     "count": _Function(1, 1, _count),
+    "count-equal": _Function(2, 2, _count_equal),
     "true": _Function(0, 0, lambda: True),
     "false": _Function(0, 0, lambda: False),
     "not": _Function(1, 1, lambda x: not truthy(x)),

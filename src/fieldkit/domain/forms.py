@@ -114,6 +114,18 @@ class _Strict(BaseModel):
 class Choice(_Strict):
     code: Code
     label: Text
+    fieldkit: bool = False
+    """In a vocabulary taken from a standard list: a code fieldkit added to that list, which the
+    standard's own data does not have (analysts mapping to the standard must map it themselves)."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset_fieldkit(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Leave ``fieldkit`` out unless true, so that a form's JSON (and its digest) is what it
+        was before the attribute existed."""
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("fieldkit"):
+            data.pop("fieldkit", None)
+        return data
 
 
 class ChoiceList(_Strict):
@@ -147,6 +159,11 @@ class ChoiceList(_Strict):
         if self.vocabulary and stored.startswith(prefix):
             return stored[len(prefix) :]
         return stored
+
+    @property
+    def fieldkit_codes(self) -> list[str]:
+        """The codes fieldkit added to the standard list this vocabulary follows."""
+        return [choice.code for choice in self.choices if choice.fieldkit]
 
     @property
     def lists_countries(self) -> bool:
@@ -258,7 +275,11 @@ class FieldDef(_Strict):
 
 
 class Summary(_Strict):
-    """Which fields describe a record in lists: never identifying ones."""
+    """Which fields describe a record in lists: never identifying ones.
+
+    A title field may be a single-choice field inside repeat groups: the title then shows, of
+    all its entries' answers, the one that comes first in the field's choice list (a list
+    ordered from the most serious act down gives the record's most serious act)."""
 
     title: list[Name] = Field(default_factory=list, max_length=4)
     date: Name | None = None
@@ -344,9 +365,13 @@ class FormDefinition(_Strict):
                         name=name
                     )
                 )
-            if self.scope_of(name):
+            in_title = name in self.summary.title
+            if self.scope_of(name) and not (in_title and summarized.type is FieldType.SELECT_ONE):
                 raise ValueError(
-                    _("summary field '{name}' sits inside a repeat group").format(name=name)
+                    _(
+                        "summary field '{name}' sits inside a repeat group; only a single-choice "
+                        "field of the title may"
+                    ).format(name=name)
                 )
         return self
 

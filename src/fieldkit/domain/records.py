@@ -284,7 +284,8 @@ def _summary_fields(form: FormDefinition) -> tuple[list[_Shown], _Shown | None, 
 
 def _show(form: FormDefinition, shown: _Shown, data: dict[str, Any], language: str) -> str:
     name, f, identifying = shown
-    value = data.get(name)
+    chain = form.scope_of(name)
+    value = _first_in_list_order(form, f, chain, data) if chain else data.get(name)
     if value is None or identifying:
         return ""
     kind = f.type
@@ -296,6 +297,27 @@ def _show(form: FormDefinition, shown: _Shown, data: dict[str, Any], language: s
         return f"{value['lat']:.4f}, {value['lon']:.4f}"
     text = str(value)
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _first_in_list_order(
+    form: FormDefinition, f: FieldDef, chain: tuple[str, ...], data: dict[str, Any]
+) -> Any:
+    """Of the answers to ``f`` in every entry of the repeats ``chain``, the one that comes first
+    in its choice list; None when no entry answers it."""
+    entries: list[Any] = [data]
+    for repeat in chain:
+        entries = [
+            entry
+            for outer in entries
+            if isinstance(outer, dict) and isinstance(outer.get(repeat), list)
+            for entry in outer[repeat]
+        ]
+    answers = {e.get(f.name) for e in entries if isinstance(e, dict)} - {None}
+    if not answers:
+        return None
+    choice_list = form.choice_list_for(f)
+    order = {choice.code: n for n, choice in enumerate(choice_list.choices)}
+    return min(answers, key=lambda v: (order.get(choice_list.short_code(str(v)), len(order)), v))
 
 
 def searchable_text(form: FormDefinition, data: dict[str, Any], language: str) -> str:

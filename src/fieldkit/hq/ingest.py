@@ -23,7 +23,11 @@ again at no risk):
 4. :meth:`Repository.store_bundle` stores the whole bundle or nothing, in one transaction. A
    broken chain or a conflicting revision found there is refused with a CHAIN or CONFLICT
    alarm; the attachments this ingest wrote are removed again.
-5. A receipt (:func:`fieldkit.hq.receipting.write_receipt`). A bundle HQ held already gets one
+5. The keyed hashes of the named victims of the revisions stored
+   (:func:`fieldkit.hq.victims.index_at_ingest`), from the identifying answers still in memory:
+   never the names themselves. A failure here leaves the bundle stored and says to run
+   ``fieldkit-hq victims index``.
+6. A receipt (:func:`fieldkit.hq.receipting.write_receipt`). A bundle HQ held already gets one
    too if none was recorded for it (a crash after storing).
 
 After a run, the sequence numbers still missing for the devices seen are reported, and a GAP
@@ -35,6 +39,7 @@ Nothing here logs record content: log lines carry ids and counts.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -54,6 +59,7 @@ from fieldkit.bundle import (
 )
 from fieldkit.domain.records import sha256_hex, utc_timestamp
 from fieldkit.files import make_private_dir
+from fieldkit.hq import victims
 from fieldkit.hq.batches import BundleRef, RevisionPreparer, build_batch
 from fieldkit.hq.errors import FieldkitError, InvalidInputError, NotFoundError
 from fieldkit.hq.keys import HqConfig, HqKeys
@@ -298,9 +304,35 @@ class Ingestor:
             len(outcome.accepted),
             len(outcome.known),
         )
+        self._hash_victims(opened, preparer, outcome.accepted)
         return self._answer(
             BundleResult(source, Outcome.ACCEPTED, None, bundle, outcome.accepted, outcome.known)
         )
+
+    def _hash_victims(
+        self, opened: OpenedBundle, preparer: RevisionPreparer, accepted: Sequence[str]
+    ) -> None:
+        """Keyed hashes of the named victims of the revisions just stored, while their
+        identifying answers are in memory (:func:`fieldkit.hq.victims.index_at_ingest`). The
+        bundle is stored either way: if this fails, `fieldkit-hq victims index` makes them."""
+        wanted = set(accepted)
+        found = []
+        for revision in opened.revisions:
+            if revision.sha256 not in wanted:
+                continue
+            prepared = preparer.prepared.get(revision.sha256)
+            if prepared is None:
+                value = json.loads(revision.content)
+                form = opened.form_for(value["form"]["id"], value["form"]["version"])
+                prepared = preparer.prepare(value, form)
+            found.append((revision.record_id, revision.number, prepared.identifying))
+        try:
+            hashed = victims.index_at_ingest(self._repository, self._keys, found)
+        except FieldkitError:
+            log.warning("victim keys of this bundle were not stored; run `victims index`")
+            return
+        if hashed:
+            log.info("hashed %d named victim(s)", hashed)
 
     def _replay(self, source: Path, stored: StoredBundle) -> BundleResult:
         """A bundle HQ holds: nothing is added; a receipt is written if none was recorded."""

@@ -17,12 +17,15 @@ log = logging.getLogger("fieldkit.hq.cli")
 
 def _parser() -> argparse.ArgumentParser:
     from fieldkit.hq.cli import (
+        commands_analysis,
         commands_devices,
         commands_forms,
         commands_ingest,
         commands_records,
+        commands_review,
         commands_serve,
         commands_setup,
+        commands_victims,
     )
 
     parser = console.new_parser(
@@ -57,8 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     commands_devices.register(commands)
     commands_ingest.register(commands)
     commands_records.register(commands)
+    commands_review.register(commands)
+    commands_victims.register(commands)
     commands_forms.register(commands)
     commands_serve.register(commands)
+    commands_analysis.register(commands)
     return parser
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from fieldkit.bundle import DeviceIdentityFile
 from fieldkit.crypto.identity import fingerprint_of
 from fieldkit.errors import ConflictError, FieldkitError, NotFoundError
+from fieldkit.hq.analysis.facts import Facts
 from fieldkit.hq.errors import RepositoryError
 from fieldkit.hq.repository.sync import SyncStore
 from fieldkit.i18n import _
@@ -162,6 +163,9 @@ class NewRevision:
     """Random: links the revision to its sealed entry (identifying answers, original)."""
     position: int
     """Its entry's index in the sealed batch of its :class:`SealedPart`."""
+    facts: Facts | None = None
+    """Its analysis rows (:mod:`fieldkit.hq.analysis`), made from the answers while the bundle
+    was read; the SQL repository writes them with the revision if it is its record's newest."""
 
     @property
     def key(self) -> RevisionKey:

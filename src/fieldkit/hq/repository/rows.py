@@ -237,11 +237,39 @@ def revision_values(revision: NewRevision, manifest_sha256: str) -> tuple[Any, .
         revision.form_version,
         revision.sealed_at,
         revision.previous,
-        revision.answers,
+        stored_answers(revision.answers),
         JSON_TEXT(list(revision.attachments)),
         revision.link_id,
         manifest_sha256,
     )
+
+
+_NUL_ESCAPE = "\\u0000"
+
+
+def stored_answers(text: str) -> str:
+    """The JSON text stored in ``revisions.answers`` for answers given as JSON text.
+
+    PostgreSQL's ``jsonb`` refuses ``\\u0000`` (a NUL character in a string), which the bundle
+    format allows; such answers (rare: no form input gives one) are stored as the wrapper
+    ``{"fieldkit:json": "<the exact JSON text>"}``, which holds no NUL, on every backend, and
+    :func:`read_answers` unwraps it. Answers never have a key with a ``:`` (field names cannot
+    hold one), so the wrapper is never mistaken for answers. (The device's signature is over
+    the revision's original content, sealed apart; neither form changes what it verifies.)
+    """
+    if _NUL_ESCAPE not in text:
+        return text
+    return JSON_TEXT({t.WRAPPED_ANSWERS: text})
+
+
+def read_answers(value: Any) -> Any:
+    """The answers read from ``revisions.answers``: unwrapped if :func:`stored_answers`
+    wrapped them."""
+    if isinstance(value, dict) and len(value) == 1 and t.WRAPPED_ANSWERS in value:
+        wrapped = value[t.WRAPPED_ANSWERS]
+        if isinstance(wrapped, str):
+            return json.loads(wrapped)
+    return value
 
 
 def to_revision(row: Row[Any]) -> StoredRevision:
@@ -256,7 +284,7 @@ def to_revision(row: Row[Any]) -> StoredRevision:
         form_version=row.form_version,
         sealed_at=row.sealed_at,
         previous=row.previous,
-        answers=row.answers,
+        answers=read_answers(row.answers),
         attachments=tuple(row.attachments),
         link_id=row.link_id,
         batch_id=row.batch_id,

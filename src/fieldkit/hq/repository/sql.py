@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from fieldkit.bundle import DeviceIdentityFile
+from fieldkit.hq.analysis.store import RecordFacts, write_facts
 from fieldkit.hq.errors import NotFoundError, RepositoryError
 from fieldkit.hq.repository import rows
 from fieldkit.hq.repository import tables as t
@@ -247,7 +248,9 @@ class SqlRepository(SqlSyncStore, Repository):
         )
         for chunk in rows.chunked_parts(batch.parts, rows.INSERT_CHUNK):
             taken = [(part, parts.take(part)) for part in chunk]
-            self._insert_parts(conn, manifest, [(part, new) for part, new in taken if new])
+            self._insert_parts(
+                conn, manifest, batch.ingested_at, [(part, new) for part, new in taken if new]
+            )
         parts.finish()
         accepted = set(parts.inserted)
         rows.insert_values(
@@ -273,9 +276,14 @@ class SqlRepository(SqlSyncStore, Repository):
         )
 
     def _insert_parts(
-        self, conn: Connection, manifest: str, parts: list[tuple[SealedPart, list[NewRevision]]]
+        self,
+        conn: Connection,
+        manifest: str,
+        ingested_at: str,
+        parts: list[tuple[SealedPart, list[NewRevision]]],
     ) -> None:
-        """Insert some parts of a bundle: their sealed batches, then their revisions."""
+        """Insert some parts of a bundle: their sealed batches, then their revisions, then the
+        analysis rows of those that are their record's newest (:mod:`fieldkit.hq.analysis`)."""
         if not parts:
             return
         inserted = conn.execute(
@@ -303,6 +311,23 @@ class SqlRepository(SqlSyncStore, Repository):
             t.identifying,
             ("link_id", "batch_id", "position"),
             [(r.link_id, b, r.position) for b, r in new],
+        )
+        write_facts(
+            conn,
+            (
+                RecordFacts(
+                    r.record_id,
+                    r.number,
+                    r.sha256,
+                    r.form_id,
+                    r.form_version,
+                    r.device_key_id,
+                    ingested_at,
+                    r.facts,
+                )
+                for _b, r in new
+                if r.facts is not None
+            ),
         )
 
     # -- alarms ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ entry in a ``sealed_batches`` row, an age file encrypted to HQ's own keys.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData(
     naming_convention={
@@ -25,6 +26,13 @@ JSON_TYPE = sa.JSON()
 """``json`` on PostgreSQL, not ``jsonb``: jsonb refuses the escape ``\\u0000``, which a sealed
 revision's answers may hold (the bundle format allows any string but an unpaired surrogate).
 No query of the repository looks inside these columns."""
+ANSWERS_TYPE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+"""``revisions.answers``: ``jsonb`` on PostgreSQL (since schema 0004), for analysts' queries.
+jsonb refuses ``\\u0000``: the answers of the rare revision holding one are stored wrapped,
+exactly, as :data:`WRAPPED_ANSWERS` (see :func:`fieldkit.hq.repository.rows.stored_answers`)."""
+WRAPPED_ANSWERS = "fieldkit:json"
+"""The one key of a wrapper ``{"fieldkit:json": "<the answers' exact JSON text>"}``: no field name
+holds a ``:``, so no answers object has this key."""
 HASH = sa.String(64)
 ID = sa.String(32)
 TIME = sa.String(20)
@@ -98,7 +106,7 @@ revisions = sa.Table(
     sa.Column("form_version", sa.String(200), nullable=False),
     sa.Column("sealed_at", TIME, nullable=False),
     sa.Column("previous", HASH, nullable=True),
-    sa.Column("answers", JSON_TYPE, nullable=False),
+    sa.Column("answers", ANSWERS_TYPE, nullable=False),
     sa.Column("attachments", JSON_TYPE, nullable=False),
     sa.Column("link_id", ID, nullable=False, unique=True),
     sa.Column("manifest_sha256", HASH, sa.ForeignKey("bundles.manifest_sha256"), nullable=False),
@@ -178,3 +186,8 @@ sync_uploads = sa.Table(
     sa.Column("manifest_sha256", HASH, nullable=True),
     sa.UniqueConstraint("device_key_id", "bundle_sha256"),
 )
+
+
+# The analysis tables are defined on the same metadata (fieldkit.hq.analysis.tables): imported
+# here so that whoever has the repository's tables has all of them.
+import fieldkit.hq.analysis.tables  # noqa: E402, F401
