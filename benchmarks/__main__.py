@@ -16,6 +16,7 @@ SUITES = {
     "hq": "benchmarks.bench_hq",
     "cli": "benchmarks.bench_cli",
     "sync": "benchmarks.bench_sync",
+    "export": "benchmarks.bench_export",
 }
 
 

@@ -1,17 +1,13 @@
-"""Records at HQ: list them (ids and metadata, never answers) and export them."""
+"""Records at HQ: list them (ids and metadata, never answers); exports are in commands_export."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
-from fieldkit.console import confirm, emit_json, table
+from fieldkit.console import emit_json, table
 from fieldkit.hq.cli.context import HqContext
-from fieldkit.hq.errors import ConflictError
-from fieldkit.hq.export import ExportFormat, export_records
 from fieldkit.hq.records import check_form_id
-from fieldkit.i18n import _, ngettext
+from fieldkit.i18n import _
 
 
 def register(commands: Any) -> None:
@@ -21,31 +17,6 @@ def register(commands: Any) -> None:
     lister.add_argument("--form", metavar="ID", help=_("only records of this form"))
     lister.add_argument("--json", action="store_true", help=_("print JSON"))
     lister.set_defaults(handler=cmd_records_list)
-
-    p = commands.add_parser("export", help=_("write records as CSV, GeoJSON or JSON Lines"))
-    p.add_argument(
-        "--format",
-        required=True,
-        choices=[f.value for f in ExportFormat],
-        dest="export_format",
-        help=_("CSV (one form), GeoJSON (records with a location) or JSON Lines"),
-    )
-    p.add_argument(
-        "--out", required=True, type=Path, metavar="FILE", help=_("the file to write (replaced)")
-    )
-    p.add_argument("--form", metavar="ID", help=_("only records of this form"))
-    p.add_argument(
-        "--include-identifying",
-        action="store_true",
-        help=_("add identifying answers (names, contacts...): needs the passphrase"),
-    )
-    p.add_argument(
-        "--yes", action="store_true", help=_("confirm --include-identifying without asking")
-    )
-    p.add_argument(
-        "--all-revisions", action="store_true", help=_("every revision, not only the newest")
-    )
-    p.set_defaults(handler=cmd_export)
 
 
 def cmd_records_list(ctx: HqContext) -> int:
@@ -84,53 +55,4 @@ def cmd_records_list(ctx: HqContext) -> int:
             for s in summaries
         ],
     )
-    return 0
-
-
-def cmd_export(ctx: HqContext) -> int:
-    args = ctx.args
-    repository = ctx.repository()
-    identity = None
-    if args.include_identifying:
-        question = _(
-            "The export will hold identifying answers (names, contacts, sources) in clear. "
-            "Write it?"
-        )
-        if not (args.yes or confirm(question)):
-            raise ConflictError(
-                _(
-                    "Exporting identifying answers needs a confirmation: answer yes on a "
-                    "terminal, or add --yes. Nothing was written."
-                )
-            )
-        identity = ctx.keys().ingest_identity
-    result = export_records(
-        repository,
-        args.out,
-        ExportFormat(args.export_format),
-        form_id=args.form,
-        identity=identity,
-        all_revisions=args.all_revisions,
-    )
-    print(
-        ngettext(
-            "{n} record written to {path}.", "{n} records written to {path}.", result.records
-        ).format(n=result.records, path=result.path)
-    )
-    if result.without_location:
-        print(
-            ngettext(
-                "{n} record has no location and is not in the GeoJSON file.",
-                "{n} records have no location and are not in the GeoJSON file.",
-                result.without_location,
-            ).format(n=result.without_location)
-        )
-    if result.identifying:
-        print(
-            _(
-                "This file holds identifying answers: keep it encrypted, and share it only with "
-                "people who need the names."
-            ),
-            file=sys.stderr,
-        )
     return 0

@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     from fieldkit.hq.cli import (
         commands_analysis,
         commands_devices,
+        commands_export,
         commands_forms,
         commands_ingest,
         commands_records,
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_records.register(commands)
     commands_review.register(commands)
     commands_victims.register(commands)
+    commands_export.register(commands)
     commands_forms.register(commands)
     commands_serve.register(commands)
     commands_analysis.register(commands)
