@@ -84,7 +84,7 @@ def month_of(records: sa.FromClause = R) -> ColumnElement[str]:
 
 def _quarter(day: ColumnElement[str]) -> ColumnElement[str]:
     month = sa.cast(sa.func.substr(day, 6, 2), sa.Integer)
-    number = sa.cast((month + 2) / 3, sa.Integer)
+    number = (month + 2) // 3
     return sa.func.substr(day, 1, 4) + "-Q" + sa.cast(number, sa.String)
 
 
