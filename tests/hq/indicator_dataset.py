@@ -2,8 +2,8 @@
 
 Records are answers of the shipped forms (version 1 and 2), checked and split as a device and
 HQ do, stored as the repository stores an ingested bundle, with their analysis rows made by the
-real mapping in the same transaction; two victims are linked as one person with ``victims.link`` and one record is
-rejected with ``review.set_review``, both signed as HQ does.
+real mapping in the same transaction; two victims are linked as one person with
+``victims.link`` and one record is rejected with ``review.set_review``, both signed as HQ does.
 
 Attack records (all in BFA/Est = BF-08 unless said; v2 unless said):
 

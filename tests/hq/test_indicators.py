@@ -29,9 +29,7 @@ def show(repository: Repository, indicator: str, **options: Any) -> Output:
 
 
 def table(output: Output) -> dict[tuple[str, ...], dict[str, int | None]]:
-    return {
-        row.key: dict(zip(output.columns, row.values, strict=True)) for row in output.rows
-    }
+    return {row.key: dict(zip(output.columns, row.values, strict=True)) for row in output.rows}
 
 
 def test_sdg_16_10_1_counts_each_person_once(data: Repository) -> None:
@@ -56,8 +54,13 @@ def test_a_quarter_counts_the_linked_person_under_its_act_there_and_flags_the_ye
     out = show(data, "sdg-16-10-1", by="act", period="2026-Q1")
     # In 2026-Q1 the linked person's only act is A2's kidnapping (2026-03-10); A6's
     # disappearance is on 2026-02-20. A4, dated "2026", may lie outside the quarter.
-    assert table(out) == {("enforced_disappearance",): {"persons": 1}, ("kidnapping",): {"persons": 1}}
-    assert out.notes == ("1 unit is left out: its dates overlap the period but may lie outside it.",)
+    assert table(out) == {
+        ("enforced_disappearance",): {"persons": 1},
+        ("kidnapping",): {"persons": 1},
+    }
+    assert out.notes == (
+        "1 unit is left out: its dates overlap the period but may lie outside it.",
+    )
 
 
 def test_sdg_16_10_1_cross_table_by_sex_and_category(data: Repository) -> None:
@@ -136,7 +139,10 @@ def test_market_observations_trend_and_newly_seen(data: Repository) -> None:
         ("non_renewable_resource_crimes",): {"observations": 3},
     }
     by_month = table(show(data, "market-observations", by="admin1,month"))
-    assert by_month == {("BF-08",): {"2026-09": 1, "2026-10": 0}, ("ML-1",): {"2026-09": 0, "2026-10": 5}}
+    assert by_month == {
+        ("BF-08",): {"2026-09": 1, "2026-10": 0},
+        ("ML-1",): {"2026-09": 0, "2026-10": 5},
+    }
     trend = show(data, "market-trend", by="market")
     assert table(trend)[("non_renewable_resource_crimes",)] == {"previous": 1, "current": 3}
     assert trend.column_totals == (1, 6)
@@ -161,7 +167,10 @@ def test_violence_nexus_distance_and_days_are_settings(data: Repository) -> None
     out = show(data, "violence-nexus", by="country")
     # A1 (2026-09-14) is 2.4 km from M5 (2026-09-10): near. A2, A3, A5 are there too but
     # months apart; A6 is in Mali. A4 has no coordinates: not judged.
-    assert table(out) == {("BFA",): {"near": 1, "not_near": 3}, ("MLI",): {"near": 0, "not_near": 1}}
+    assert table(out) == {
+        ("BFA",): {"near": 1, "not_near": 3},
+        ("MLI",): {"near": 0, "not_near": 1},
+    }
     assert out.notes == ("1 unit could not be judged (no coordinates).",)
     assert table(show(data, "violence-nexus", by="country", days=3))[("BFA",)]["near"] == 0
     assert table(show(data, "violence-nexus", by="country", distance_km=2))[("BFA",)]["near"] == 0
