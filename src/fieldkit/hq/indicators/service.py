@@ -197,30 +197,34 @@ def _coarse(dimension: str, value: str) -> str:
     return value
 
 
-def _uncertain_note(n: int) -> str:
+def _uncertain_note(n: int, below: int | None) -> str:
+    if below is not None:
+        return _(
+            "Fewer than {k} units are left out: their dates overlap the period but may lie "
+            "outside it."
+        ).format(k=below)
     return ngettext(
         "{n} unit is left out: its dates overlap the period but may lie outside it.",
         "{n} units are left out: their dates overlap the period but may lie outside it.",
         n,
-    )
+    ).format(n=n)
 
 
-def _unjudged_note(n: int) -> str:
+def _unjudged_note(n: int, below: int | None) -> str:
+    if below is not None:
+        return _("Fewer than {k} units could not be judged (no coordinates).").format(k=below)
     return ngettext(
         "{n} unit could not be judged (no coordinates).",
         "{n} units could not be judged (no coordinates).",
         n,
-    )
+    ).format(n=n)
 
 
 def _notes(counts: Counts, release: bool, min_cell: int) -> tuple[str, ...]:
     """What was left out, as sentences; a small number is not published in a release."""
     notes = []
     for n, message in ((counts.uncertain, _uncertain_note), (counts.not_evaluated, _unjudged_note)):
-        if n == 0:
-            continue
-        if release and disclosure.is_small(n, min_cell):
-            notes.append(message(2).format(n=_("fewer than {k}").format(k=min_cell)))
-        else:
-            notes.append(message(n).format(n=n))
+        if n:
+            small = release and disclosure.is_small(n, min_cell)
+            notes.append(message(n, min_cell if small else None))
     return tuple(notes)
