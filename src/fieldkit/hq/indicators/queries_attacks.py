@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement
@@ -54,33 +55,43 @@ def _case_conditions(acts: Sequence[str]) -> list[ColumnElement[bool]]:
 
 
 def persons(
-    request: Request, by: Sequence[str], acts: Sequence[str] = q.ACT_SEVERITY
+    request: Request,
+    by: Sequence[str],
+    acts: Sequence[str] = q.ACT_SEVERITY,
+    *,
+    flags: bool = False,
 ) -> sa.Subquery:
     """One row per (person, act) in the period, ``rn`` = 1 on the act the person is counted
-    under; ``oc`` and ``sc`` are 1 when any of the person's counted acts is attributed to
-    organised crime / has state complicity reported; dimensions ``d0``... of that row."""
-    flags = _record_flags()
+    under, with dimensions ``d0``... of that row. With ``flags``, ``oc`` and ``sc`` are 1 when
+    any of the person's counted acts is attributed to organised crime / has state complicity
+    reported."""
     dims = {**q.record_dimensions(R), **q.victim_dimensions(V, ACTS)}
     order = (q.severity(ACTS.c.act_type), R.c.day_from, V.c.victim_id, ACTS.c.entry)
-    oc = sa.or_(ACTS.c.perpetrator == q.ORGANISED_CRIME, sa.func.coalesce(flags.c.oc, 0) == 1)
-    sc = sa.func.coalesce(flags.c.sc, 0) == 1
+    joined = ACTS.join(V, V.c.victim_id == ACTS.c.victim_id).join(
+        R, R.c.record_id == ACTS.c.record_id
+    )
+    extra: list[sa.ColumnElement[Any]] = []
+    if flags:
+        found = _record_flags()
+        joined = joined.outerjoin(found, found.c.record_id == R.c.record_id)
+        oc = sa.or_(ACTS.c.perpetrator == q.ORGANISED_CRIME, sa.func.coalesce(found.c.oc, 0) == 1)
+        sc = sa.func.coalesce(found.c.sc, 0) == 1
+        extra = [
+            sa.func.max(q.flag(oc)).over(partition_by=V.c.person_id).label("oc"),
+            sa.func.max(q.flag(sc)).over(partition_by=V.c.person_id).label("sc"),
+        ]
     return (
         sa.select(
             V.c.person_id,
             sa.func.row_number().over(partition_by=V.c.person_id, order_by=order).label("rn"),
-            sa.func.max(q.flag(oc)).over(partition_by=V.c.person_id).label("oc"),
-            sa.func.max(q.flag(sc)).over(partition_by=V.c.person_id).label("sc"),
+            *extra,
             ACTS.c.act_type,
             R.c.day_to,
             R.c.justice_status,
             R.c.justice_status_date,
             *q.labelled(dims, by),
         )
-        .select_from(
-            ACTS.join(V, V.c.victim_id == ACTS.c.victim_id)
-            .join(R, R.c.record_id == ACTS.c.record_id)
-            .outerjoin(flags, flags.c.record_id == R.c.record_id)
-        )
+        .select_from(joined)
         .where(q.inside(request.filters, R), *_case_conditions(acts))
         .subquery("persons")
     )
@@ -129,7 +140,7 @@ def sdg16101(conn: Connection, request: Request) -> Counts:
 
 
 def _share(conn: Connection, request: Request, flag_column: str) -> Counts:
-    cases = persons(request, request.by)
+    cases = persons(request, request.by, flags=True)
     dims = _dims(cases, len(request.by))
     flag = cases.c[flag_column]
     query = sa.select(*dims, flag, sa.func.count()).where(cases.c.rn == 1).group_by(*dims, flag)
