@@ -265,6 +265,7 @@ def test_outputs_say_tier_period_filters_and_what_was_withheld(data: Repository)
         ({"country": "XX"}, "is not a country code"),
         ({"tier": "release", "min_cell": 2}, "--min-cell 3 or more"),
         ({"by": "act,act"}, "names a dimension twice"),
+        ({"tier": "release", "period": "2026-03-14"}, "a month at the shortest"),
     ],
 )
 def test_bad_requests_are_refused_with_one_line(

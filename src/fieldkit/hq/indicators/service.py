@@ -89,6 +89,13 @@ def show_indicator(
         raise InvalidInputError(_("--km must be above 0 and --days 0 or more."))
     today = as_of or datetime.now(UTC).date()
     chosen_period = Period.parse(period) if period else Period.parse(str(today.year))
+    if tier == RELEASE and chosen_period.kind == "day":
+        raise InvalidInputError(
+            _(
+                "A release covers a month at the shortest: give --period as 2026, 2026-Q1 "
+                "or 2026-03."
+            )
+        )
     filters = Filters.of_period(chosen_period, country=Filters.parse(country=country).country)
     names = parse_by(chosen, by)
     request = Request(chosen_period, filters, names, today, distance_km, days)
