@@ -239,3 +239,45 @@ def test_coarsening() -> None:
     assert coarsen_place("ML-7") == "ML-7"
     assert coarsen_place("FR-69-123") == "FR-69"
     assert coarsen_place("MLI") == "MLI"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(["BF-08", "ML-1", "ML-7", "NE-1"]), st.sampled_from(["f", "m"])),
+        st.integers(0, 12),
+        min_size=1,
+    )
+)
+def test_a_release_output_publishes_consistent_totals_and_no_small_count(cells) -> None:
+    """The use case's layout: a two-dimension cross table, released; what it publishes adds up
+    and a linear attack on it recovers nothing."""
+    from fieldkit.hq.analysis.filters import Period
+    from fieldkit.hq.indicators.definitions import BY_ID
+    from fieldkit.hq.indicators.model import Counts
+    from fieldkit.hq.indicators.service import lay_out
+
+    counts = Counts(columns=("persons",))
+    for (place, sex), n in cells.items():
+        counts.add((place, sex), "persons", n)
+    out = lay_out(
+        BY_ID["sdg-16-10-1"], counts, ("admin1", "sex"), "release", K, Period.parse("2026"), {}
+    )
+    assert out.row_dims == ("admin1",) and out.column_dim == "sex"
+    grid = Grid(tuple(tuple(cells.get((r.key[0], c), 0) for c in out.columns) for r in out.rows))
+    shown: dict[Cell, int | None] = {}
+    for i, row in enumerate(out.rows):
+        shown.update({(i, j): v for j, v in enumerate(row.values)})
+        if grid.publishes_row_totals():
+            shown[(i, None)] = row.total
+    if grid.publishes_column_totals():
+        shown.update({(None, j): v for j, v in enumerate(out.column_totals or ())})
+    if grid.publishes_grand_total():
+        shown[(None, None)] = out.grand_total
+    truth = grid.cells()
+    assert set(shown) == set(truth)
+    withheld = frozenset(c for c, v in shown.items() if v is None)
+    assert all(shown[c] == truth[c] for c in truth if c not in withheld)
+    assert not [v for v in shown.values() if v is not None and 0 < v < K]
+    assert _linear_attack(grid, withheld) == set()
+    assert len(out.suppressed) == len(withheld)
