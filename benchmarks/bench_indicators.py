@@ -231,14 +231,15 @@ def _postgres_url() -> str | None:
     return value or None
 
 
-def run(quick: bool = False, records: int | None = None) -> None:
+def run(quick: bool = False, records: int | None = None, backend: str = "all") -> None:
     count = records or (QUICK_RECORDS if quick else DEFAULT_RECORDS)
-    results: list[Result] = []
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "hq.sqlite3"
-        results += measure(f"sqlite:///{path}", count, "SQLite")
+    if backend in ("all", "sqlite"):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "hq.sqlite3"
+            report("Indicators, SQLite", measure(f"sqlite:///{path}", count, "SQLite"))
     base = _postgres_url()
-    if base:
+    if base and backend in ("all", "postgres"):
+        results: list[Result] = []
         schema = f"fieldkit_bench_{secrets.token_hex(4)}"
         admin = sa.create_engine(sa.make_url(base).set(drivername="postgresql+psycopg"))
         with admin.begin() as conn:
@@ -251,15 +252,16 @@ def run(quick: bool = False, records: int | None = None) -> None:
             with admin.begin() as conn:
                 conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
             admin.dispose()
-    report("Indicators", results)
+        report("Indicators, PostgreSQL", results)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_indicators")
     parser.add_argument("--records", type=int, help=f"records (default {DEFAULT_RECORDS:,})")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--backend", choices=("all", "sqlite", "postgres"), default="all")
     args = parser.parse_args()
-    run(args.quick, args.records)
+    run(args.quick, args.records, args.backend)
 
 
 if __name__ == "__main__":

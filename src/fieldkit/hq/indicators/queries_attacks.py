@@ -101,14 +101,23 @@ def uncertain_persons(
     conn: Connection, request: Request, acts: Sequence[str] = q.ACT_SEVERITY
 ) -> int:
     """Persons with acts only in records that overlap the period without lying inside it."""
+    acts_in, victims_in, records_in = ACTS.alias("a_in"), V.alias("v_in"), R.alias("r_in")
     counted = (
-        sa.select(V.c.person_id)
+        sa.select(victims_in.c.person_id)
         .select_from(
-            ACTS.join(V, V.c.victim_id == ACTS.c.victim_id).join(
-                R, R.c.record_id == ACTS.c.record_id
+            acts_in.join(victims_in, victims_in.c.victim_id == acts_in.c.victim_id).join(
+                records_in, records_in.c.record_id == acts_in.c.record_id
             )
         )
-        .where(q.inside(request.filters, R), *_case_conditions(acts))
+        .where(
+            victims_in.c.person_id == V.c.person_id,
+            q.inside(request.filters, records_in),
+            records_in.c.kind == "attack",
+            records_in.c.verification == "verified",
+            victims_in.c.kind == "person",
+            victims_in.c.category.in_(q.SDG_CATEGORIES),
+            acts_in.c.act_type.in_(acts),
+        )
     )
     query = (
         sa.select(sa.func.count(sa.distinct(V.c.person_id)))
@@ -118,7 +127,7 @@ def uncertain_persons(
             )
         )
         .where(q.overlapping_only(request.filters, R), *_case_conditions(acts))
-        .where(V.c.person_id.not_in(counted))
+        .where(~sa.exists(counted))
     )
     return int(conn.execute(query).scalar_one())
 
