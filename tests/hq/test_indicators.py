@@ -145,6 +145,7 @@ def test_market_observations_trend_and_newly_seen(data: Repository) -> None:
     }
     trend = show(data, "market-trend", by="market")
     assert table(trend)[("non_renewable_resource_crimes",)] == {"previous": 1, "current": 3}
+    assert [r.change for r in trend.rows] == [1, 2, 2]  # cannabis, extortion, non-renewable
     assert trend.column_totals == (1, 6)
     # Non-renewable resources were seen in ML-1 in 2025 (M3): not new. Extortion in ML-1 and
     # cannabis in BF-08 are.

@@ -61,7 +61,7 @@ def test_list_and_show(hq: Run) -> None:
         "MLI",
     )
     assert csv_text.startswith("# indicator: market-trend") and "# filters: country=MLI" in csv_text
-    assert "non_renewable_resource_crimes,1,3" in csv_text
+    assert "non_renewable_resource_crimes,1,3,+2" in csv_text
 
 
 def test_bad_input_is_one_line(hq: Run) -> None:

@@ -119,6 +119,7 @@ INDICATORS: tuple[Indicator, ...] = (
         default_by=("market",),
         build=markets.trend,
         column_dimension="period",
+        change=(markets.PREVIOUS, markets.CURRENT),
         row_totals=False,
         grand_total=False,
     ),

@@ -85,6 +85,8 @@ class Indicator:
     """The column whose share of the row total is published as ``share``."""
     statistic: str | None = None
     """The name of the per-row statistic (``median_days``), if any."""
+    change: tuple[str, str] | None = None
+    """Two columns (before, after) whose difference is published as ``change``."""
     fixed_by: tuple[str, ...] = ()
     """Row dimensions always first (the quarter of a per-quarter indicator)."""
 
@@ -96,6 +98,7 @@ class OutputRow:
     total: int | None
     share: float | None = None
     statistic: float | None = None
+    change: int | None = None
 
 
 @dataclass(frozen=True)

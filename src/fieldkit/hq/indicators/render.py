@@ -61,6 +61,8 @@ def columns(output: Output) -> list[str]:
         names.append("share")
     if output.indicator.statistic is not None:
         names.append(output.indicator.statistic)
+    if output.indicator.change is not None:
+        names.append("change")
     return names
 
 
@@ -74,6 +76,8 @@ def rows(output: Output) -> list[list[str]]:
             line.append("" if row.share is None else f"{row.share:.3f}")
         if output.indicator.statistic is not None:
             line.append("" if row.statistic is None else _cell(row.statistic))
+        if output.indicator.change is not None:
+            line.append("" if row.change is None else f"{row.change:+d}")
         out.append(line)
     if output.column_totals is not None and len(output.rows) > 1:
         line = [TOTAL, *([""] * (len(output.row_dims) - 1))] if output.row_dims else [TOTAL]
@@ -133,6 +137,7 @@ def as_json(output: Output) -> dict[str, Any]:
                 **({"total": row.total} if output.publishes_row_totals else {}),
                 **({"share": row.share} if chosen.share_of else {}),
                 **({chosen.statistic: row.statistic} if chosen.statistic else {}),
+                **({"change": row.change} if chosen.change else {}),
             }
             for row in output.rows
         ],

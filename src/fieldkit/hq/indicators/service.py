@@ -156,7 +156,11 @@ def lay_out(
         shown_key = tuple(
             _coarse(d, v) if release else v for d, v in zip(row_dims, key, strict=True)
         )
-        rows.append(OutputRow(shown_key, shown, total, share, statistic))
+        change = None
+        if chosen.change is not None:
+            before, after = (shown[columns.index(c)] for c in chosen.change)
+            change = None if before is None or after is None else after - before
+        rows.append(OutputRow(shown_key, shown, total, share, statistic, change))
     column_totals = None
     if grid.publishes_column_totals():
         column_totals = tuple(value((None, j)) for j in range(len(columns)))
