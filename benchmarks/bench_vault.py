@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def sample_answers() -> dict[str, Any]:
     answers = json.loads(
-        (ROOT / "tests/data/records/illicit-market-observation.valid.json").read_text()
+        (ROOT / "tests/data/records/v2/illicit-market-observation.valid.json").read_text()
     )
     answers.pop("attachments", None)
     return answers

@@ -75,11 +75,11 @@ PAGE_SIZE = QSize(900, 540)
 """The pages before the vault opens: one narrow column in the middle, no list."""
 SEARCH = "checkpoint fuel"
 """A search with a few hits: the activity stage's option name and a commodity."""
-DATA = ROOT / "tests" / "data" / "records"
-PLACES = {
-    "MLI": [("Kayes", "Kéniéba"), ("Sikasso", "Kadiolo"), ("Mopti", "Bandiagara")],
-    "BFA": [("Est", "Gourma"), ("Sahel", "Séno"), ("Cascades", "Comoé")],
-    "NER": [("Tillabéri", "Téra"), ("Agadez", "Arlit"), ("Diffa", "Mainé-Soroa")],
+DATA = ROOT / "tests" / "data" / "records" / "v2"
+PLACES = {  # (ISO 3166-2 region, admin-2 name)
+    "MLI": [("ML-1", "Kéniéba"), ("ML-3", "Kadiolo"), ("ML-5", "Bandiagara")],
+    "BFA": [("BF-08", "Gourma"), ("BF-12", "Séno"), ("BF-02", "Comoé")],
+    "NER": [("NE-6", "Téra"), ("NE-1", "Arlit"), ("NE-2", "Mainé-Soroa")],
 }
 MOTIVES = ("economic", "political", "criminal", "unknown")
 MARKETS = (  # (markets, activity stages) of illicit-market observations

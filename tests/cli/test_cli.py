@@ -13,7 +13,7 @@ from fieldkit.services import records
 from tests.cli.conftest import Run
 from tests.conftest import DATA, PASSPHRASE, all_types_answers, cli_env, write_json
 
-RECORDS = DATA / "records"
+RECORDS = DATA / "records" / "v2"
 
 
 def test_init_status_and_identity(run: Run, env: Path) -> None:

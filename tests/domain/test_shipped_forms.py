@@ -214,6 +214,13 @@ def test_attack_form_is_event_then_victims_then_perpetrators() -> None:
     assert top.index("event_time") < top.index("victims") < top.index("perpetrators")
 
 
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_admin1_is_a_region_of_the_country_answered(form_id: str) -> None:
+    admin1 = form(form_id).field("admin1")
+    assert admin1.type is FieldType.SELECT_ONE
+    assert admin1.subdivision_of == "country" and admin1.choices is None
+
+
 def test_acts_are_a_repeat_inside_each_victim() -> None:
     attack = form("attack-on-activist")
     assert attack.scope_of("act_type") == ("victims", "acts")
@@ -673,6 +680,7 @@ def test_valid_records_store_vocabulary_codes_with_name_and_version() -> None:
     observed = check(form(A), record(f"{A}.valid"), clock=clock).data
     assert observed["market"][0] == "gitoc-market:2023.2:non_renewable_resource_crimes"
     assert observed["country"] == "iso3166-alpha3:2023:MLI"
+    assert observed["admin1"].startswith("iso3166-2:") and observed["admin1"].endswith(":ML-1")
     assert observed["information"][0]["source_reliability"] == "stanag2511-reliability:1:B"
     assert observed["information"][0]["source_independent"] == "fieldkit-yes-no:1:yes"
     attack = check(form(B), record(f"{B}.valid"), clock=clock).data
@@ -745,6 +753,9 @@ MUTATIONS: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
     (A, {"geo_precision": "4", "coordinates": None}, []),  # only the region: no coordinates
     (A, {"geo_precision": "4"}, [("geo_precision", "constraint")]),
     (A, {"geo_precision": "3"}, []),
+    (A, {"admin1": "BF-08"}, [("admin1", "subdivision")]),  # a region of another country
+    (A, {"admin1": "Kayes"}, [("admin1", "choice")]),  # a name, not a code
+    (A, {"admin1": None}, [("admin1", "required")]),
     (A, {"value_usd": -5}, [("value_usd", "constraint")]),
     (A, {"fatalities": -1}, [("fatalities", "constraint")]),
     (A, {"linked_attacks": "record 12"}, [("linked_attacks", "constraint")]),

@@ -112,7 +112,9 @@ def _search(qtbot: Any, page: RecordsPage, text: str) -> None:
 def test_a_whole_session_through_the_main_window(
     qtbot: Any, make_shell: ShellFactory, vault_dir: Path
 ) -> None:
-    answers = json.loads((DATA / "records" / "attack-on-activist.valid.json").read_text("utf-8"))
+    answers = json.loads(
+        (DATA / "records" / "v2" / "attack-on-activist.valid.json").read_text("utf-8")
+    )
     shell = make_shell(vault_dir, documents=real_documents())
     window = shell.window
     _create_vault(qtbot, shell)

@@ -29,11 +29,11 @@ def _top(d: FormDriver, path: str) -> int:
 
 def test_a_choice_and_its_clear_button_do_not_move_what_follows(qtbot: Any, vault: Vault) -> None:
     _editor, d = new_record(qtbot, vault, "attack-on-activist")
-    below = _top(d, "country")
-    d.choose("time_precision", "1")
-    clear = d.input("time_precision").clear_button
+    below = _top(d, "location_type")
+    d.choose("geo_precision", "2")
+    clear = d.input("geo_precision").clear_button
     assert clear is not None and clear.isVisible()
-    assert _top(d, "country") == below
+    assert _top(d, "location_type") == below
 
 
 def test_a_one_line_message_does_not_move_what_follows(qtbot: Any, vault: Vault) -> None:

@@ -12,9 +12,20 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
+from fieldkit.services import forms as form_service
 from fieldkit.services import records
 from fieldkit.vault.store import Vault
+from tests.conftest import DATA
 from tests.gui.forms_support.editing import WAIT_MS, new_record, open_editor
+
+
+def _with_consent_form(vault: Vault) -> Vault:
+    """The vault with a form whose consent answers are identifying choices and a date."""
+    with vault.write() as session:
+        form_service.install(
+            session, form_service.read_form_file(DATA / "forms" / "identifying-consent.yaml")
+        )
+    return vault
 
 
 def test_identifying_text_is_typed_as_dots_and_revealed_per_field(qtbot: Any, vault: Vault) -> None:
@@ -39,7 +50,7 @@ def test_identifying_text_is_typed_as_dots_and_revealed_per_field(qtbot: Any, va
 
 
 def test_identifying_choices_are_covered_once_they_hold_an_answer(qtbot: Any, vault: Vault) -> None:
-    editor, d = new_record(qtbot, vault, "attack-on-activist")
+    editor, d = new_record(qtbot, _with_consent_form(vault), "identifying-consent")
     consent = d.row("victims[1].consent_given")
     assert consent.content is not None
     assert not consent.content.covered  # nothing to hide yet: it can be answered at once
@@ -58,7 +69,7 @@ def test_identifying_choices_are_covered_once_they_hold_an_answer(qtbot: Any, va
     assert consent.reveal is not None
     qtbot.mouseClick(consent.reveal, Qt.MouseButton.LeftButton)
     assert consent.input.isVisible()
-    assert consent.input.raw_value() == "fieldkit-yes-no:1:yes"
+    assert consent.input.raw_value() == "yes"  # a form-local list stores the code alone
     assert d2.line_edit("victims[1].consent_date").displayText() != "2026-09-20"  # one by one
     again.clear()
     assert not consent.content.revealed
@@ -68,7 +79,7 @@ def test_identifying_choices_are_covered_once_they_hold_an_answer(qtbot: Any, va
 def test_a_masked_choice_takes_one_line_not_the_height_of_its_hidden_list(
     qtbot: Any, vault: Vault
 ) -> None:
-    editor, d = new_record(qtbot, vault, "attack-on-activist")
+    editor, d = new_record(qtbot, _with_consent_form(vault), "identifying-consent")
     d.choose("victims[1].consent_given", "yes")
     d.tick("victims[1].consent_scope", "record_only")
     editor.flush()

@@ -14,11 +14,22 @@ from PySide6.QtCore import Qt
 
 from fieldkit.domain.forms import FormDefinition
 from fieldkit.gui.forms.renderer import FormRenderer
+from fieldkit.services import forms as form_service
 from fieldkit.vault.store import Vault
+from tests.conftest import DATA
 from tests.gui.forms_support.driver import FormDriver
 from tests.gui.forms_support.editing import new_record
 
 DOTS = "●"
+
+
+def _with_consent_form(vault: Vault) -> Vault:
+    """The vault with a form whose consent answers are identifying choices and a date."""
+    with vault.write() as session:
+        form_service.install(
+            session, form_service.read_form_file(DATA / "forms" / "identifying-consent.yaml")
+        )
+    return vault
 
 
 def _masked(text: str) -> bool:
@@ -26,7 +37,7 @@ def _masked(text: str) -> bool:
 
 
 def test_a_choice_is_covered_once_the_user_leaves_it(qtbot: Any, vault: Vault) -> None:
-    editor, d = new_record(qtbot, vault, "attack-on-activist")
+    editor, d = new_record(qtbot, _with_consent_form(vault), "identifying-consent")
     consent = d.row("victims[1].consent_given")
     assert consent.content is not None and consent.reveal is not None
     d.choose("victims[1].consent_given", "yes")
@@ -42,7 +53,7 @@ def test_a_choice_is_covered_once_the_user_leaves_it(qtbot: Any, vault: Vault) -
 
 
 def test_a_date_is_typed_as_dots_and_shown_while_revealed(qtbot: Any, vault: Vault) -> None:
-    _editor, d = new_record(qtbot, vault, "attack-on-activist")
+    _editor, d = new_record(qtbot, _with_consent_form(vault), "identifying-consent")
     d.choose("victims[1].consent_given", "yes")
     date = d.row("victims[1].consent_date")
     line = d.line_edit("victims[1].consent_date")

@@ -16,7 +16,7 @@ from fieldkit.vault.store import Vault
 from tests.gui.forms_support.driver import FormDriver
 from tests.gui.forms_support.editing import new_record
 
-NO_VICTIM = "No victim has this type of act"
+NOT_INDEPENDENT = "need at least two sources marked independent of the others"
 
 
 def _focus(qtbot: Any, d: FormDriver, path: str) -> None:
@@ -32,25 +32,25 @@ def test_a_problem_with_other_fields_waits_until_their_sections_are_left(
     editor, d = new_record(qtbot, vault, "attack-on-activist")
     editor.activateWindow()
     qtbot.waitUntil(editor.isActiveWindow)
-    d.choose("main_act", "killing")  # no victim has an act yet: it cannot be satisfied now
-    assert d.error("main_act") == ""
-    assert not d.row("main_act").error.isVisible()
-    _focus(qtbot, d, "victims[1].victim_pseudonym")  # on to the victims, to answer it there
-    assert d.error("main_act") == ""
-    d.choose("victims[1].act_type", "torture")
-    assert d.error("main_act") == ""  # still in the victim's entry
-    _focus(qtbot, d, "linked_observations")  # the victim's entry is left: now it shows
-    assert NO_VICTIM in d.error("main_act")
-    assert d.row("main_act").error.isVisible()
+    d.choose("verification_status", "verified")  # no source is marked independent yet
+    assert d.error("verification_status") == ""
+    assert not d.row("verification_status").error.isVisible()
+    _focus(qtbot, d, "information[1].source_pseudonym")  # back to the sources, to answer it there
+    assert d.error("verification_status") == ""
+    d.choose("information[1].source_independent", "yes")
+    assert d.error("verification_status") == ""  # still in the source's entry
+    _focus(qtbot, d, "linked_observations")  # the source's entry is left: now it shows
+    assert NOT_INDEPENDENT in d.error("verification_status")
+    assert d.row("verification_status").error.isVisible()
 
 
 def test_finalize_shows_a_problem_with_other_fields_at_once(qtbot: Any, vault: Vault) -> None:
     editor, d = new_record(qtbot, vault, "attack-on-activist")
-    d.choose("main_act", "killing")
-    assert not d.row("main_act").error.isVisible()
+    d.choose("verification_status", "corroborated")
+    assert not d.row("verification_status").error.isVisible()
     qtbot.mouseClick(editor.finalize_button, Qt.MouseButton.LeftButton)
-    assert NO_VICTIM in d.error("main_act")
-    assert d.row("main_act").error.isVisible()
+    assert NOT_INDEPENDENT in d.error("verification_status")
+    assert d.row("verification_status").error.isVisible()
 
 
 def test_a_problem_with_the_answer_alone_shows_at_once(qtbot: Any, vault: Vault) -> None:

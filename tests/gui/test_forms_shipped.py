@@ -30,7 +30,8 @@ from tests.gui.forms_support.editing import (
 
 
 def _answers(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((DATA / "records" / name).read_text(encoding="utf-8"))
+    text = (DATA / "records" / "v2" / name).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
@@ -58,11 +59,13 @@ def test_attack_on_activist_through_the_widgets(qtbot: Any, vault: Vault) -> Non
     assert "location_type_other" not in sealed
     assert sealed["country"] == "iso3166-alpha3:2023:BFA"
     harmful = form.choice_lists["sdg16101-other-harmful-act"]
-    assert sealed["victims"][1]["act_subtype"] == [
+    assert sealed["victims"][1]["acts"][0]["act_subtype"] == [
         f"sdg16101-other-harmful-act:{harmful.version}:assault",
         f"sdg16101-other-harmful-act:{harmful.version}:death_threat",
     ]
-    assert "act_subtype" not in sealed["victims"][0]
+    assert "act_subtype" not in sealed["victims"][0]["acts"][0]
+    assert "victim_sex" not in sealed["victims"][2]  # an organisation
+    assert sealed["victims"][2]["org_type"] == "fieldkit-organisation-type:1:media_outlet"
     assert len(sealed["perpetrators"]) == 2
     assert len(sealed["information"]) == 3
     assert sealed["narrative"] == answers["narrative"]
@@ -138,8 +141,8 @@ def test_illicit_market_observation_through_the_widgets(
     assert "market_other" not in sealed
     # Ticked choices are stored in the order of the form's list, whatever the order of ticking.
     assert sealed["market"] == [
-        "gitoc-market:2023:extortion_protection_racketeering",
-        "gitoc-market:2023:non_renewable_resource_crimes",
+        "gitoc-market:2023.2:extortion_protection_racketeering",
+        "gitoc-market:2023.2:non_renewable_resource_crimes",
     ]
     assert sealed["route_transit"] == ["iso3166-alpha3:2023:SEN"]
     assert sealed["amounts"][0] == {

@@ -16,14 +16,17 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QWid
 from sqlalchemy import text, update
 from sqlmodel import col
 
+from fieldkit.domain.formfile import load_form
 from fieldkit.domain.forms import localized
 from fieldkit.gui.forms.fields_attachment import AttachmentInput
 from fieldkit.gui.forms.history import device_text
 from fieldkit.gui.forms.viewer import RecordViewer
+from fieldkit.services import forms as form_service
 from fieldkit.services import records, vaults
+from fieldkit.services.vaults import create_vault
 from fieldkit.vault.models import RevisionRow
 from fieldkit.vault.store import Vault
-from tests.conftest import DATA, all_types_answers
+from tests.conftest import DATA, PASSPHRASE, all_types_answers
 from tests.gui.forms_support.driver import FormDriver
 from tests.gui.forms_support.editing import WAIT_MS, open_editor, open_viewer, png_bytes, seal
 
@@ -37,7 +40,7 @@ def _shown_texts(root: QWidget) -> list[str]:
 
 
 def _sealed_attack(vault: Vault) -> str:
-    answers = json.loads((DATA / "records" / "attack-on-activist.valid.json").read_text())
+    answers = json.loads((DATA / "records" / "v2" / "attack-on-activist.valid.json").read_text())
     answers["victims"][0]["victim_name"] = "Awa Traoré"
     return records.create(vault, "attack-on-activist", answers, final=True)
 
@@ -85,21 +88,49 @@ def test_identifying_answers_stay_masked_until_revealed(qtbot: Any, vault: Vault
     d = FormDriver(qtbot, viewer.renderer)
     assert not any("Awa Traoré" in text for text in _shown_texts(viewer))
     assert not any("SRC-1203" in text for text in _shown_texts(viewer))
-    consent = d.row("victims[1].consent_given")
-    assert consent.content is not None and consent.content.covered  # a choice: covered by dots
+    consent = d.row("victims[1].consent_given")  # restricted, not identifying: shown as is
+    assert consent.content is None or not consent.content.covered
+    assert consent.input.focus_widgets()[0].text() == "Yes"  # type: ignore[attr-defined]
+    source = d.row("information[1].source_pseudonym")
     name = d.row("victims[1].victim_name")
     assert name.reveal is not None
     qtbot.mouseClick(name.reveal, Qt.MouseButton.LeftButton)
     assert any("Awa Traoré" in text for text in _shown_texts(viewer))
-    assert consent.reveal is not None
-    qtbot.mouseClick(consent.reveal, Qt.MouseButton.LeftButton)
-    assert not consent.content.covered
-    assert consent.input.focus_widgets()[0].text() == "Yes"  # type: ignore[attr-defined]
+    assert source.reveal is not None
+    qtbot.mouseClick(source.reveal, Qt.MouseButton.LeftButton)
+    assert any("SRC-1203" in text for text in _shown_texts(viewer))
     # Closing masks everything again.
     with qtbot.waitSignal(viewer.closed, timeout=WAIT_MS):
         qtbot.mouseClick(viewer.close_button, Qt.MouseButton.LeftButton)
-    assert consent.content.covered
+    assert not any("SRC-1203" in text for text in _shown_texts(viewer))
     assert not any("Awa Traoré" in text for text in _shown_texts(viewer))
+
+
+def test_a_version_one_record_shows_with_version_one_after_version_two_is_installed(
+    qtbot: Any, vault_dir: Path
+) -> None:
+    old = create_vault(vault_dir, PASSPHRASE, device_name="old laptop", install_forms=False)
+    try:
+        path = form_service.shipped_forms_dir() / "previous" / "attack-on-activist-1.yaml"
+        first = load_form(path.read_bytes(), path.name, form_service.shipped_vocabularies().resolve)
+        with old.write() as session:
+            form_service.install(session, first)
+        answers = json.loads((DATA / "records" / "attack-on-activist.valid.json").read_text())
+        record_id = records.create(old, "attack-on-activist", answers, final=True)
+        with old.write() as session:
+            form_service.install_shipped(session)
+        viewer = open_viewer(qtbot, old, record_id, "fr")
+        assert viewer.renderer is not None
+        d = FormDriver(qtbot, viewer.renderer)
+        shown = " ".join(_shown_texts(viewer))
+        assert "Précision de la date" in shown  # a field of version 1 only
+        assert d.input("main_act").focus_widgets()[0].text() == "Meurtre"  # type: ignore[attr-defined]
+        assert d.input("victims[1].act_type").focus_widgets()[0].text() == "Meurtre"  # type: ignore[attr-defined]
+        assert d.line_edit("admin1").text() == "Est"
+        with qtbot.waitSignal(viewer.closed, timeout=WAIT_MS):
+            qtbot.mouseClick(viewer.close_button, Qt.MouseButton.LeftButton)
+    finally:
+        old.close()
 
 
 def test_identifying_thumbnails_appear_only_when_revealed(

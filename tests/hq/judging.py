@@ -55,3 +55,17 @@ def person_ids(repository: Repository) -> dict[str, str]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(an_victims.c.victim_id, an_victims.c.person_id))
         return {str(r.victim_id): str(r.person_id) for r in rows}
+
+
+APPEND_ONLY = ("audit_log", "reviews", "victim_links")
+
+
+def drop_append_only_guard(connection: sa.Connection) -> None:
+    """What someone who owns the database can do first: drop the triggers that refuse UPDATE and
+    DELETE on the append-only tables (the signatures and the chain must still show tampering)."""
+    for table in APPEND_ONLY:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        else:
+            for event in ("update", "delete"):
+                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_{event}")

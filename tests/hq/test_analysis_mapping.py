@@ -288,3 +288,26 @@ def test_both_versions_give_the_same_rows_where_they_agree() -> None:
     }
     assert one.markets == two.markets and one.quantities == two.quantities
     assert one.exploited == two.exploited and one.actors == two.actors
+
+
+def test_each_analysis_module_imports_first() -> None:
+    """The repository and the analysis package import each other: any of them may be the
+    first one a program imports."""
+    import subprocess
+    import sys
+
+    modules = [
+        "fieldkit.hq.analysis.store",
+        "fieldkit.hq.analysis.tables",
+        "fieldkit.hq.analysis.rebuild",
+        "fieldkit.hq.analysis.places",
+        "fieldkit.hq.analysis.views",
+        "fieldkit.hq.analysis.mapping",
+        "fieldkit.hq.repository.tables",
+        "fieldkit.hq.repository.base",
+    ]
+    for module in modules:
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, (module, done.stderr[-500:])

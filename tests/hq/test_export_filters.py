@@ -57,6 +57,7 @@ def test_filters_parse_normalises() -> None:
         ({"country": "XYZ"}, "is not a country code"),
         ({"country": "Mali"}, "is not a country code"),
         ({"admin1": "ML-99"}, "is not a first-level place code"),
+        ({"admin1": "ES-M"}, "is not a first-level place code"),
         ({"admin1": "ML-7", "country": "NER"}, "is not in NER"),
         ({"review": "maybe"}, "is not a review status"),
     ],

@@ -312,3 +312,45 @@ def test_codebook_lists_fields_codes_labels_and_sensitivity(
     assert sex["fieldkit"] in ("false", "False")
     with pytest.raises(FieldkitError, match=r"FILE\.xlsx, FILE\.csv or FILE\.md"):
         write_codebook(stocked.hq.repository, tmp_path / "codebook.pdf")
+
+
+def test_review_status_filters_and_is_in_the_records_table(stocked: Stock, tmp_path: Path) -> None:
+    from fieldkit.hq.review import set_review
+
+    ids = stocked.ids
+    hq = stocked.hq
+    set_review(hq.repository, hq.secrets, ids["february"], "verified", actor="analyst")
+    set_review(hq.repository, hq.secrets, ids["may"], "follow-up", actor="analyst")
+
+    def selected(status: str) -> set[str]:
+        path = _export(stocked, tmp_path / "r.jsonl", ExportFormat.JSONL,
+                       filters=Filters.parse(review=status))  # fmt: skip
+        return {json.loads(line)["record_id"] for line in path.read_text().splitlines()}
+
+    assert selected("verified") == {ids["february"]}
+    assert selected("follow-up") == {ids["may"]}
+    assert selected("unreviewed") == {ids["year"], ids["region"]}, "never reviewed: unreviewed"
+    assert selected("rejected") == set()
+    tables = _sheets(_export(stocked, tmp_path / "t.xlsx", ExportFormat.XLSX, tables=True))
+    review = {row["record_id"]: row["review"] for row in tables["records"]}
+    assert review == {
+        ids["year"]: "unreviewed",
+        ids["february"]: "verified",
+        ids["may"]: "follow-up",
+        ids["region"]: "unreviewed",
+    }
+
+
+def test_a_sheet_longer_than_a_spreadsheet_holds_is_refused_and_leaves_no_file(
+    stocked: Stock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldkit.hq.exports import xlsx
+
+    monkeypatch.setattr(xlsx, "XLSX_MAX_ROWS", 4)  # a header and three rows
+    out = tmp_path / "big.xlsx"
+    with pytest.raises(FieldkitError, match="more rows than a spreadsheet holds"):
+        _export(stocked, out, ExportFormat.XLSX)
+    assert not out.exists()
+    assert (
+        len(_sheets(_export(stocked, out, ExportFormat.XLSX, filters=_q1()))[VICTIM_FORM.id]) == 2
+    )

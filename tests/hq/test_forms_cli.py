@@ -220,19 +220,28 @@ def test_a_local_copy_of_a_published_form_is_marked_signed_when_the_signed_file_
 def test_hq_publishes_a_shipped_form_with_the_vocabularies_beside_it(hq: Run, hq_dir: Path) -> None:
     shown = hq("forms", "publish", str(ROOT / "forms" / "attack-on-activist.yaml"))
 
-    assert "Published form 'attack-on-activist' version 1" in shown
+    assert "Published form 'attack-on-activist' version 2" in shown
     again = hq("forms", "publish", str(ROOT / "forms" / "attack-on-activist.yaml"))
     assert "was published already" in again
     table = hq("forms", "list")
-    assert "attack-on-activist-1.fkf" in table and "Attack on an activist" in table
+    assert "attack-on-activist-2.fkf" in table and "Attack on an activist" in table
     damaged = hq_dir / "forms" / "damaged-1.fkf"
-    damaged.write_bytes((hq_dir / "forms" / "attack-on-activist-1.fkf").read_bytes()[:-20])
+    damaged.write_bytes((hq_dir / "forms" / "attack-on-activist-2.fkf").read_bytes()[:-20])
     listed = {item["file"]: item for item in json.loads(hq("forms", "list", "--json"))}
-    assert listed["attack-on-activist-1.fkf"]["problem"] is None
+    assert listed["attack-on-activist-2.fkf"]["problem"] is None
     assert listed["damaged-1.fkf"]["id"] is None
     assert (
         "The signed form is damaged or has been tampered with" in listed["damaged-1.fkf"]["problem"]
     )
+
+
+def test_hq_publishes_version_one_of_a_shipped_form_with_its_pinned_vocabularies(hq: Run) -> None:
+    previous = ROOT / "forms" / "previous" / "attack-on-activist-1.yaml"
+    vocabularies = ROOT / "forms" / "vocabularies"
+    shown = hq("forms", "publish", str(previous), "--vocabularies", str(vocabularies))
+    assert "Published form 'attack-on-activist' version 1" in shown
+    listed = {item["file"]: item for item in json.loads(hq("forms", "list", "--json"))}
+    assert listed["attack-on-activist-1.fkf"]["problem"] is None
 
 
 def test_hq_refuses_an_xlsform_and_a_changed_form_under_a_published_version(

@@ -17,7 +17,14 @@ from fieldkit.hq.keys import HqKeys
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository import tables_review as t
 from tests.hq.conftest import SQL_BACKENDS, _open
-from tests.hq.judging import attack, attack_form, ingest, ingest_revisions, victim
+from tests.hq.judging import (
+    attack,
+    attack_form,
+    drop_append_only_guard,
+    ingest,
+    ingest_revisions,
+    victim,
+)
 from tests.hq.support import Device, Hq
 
 NOTE = "CANARY-NOTE two sources met the family"
@@ -59,7 +66,9 @@ def reviewed(hq: Hq, records: list[str]) -> None:
 
 
 def run_sql(hq: Hq, statement: str) -> None:
+    """Tamper as the database's owner: the append-only guard dropped first."""
     with hq.repository.engine.begin() as conn:  # type: ignore[attr-defined]
+        drop_append_only_guard(conn)
         conn.execute(sa.text(statement))
 
 
@@ -121,6 +130,8 @@ def test_an_unknown_record_is_refused_with_the_closest_id(sql_hq: Hq, records: l
     assert records[0] in refused.value.user_message
     with pytest.raises(NotFoundError):
         review.review_of(sql_hq.repository, public_key(sql_hq), "0123456789")
+    with pytest.raises(NotFoundError):  # not a LIKE pattern matching every record
+        review.review_of(sql_hq.repository, public_key(sql_hq), "%_%_%_%_")
 
 
 @pytest.mark.parametrize(
@@ -236,3 +247,15 @@ def test_a_deleted_older_review_is_found(sql_hq: Hq, records: list[str]) -> None
     report = audit.verify(sql_hq.repository, public_key(sql_hq))
     assert report.bad is not None and report.bad.id == 1
     assert "missing" in report.bad.reason
+
+
+@pytest.mark.parametrize("table", ["audit_log", "reviews"])
+@pytest.mark.parametrize("statement", ["UPDATE {table} SET actor = 'x'", "DELETE FROM {table}"])
+def test_the_database_refuses_to_change_a_signed_row(
+    sql_hq: Hq, records: list[str], table: str, statement: str
+) -> None:
+    review.set_review(sql_hq.repository, sql_hq.secrets, records[0], "verified", actor="ana")
+    engine = sql_hq.repository.engine  # type: ignore[attr-defined]
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
+        conn.execute(sa.text(statement.format(table=table)))
+    assert audit.verify(sql_hq.repository, public_key(sql_hq)).ok

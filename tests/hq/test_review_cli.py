@@ -15,7 +15,7 @@ from fieldkit.hq.paths import HqPaths
 from fieldkit.hq.repository import open_repository, sqlite_url
 from tests.bundle.factory import Keys
 from tests.conftest import PASSPHRASE
-from tests.hq.judging import attack, ingest, victim
+from tests.hq.judging import attack, drop_append_only_guard, ingest, victim
 from tests.hq.support import Device, Hq, Run
 
 pytestmark = pytest.mark.slow  # an HQ folder with its passphrase-protected keys (scrypt)
@@ -84,6 +84,7 @@ def test_review_victims_and_audit_commands(
 
     engine = sa.create_engine(sqlite_url(paths.database))
     with engine.begin() as conn:
+        drop_append_only_guard(conn)
         conn.execute(sa.text("UPDATE audit_log SET subject = 'x' WHERE id = 2"))
     engine.dispose()
     hq("audit", "--verify", code=1)

@@ -19,6 +19,7 @@ from fieldkit.hq.ingest import Outcome
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository import tables_review as t
 from fieldkit.hq.victims.matching import keyed_hash, match_key, normalise_name
+from tests.hq.analysis_forms import ATTACK, shipped_form
 from tests.hq.conftest import SQL_BACKENDS, _open
 from tests.hq.judging import attack, attack_form, ingest, ingest_revisions, person_ids, victim
 from tests.hq.support import Device, Hq, holds
@@ -284,3 +285,48 @@ def test_a_failed_hashing_leaves_the_bundle_stored_and_says_what_to_run(
     assert "victims index" in caplog.text
     report = victims.index(sql_hq.repository, sql_hq.secrets, actor="admin")
     assert (report.records, report.victims) == (1, 1)
+
+
+def test_a_version_1_and_a_version_2_record_of_the_same_person_match(
+    sql_hq: Hq, device: Device
+) -> None:
+    old, new = shipped_form(ATTACK, "1"), shipped_form(ATTACK, "2")
+    assert (old.version, new.version) == ("1", "2")
+    first = device.revision(data=attack(victim(NAME, "V-1")), form=old)
+    second = device.revision(data=attack(victim(SAME_NAME, "V-2")), form=new)
+    path = sql_hq.bundle(device, [first, second], forms=[old, new])
+    assert sql_hq.ingestor().ingest_file(path).outcome is Outcome.ACCEPTED
+
+    (pair,) = victims.matches(sql_hq.repository)
+
+    found = {pair.a["victim_id"], pair.b["victim_id"]}
+    assert found == {f"{first.record_id}.1", f"{second.record_id}.1"}
+
+
+def test_a_person_id_names_a_victim_that_still_exists(sql_hq: Hq, device: Device) -> None:
+    form = attack_form()
+    first = device.revision(
+        record_id="0" * 32,  # the smallest id: its victim names the person until it goes
+        data=attack(victim(OTHER, "V-1"), victim(NAME, "V-2")),
+        form=form,
+    )
+    second = device.revision(data=attack(victim(SAME_NAME, "V-3")), form=form)
+    third = device.revision(data=attack(victim(NAME, "V-4")), form=form)
+    ingest_revisions(sql_hq, device, [first, second, third])
+    gone, b, c = f"{first.record_id}.2", f"{second.record_id}.1", f"{third.record_id}.1"
+    victims.link(sql_hq.repository, sql_hq.secrets, gone, b, actor="analyst")
+    victims.link(sql_hq.repository, sql_hq.secrets, b, c, actor="analyst")
+    assert {person_ids(sql_hq.repository)[v] for v in (gone, b, c)} == {gone}
+    amended = device.revision(
+        record_id=first.record_id,
+        number=2,
+        previous=first.sha256,
+        data=attack(victim(OTHER, "V-1")),  # the second victim was entered by mistake
+        form=form,
+    )
+
+    ingest_revisions(sql_hq, device, [amended])
+
+    ids = person_ids(sql_hq.repository)
+    assert gone not in ids
+    assert ids[b] == ids[c] == min(b, c), "still one person, named by an existing victim"

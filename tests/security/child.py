@@ -28,7 +28,7 @@ from fieldkit.services import records, vaults
 from fieldkit.vault import keyfile, rotation
 
 FORM = "illicit-market-observation"
-VALID = Path(__file__).parents[1] / "data" / "records" / f"{FORM}.valid.json"
+VALID = Path(__file__).parents[1] / "data" / "records" / "v2" / f"{FORM}.valid.json"
 
 
 def saves(folder: Path, record_id: str, passphrase: str) -> None:

@@ -24,7 +24,7 @@ from tests.conftest import PASSPHRASE
 
 CHILD = Path(__file__).with_name("child.py")
 FORM = "illicit-market-observation"
-VALID = Path(__file__).parents[1] / "data" / "records" / f"{FORM}.valid.json"
+VALID = Path(__file__).parents[1] / "data" / "records" / "v2" / f"{FORM}.valid.json"
 NEW_PASSPHRASE = "harbour quilt meridian falcon 77"
 
 

@@ -330,7 +330,9 @@ def test_importing_drafts_refuses_an_attachment_not_in_the_vault(
 
 
 def test_lists_follow_the_reader_s_language(vault: Any) -> None:
-    answers = json.loads((DATA / "records" / "illicit-market-observation.valid.json").read_text())
+    answers = json.loads(
+        (DATA / "records" / "v2" / "illicit-market-observation.valid.json").read_text()
+    )
     answers.pop("attachments")
     record_id = records.create(vault, "illicit-market-observation", answers, final=True)
     titles = {

@@ -14,7 +14,8 @@ from outside it, is a :class:`Nodeset`. Choices made where the specification lea
   1970-01-01. ``date()``, ``decimal-date-time()`` and date comparisons read "2026" as a year.
 * ``=`` / ``!=`` compare as dates when one side is a date object and the other is date-like.
 * A Nodeset compared with a boolean is converted to a boolean first (XPath 1.0, not existential).
-* ``concat`` and ``join`` use every item of a Nodeset; other functions use its first item.
+* ``concat``, ``join`` and ``count-equal`` use every item of a Nodeset (as ``sum``, ``count``,
+  ``min`` and ``max`` do); other functions use its first item.
 * ``count`` of an empty answer is 0 and of any other single value 1; ``coalesce`` returns ""
   when all its arguments are empty; ``date()`` of something that is not a date is empty.
 * Error columns are 1-based character positions in the whole source text.

@@ -203,14 +203,19 @@ class FieldDef(_Strict):
     xlsform_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     """The name the field had in the XLSForm it was converted from, where fieldkit's name rules
     (letters, digits and _) needed another: exports can name the field as the XLSForm did."""
+    subdivision_of: Name | None = None
+    """On a select_one without choices: the country field (over iso3166-alpha3) whose answer's
+    first-level ISO 3166-2 subdivisions are the choices (see :mod:`.subdivision_fields`)."""
 
     @model_serializer(mode="wrap")
-    def _without_unset_xlsform_name(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """Leave ``xlsform_name`` out unless set, so that a form's JSON (and its digest) is what
-        it was before the attribute existed."""
+    def _without_unset_attributes(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Leave ``xlsform_name`` and ``subdivision_of`` out unless set, so that a form's JSON
+        (and its digest) is what it was before these attributes existed."""
         data = handler(self)
-        if isinstance(data, dict) and data.get("xlsform_name") is None:
-            data.pop("xlsform_name", None)
+        if isinstance(data, dict):
+            for name in ("xlsform_name", "subdivision_of"):
+                if data.get(name) is None:
+                    data.pop(name, None)
         return data
 
     @field_validator("required")
@@ -227,7 +232,11 @@ class FieldDef(_Strict):
             raise ValueError(_("a {type} needs at least one field").format(type=t.value))
         if t not in CONTAINER_TYPES and self.fields:
             raise ValueError(_("only a group or a repeat can hold fields"))
-        if t in SELECT_TYPES and not self.choices:
+        if self.subdivision_of is not None and (t is not FieldType.SELECT_ONE or self.choices):
+            raise ValueError(
+                _("'subdivision_of' applies only to a select_one field without 'choices'")
+            )
+        if t in SELECT_TYPES and not self.choices and self.subdivision_of is None:
             raise ValueError(_("a {type} field needs 'choices'").format(type=t.value))
         if t not in SELECT_TYPES and self.choices:
             raise ValueError(_("'choices' applies only to select fields"))
@@ -348,6 +357,9 @@ class FormDefinition(_Strict):
         if len(by_name) > MAX_FIELDS:
             raise ValueError(_("a form holds at most {n} fields").format(n=MAX_FIELDS))
         _check_required_entries(self.fields, 1)
+        from fieldkit.domain.subdivision_fields import check_subdivision_fields  # imports forms
+
+        check_subdivision_fields(self)
         for key, choice_list in self.choice_lists.items():
             if key != choice_list.name:
                 raise ValueError(
@@ -417,6 +429,12 @@ class FormDefinition(_Strict):
         return self.index.chains[name]
 
     def choice_list_for(self, field: FieldDef) -> ChoiceList:
+        """The field's choice list; for a ``subdivision_of`` field, every first-level ISO 3166-2
+        subdivision (the country answered narrows them, see :mod:`.subdivision_fields`)."""
+        if field.subdivision_of is not None:
+            from fieldkit.domain.subdivision_fields import subdivision_list  # imports forms
+
+            return subdivision_list(tuple(self.languages))
         if field.choices is None:
             raise KeyError(field.name)
         return self.choice_lists[field.choices]

@@ -152,6 +152,15 @@ def subdivisions(country: str, language: str = "en") -> list[Subdivision]:
     return sorted(found, key=lambda s: (_sort_key(s.local_name), s.code))
 
 
+def all_first_level() -> list[Subdivision]:
+    """The first-level subdivisions of every country, by code, with their ISO names."""
+    return [
+        Subdivision(code, name, name)
+        for alpha2 in sorted(_by_country())
+        for code, name in _by_country()[alpha2]
+    ]
+
+
 def subdivision(code: str, language: str = "en") -> Subdivision | None:
     """The subdivision with ISO 3166-2 code ``code`` ("ML-7", or a stored answer), or None."""
     wanted = short_code(code).upper()

@@ -18,7 +18,7 @@ from typing import Any
 
 import rfc8785
 
-from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition
+from fieldkit.domain.forms import ChoiceList, FieldDef, FieldType, FormDefinition
 from fieldkit.i18n import N_
 
 REVISION_KIND = "fieldkit/revision"
@@ -339,10 +339,10 @@ def searchable_text(form: FormDefinition, data: dict[str, Any], language: str) -
                 for item in value:
                     visit(item)
             elif kind is FieldType.SELECT_ONE:
-                parts.extend(_all_labels(form, f.choices or "", value))
+                parts.extend(_all_labels(form, f, value))
             elif kind is FieldType.SELECT_MULTIPLE:
                 for code in value:
-                    parts.extend(_all_labels(form, f.choices or "", code))
+                    parts.extend(_all_labels(form, f, code))
             elif kind is FieldType.ATTACHMENT:
                 parts.extend(ref["name"] for ref in value)
             elif kind is not FieldType.GEOPOINT:
@@ -366,7 +366,7 @@ def _searched_fields(form: FormDefinition) -> dict[str, FieldDef]:
 
 def _choice_label(form: FormDefinition, f: FieldDef, stored: str, language: str) -> str:
     """``form.choice_label``, from a table of the field's choice list in ``language``."""
-    key = ("summary_labels", f.choices or "", language)
+    key = ("summary_labels", form.choice_list_for(f).name, language)
     table: dict[str, str] | None = form.derived.get(key)
     if table is None:
         choice_list = form.choice_list_for(f)
@@ -380,25 +380,25 @@ def _choice_label(form: FormDefinition, f: FieldDef, stored: str, language: str)
     return form.choice_label(f, stored, language) if label is None else label
 
 
-def _all_labels(form: FormDefinition, list_name: str, stored: str) -> list[str]:
+def _all_labels(form: FormDefinition, f: FieldDef, stored: str) -> list[str]:
     """The code and every label of a choice, from a table of the choice list. The tables are
     made from the form alone, never from answers: nothing of a record stays in them."""
-    key = ("search_labels", list_name)
+    choice_list = form.choice_list_for(f)
+    key = ("search_labels", choice_list.name)
     table: dict[str, list[str]] | None = form.derived.get(key)
     if table is None:
-        choice_list = form.choice_lists[list_name]
         table = {
-            text: _labels_of(form, list_name, text)
+            text: _labels_of(choice_list, text)
             for choice in choice_list.choices
             for text in (choice.code, choice_list.stored_code(choice.code))
         }
         form.derived[key] = table
     labels = table.get(stored)
-    return _labels_of(form, list_name, stored) if labels is None else labels
+    return _labels_of(choice_list, stored) if labels is None else labels
 
 
-def _labels_of(form: FormDefinition, list_name: str, stored: str) -> list[str]:
-    choice = form.choice_lists[list_name].find(stored)
+def _labels_of(choice_list: ChoiceList, stored: str) -> list[str]:
+    choice = choice_list.find(stored)
     if choice is None:
         return [stored]
     return [choice.code, *choice.label.values()]

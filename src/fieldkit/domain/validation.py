@@ -2,8 +2,9 @@
 
 ``check(form, data)`` normalises every answer, applies relevance (an irrelevant answer is
 cleared, and so is everything inside an irrelevant group or repeat), then checks required answers,
-constraints and repeat counts. It returns the cleaned data and every problem, each naming the
-field (with its repeat instance) and the broken rule.
+constraints, repeat counts and that a region (a ``subdivision_of`` field) belongs to the country
+answered. It returns the cleaned data and every problem, each naming the field (with its repeat
+instance) and the broken rule. Defaults (:mod:`.defaults`) are importable from here too.
 
 Data layout: answers are keyed by field name. A group is only a heading: its fields' answers sit
 beside it. A repeat group's answer is a list of objects, one per instance, laid out the same way.
@@ -12,23 +13,22 @@ beside it. A repeat group's answer is a list of objects, one per instance, laid 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from fieldkit.domain import expressions
+from fieldkit.domain.defaults import Clock as Clock
+from fieldkit.domain.defaults import default_value as default_value
+from fieldkit.domain.defaults import entry_defaults as entry_defaults
+from fieldkit.domain.defaults import local_now as local_now
+from fieldkit.domain.defaults import with_defaults as with_defaults
 from fieldkit.domain.forms import FieldDef, FieldType, FormDefinition, localized
+from fieldkit.domain.subdivision_fields import subdivision_problem
 from fieldkit.domain.values import AnswerError, expression_valuer, is_empty, normalizer
 from fieldkit.i18n import _
 
 MAX_REPEAT_INSTANCES = 10_000
-
-Clock = Callable[[], dt.datetime]
-
-
-def local_now() -> dt.datetime:
-    """Now, in the device's own time zone: ``today()`` is the date on the user's calendar."""
-    return dt.datetime.now().astimezone()
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class _FieldPlan:
 
     __slots__ = (
         "constraint",
+        "country",
         "field",
         "kind",
         "name",
@@ -119,6 +120,8 @@ class _FieldPlan:
         )
         self.normalize = normalizer(form, f) if self.kind == _VALUE else None
         self.value_of = expression_valuer(form, f) if self.kind == _VALUE else None
+        self.country = f.subdivision_of
+        """For a subdivision field, the country field its answer must be a region of."""
 
 
 class _Plan:
@@ -329,6 +332,8 @@ class _Checker:
                 if f.name not in instance.refused and self.is_required(f, instance):
                     self.problem(_join(instance.path, f.name), f.name, "required", _("is required"))
                 continue
+            if f.country is not None and not self.sees_refused(instance, f.country):
+                self.check_subdivision(f, instance, f.country, value)
             if f.constraint is not None and not self.uses_refused(f.constraint, instance):
                 current = f.value_of(value) if f.value_of is not None else value
                 result = self.evaluate(f.constraint, instance, f.name, current)
@@ -345,6 +350,17 @@ class _Checker:
         for instances in instance.children.values():
             for child in instances:
                 self.check_rules(child)
+
+    def check_subdivision(
+        self, f: _FieldPlan, instance: _Instance, country: str, value: Any
+    ) -> None:
+        """A subdivision answer is a region of the country answered beside it (or around it)."""
+        scope = instance.scope = instance.scope or _Scope(self.plan, instance, self.clock)
+        answered = scope.value(country)
+        answered = answered if isinstance(answered, str) else None
+        message = subdivision_problem(self.form, f.field, value, answered, self.language)
+        if message is not None:
+            self.problem(_join(instance.path, f.name), f.name, "subdivision", message)
 
     def uses_refused(self, rule: _Rule, instance: _Instance) -> bool:
         """Whether ``rule`` uses an answer refused as malformed: that answer is reported once,
@@ -457,63 +473,3 @@ def constraint_references(form: FormDefinition, name: str) -> frozenset[str]:
     if plan is None or plan.constraint is None or plan.constraint[1] is None:
         return frozenset()
     return plan.constraint[1].references - {name}
-
-
-def with_defaults(
-    form: FormDefinition, data: dict[str, Any], clock: Clock = local_now
-) -> dict[str, Any]:
-    """``data`` with each unanswered field's default filled in (a new record's starting point)."""
-    return _fill_defaults(form, data, (), clock)
-
-
-def entry_defaults(form: FormDefinition, repeat: str, clock: Clock = local_now) -> dict[str, Any]:
-    """The answers a new entry of repeat group ``repeat`` starts with: its fields' defaults
-    (fresh for each entry: ``=pseudonym('VIC')`` gives each victim its own code)."""
-    chain = (*form.index.chains[repeat], repeat)
-    return _fill_defaults(form, {}, chain, clock)
-
-
-def _fill_defaults(
-    form: FormDefinition, values: dict[str, Any], chain: tuple[str, ...], clock: Clock
-) -> dict[str, Any]:
-    result = dict(values)
-    for f in form.index.members.get(chain, []):
-        if f.type is FieldType.REPEAT:
-            items = result.get(f.name)
-            if isinstance(items, list):
-                result[f.name] = [
-                    _fill_defaults(form, item, (*chain, f.name), clock)
-                    if isinstance(item, dict)
-                    else item
-                    for item in items
-                ]
-        elif f.default is not None and f.name not in result:
-            result[f.name] = default_value(f, clock)
-    return result
-
-
-class _NoFieldsScope:
-    """The scope of a default expression, which may use functions but no other field."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-
-    def value(self, name: str) -> Any:
-        return None
-
-    def current(self) -> Any:
-        return None
-
-    def today(self) -> dt.date:
-        return self._clock().date()
-
-    def now(self) -> dt.datetime:
-        return self._clock()
-
-
-def default_value(f: FieldDef, clock: Clock = local_now) -> Any:
-    """A field's default; a text starting with ``=`` is an expression such as ``=today()``."""
-    if isinstance(f.default, str) and f.default.startswith("="):
-        value = expressions.parse(f.default[1:]).evaluate(_NoFieldsScope(clock))
-        return value if isinstance(value, int | float) else expressions.to_string(value)
-    return f.default

@@ -15,7 +15,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from fieldkit.domain.forms import DatePrecision, FieldDef, FieldType, FormDefinition
+from fieldkit.domain import places
+from fieldkit.domain.forms import (
+    VERSION_PATTERN,
+    DatePrecision,
+    FieldDef,
+    FieldType,
+    FormDefinition,
+)
 from fieldkit.domain.geo import GeoError, geopoint_from_value
 from fieldkit.i18n import _
 
@@ -142,8 +149,25 @@ def _select_one(form: FormDefinition, field: FieldDef, raw: Any) -> str:
     choice_list = form.choice_list_for(field)
     choice = choice_list.find(raw.strip())
     if choice is None:
+        if field.subdivision_of is not None:
+            raise AnswerError(
+                "choice",
+                _("'{code}' is not an ISO 3166-2 region code such as ML-7").format(code=raw[:60]),
+            )
         raise AnswerError("choice", _("'{code}' is not one of its choices").format(code=raw[:60]))
+    if field.subdivision_of is not None:
+        return _subdivision_answer(raw.strip(), choice.code)
     return choice_list.stored_code(choice.code)
+
+
+def _subdivision_answer(raw: str, code: str) -> str:
+    """A subdivision answer as stored: one stored under an earlier version of the data keeps
+    that version (it names the list the answer was chosen from), others get the current one."""
+    if places.is_stored_subdivision(raw):
+        version = raw.split(":")[1]
+        if re.fullmatch(VERSION_PATTERN, version):
+            return f"{places.SUBDIVISION_VOCABULARY}:{version}:{code}"
+    return places.stored_subdivision(code)
 
 
 def _select_multiple(form: FormDefinition, field: FieldDef, raw: Any) -> list[str]:

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection
 
 from fieldkit.crypto.identity import PublicIdentity, SigningKey, key_id_of
 from fieldkit.domain.records import canonical_json, sha256_hex
+from fieldkit.hq.errors import InvalidInputError
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository import tables_review as t
 from fieldkit.hq.sqlwork import transaction
@@ -132,8 +133,6 @@ def entry_message(
 
 def check_actor(actor: str) -> str:
     """The actor's name, trimmed; refused when empty, too long or holding control characters."""
-    from fieldkit.hq.errors import InvalidInputError
-
     name = " ".join(actor.split())
     if not name or len(name) > MAX_ACTOR or not name.isprintable():
         raise InvalidInputError(

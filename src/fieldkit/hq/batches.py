@@ -24,7 +24,6 @@ from typing import Any
 
 from fieldkit.bundle import OpenedBundle, VerifiedForm, VerifiedRevision
 from fieldkit.domain.records import utc_timestamp
-from fieldkit.hq.analysis.facts import Facts
 from fieldkit.hq.analysis.mapping import safe_facts
 from fieldkit.hq.answers import Answers, Splitter
 from fieldkit.hq.repository.base import (
@@ -51,8 +50,6 @@ class PreparedRevision:
     sealed_at: str
     previous: str | None
     attachments: tuple[str, ...]
-    facts: Facts
-    """Its analysis rows, made from the kept answers (never from the identifying ones)."""
 
 
 class RevisionPreparer:
@@ -81,7 +78,6 @@ class RevisionPreparer:
             sealed_at=value["sealed_at"],
             previous=value["previous"],
             attachments=tuple(value["attachments"]),
-            facts=safe_facts(form.definition, kept),
         )
 
 
@@ -147,7 +143,7 @@ def sealed_parts(
                 attachments=prepared.attachments,
                 link_id=link,
                 position=builder.add(entry),
-                facts=prepared.facts,
+                facts=safe_facts(form.definition, json.loads(prepared.answers)),
             )
         )
     if placed:

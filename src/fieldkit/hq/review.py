@@ -194,7 +194,11 @@ def find_record(conn: Connection, given: str) -> tuple[str, str]:
 
     row = newest(wanted)
     if row is None and len(wanted) >= MIN_PREFIX:
-        query = sa.select(r.c.record_id).distinct().where(r.c.record_id.startswith(wanted))
+        query = (
+            sa.select(r.c.record_id)
+            .distinct()
+            .where(r.c.record_id.startswith(wanted, autoescape=True))
+        )
         ids = conn.execute(query.limit(2)).scalars().all()
         if len(ids) > 1:
             raise InvalidInputError(

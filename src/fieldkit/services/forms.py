@@ -58,6 +58,9 @@ def shipped_vocabularies() -> VocabularyLibrary:
 
 
 def shipped_form_paths() -> list[Path]:
+    """The current version of each shipped form, the ones a new vault installs. Earlier versions
+    sit in ``previous/`` (as ``<id>-<version>.yaml``) and are not installed: a vault that
+    installed one keeps it, with the records made with it."""
     return sorted(shipped_forms_dir().glob("*.yaml"))
 
 

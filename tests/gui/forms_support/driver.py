@@ -19,6 +19,7 @@ from fieldkit.gui.forms.fields_datetime import DateTimeInput
 from fieldkit.gui.forms.fields_geo import GeopointInput
 from fieldkit.gui.forms.fields_multi import SelectMultipleInput
 from fieldkit.gui.forms.fields_number import NumberInput
+from fieldkit.gui.forms.fields_subdivision import SubdivisionInput
 from fieldkit.gui.forms.fields_text import LongTextInput, TextInput
 from fieldkit.gui.forms.renderer import FormRenderer
 from fieldkit.gui.forms.repeat import RepeatView
@@ -99,6 +100,15 @@ class FormDriver:
         target.setFocus()
         type_chars(self.qtbot, target, text)
 
+    def choose_date_precision(self, path: str, precision: str) -> None:
+        """Choose how much of a date is known (day, month or year) in the box beside it."""
+        field_input = self.input(path)
+        combo = field_input.precision  # type: ignore[attr-defined]
+        self._visible(combo, path)
+        index = combo.findData(precision)
+        assert index >= 0, f"{path} does not take a date to the {precision}"
+        combo.setCurrentIndex(index)
+
     def retype(self, path: str, text: str) -> None:
         """Select all of the field's text and type ``text`` over it."""
         field_input = self.input(path)
@@ -134,6 +144,9 @@ class FormDriver:
 
     def label_of(self, path: str, code: str) -> str:
         field_input = self.input(path)
+        if isinstance(field_input, SubdivisionInput):
+            short = self.stored(path, code).rsplit(":", 1)[-1]
+            return next(r.local_name for r in field_input.regions if r.code == short)
         assert isinstance(field_input, SelectOneInput | SelectMultipleInput), path
         return dict(field_input.choices)[self.stored(path, code)]
 
@@ -141,6 +154,10 @@ class FormDriver:
         """Pick one choice: click its radio button, or search a long list by typing its label,
         or pick it in the combo box."""
         field_input = self.input(path)
+        if isinstance(field_input, SubdivisionInput):
+            self.choose_region(path, self.label_of(path, code))
+            assert field_input.raw_value() == self.stored(path, code), f"{path}: {code}"
+            return
         assert isinstance(field_input, SelectOneInput), path
         stored = self.stored(path, code)
         if field_input.radios:
@@ -164,6 +181,22 @@ class FormDriver:
             else:
                 combo.setCurrentIndex(combo.findData(stored))
         assert field_input.raw_value() == stored, f"{path}: {code} was not chosen"
+
+    def choose_region(self, path: str, text: str) -> None:
+        """Type ``text`` in a region list (a subdivision field) and press Enter."""
+        field_input = self.input(path)
+        assert isinstance(field_input, SubdivisionInput) and field_input.combo is not None
+        combo = field_input.combo
+        self._visible(combo, path)
+        line = combo.lineEdit()
+        assert line is not None
+        combo.setFocus()
+        self.qtbot.keyClick(line, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        type_chars(self.qtbot, line, text)
+        self.qtbot.keyClick(line, Qt.Key.Key_Return)
+        completer = line.completer()
+        if completer is not None and completer.popup().isVisible():
+            completer.popup().hide()
 
     def tick(self, path: str, code: str) -> None:
         """Tick (or untick) one choice: click its check box, or filter the long list by its label
@@ -214,5 +247,8 @@ class FormDriver:
                     self.tick(path, code)
             elif field.type is FieldType.ATTACHMENT:
                 raise AssertionError("attach files with the attachment helpers")
+            elif field.type is FieldType.DATE and len(str(value)) in (4, 7):
+                self.choose_date_precision(path, "year" if len(str(value)) == 4 else "month")
+                self.retype(path, str(value))
             else:
                 self.retype(path, str(value))  # over a default the form filled in

@@ -99,14 +99,13 @@ def fill_attack_on_activist(d: FormDriver, answers: dict[str, Any]) -> None:
     d.type("date_start", answers["date_start"])
     d.type("date_end", "2026-09-10")
     assert d.error("date_end") == ""  # it involves the first day: not while still in the section
-    d.move_to("admin1")
+    d.move_to("admin2")
     assert "is before the first day" in d.error("date_end")
     assert d.row("date_end").error.isVisible()
     d.retype("date_end", "2026-09-15")
     assert d.error("date_end") == ""
     assert not d.row("date_end").error.isVisible()
     answers["date_end"] = "2026-09-15"
-    d.choose("time_precision", answers["time_precision"])
 
     # Location: choosing "other" reveals its "specify" field; another choice hides it again.
     d.fill({k: answers[k] for k in ("country", "admin1", "admin2", "place_name", "coordinates")})
@@ -118,24 +117,31 @@ def fill_attack_on_activist(d: FormDriver, answers: dict[str, Any]) -> None:
     d.choose("location_type", answers["location_type"])
     assert not d.shown("location_type_other")
 
-    d.choose("main_act", answers["main_act"])
-
-    # Victims: the first entry is there already (min_count 1); the second is added.
-    first, second = answers["victims"]
+    # Victims: the first entry is there already (min_count 1), with its first act; the second
+    # is added, and the third is an organisation.
+    first, second, third = answers["victims"]
     d.fill({"victims": [first]})
     d.add_entry("victims")
     assert len(d.repeat("victims").instances) == 2
     assert d.repeat("victims").instances[1].title() == "Victims 2"
-    before_act = {k: second[k] for k in list(second)[: list(second).index("act_type")]}
-    d.fill(before_act, "victims[2]")
-    assert not d.shown("victims[2].act_subtype")
-    d.choose("victims[2].act_type", "other_harmful_act")
-    assert d.shown("victims[2].act_subtype")
-    assert not d.shown("victims[1].act_subtype")  # victim 1's act is a killing
-    d.fill(without(second, *before_act, "act_type"), "victims[2]")
+    d.fill(without(second, "acts"), "victims[2]")
+    assert len(d.repeat("victims[2].acts").instances) == 1
+    assert not d.shown("victims[2].acts[1].act_subtype")
+    d.choose("victims[2].acts[1].act_type", "other_harmful_act")
+    assert d.shown("victims[2].acts[1].act_subtype")
+    assert not d.shown("victims[1].acts[1].act_subtype")  # victim 1's act is a killing
+    d.fill(without(second["acts"][0], "act_type"), "victims[2].acts[1]")
+    d.add_entry("victims")
+    assert not d.shown("victims[3].victim_sex")  # asked of a person only
+    d.choose("victims[3].victim_kind", "person")
+    assert d.shown("victims[3].victim_sex") and not d.shown("victims[3].org_type")
+    d.choose("victims[3].victim_kind", "organisation")
+    assert not d.shown("victims[3].victim_sex") and not d.shown("victims[3].victim_age")
+    assert d.shown("victims[3].org_type")
+    d.fill(without(third, "victim_kind"), "victims[3]")
 
     handled = {
-        "date_start", "date_end", "time_precision", "country", "admin1", "admin2", "place_name",
-        "coordinates", "geo_precision", "location_type", "main_act", "victims",
+        "date_start", "date_end", "country", "admin1", "admin2", "place_name", "coordinates",
+        "geo_precision", "location_type", "victims",
     }  # fmt: skip
     d.fill(without(answers, *handled))  # perpetrators, information and the rest

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cmp_to_key
+from typing import Any
 
 from PySide6.QtCore import QCollator, QLocale, Qt
 
@@ -109,6 +110,24 @@ def join(scope_path: str, name: str) -> str:
 
 def instance_title(label: str, number: int) -> str:
     return _("{section} {n}").format(section=label, n=number)
+
+
+def answer_in_scope(form: FormDefinition, data: dict[str, Any], scope_path: str, name: str) -> Any:
+    """The stored answer to field ``name`` as seen from the scope at ``scope_path``
+    (``victims[2]``): ``name`` sits in that scope or in one around it. None when unanswered."""
+    depth = len(form.scope_of(name)) if name in form.index.chains else -1
+    segments = scope_path.split(".") if scope_path else []
+    if depth < 0 or depth > len(segments):
+        return None
+    scope: Any = data
+    for segment in segments[:depth]:
+        match = _SEGMENT.match(segment)
+        entries = scope.get(match.group(1)) if match and isinstance(scope, dict) else None
+        number = int(match.group(2) or 0) if match else 0
+        if not isinstance(entries, list) or not 0 < number <= len(entries):
+            return None
+        scope = entries[number - 1]
+    return scope.get(name) if isinstance(scope, dict) else None
 
 
 def describe_path(ctx: RenderContext, path: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from fieldkit.domain.forms import FieldDef
 from fieldkit.domain.validation import Problem
 from fieldkit.domain.values import AnswerError, normalize
 from fieldkit.gui.contrast import SecondaryLabel
-from fieldkit.gui.forms.context import RenderContext, Unreadable
+from fieldkit.gui.forms.context import RenderContext, Unreadable, answer_in_scope
 from fieldkit.gui.forms.inputs import make_input
 from fieldkit.gui.forms.masking import MaskedContent, RevealButton
 from fieldkit.gui.forms.node import FormNode, RenderState, problem_text, shown_problems
@@ -101,6 +101,9 @@ class FieldRow(FormNode):
         layout.addWidget(self.error)
 
         self.input.edited.connect(self._edited)
+        # Queued: the input drops its answer while a verdict is being applied; the renderer
+        # takes it into account afterwards, with a fresh verdict.
+        self.input.dropped.connect(self.edited, Qt.ConnectionType.QueuedConnection)
         self.input.structure_changed.connect(self.structure_changed)
         if ctx.read_only:
             drop_placeholders(self.input)
@@ -178,6 +181,10 @@ class FieldRow(FormNode):
         path = self.path_in(scope_path)
         if path in state.irrelevant:
             self.set_error("")
+            return
+        form, data = self.ctx.form, state.data
+        if self.input.follow(lambda name: answer_in_scope(form, data, scope_path, name)):
+            self.set_error("")  # the dropped answer's problems are gone: a new verdict follows
             return
         shown = shown_problems(state.problems.get(path, []), self.touched, state)
         self.set_error("\n".join(problem_text(self.ctx, self.text, p) for p in shown))

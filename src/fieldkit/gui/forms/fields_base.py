@@ -9,7 +9,7 @@ draft or a sealed revision) and never counts as an edit.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Signal
@@ -26,6 +26,9 @@ class FieldInput(QWidget):
     """The user changed the answer (never emitted while loading or clearing)."""
     structure_changed = Signal()
     """Widgets were added or removed (the tab order needs updating)."""
+    dropped = Signal()
+    """The input let go of its answer by itself, because it no longer fits the others (a
+    region when the country changes); not the user's edit of this field."""
 
     MASKS_ITSELF: ClassVar[bool] = False
     """True when the input hides identifying content itself (password echo, hidden
@@ -78,6 +81,12 @@ class FieldInput(QWidget):
 
     def set_revealed(self, revealed: bool) -> None:
         """Show or hide identifying content (only for inputs with MASKS_ITSELF)."""
+
+    def follow(self, answer: Callable[[str], Any]) -> bool:
+        """Adjust to the record's other answers after each verdict (``answer(name)`` gives the
+        stored answer of another field, as seen from this one); True when this input dropped
+        its own answer because of them (it then emits :attr:`dropped`)."""
+        return False
 
     # -- shared ----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from fieldkit.gui.forms.fields_datetime import DateTimeInput
 from fieldkit.gui.forms.fields_geo import GeopointInput
 from fieldkit.gui.forms.fields_multi import SelectMultipleInput
 from fieldkit.gui.forms.fields_number import NumberInput
+from fieldkit.gui.forms.fields_subdivision import SubdivisionInput
 from fieldkit.gui.forms.fields_text import LongTextInput, TextInput
 
 _INPUTS: dict[FieldType, type[FieldInput]] = {
@@ -31,4 +32,6 @@ _INPUTS: dict[FieldType, type[FieldInput]] = {
 
 
 def make_input(ctx: RenderContext, field: FieldDef, parent: QWidget | None = None) -> FieldInput:
+    if field.subdivision_of is not None:
+        return SubdivisionInput(ctx, field, parent)
     return _INPUTS[field.type](ctx, field, parent)

@@ -33,6 +33,8 @@ class RenderState:
     show_errors: bool = True
     nodes: dict[str, FormNode] = field(default_factory=dict)
     """Every node by its path, filled in while applying (to find a problem's field)."""
+    data: dict[str, Any] = field(default_factory=dict)
+    """The relevant, readable answers the verdict is about (for inputs that follow others)."""
 
 
 class FormNode(QWidget):

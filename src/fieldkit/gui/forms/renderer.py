@@ -150,6 +150,7 @@ class FormRenderer(QScrollArea):
             problems=by_path,
             show_all=self._show_all,
             show_errors=not self.ctx.read_only,
+            data=outcome.data,
         )
         for node in self.nodes:
             node.apply(state, "")

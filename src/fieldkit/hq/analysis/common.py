@@ -15,6 +15,7 @@ analyst settles it (the writer looks ``place_settlements`` up: ``settled``).
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from fieldkit.domain.forms import FieldType
 from fieldkit.domain.places import match_subdivision
@@ -103,13 +104,21 @@ def place_columns(answers: Reader) -> Row:
             "admin1_text": None,
             "admin1_status": PlaceStatus.MISSING,
         }
-    code = match_subdivision(country, text) if country is not None else None
+    code = matched_place(country, text) if country is not None else None
     return {
         "country": country,
         "admin1": code,
         "admin1_text": text,
         "admin1_status": PlaceStatus.MATCHED if code is not None else PlaceStatus.UNMATCHED,
     }
+
+
+@lru_cache(maxsize=4096)
+def matched_place(country: str, text: str) -> str | None:
+    """:func:`fieldkit.domain.places.match_subdivision`, remembered: a mission types the same
+    few region names in record after record (pure: the subdivision data never changes while
+    fieldkit runs)."""
+    return match_subdivision(country, text)
 
 
 def source_rows(answers: Reader) -> tuple[list[Row], int, int | None]:

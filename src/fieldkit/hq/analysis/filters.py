@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 from sqlalchemy.sql import FromClause
 
+from fieldkit.domain import places
 from fieldkit.hq.errors import InvalidInputError
 from fieldkit.i18n import _
 
@@ -243,32 +244,28 @@ def country_code(text: str) -> str:
 
 def admin1_code(text: str, country: str | None) -> str:
     """An ISO 3166-2 first-level code ("ML-7"), checked, and in ``country`` when given."""
-    import pycountry
-
-    value = text.strip().rsplit(":", 1)[-1].upper()
-    match = _ADMIN1.match(value)
-    found = pycountry.subdivisions.get(code=value) if match else None  # type: ignore[no-untyped-call]
-    if found is None or getattr(found, "parent_code", None):
+    value = places.short_code(text.strip()).upper()
+    found = places.subdivision(value) if _ADMIN1.match(value) else None
+    if found is not None and not places.is_first_level_of(found.code, found.country):
+        found = None  # a province of a region: counts are by first-level places
+    if found is None:
         raise InvalidInputError(
             _(
                 "'{text}' is not a first-level place code: give its ISO 3166-2 code, "
                 "for example ML-7."
             ).format(text=text)
         )
-    if country is not None and _alpha3_of(value) != country:
+    if country is not None and found.country != country:
         raise InvalidInputError(
             _("{code} is not in {country}: check --admin1 or --country.").format(
-                code=value, country=country
+                code=found.code, country=country
             )
         )
-    return value
+    return found.code
 
 
 def _alpha3_of(code: str) -> str:
-    import pycountry
-
-    found = pycountry.countries.get(alpha_2=code.split("-", 1)[0])
-    return str(found.alpha_3) if found is not None else code.split("-", 1)[0]
+    return places.country_of(code)
 
 
 __all__ = ["REVIEW_STATUSES", "Filters", "Period", "admin1_code", "country_code"]

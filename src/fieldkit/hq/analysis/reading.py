@@ -21,15 +21,16 @@ from typing import Any
 
 from fieldkit.domain.forms import FieldType, FormDefinition
 
+_READABLE = "analysis_readable"
+"""Key of the form's cached set of field names the mapping may read."""
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 def short_code(value: Any) -> str | None:
     """The short code of a stored select answer: the text after the last ``:``."""
-    if not isinstance(value, str) or not value:
+    if type(value) is not str:
         return None
-    code = value.rsplit(":", 1)[-1]
-    return code or None
+    return value.rpartition(":")[2] or None
 
 
 def partial_date(value: Any) -> str | None:
@@ -66,10 +67,15 @@ class Reader:
         self._form = form
         self._index = form.index
         self._answers = answers
+        readable = form.derived.get(_READABLE)
+        if readable is None:
+            index = form.index
+            readable = form.derived[_READABLE] = frozenset(index.by_name) - index.identifying
+        self._readable: frozenset[str] = readable
 
     def defines(self, name: str) -> bool:
         """Whether the form defines a field ``name`` that is not identifying."""
-        return name in self._index.by_name and name not in self._index.identifying
+        return name in self._readable
 
     def field_type(self, name: str) -> FieldType | None:
         field = self._index.by_name.get(name)
@@ -77,7 +83,7 @@ class Reader:
 
     def raw(self, name: str) -> Any:
         """The stored answer, or None (also for an identifying field or an unknown name)."""
-        if not self.defines(name):
+        if name not in self._readable:
             return None
         return self._answers.get(name)
 

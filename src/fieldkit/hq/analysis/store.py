@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from fieldkit.domain.places import normalise_place
@@ -28,9 +27,6 @@ from fieldkit.hq.errors import RepositoryError
 from fieldkit.hq.repository import tables as t
 from fieldkit.hq.repository.rows import chunks, insert_values
 from fieldkit.i18n import _
-
-RECORDS_PER_STATEMENT = 1000
-"""``an_records`` rows per INSERT statement."""
 
 
 @dataclass(frozen=True)
@@ -98,28 +94,43 @@ def _write(
     inserted = _insert_records(conn, rows.pop(a.an_records))
     for table, table_rows in rows.items():
         columns = tuple(table.c.keys())
-        mine = [
-            tuple(row.get(c) for c in columns) for row in table_rows if row["record_id"] in inserted
-        ]
+        if len(inserted) < len(chosen):
+            table_rows = [row for row in table_rows if row["record_id"] in inserted]
+        mine = [tuple(map(row.get, columns)) for row in table_rows]
         insert_values(conn, table, columns, mine)
     return len(inserted), [item for item in chosen if item.record_id not in inserted]
 
 
 def _insert_records(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
     """Insert ``an_records`` rows, skipping those whose record has a row by now; returns the
-    records inserted."""
+    records inserted.
+
+    SQLite: writers take turns (the write lock is held from the transaction's first
+    statement), so no row can have appeared since :func:`_current` read them: a plain insert.
+    PostgreSQL: COPY into a temporary table, then ``INSERT ... ON CONFLICT DO NOTHING
+    RETURNING``, which waits for a concurrent transaction inserting the same record."""
     if not rows:
         return set()
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     table = a.an_records
-    statement = insert(table).on_conflict_do_nothing().returning(table.c.record_id)
     columns = tuple(table.c.keys())
-    values = [{c: row.get(c) for c in columns} for row in rows]
-    inserted: set[str] = set()
-    for start in range(0, len(values), RECORDS_PER_STATEMENT):
-        chunk = values[start : start + RECORDS_PER_STATEMENT]
-        inserted.update(conn.execute(statement, chunk).scalars())
-    return inserted
+    values = [tuple(map(row.get, columns)) for row in rows]
+    if conn.dialect.name != "postgresql":
+        insert_values(conn, table, columns, values)
+        return {str(row["record_id"]) for row in rows}
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_NEW_RECORDS} (LIKE an_records) ON COMMIT DELETE ROWS"
+    )
+    conn.exec_driver_sql(f"TRUNCATE {_NEW_RECORDS}")
+    insert_values(conn, sa.table(_NEW_RECORDS), columns, values)
+    inserted = conn.exec_driver_sql(
+        f"INSERT INTO an_records SELECT * FROM {_NEW_RECORDS} "  # noqa: S608 - fixed names
+        "ON CONFLICT DO NOTHING RETURNING record_id"
+    )
+    return {str(record_id) for record_id in inserted.scalars()}
+
+
+_NEW_RECORDS = "fieldkit_new_an_records"
+"""PostgreSQL: the temporary table :func:`_insert_records` copies new rows into."""
 
 
 def delete_rows(conn: Connection, record_ids: Sequence[str]) -> None:

@@ -8,10 +8,9 @@ label beside each code (``--labels en|fr|ar``) and the codebook lists them all.
 
 from __future__ import annotations
 
-import gettext
 from collections.abc import Iterable
-from functools import cache
 
+from fieldkit.domain import places
 from fieldkit.domain.forms import Choice, ChoiceList, FormDefinition, localized
 from fieldkit.hq.errors import InvalidInputError
 from fieldkit.hq.records import FormCache, form_ids
@@ -84,20 +83,7 @@ def held_vocabularies(repository: Repository, forms: FormCache) -> Vocabularies:
 
 
 def place_label(code: str, language: str) -> str | None:
-    """The name of an ISO 3166-2 subdivision ("ML-7" -> "Gao") in ``language`` where pycountry's
-    catalogues translate it, else in English; None for an unknown code."""
-    import pycountry
-
-    found = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
-    if found is None:
-        return None
-    return _translation(language).gettext(str(found.name))
-
-
-@cache
-def _translation(language: str) -> gettext.NullTranslations:
-    import pycountry
-
-    return gettext.translation(
-        "iso3166-2", pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
+    """The name of a first-level ISO 3166-2 subdivision ("ML-7" -> "Gao") in ``language``
+    where pycountry's catalogues translate it, else its ISO name; None for an unknown code."""
+    found = places.subdivision(code, language)
+    return None if found is None else found.local_name

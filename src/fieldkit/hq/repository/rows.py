@@ -75,7 +75,10 @@ JSON_TEXT = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def insert_values(
-    conn: Connection, table: sa.Table, columns: Sequence[str], values: Sequence[tuple[Any, ...]]
+    conn: Connection,
+    table: sa.TableClause,
+    columns: Sequence[str],
+    values: Sequence[tuple[Any, ...]],
 ) -> None:
     """Insert ``values`` (tuples in the order of ``columns``) with the driver's own bulk path
     (SQLite: one executemany; PostgreSQL: one COPY), without SQLAlchemy's work per row and

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from fieldkit.bundle import DeviceIdentityFile
-from fieldkit.hq.analysis.store import RecordFacts, write_facts
+from fieldkit.hq.analysis import store as analysis  # a module: it imports this package too
 from fieldkit.hq.errors import NotFoundError, RepositoryError
 from fieldkit.hq.repository import rows
 from fieldkit.hq.repository import tables as t
@@ -312,10 +312,10 @@ class SqlRepository(SqlSyncStore, Repository):
             ("link_id", "batch_id", "position"),
             [(r.link_id, b, r.position) for b, r in new],
         )
-        write_facts(
+        analysis.write_facts(
             conn,
             (
-                RecordFacts(
+                analysis.RecordFacts(
                     r.record_id,
                     r.number,
                     r.sha256,

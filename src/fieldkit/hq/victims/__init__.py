@@ -90,10 +90,6 @@ def _replace_keys(conn: Connection, record_ids: Iterable[str], found: list[Victi
         )
 
 
-def _has_analysis(conn: Connection) -> bool:
-    return sa.inspect(conn).has_table("an_victims")
-
-
 def index_at_ingest(
     repository: Repository,
     keys: HqKeys,
@@ -123,8 +119,7 @@ def index_at_ingest(
         current = [rid for rid, (number, _a) in newest.items() if held.get(rid) == number]
         found = [k for rid in current for k in keys_of(key, rid, newest[rid][1])]
         _replace_keys(conn, current, found)
-        if _has_analysis(conn):
-            apply_person_ids(conn)
+        apply_person_ids(conn)
     return len(found)
 
 
@@ -141,8 +136,7 @@ def index(repository: Repository, keys: HqKeys, *, actor: str) -> IndexReport:
     with transaction(repository, write=True) as conn:
         conn.execute(t.victim_keys.delete())
         _replace_keys(conn, [], found)
-        if _has_analysis(conn):
-            apply_person_ids(conn)
+        apply_person_ids(conn)
         audit.append(
             conn,
             keys.signing_key,

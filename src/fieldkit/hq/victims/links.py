@@ -105,24 +105,37 @@ def linked_pairs(decisions: dict[tuple[str, str], str]) -> list[tuple[str, str]]
 
 def apply_person_ids(conn: Connection) -> int:
     """Set ``an_victims.person_id`` from the current links (in the caller's transaction): the
-    smallest victim id of each linked group, else the victim's own id. Returns the number of
-    victims that now share a person id with another. Links naming a victim that no longer
-    exists (a newer revision has fewer victims) are kept and simply set nothing."""
+    smallest victim id among the existing victims of each linked group, else the victim's own
+    id. Only rows whose person id changes are written. Returns the number of existing victims
+    that share a person id with another. Links naming a victim that no longer exists (a newer
+    revision has fewer victims) are kept, and join the others still."""
     groups = components(linked_pairs(current_decisions(conn)))
-    conn.execute(
-        an_victims.update()
-        .where(an_victims.c.person_id.is_distinct_from(an_victims.c.victim_id))
-        .values(person_id=an_victims.c.victim_id)
-    )
-    by_person: dict[str, list[str]] = {}
-    for victim, person in groups.items():
-        if victim != person:
-            by_person.setdefault(person, []).append(victim)
-    for person, members in by_person.items():
-        conn.execute(
-            an_victims.update().where(an_victims.c.victim_id.in_(members)).values(person_id=person)
+    v = an_victims.c
+    existing: set[str] = set()
+    for chunk in _chunks(sorted(groups)):
+        existing.update(
+            conn.execute(sa.select(v.victim_id).where(v.victim_id.in_(chunk))).scalars()
         )
-    return sum(len(m) + 1 for m in by_person.values())
+    members: dict[str, list[str]] = {}
+    for victim in sorted(existing):
+        members.setdefault(groups[victim], []).append(victim)
+    wanted = {victim: group[0] for group in members.values() if len(group) > 1 for victim in group}
+    current = dict(
+        conn.execute(sa.select(v.victim_id, v.person_id).where(v.person_id != v.victim_id)).all()
+    )
+    changes: dict[str, list[str]] = {}
+    for victim in current.keys() | wanted.keys():
+        person = wanted.get(victim, victim)
+        if current.get(victim, victim) != person:
+            changes.setdefault(person, []).append(victim)
+    for person, victims in changes.items():
+        for chunk in _chunks(victims):
+            conn.execute(an_victims.update().where(v.victim_id.in_(chunk)).values(person_id=person))
+    return len(wanted)
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def check_victims(conn: Connection, *given: str) -> list[str]:
@@ -155,7 +168,9 @@ def check_victims(conn: Connection, *given: str) -> list[str]:
 
 def _some_victims(conn: Connection, victim: str) -> list[str]:
     """Victim ids starting like ``victim`` (its first 6 characters), for a suggestion."""
-    query = sa.select(an_victims.c.victim_id).where(an_victims.c.victim_id.startswith(victim[:6]))
+    query = sa.select(an_victims.c.victim_id).where(
+        an_victims.c.victim_id.startswith(victim[:6], autoescape=True)
+    )
     return list(conn.execute(query.limit(200)).scalars())
 
 

@@ -171,13 +171,21 @@ class Converter(QuestionConversion):
             if list_name:
                 present.add(list_name)
                 self.choice_rows.setdefault((list_name, code), self.row_of(CHOICES, index))
-        if self.vocabularies is None:
-            return
         wanted = [
             r.kind.list_name
             for r in self.rows.values()
             if r.kind.list_name and not r.kind.acknowledge
         ]
+        # A subdivision question (fieldkit's subdivision_of column) takes its choices from ISO
+        # 3166-2, not from its list: a list missing from the sheet gets one placeholder choice,
+        # for pyxform, that the conversion does not use.
+        regions = {
+            r.kind.list_name
+            for r in self.rows.values()
+            if r.kind.list_name and r.cells.get("subdivision_of", "").strip()
+        }
+        if self.vocabularies is None and not regions - present:
+            return
         injected: list[dict[str, str]] = []
         header = header_names(self.raw.choices_header)
         by_key = {normal_header(h): h for h in header}
@@ -189,7 +197,10 @@ class Converter(QuestionConversion):
         for list_name in dict.fromkeys(wanted):
             if list_name is None or list_name in present:
                 continue
-            vocabulary = self.vocabularies(list_name, None)
+            if list_name in regions:
+                injected.append({list_column: list_name, name_column: "_", label_column: "_"})
+                continue
+            vocabulary = self.vocabularies(list_name, None) if self.vocabularies else None
             if vocabulary is None:
                 continue
             self.vocabulary_lists[list_name] = vocabulary.version or ""

@@ -102,6 +102,8 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
                     "select_one with the single choice 'OK'"
                 ),
             )
+        elif field_type is FieldType.SELECT_ONE and subdivision_of(element):
+            data["subdivision_of"] = self.fieldkit_name(subdivision_of(element))
         elif field_type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE):
             data["choices"] = self.choice_list(str(kind.list_name), element, row)
         elif field_type is FieldType.ATTACHMENT:
@@ -112,6 +114,13 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
             data["constraint"] = kind.constraint
         self.convert_default(element, row, data, field_type)
         self.report_extras(element, row)
+        if subdivision_of(element) and "subdivision_of" not in data:
+            self.report(
+                row.row,
+                SURVEY,
+                row.name,
+                _("subdivision_of applies only to a select_one; it was left out"),
+            )
         if field_type is not FieldType.NOTE:
             data["sensitivity"] = Sensitivity.RESTRICTED.value
         return data
@@ -429,6 +438,7 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
             "_dynamic_default",
             "columns",
             "__row",
+            "subdivision_of",
         }
         for key in element:
             if key not in known:
@@ -444,6 +454,13 @@ class QuestionConversion(ChoiceConversion, ExpressionConversion):
             ).format(column=short(column, 60)),
             once=("column", column),
         )
+
+
+def subdivision_of(element: dict[str, Any]) -> str:
+    """The ``subdivision_of`` cell of a question (fieldkit's own column: the name of the country
+    question whose answer's regions are the choices), or ""."""
+    value = element.get("subdivision_of")
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _parameters_text(parameters: Any) -> str:

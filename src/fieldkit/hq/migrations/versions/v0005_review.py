@@ -5,6 +5,10 @@ signed) and ``review_status`` (the current review per record), ``victim_keys`` (
 victims' names, never the names) and ``victim_links`` (signed decisions). Sealed revisions are
 untouched. See :mod:`fieldkit.hq.repository.tables_review`.
 
+The append-only tables (``audit_log``, ``reviews``, ``victim_links``) refuse UPDATE and DELETE
+with a trigger: a guard against mistakes and casual edits. Someone who owns the database can drop
+it; what then shows tampering is the signatures and the chain (``fieldkit-hq audit --verify``).
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-07
@@ -25,6 +29,8 @@ ID = sa.String(32)
 TIME = sa.String(20)
 SIGNATURE = sa.String(128)
 VICTIM_ID = sa.String(48)
+APPEND_ONLY = ("audit_log", "reviews", "victim_links")
+PG_FUNCTION = "fieldkit_append_only"
 
 
 def _signed() -> list[sa.Column[str]]:
@@ -101,6 +107,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("hash", name="uq_victim_links_hash"),
     )
     op.create_index("ix_victim_links_victim_a_victim_b", "victim_links", ["victim_a", "victim_b"])
+    _append_only()
+
+
+def _append_only() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"CREATE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'fieldkit: % is append-only', TG_TABLE_NAME; END $$"
+        )
+        for table in APPEND_ONLY:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()"
+            )
+        return
+    for table in APPEND_ONLY:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'fieldkit: {table} is append-only'); END"
+            )
 
 
 def downgrade() -> None:
@@ -109,3 +136,5 @@ def downgrade() -> None:
     op.drop_table("review_status")
     op.drop_table("reviews")
     op.drop_table("audit_log")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP FUNCTION {PG_FUNCTION}()")
