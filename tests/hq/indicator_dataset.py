@@ -158,7 +158,7 @@ def items() -> list[Item]:
         ),
         {**STATE, "state_complicity": "collusion"},
         country="MLI",
-        admin1="Kayes",
+        admin1="ML-1",
         coordinates="14.4469, -11.4445",
     )
     killed = _victim("journalist", "male", "age_30_44", "killing", "individual", "killed")
@@ -184,7 +184,7 @@ def items() -> list[Item]:
     m5.update(
         date_start="2026-09-10",
         country="BFA",
-        admin1="Est",
+        admin1="BF-08",
         coordinates="12.2000, 0.3700",
         market=["cannabis_trade"],
     )
