@@ -281,3 +281,27 @@ def test_a_release_output_publishes_consistent_totals_and_no_small_count(cells) 
     assert not [v for v in shown.values() if v is not None and 0 < v < K]
     assert _linear_attack(grid, withheld) == set()
     assert len(out.suppressed) == len(withheld)
+
+
+def test_a_release_merges_finer_places_and_days_into_their_coarse_rows() -> None:
+    """Whatever a query returns, a release shows first-level places and months: rows of a
+    deeper place or of a day are added into theirs before suppression."""
+    from fieldkit.hq.analysis.filters import Period
+    from fieldkit.hq.indicators.definitions import BY_ID
+    from fieldkit.hq.indicators.model import Counts
+    from fieldkit.hq.indicators.service import lay_out
+
+    counts = Counts(columns=("observations",))
+    counts.add(("FR-69-123",), "observations", 3)  # a deeper subdivision of FR-69
+    counts.add(("FR-69",), "observations", 4)
+    counts.add(("ML-7",), "observations", 9)
+    chosen = BY_ID["market-observations"]
+    out = lay_out(chosen, counts, ("admin1",), "release", K, Period.parse("2026"), {})
+    assert [(r.key, r.values) for r in out.rows] == [(("FR-69",), (7,)), (("ML-7",), (9,))]
+    counts = Counts(columns=("observations",))
+    counts.add(("2026-03-14",), "observations", 2)
+    counts.add(("2026-03-20",), "observations", 3)
+    out = lay_out(chosen, counts, ("month",), "release", K, Period.parse("2026"), {})
+    assert [(r.key, r.values) for r in out.rows] == [(("2026-03",), (5,))]
+    internal = lay_out(chosen, counts, ("month",), "internal", K, Period.parse("2026"), {})
+    assert [r.key for r in internal.rows] == [("2026-03-14",), ("2026-03-20",)]

@@ -117,6 +117,9 @@ def lay_out(
     filters: dict[str, str],
 ) -> Output:
     """Counts as rows and columns, with the tier's disclosure control."""
+    release = tier == RELEASE
+    if release:
+        counts = _coarsened(counts, dims)
     cells = dict(counts.cells)
     column_dim = chosen.column_dimension
     columns: tuple[str, ...] = counts.columns
@@ -129,7 +132,6 @@ def lay_out(
     values = tuple(tuple(cells.get((key, c), 0) for c in columns) for key in keys)
     grid = disclosure.Grid(values, chosen.row_totals, chosen.column_totals, chosen.grand_total)
     published = grid.cells()
-    release = tier == RELEASE
     protection = disclosure.protect(grid, min_cell) if release else None
     withheld = protection.suppressed if protection else frozenset()
 
@@ -153,14 +155,11 @@ def lay_out(
         statistic = counts.statistics.get(key)
         if statistic is not None and (shown[0] is None or (release and (total or 0) < min_cell)):
             statistic = None
-        shown_key = tuple(
-            _coarse(d, v) if release else v for d, v in zip(row_dims, key, strict=True)
-        )
         change = None
         if chosen.change is not None:
             before, after = (shown[columns.index(c)] for c in chosen.change)
             change = None if before is None or after is None else after - before
-        rows.append(OutputRow(shown_key, shown, total, share, statistic, change))
+        rows.append(OutputRow(key, shown, total, share, statistic, change))
     column_totals = None
     if grid.publishes_column_totals():
         column_totals = tuple(value((None, j)) for j in range(len(columns)))
@@ -198,6 +197,24 @@ def lay_out(
         suppressed=tuple(suppressed),
         notes=_notes(counts, release, min_cell),
     )
+
+
+def _coarsened(counts: Counts, dims: tuple[str, ...]) -> Counts:
+    """The release tier's counts: places at the first level, dates at the month at the finest
+    (the dimensions are that coarse already; this holds whatever a query returns). A per-row
+    statistic of rows merged here is dropped, not recomputed."""
+    out = Counts(counts.columns, uncertain=counts.uncertain, not_evaluated=counts.not_evaluated)
+    merged: dict[tuple[str, ...], int] = {}
+    for (key, column), n in counts.cells.items():
+        coarse = tuple(_coarse(d, str(v)) for d, v in zip(dims, key, strict=True))
+        out.add(coarse, column, n)
+        if column == counts.columns[0]:
+            merged[coarse] = merged.get(coarse, 0) + 1
+    for key, value in counts.statistics.items():
+        coarse = tuple(_coarse(d, str(v)) for d, v in zip(dims, key, strict=True))
+        if merged.get(coarse) == 1:
+            out.statistics[coarse] = value
+    return out
 
 
 def _coarse(dimension: str, value: str) -> str:
