@@ -62,6 +62,26 @@ def test_list_and_show(hq: Run) -> None:
     )
     assert csv_text.startswith("# indicator: market-trend") and "# filters: country=MLI" in csv_text
     assert "non_renewable_resource_crimes,1,3,+2" in csv_text
+    # --admin1 keeps one first-level place: in ML-1 only A6's disappearance (BF-08 has the rest).
+    gao = json.loads(
+        hq(
+            "indicators",
+            "show",
+            "sdg-16-10-1",
+            "--period",
+            "2026",
+            "--by",
+            "act",
+            "--admin1",
+            "ML-1",
+            "--format",
+            "json",
+        )
+    )
+    assert gao["column_totals"] == {"persons": 1}
+    assert "admin1=ML-1" in hq(
+        "indicators", "show", "sdg-16-10-1", "--period", "2026", "--admin1", "ML-1"
+    )
 
 
 def test_bad_input_is_one_line(hq: Run) -> None:
@@ -72,3 +92,5 @@ def test_bad_input_is_one_line(hq: Run) -> None:
     hq("indicators", "show", "sdg-16-10-1", "--tier", "release", "--min-cell", "1", code=1)
     assert "--min-cell 3 or more" in hq.err
     hq("indicators", "show", "sdg-16-10-1", "--tier", "public", code=2)
+    hq("indicators", "show", "sdg-16-10-1", "--country", "BFA", "--admin1", "ML-7", code=1)
+    assert "ML-7 is not in BFA" in hq.err

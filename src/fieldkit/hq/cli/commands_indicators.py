@@ -27,6 +27,9 @@ def register(commands: Any) -> None:
     shower.add_argument("--by", metavar="DIM,...", help=_("break down by these dimensions"))
     shower.add_argument("--country", metavar="CC", help=_("only this country (MLI or ML)"))
     shower.add_argument(
+        "--admin1", metavar="CODE", help=_("only this first-level place (ISO 3166-2: ML-7)")
+    )
+    shower.add_argument(
         "--tier",
         choices=TIERS,
         default=INTERNAL,
@@ -86,6 +89,7 @@ def cmd_show(ctx: HqContext) -> int:
         period=args.period,
         by=args.by,
         country=args.country,
+        admin1=args.admin1,
         tier=args.tier,
         min_cell=args.min_cell,
         distance_km=args.km,

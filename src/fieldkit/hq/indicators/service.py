@@ -66,6 +66,7 @@ def show_indicator(
     period: str | None = None,
     by: str | None = None,
     country: str | None = None,
+    admin1: str | None = None,
     tier: str = INTERNAL,
     min_cell: int = disclosure.DEFAULT_MIN_CELL,
     distance_km: float = 25.0,
@@ -96,12 +97,17 @@ def show_indicator(
                 "or 2026-03."
             )
         )
-    filters = Filters.of_period(chosen_period, country=Filters.parse(country=country).country)
+    place = Filters.parse(country=country, admin1=admin1)
+    filters = Filters.of_period(chosen_period, country=place.country, admin1=place.admin1)
     names = parse_by(chosen, by)
     request = Request(chosen_period, filters, names, today, distance_km, days)
     with transaction(repository) as conn:
         counts = chosen.build(conn, request)
-    described = {"country": filters.country} if filters.country else {}
+    described = {
+        name: value
+        for name, value in (("country", filters.country), ("admin1", filters.admin1))
+        if value
+    }
     return lay_out(
         chosen, counts, (*chosen.fixed_by, *names), tier, min_cell, chosen_period, described
     )
