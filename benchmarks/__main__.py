@@ -17,6 +17,7 @@ SUITES = {
     "cli": "benchmarks.bench_cli",
     "sync": "benchmarks.bench_sync",
     "export": "benchmarks.bench_export",
+    "indicators": "benchmarks.bench_indicators",
 }
 
 

@@ -50,6 +50,7 @@ def test_analysis_and_places_commands(hq: Run, hq_dir: Path) -> None:
     shown = hq("places", "settle", "MLI", "menaka nord", "ML-9", "--by", "analyst A")
     assert "settled as ML-9: 2 records updated" in shown
     assert json.loads(hq("places", "unmatched", "--json")) == []
+    assert hq("places", "unmatched").startswith("No unmatched places")
     repository = open_repository(sqlite_url(HqPaths(hq_dir).database))
     try:
         from fieldkit.hq.analysis import tables as a

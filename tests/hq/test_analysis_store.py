@@ -228,6 +228,9 @@ def test_unmatched_places_are_listed_and_settled_at_once_and_at_ingest(
             settle_place(sql_repository, country, "menaka nord", code, "analyst")
     with pytest.raises(InvalidInputError):
         settle_place(sql_repository, "MLI", " -- ", "ML-9", "analyst")
+    # A text matched by its name needs no settlement (matching comes first, it would be dead).
+    with pytest.raises(InvalidInputError, match="already matches ML-1"):
+        settle_place(sql_repository, "MLI", "KAYES", "ML-2", "analyst")
     assert dump(sql_repository, a.an_records) == before
     settled = settle_place(sql_repository, "mli", "menaka nord", "ml-9", "analyst A")
     assert (settled.code, settled.records) == ("ML-9", 2)

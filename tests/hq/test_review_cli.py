@@ -64,6 +64,7 @@ def test_review_victims_and_audit_commands(
     assert "Linked:" in hq("victims", "link", a, b, "--by", "ana")
     assert "already one person" in hq("victims", "link", b, a, "--by", "ana")
     assert json.loads(hq("victims", "matches", "--json")) == []
+    assert hq("victims", "matches").startswith("No candidate pairs")
     assert "Unlinked:" in hq("victims", "unlink", a, b, "--by", "ben")
     assert "already recorded as different persons" in hq("victims", "unlink", a, b)
     hq("victims", "link", a, f"{first}.4", code=1)

@@ -19,7 +19,12 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from fieldkit.domain.places import is_first_level_of, normalise_place, subdivisions
+from fieldkit.domain.places import (
+    is_first_level_of,
+    match_subdivision,
+    normalise_place,
+    subdivisions,
+)
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.hq.analysis import tables as a
 from fieldkit.hq.analysis.facts import PlaceStatus
@@ -105,6 +110,15 @@ def settle_place(
                 "Give the place as the records spell it (1 to {limit} letters), as "
                 "'fieldkit-hq places unmatched' lists it. Nothing was changed."
             ).format(limit=MAX_TEXT)
+        )
+    matched = match_subdivision(country, text)
+    if matched is not None:
+        # Matching by name comes first at ingest and rebuild: such a settlement would be dead.
+        raise InvalidInputError(
+            _(
+                "'{text}' already matches {matched} by its name in {country}: its records are "
+                "counted there, and a settlement would change none. Nothing was changed."
+            ).format(text=text, matched=matched, country=country)
         )
     actor = actor.strip()
     if not actor:

@@ -68,6 +68,9 @@ def cmd_places_unmatched(ctx: HqContext) -> int:
     if ctx.args.json:
         emit_json([{"country": p.country, "text": p.text, "records": p.records} for p in places])
         return 0
+    if not places:
+        print(_("No unmatched places: every region typed in a record has its ISO 3166-2 code."))
+        return 0
     table([_("COUNTRY"), _("TEXT"), _("RECORDS")], [(p.country, p.text, p.records) for p in places])
     return 0
 

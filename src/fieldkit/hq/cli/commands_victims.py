@@ -52,6 +52,9 @@ def cmd_victims_matches(ctx: HqContext) -> int:
     if ctx.args.json:
         emit_json([c.to_json() for c in found])
         return 0
+    if not found:
+        print(_("No candidate pairs: no two victims share a name that is not yet decided."))
+        return 0
 
     def both(candidate: victims.Candidate, key: str) -> str:
         return f"{candidate.a.get(key) or '-'} / {candidate.b.get(key) or '-'}"

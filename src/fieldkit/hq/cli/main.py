@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
         commands_devices,
         commands_export,
         commands_forms,
+        commands_indicators,
         commands_ingest,
         commands_records,
         commands_review,
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     commands_forms.register(commands)
     commands_serve.register(commands)
     commands_analysis.register(commands)
+    commands_indicators.register(commands)
     return parser
 
 
