@@ -97,11 +97,13 @@ def spec(output: Output) -> dict[str, Any]:
     if chart == "share":
         quantitative["scale"] = {"domain": [0, 1], "reverse": rtl}
         quantitative["axis"] = {"format": ".0%"}
+    elif chart in ("counts", "time"):
+        quantitative["axis"] = {"format": "d", "tickMinStep": 1}
     category: dict[str, Any] = {
         "field": "label",
         "type": "ordinal" if chart == "time" else "nominal",
         "title": category_title,
-        "sort": {"field": "order"},
+        "sort": {"field": "order", "op": "min"},
     }
     color: dict[str, Any] = {
         "field": "series",
@@ -119,7 +121,7 @@ def spec(output: Output) -> dict[str, Any]:
     if chart == "time":
         category["scale"] = {"reverse": rtl}
         category["axis"] = {"labelAngle": 0}
-        quantitative["axis"] = {"orient": "right" if rtl else "left"}
+        quantitative["axis"] = {**quantitative["axis"], "orient": "right" if rtl else "left"}
         encoding: dict[str, Any] = {"x": category, "y": quantitative}
         offset, zero = "xOffset", {"y": {"datum": 0}}
         size: dict[str, Any] = {"width": WIDTH, "height": 260}
