@@ -159,6 +159,7 @@ def spec(output: Output) -> dict[str, Any]:
         "layer": [
             {"mark": {"type": "bar", "tooltip": True}, "encoding": encoding},
             {
+                "name": "withheld",
                 "transform": [{"filter": "datum.withheld"}],
                 "mark": {**text_mark, "fontStyle": "italic", "color": "#555"},
                 "encoding": text_encoding,
