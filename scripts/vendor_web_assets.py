@@ -113,9 +113,9 @@ def record(package: Package, files: dict[str, bytes]) -> str:
     ]
     if package.note:
         lines.append(f"note: {package.note}")
-    lines.append("sha256:")
+    lines.append("sha256 (as sha256sum -c reads it):")
     for name in sorted(files):
-        lines.append(f"  {hashlib.sha256(files[name]).hexdigest()}  {name}")
+        lines.append(f"{hashlib.sha256(files[name]).hexdigest()}  {name}")
     return "\n".join(lines) + "\n"
 
 

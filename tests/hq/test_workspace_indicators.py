@@ -176,6 +176,10 @@ def test_a_viewer_gets_the_release_tier_whatever_the_query_says() -> None:
     assert (analyst.tier, analyst.min_cell) == (INTERNAL, 3)
     assert IndicatorQuery.from_query({}, internal_allowed=True).tier == INTERNAL
     assert viewer.to_query() == {"tier": "release", "period": "2026-Q1"}
+    chosen = IndicatorQuery.from_query({}, internal_allowed=True, default_tier=RELEASE)
+    assert chosen.tier == RELEASE
+    forced = IndicatorQuery.from_query({}, internal_allowed=False, default_tier=INTERNAL)
+    assert forced.tier == RELEASE
 
 
 def test_the_same_request_as_the_cli(data: Repository) -> None:

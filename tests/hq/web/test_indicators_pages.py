@@ -152,5 +152,12 @@ def test_the_report_holds_every_indicator(http_as: Client) -> None:
     response = http_as("viewer").get("/report", params={"tier": "internal"})
     assert response.status_code == 200
     assert response.text.count('<section class="report-indicator">') == len(INDICATORS)
-    assert response.text.count('type="application/json"') == len(INDICATORS)
+    assert response.text.count("data-spec='{") == len(INDICATORS)
     assert "release" in response.text and 'name="tier"' not in response.text
+    # A report is made to leave the room: an analyst gets the release tier unless choosing.
+    analyst = http_as("analyst")
+    released = analyst.get("/report", params={"period": "2026"})
+    assert released.status_code == 200
+    assert released.text.count("<dt>tier</dt><dd>release</dd>") == len(INDICATORS)
+    exact = analyst.get("/report", params={"period": "2026", "tier": "internal"})
+    assert exact.text.count("<dt>tier</dt><dd>internal</dd>") == len(INDICATORS)

@@ -40,16 +40,22 @@ class IndicatorQuery:
     days: int = 30
 
     @classmethod
-    def from_query(cls, params: Mapping[str, str], *, internal_allowed: bool) -> IndicatorQuery:
+    def from_query(
+        cls,
+        params: Mapping[str, str],
+        *,
+        internal_allowed: bool,
+        default_tier: str = INTERNAL,
+    ) -> IndicatorQuery:
         """The request in ``params``; InvalidInputError (one line) for a wrong value. Without
         ``internal_allowed`` the tier is ``release`` and the minimum cell the default, whatever
-        ``params`` say."""
+        ``params`` say; with it, the tier is ``default_tier`` unless ``params`` name one."""
 
         def text(key: str) -> str | None:
             value = params.get(key, "").strip()
             return value or None
 
-        tier = text("tier") or (INTERNAL if internal_allowed else RELEASE)
+        tier = text("tier") or (default_tier if internal_allowed else RELEASE)
         if tier not in TIERS:
             raise InvalidInputError(
                 _("'{tier}' is not a tier: use internal or release.").format(tier=tier)

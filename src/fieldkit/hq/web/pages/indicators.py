@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from fieldkit.hq.errors import InvalidInputError, NotFoundError
 from fieldkit.hq.indicators.definitions import BY_ID
-from fieldkit.hq.indicators.model import Indicator, Output
+from fieldkit.hq.indicators.model import INTERNAL, RELEASE, Indicator, Output
 from fieldkit.hq.web.context import workspace
 from fieldkit.hq.web.routing import Account, Role, route
 from fieldkit.hq.web.templating import render
@@ -24,9 +24,11 @@ from fieldkit.hq.workspace.indicators import IndicatorQuery
 from fieldkit.i18n import _
 
 
-def _query(request: Request, account: Account) -> IndicatorQuery:
+def _query(request: Request, account: Account, default_tier: str = INTERNAL) -> IndicatorQuery:
     return IndicatorQuery.from_query(
-        request.query_params, internal_allowed=account.may(Role.ANALYST)
+        request.query_params,
+        internal_allowed=account.may(Role.ANALYST),
+        default_tier=default_tier,
     )
 
 
@@ -100,6 +102,7 @@ def indicator_page(request: Request, account: Account) -> Response:
         "params": dict(request.query_params),
         "internal_allowed": account.may(Role.ANALYST),
         "error": None,
+        "default_tier": INTERNAL,
     }
     try:
         query = _query(request, account)
@@ -117,9 +120,10 @@ def report(request: Request, account: Account) -> Response:
         "internal_allowed": account.may(Role.ANALYST),
         "title": _("Indicators report"),
         "error": None,
+        "default_tier": RELEASE,
     }
     try:
-        query = _query(request, account)
+        query = _query(request, account, RELEASE)
         views = indicators.report(workspace(request).repository, query)
     except InvalidInputError as error:
         context["error"] = str(error)
