@@ -37,7 +37,11 @@ def test_the_chart_is_drawn_and_saved_under_the_csp(
     problems = _watch(page)
     page.goto(f"{web_server.base_url}/indicators/sdg-16-10-1?period=2026")
     page.wait_for_selector("figure.indicator-chart.drawn .chart svg")
-    assert page.locator("figure.indicator-chart .chart svg .mark-rect path").count() > 0
+    bars = page.locator("figure.indicator-chart .chart svg .mark-rect path")
+    assert bars.count() > 0
+    bars.first.hover()  # vega-tooltip, its own style left out for the CSP's sake
+    page.wait_for_selector("#vg-tooltip-element.visible")
+    assert "persons" in page.locator("#vg-tooltip-element").inner_text()
     assert problems == []
 
     with page.expect_download() as csv_download:
