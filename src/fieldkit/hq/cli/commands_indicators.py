@@ -61,18 +61,7 @@ def register(commands: Any) -> None:
 def cmd_list(ctx: HqContext) -> int:
     found = service.list_indicators()
     if ctx.args.json:
-        emit_json(
-            [
-                {
-                    "id": i.id,
-                    "title": _(i.title),
-                    "source": i.source,
-                    "unit": _(i.unit),
-                    "dimensions": list(i.dimensions),
-                }
-                for i in found
-            ]
-        )
+        emit_json(render.listing(found))
         return 0
     table(
         [_("ID"), _("TITLE"), _("DIMENSIONS")],

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import Any
 
-from fieldkit.hq.indicators.model import Output
+from fieldkit.hq.indicators.model import Indicator, Output
 from fieldkit.i18n import _
 
 WITHHELD = "[c]"
@@ -114,6 +115,20 @@ def as_csv(output: Output) -> str:
     writer.writerow(columns(output))
     writer.writerows(rows(output))
     return buffer.getvalue()
+
+
+def listing(indicators: Sequence[Indicator]) -> list[dict[str, Any]]:
+    """Indicators as ``indicators list --json`` prints them (title and unit translated)."""
+    return [
+        {
+            "id": i.id,
+            "title": _(i.title),
+            "source": i.source,
+            "unit": _(i.unit),
+            "dimensions": list(i.dimensions),
+        }
+        for i in indicators
+    ]
 
 
 def as_json(output: Output) -> dict[str, Any]:
