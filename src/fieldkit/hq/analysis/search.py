@@ -1,0 +1,256 @@
+"""Full-text search over records' non-identifying answers, per scope of readers.
+
+Each record has two search documents, made from its newest revision's stored answers (public
+and restricted; identifying answers never reach them, they are sealed before anything is
+stored): scope ``public`` holds the text of its PUBLIC answers only, scope ``all`` the text of
+its public and restricted answers. A viewer's search reads the ``public`` documents, an
+analyst's the ``all`` ones, so a word written only in a restricted answer never finds a record
+for a viewer.
+
+A document is the answers' words, normalised in Python the same way for both databases (accents
+and other combining marks removed, case folded, split on anything that is not a letter or a
+digit); a select answer gives its code's words (``armed_group``: "armed", "group") and its
+label's in every language of the form. A query
+matches the records whose document holds every word of it, each as a prefix ("kidnap" finds
+"kidnapping").
+
+Storage (migration 0007, kept off the shared table definitions because it differs per
+database):
+
+- PostgreSQL: ``ws_search`` with a ``tsvector`` (configuration ``simple``: no language's
+  stemming, words as written) and one GIN index per scope (partial), so that each role's search
+  reads only its own documents;
+- SQLite: ``ws_search`` holding the text and an FTS5 index ``ws_search_fts`` over it (external
+  content, kept in step by triggers).
+
+The rows are written with the analysis rows, in the same transaction
+(:mod:`fieldkit.hq.analysis.store`), at ingest and by ``fieldkit-hq analysis rebuild``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement as _ColumnElement
+
+from fieldkit.domain.forms import SELECT_TYPES, FieldDef, FieldType, FormDefinition, Sensitivity
+from fieldkit.hq.repository.rows import CHUNK, chunks
+
+PUBLIC = "public"
+"""The scope of viewers: public answers only."""
+ALL = "all"
+"""The scope of analysts: public and restricted answers."""
+SCOPES = (PUBLIC, ALL)
+
+TABLE = "ws_search"
+FTS_TABLE = "ws_search_fts"
+"""SQLite only: the FTS5 index over :data:`TABLE`."""
+SQLITE_NAMES = (TABLE, FTS_TABLE)
+"""Names of the search tables on SQLite; FTS5 adds its own shadow tables ``ws_search_fts_*``."""
+
+MAX_TERMS = 12
+"""Words of a query beyond these are ignored."""
+MAX_QUERY = 200
+"""Characters of a query (more is refused by the filters)."""
+MAX_DOCUMENT = 100_000
+"""Characters of one document: the rest of a very long record is not searched."""
+
+search_rows = sa.table(
+    TABLE,
+    sa.column("record_id", sa.String),
+    sa.column("scope", sa.String),
+    sa.column("document", sa.Text),
+)
+"""The search table as queries see it (its real definition is in migration 0007)."""
+_fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``: accents removed, case folded; ``_`` and punctuation separate."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return _WORD.findall(plain)
+
+
+def query_terms(text: str) -> tuple[str, ...]:
+    """The distinct words of a query, in order, at most :data:`MAX_TERMS`."""
+    found: list[str] = []
+    for word in words(text):
+        if word not in found:
+            found.append(word)
+    return tuple(found[:MAX_TERMS])
+
+
+# -- documents -------------------------------------------------------------------------------------
+
+
+def documents(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
+    """The search documents of a record whose newest revision has ``answers`` (public and
+    restricted answers, as stored): scope -> normalised words separated by spaces."""
+    public: list[str] = []
+    everything: list[str] = []
+    _collect(form, form.fields, answers, public, everything)
+    return {
+        PUBLIC: " ".join(public)[:MAX_DOCUMENT],
+        ALL: " ".join(everything)[:MAX_DOCUMENT],
+    }
+
+
+def _collect(
+    form: FormDefinition,
+    fields: Sequence[FieldDef],
+    answers: Mapping[str, Any],
+    public: list[str],
+    everything: list[str],
+) -> None:
+    identifying = form.index.identifying
+    for field in fields:
+        if field.name in identifying:
+            continue  # never stored in clear; skipped should one be at hand
+        if field.type is FieldType.GROUP:
+            _collect(form, field.fields, answers, public, everything)
+            continue
+        value = answers.get(field.name)
+        if field.type is FieldType.REPEAT:
+            if isinstance(value, list):
+                for entry in value:
+                    if isinstance(entry, Mapping):
+                        _collect(form, field.fields, entry, public, everything)
+            continue
+        if field.type in _UNSEARCHED or value is None:
+            continue
+        found = list(_value_words(form, field, value))
+        everything.extend(found)
+        if field.sensitivity is Sensitivity.PUBLIC:
+            public.extend(found)
+
+
+_UNSEARCHED = frozenset({FieldType.ATTACHMENT, FieldType.GEOPOINT, FieldType.NOTE})
+
+
+def _value_words(form: FormDefinition, field: FieldDef, value: Any) -> Iterator[str]:
+    """A select answer's code and its labels in every language of the form (an analyst
+    searches in her own); any other answer's own words."""
+    if field.type in SELECT_TYPES:
+        for stored in value if isinstance(value, list) else [value]:
+            if not isinstance(stored, str):
+                continue
+            yield from words(stored.rpartition(":")[2])
+            try:
+                choice = form.choice_list_for(field).find(stored)
+            except KeyError:
+                choice = None
+            if choice is not None:
+                for label in choice.label.values():
+                    yield from words(label)
+    elif isinstance(value, str):
+        yield from words(value)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield from words(str(value))
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+def delete_documents(conn: Connection, record_ids: Sequence[str]) -> None:
+    """Delete the search rows of these records (the SQLite index follows by trigger)."""
+    for chunk in chunks(record_ids):
+        conn.execute(sa.delete(search_rows).where(search_rows.c.record_id.in_(chunk)))
+
+
+def insert_documents(conn: Connection, items: Iterable[tuple[str, Mapping[str, str]]]) -> None:
+    """Insert the documents of records (record id, scope -> text) that have none."""
+    rows = [
+        {"record_id": record_id, "scope": scope, "body": text}
+        for record_id, docs in items
+        for scope, text in sorted(docs.items())
+        if scope in SCOPES
+    ]
+    if not rows:
+        return
+    body = sa.bindparam("body", type_=sa.Text)
+    document: Any = body
+    if conn.dialect.name == "postgresql":
+        document = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), body)
+    statement = sa.insert(search_rows).values(
+        record_id=sa.bindparam("record_id"), scope=sa.bindparam("scope"), document=document
+    )
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(statement, rows[start : start + CHUNK])
+
+
+# -- matching --------------------------------------------------------------------------------------
+
+
+class Matches(_ColumnElement[bool]):
+    """``record_id`` is among the records whose ``scope`` document holds every term (each as a
+    prefix); compiled per database (:func:`matches`)."""
+
+    inherit_cache = False
+    type = sa.Boolean()
+
+    def __init__(self, record_id: ColumnElement[str], terms: Sequence[str], scope: str) -> None:
+        if scope not in SCOPES:
+            raise ValueError(scope)
+        self.record_id = record_id
+        self.terms = tuple(terms)
+        self.scope = scope
+
+
+def matches(record_id: ColumnElement[str], terms: Sequence[str], scope: str) -> ColumnElement[bool]:
+    """Records (by ``record_id``) whose ``scope`` document holds every word of ``terms``
+    (from :func:`query_terms`); always false without terms."""
+    clean = tuple(t for t in terms if _WORD.fullmatch(t))
+    if not clean:
+        return sa.false()
+    return Matches(record_id, clean, scope)
+
+
+def _scope(scope: str) -> ColumnElement[bool]:
+    # a literal, not a parameter: PostgreSQL then proves the partial GIN index of this scope
+    return search_rows.c.scope == sa.literal_column(f"'{scope}'")
+
+
+@compiles(Matches, "postgresql")
+def _postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    tsquery = " & ".join(f"{term}:*" for term in element.terms)
+    found = sa.select(search_rows.c.record_id).where(
+        _scope(element.scope),
+        search_rows.c.document.bool_op("@@")(
+            sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), tsquery)
+        ),
+    )
+    return compiler.process(element.record_id.in_(found), **kw)
+
+
+@compiles(Matches)
+def _sqlite(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    expression = " ".join(f'"{term}"*' for term in element.terms)
+    rowids = sa.select(_fts.c.rowid).where(sa.literal_column(FTS_TABLE).op("MATCH")(expression))
+    found = sa.select(search_rows.c.record_id).where(
+        _scope(element.scope), sa.literal_column(f"{TABLE}.rowid").in_(rowids)
+    )
+    return compiler.process(element.record_id.in_(found), **kw)
+
+
+__all__ = [
+    "ALL",
+    "PUBLIC",
+    "SCOPES",
+    "delete_documents",
+    "documents",
+    "insert_documents",
+    "matches",
+    "query_terms",
+    "words",
+]

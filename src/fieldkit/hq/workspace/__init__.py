@@ -1,0 +1,1 @@
+"""Use cases behind the analysts' workspace pages (no web framework here)."""
