@@ -10,14 +10,16 @@ mapped (:func:`mappable_indicators`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fieldkit.domain.places import subdivision
 from fieldkit.hq.errors import InvalidInputError
 from fieldkit.hq.indicators.model import INTERNAL, RELEASE, UNKNOWN, Indicator, Output
 from fieldkit.hq.indicators.service import indicator, list_indicators, show_indicator
 from fieldkit.hq.repository.base import Repository
-from fieldkit.hq.workspace.filters import reads_restricted
+from fieldkit.hq.workspace.filters import RecordFilters, reads_restricted
 from fieldkit.i18n import _, current_language
 
 LEVELS = ("admin1", "country")
@@ -125,3 +127,61 @@ def _by_place(output: Output) -> tuple[tuple[PlaceValue, ...], int | None]:
         found = subdivision(place, language) if "-" in place else None
         values.append(PlaceValue(place, found.local_name if found else place, value))
     return tuple(values), unknown
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """What the map page's values form shows: the mappable indicators (id, title), the one
+    chosen (None: no values layer), the period and the level."""
+
+    choices: tuple[tuple[str, str], ...]
+    indicator: str | None
+    period: str | None
+    level: str
+    filters: RecordFilters
+
+    @classmethod
+    def of(cls, params: Mapping[str, str], filters: RecordFilters) -> MapPage:
+        """The page's state from its query string (checked when the values are fetched)."""
+        chosen = (params.get("indicator") or "").strip() or None
+        level = (params.get("level") or "").strip()
+        return cls(
+            choices=tuple((i.id, _(i.title)) for i in mappable_indicators()),
+            indicator=chosen,
+            period=(params.get("period") or "").strip() or None,
+            level=level if level in LEVELS else LEVELS[0],
+            filters=filters,
+        )
+
+    def values_query(self) -> dict[str, str]:
+        """The query of ``/map/values.json`` for the chosen indicator (empty without one)."""
+        if self.indicator is None:
+            return {}
+        query = {"indicator": self.indicator, "level": self.level}
+        if self.period:
+            query["period"] = self.period
+        return query
+
+    def points_query(self) -> dict[str, str]:
+        """The query of ``/map/points.geojson``: the records list's filters."""
+        return self.filters.to_query()
+
+
+def as_json(result: MapValues) -> dict[str, Any]:
+    """The values as the map's script reads them (a suppressed value is null)."""
+    return {
+        "indicator": result.indicator,
+        "title": result.title,
+        "unit": result.unit,
+        "tier": result.tier,
+        "period": result.period,
+        "level": result.level,
+        "values": [
+            {"place": v.place, "name": v.name, "value": v.value, "suppressed": v.value is None}
+            for v in result.values
+        ],
+        "unknown": result.unknown,
+        "suppressed": result.suppressed,
+        "highest": result.highest,
+        "notes": list(result.notes),
+    }
