@@ -33,7 +33,7 @@ def map_page(request: Request, account: Account) -> Response:
     return render(
         request,
         "map/map.html",
-        {"filters": filters, "error": error, "page": page, "nav_active": "/map"},
+        {"filters": filters, "error": error, "page": page},
         status_code=400 if error else 200,
     )
 
