@@ -10,13 +10,10 @@ fictional.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import struct
-import sys
 import zlib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -36,8 +33,7 @@ from fieldkit.domain.records import RevisionEnvelope, revision_signing_message, 
 from fieldkit.domain.validation import check
 from fieldkit.hq.keys import load_config
 from fieldkit.hq.paths import HqPaths
-
-ROOT = Path(__file__).resolve().parents[3]
+from fieldkit.hq.repository import Repository
 
 PHOTO_RECORD = "ab" + "0" * 28 + "01"
 """The record with identifying answers and the photo (two revisions)."""
@@ -55,15 +51,11 @@ DEVICE_NAME = "Segou field phone"
 DAY = "2026-03-21"
 
 
-@cache
 def demo_module() -> ModuleType:
-    """``scripts/hq_demo.py``, imported by path (scripts are not a package)."""
-    spec = importlib.util.spec_from_file_location("fieldkit_hq_demo", ROOT / "scripts/hq_demo.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    """``scripts/hq_demo.py`` (loaded once, by the workspace's test support)."""
+    from tests.hq.web.support import hq_demo  # support builds the HQ with this module
+
+    return hq_demo()
 
 
 def png(width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 30, 40)) -> bytes:
@@ -230,3 +222,20 @@ def rid_demo(number: int) -> str:
     """The id of the demonstration's record ``number`` (``scripts/hq_demo.py``)."""
     value: str = demo_module().rid(number)
     return value
+
+
+def find_dataset(repository: Repository) -> WorkspaceDataset:
+    """What :func:`add_workspace_bundle` added, read back from the repository it went into."""
+    device = next(d for d in repository.devices() if d.name == DEVICE_NAME)
+    revisions = sorted(
+        (r for r in repository.iter_revisions() if r.record_id == PHOTO_RECORD),
+        key=lambda r: r.number,
+    )
+    return WorkspaceDataset(
+        device.key_id,
+        PHOTO_RECORD,
+        SAME_DAY_RECORD,
+        PHOTO_SHA256,
+        PHOTO,
+        tuple(r.sha256 for r in revisions),
+    )
