@@ -7,10 +7,10 @@ its public and restricted answers. A viewer's search reads the ``public`` docume
 analyst's the ``all`` ones, so a word written only in a restricted answer never finds a record
 for a viewer.
 
-A document is the answers' words, normalised in Python the same way for both databases (accents
-and other combining marks removed, case folded, split on anything that is not a letter or a
-digit); a select answer gives its code's words (``armed_group``: "armed", "group") and its
-label's in every language of the form. A query
+A document holds the words the device's own search finds a record by (the form's title, text
+answers, a chosen choice's code and its labels in every language of the form), normalised in
+Python the same way for both databases: accents and other combining marks removed, case folded,
+split on anything that is not a letter or a digit (``armed_group``: "armed", "group"). A query
 matches the records whose document holds every word of it, each as a prefix ("kidnap" finds
 "kidnapping").
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +41,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement as _ColumnElement
 
-from fieldkit.domain.forms import SELECT_TYPES, FieldDef, FieldType, FormDefinition, Sensitivity
+from fieldkit.domain.forms import FieldType, FormDefinition, Sensitivity
+from fieldkit.domain.records import searchable_text
 from fieldkit.hq.repository.rows import CHUNK, chunks
 
 PUBLIC = "public"
@@ -53,8 +54,6 @@ SCOPES = (PUBLIC, ALL)
 TABLE = "ws_search"
 FTS_TABLE = "ws_search_fts"
 """SQLite only: the FTS5 index over :data:`TABLE`."""
-SQLITE_NAMES = (TABLE, FTS_TABLE)
-"""Names of the search tables on SQLite; FTS5 adds its own shadow tables ``ws_search_fts_*``."""
 
 MAX_TERMS = 12
 """Words of a query beyond these are ignored."""
@@ -73,6 +72,12 @@ search_rows = sa.table(
 _fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
 
 _WORD = re.compile(r"[^\W_]+")
+
+
+def is_search_table(name: str | None) -> bool:
+    """Whether ``name`` is one of the search tables (SQLite: with FTS5's shadow tables), which
+    migration 0007 makes per database and the shared table definitions leave out."""
+    return name == TABLE or (name or "").startswith(FTS_TABLE)
 
 
 def words(text: str) -> list[str]:
@@ -96,67 +101,55 @@ def query_terms(text: str) -> tuple[str, ...]:
 
 def documents(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
     """The search documents of a record whose newest revision has ``answers`` (public and
-    restricted answers, as stored): scope -> normalised words separated by spaces."""
-    public: list[str] = []
-    everything: list[str] = []
-    _collect(form, form.fields, answers, public, everything)
+    restricted answers, as stored): scope -> normalised words separated by spaces. The words
+    are those the device's own search finds a record by (:func:`fieldkit.domain.records.
+    searchable_text`: the form's title, text answers, every label of chosen choices; never an
+    identifying answer)."""
+    language = form.languages[0]
     return {
-        PUBLIC: " ".join(public)[:MAX_DOCUMENT],
-        ALL: " ".join(everything)[:MAX_DOCUMENT],
+        scope: " ".join(
+            words(searchable_text(form, searchable(form, answers, scope == PUBLIC), language))
+        )[:MAX_DOCUMENT]
+        for scope in SCOPES
     }
 
 
-def _collect(
-    form: FormDefinition,
-    fields: Sequence[FieldDef],
-    answers: Mapping[str, Any],
-    public: list[str],
-    everything: list[str],
-) -> None:
-    identifying = form.index.identifying
-    for field in fields:
-        if field.name in identifying:
-            continue  # never stored in clear; skipped should one be at hand
-        if field.type is FieldType.GROUP:
-            _collect(form, field.fields, answers, public, everything)
+def searchable(form: FormDefinition, answers: Mapping[str, Any], public: bool) -> dict[str, Any]:
+    """The answers a document is made of: not identifying, only PUBLIC ones when ``public`` (a
+    field's own label decides: a repeat's label covers none of its fields, docs/forms.md), and
+    only answers of the shape their field's type gives (HQ does not check stored answers again;
+    an odd one is left out rather than failing the record's documents)."""
+    by_name = form.index.by_name
+    kept: dict[str, Any] = {}
+    for name, value in answers.items():
+        field = by_name.get(name)
+        if field is None or form.is_identifying(name) or value is None:
             continue
-        value = answers.get(field.name)
-        if field.type is FieldType.REPEAT:
+        kind = field.type
+        if kind is FieldType.REPEAT:
             if isinstance(value, list):
-                for entry in value:
-                    if isinstance(entry, Mapping):
-                        _collect(form, field.fields, entry, public, everything)
+                entries = [searchable(form, e, public) for e in value if isinstance(e, Mapping)]
+                if any(entries):
+                    kept[name] = entries
             continue
-        if field.type in _UNSEARCHED or value is None:
+        if public and field.sensitivity is not Sensitivity.PUBLIC:
             continue
-        found = list(_value_words(form, field, value))
-        everything.extend(found)
-        if field.sensitivity is Sensitivity.PUBLIC:
-            public.extend(found)
-
-
-_UNSEARCHED = frozenset({FieldType.ATTACHMENT, FieldType.GEOPOINT, FieldType.NOTE})
-
-
-def _value_words(form: FormDefinition, field: FieldDef, value: Any) -> Iterator[str]:
-    """A select answer's code and its labels in every language of the form (an analyst
-    searches in her own); any other answer's own words."""
-    if field.type in SELECT_TYPES:
-        for stored in value if isinstance(value, list) else [value]:
-            if not isinstance(stored, str):
-                continue
-            yield from words(stored.rpartition(":")[2])
-            try:
-                choice = form.choice_list_for(field).find(stored)
-            except KeyError:
-                choice = None
-            if choice is not None:
-                for label in choice.label.values():
-                    yield from words(label)
-    elif isinstance(value, str):
-        yield from words(value)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        yield from words(str(value))
+        if kind is FieldType.SELECT_ONE:
+            if isinstance(value, str):
+                kept[name] = value
+        elif kind is FieldType.SELECT_MULTIPLE:
+            if isinstance(value, list):
+                kept[name] = [code for code in value if isinstance(code, str)]
+        elif kind is FieldType.ATTACHMENT:
+            if isinstance(value, list):
+                kept[name] = [
+                    {"name": ref["name"]}
+                    for ref in value
+                    if isinstance(ref, Mapping) and isinstance(ref.get("name"), str)
+                ]
+        elif isinstance(value, str | int | float) and kind is not FieldType.GEOPOINT:
+            kept[name] = value
+    return kept
 
 
 # -- writing ---------------------------------------------------------------------------------------

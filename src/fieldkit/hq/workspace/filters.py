@@ -171,7 +171,7 @@ def review_clause(status: str) -> ColumnElement[bool]:
     """Records whose review status is ``status`` (a record never reviewed is unreviewed),
     written as EXISTS over ``review_status``'s primary key so that a database checks it per
     record by index."""
-    row = review_status.c
+    row = review_status.alias("reviewed").c  # its own name: a query may join review_status too
     if status == "unreviewed":
         reviewed = sa.select(row.record_id).where(
             row.record_id == an_records.c.record_id, row.status != "unreviewed"
