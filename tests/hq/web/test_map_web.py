@@ -177,7 +177,13 @@ def test_the_map_draws_the_basemap_and_clusters_offline(
     assert page.locator("#map .map-legend").count() == 1
     assert page.locator("#map-places-body tr").count() >= 1
     status = page.inner_text("#map-status")
-    assert f"{WITH_POINTS} of {WITH_POINTS} records with a point are shown." in status
+    assert f"Records with a point shown: {WITH_POINTS} of {WITH_POINTS}." in status
+    zoom = int(page.get_attribute("#map", "data-zoom") or "0")
+    page.locator("#map .marker-cluster").first.focus()
+    page.keyboard.press("Enter")  # a cluster opens from the keyboard too
+    page.wait_for_function(
+        f"Number(document.getElementById('map').getAttribute('data-zoom')) > {zoom}"
+    )
     open_a_point(page)
     assert not [m for m in messages if "Content Security Policy" in m or "pageerror" in m]
     assert not [m for m in messages if m.startswith("error")]

@@ -67,6 +67,7 @@
     zoomInTitle: labels.zoomIn,
     zoomOutTitle: labels.zoomOut
   }).addTo(map);
+  element.setAttribute("data-zoom", String(map.getZoom()));
   map.attributionControl.setPrefix("Leaflet");
   map.attributionControl.addAttribution(labels.attribution);
   map.createPane("fk-basemap").style.zIndex = 200;
@@ -78,6 +79,7 @@
     position: rtl ? "topleft" : "topright",
     collapsed: false
   }).addTo(map);
+  layers.getContainer().setAttribute("dir", rtl ? "rtl" : "ltr");
 
   var admin1Shapes = {};
   var countryShapes = {};
@@ -149,6 +151,20 @@
     disableClusteringAtZoom: 12
   });
   var pointIcon = L.divIcon({ className: "map-point", iconSize: [14, 14] });
+  function openCluster(event) {
+    var key = event.originalEvent && event.originalEvent.key;
+    if (key === "Enter" || key === " ") {
+      event.target.zoomToBounds({ padding: [20, 20] });
+    }
+  }
+  map.on("layeradd", function (event) {
+    if (L.MarkerCluster && event.layer instanceof L.MarkerCluster) {
+      event.layer.off("keypress", openCluster).on("keypress", openCluster);
+    }
+  });
+  map.on("zoomend", function () {
+    element.setAttribute("data-zoom", String(map.getZoom()));
+  });
 
   function placeCentre(place) {
     var shape = place.admin1 && admin1Shapes[place.admin1];
@@ -292,7 +308,9 @@
         item.appendChild(swatch);
         var low = Math.ceil(i * step);
         var high = i === VALUE_COLOURS.length - 1 ? result.highest : Math.max(low, Math.ceil((i + 1) * step) - 1);
-        item.appendChild(node("span", null, low === high ? String(low) : low + "–" + high));
+        var range = node("span", null, low === high ? String(low) : low + "–" + high);
+        range.setAttribute("dir", "ltr");
+        item.appendChild(range);
         list.appendChild(item);
       });
       var hidden = node("li");
