@@ -212,3 +212,9 @@ def test_a_viewer_sees_places_not_points_and_the_popup_links(
     link = analyst.locator(".map-popup a")
     assert link.get_attribute("href").startswith("/records/")
     analyst.keyboard.press("Escape")
+    analyst.goto("/map")
+    analyst.fill("#f-from", "2030")  # the records list's filter form, on the map page
+    analyst.click("form.record-filters button[type=submit]")
+    analyst.wait_for_url("**/map?*from=2030*")
+    analyst.wait_for_selector("#map[data-points-loaded]", state="attached")
+    assert analyst.get_attribute("#map", "data-points-loaded") == "0"

@@ -16,7 +16,9 @@ from fieldkit.hq.web.routing import Account, Role, route
 from fieldkit.hq.web.templating import render
 from fieldkit.hq.workspace import map_values as values
 from fieldkit.hq.workspace import mapping
+from fieldkit.hq.workspace.choices import filter_choices
 from fieldkit.hq.workspace.filters import RecordFilters
+from fieldkit.i18n import current_language
 
 GEOJSON = "application/geo+json"
 
@@ -26,15 +28,14 @@ def map_page(request: Request, account: Account) -> Response:
     params = dict(request.query_params)
     try:
         filters = RecordFilters.from_query(params)
-        error = None
+        error, given = None, filters.to_query()
     except InvalidInputError as refused:
-        filters, error = RecordFilters(), str(refused)
+        filters, error, given = RecordFilters(), str(refused), params
     page = values.MapPage.of(params, filters)
+    choices = filter_choices(workspace(request).repository, filters, current_language())
+    context = {"filters": filters, "given": given, "choices": choices, "error": error}
     return render(
-        request,
-        "map/map.html",
-        {"filters": filters, "error": error, "page": page},
-        status_code=400 if error else 200,
+        request, "map/map.html", {**context, "page": page}, status_code=400 if error else 200
     )
 
 
