@@ -94,8 +94,18 @@ class MapPoints:
 def public_point_forms(repository: Repository) -> frozenset[tuple[str, str]]:
     """(form id, version) of the stored forms whose ``coordinates`` field is PUBLIC (all of the
     stored definitions of that id and version, should there be several)."""
+    return _stored_forms(repository)[0]
+
+
+def _stored_forms(
+    repository: Repository,
+) -> tuple[frozenset[tuple[str, str]], dict[str, str]]:
+    """:func:`public_point_forms`, and each form's title in the current language (the newest
+    version's), from one reading of the stored definitions."""
+    language = current_language()
     verdicts: dict[tuple[str, str], bool] = {}
-    for stored in repository.forms():
+    titles: dict[str, str] = {}
+    for stored in sorted(repository.forms(), key=lambda f: _version_key(f.version)):
         key = (stored.form_id, stored.version)
         try:
             form = FormDefinition.model_validate_json(stored.definition)
@@ -103,7 +113,8 @@ def public_point_forms(repository: Repository) -> frozenset[tuple[str, str]]:
             verdicts[key] = False  # a definition HQ cannot read shows no point to a viewer
             continue
         verdicts[key] = verdicts.get(key, True) and _point_is_public(form)
-    return frozenset(key for key, public in verdicts.items() if public)
+        titles[stored.form_id] = form.localized_title(language)
+    return frozenset(key for key, public in verdicts.items() if public), titles
 
 
 def _point_is_public(form: FormDefinition) -> bool:
@@ -141,7 +152,8 @@ def map_points(
         )
     r = an_records.c
     selected = filters.where(role)
-    visible = point_visible(role, public_point_forms(repository))
+    public_forms, titles = _stored_forms(repository)
+    visible = point_visible(role, public_forms)
     located = sa.and_(r.lat.is_not(None), r.lon.is_not(None))
     review = Filters().review_status(an_records).label("review")
     columns: list[sa.ColumnElement[Any]] = [r.record_id, r.lat, r.lon, r.form_id, r.country]
@@ -166,7 +178,6 @@ def map_points(
             .select_from(an_records)
             .where(selected, located, sa.not_(visible))
         ).scalar_one()
-    titles = _form_titles(repository)
     dated = reads_restricted(role)
     points = tuple(
         MapPoint(
@@ -190,19 +201,6 @@ def map_points(
         key=lambda p: (-p.records, p.country or "~", p.admin1 or "~"),
     )
     return MapPoints(points, int(total), limit, tuple(places), int(withheld))
-
-
-def _form_titles(repository: Repository) -> dict[str, str]:
-    """Each stored form's title in the current language (the newest version's, by id)."""
-    language = current_language()
-    titles: dict[str, str] = {}
-    for stored in sorted(repository.forms(), key=lambda f: _version_key(f.version)):
-        try:
-            form = FormDefinition.model_validate_json(stored.definition)
-        except (ValidationError, ValueError):
-            continue
-        titles[stored.form_id] = form.localized_title(language)
-    return titles
 
 
 def _version_key(version: str) -> tuple[int, int | str]:
