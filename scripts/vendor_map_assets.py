@@ -199,9 +199,11 @@ def vendored_txt(package: Package) -> str:
         f"version: {package.version}",
         f"source: npm registry, {package.name}@{package.version} ({package.integrity})",
         "fetched by: scripts/vendor_map_assets.py",
-        "files (SHA-256, path in this folder, path in the package):",
+        "taken from the package:",
     ]
-    lines += [f"{digest}  {target}  ({source})" for source, target, digest in package.files]
+    lines += [f"  {target} <- {source}" for source, target, _digest in package.files]
+    lines.append("files (SHA-256, as sha256sum writes them):")
+    lines += [f"{digest}  {target}" for _source, target, digest in package.files]
     return "\n".join(lines) + "\n"
 
 

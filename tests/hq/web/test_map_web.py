@@ -24,7 +24,7 @@ def map_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     with pytest.MonkeyPatch.context() as patch:
         _quick(patch, folder)
         hq = build_map_hq(folder / "demo")
-        running = WebServer(hq, folder / "web.log").start()
+        running = WebServer(hq, folder / "web.log", "--sign-ins-per-minute", "10000").start()
     yield running
     running.stop()
 
