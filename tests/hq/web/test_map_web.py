@@ -127,12 +127,12 @@ def test_analysts_get_the_points_and_viewers_do_not(
 
 
 @pytest.fixture
-def map_page(browser: Any, map_server: WebServer) -> Iterator[Callable[[str], Any]]:
+def map_page(browser: Any, map_server: WebServer) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
 
-    def open_as(role: str) -> Any:
+    def open_as(role: str, locale: str = "en-GB") -> Any:
         context = browser.new_context(
-            ignore_https_errors=True, base_url=map_server.base_url, locale="en-GB"
+            ignore_https_errors=True, base_url=map_server.base_url, locale=locale
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
@@ -159,7 +159,7 @@ def open_a_point(page: Any) -> None:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_map_draws_the_basemap_and_clusters_offline(
-    map_page: Callable[[str], Any], map_server: WebServer
+    map_page: Callable[..., Any], map_server: WebServer
 ) -> None:
     page = map_page("analyst")
     requests: list[str] = []
@@ -196,7 +196,7 @@ def test_the_map_draws_the_basemap_and_clusters_offline(
 @pytest.mark.browser
 @pytest.mark.slow
 def test_a_viewer_sees_places_not_points_and_the_popup_links(
-    map_page: Callable[[str], Any],
+    map_page: Callable[..., Any],
 ) -> None:
     viewer = map_page("viewer")
     viewer.goto("/map")
@@ -218,3 +218,20 @@ def test_a_viewer_sees_places_not_points_and_the_popup_links(
     analyst.wait_for_url("**/map?*from=2030*")
     analyst.wait_for_selector("#map[data-points-loaded]", state="attached")
     assert analyst.get_attribute("#map", "data-points-loaded") == "0"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_in_arabic_the_page_reads_right_to_left_and_the_map_is_not_mirrored(
+    map_page: Callable[..., Any],
+) -> None:
+    page = map_page("analyst", "ar")
+    page.goto("/map?indicator=sdg-16-10-1&period=2026")
+    page.wait_for_selector("#map[data-values-loaded]", state="attached")
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.get_attribute("#map", "dir") == "ltr"
+    assert page.locator("#map .leaflet-right .leaflet-control-zoom").count() == 1
+    assert page.get_attribute("#map .map-legend", "dir") == "rtl"
+    assert page.get_attribute("#map .leaflet-control-layers", "dir") == "rtl"
+    assert "Natural Earth" in page.inner_text("#map .leaflet-control-attribution")
+    assert "الحدود" in page.inner_text("#map .leaflet-control-attribution")
