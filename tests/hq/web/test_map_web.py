@@ -204,6 +204,8 @@ def test_a_viewer_sees_places_not_points_and_the_popup_links(
     assert viewer.get_attribute("#map", "data-points-loaded") == "0"
     assert viewer.locator("#map .map-point, #map .marker-cluster").count() == 0
     assert viewer.locator("#map path.map-place").count() >= 1
+    status = viewer.inner_text("#map-status")
+    assert f"Records with coordinates your role may not see: {WITH_POINTS};" in status
     analyst = map_page("analyst")
     analyst.goto("/map?admin1=ML-7")
     analyst.wait_for_selector("#map[data-points-loaded]", state="attached")

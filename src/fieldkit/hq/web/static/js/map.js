@@ -266,7 +266,9 @@
       showPoints(collection);
       var unplaced = showPlaces(collection);
       placesTable(collection.places, filters);
-      say(text(labels.shown, { n: collection.features.length, total: collection.total }));
+      if (collection.total) {
+        say(text(labels.shown, { n: collection.features.length, total: collection.total }));
+      }
       if (collection.capped) {
         say(text(labels.capped, { limit: collection.limit, total: collection.total }));
       }
@@ -301,7 +303,8 @@
       box.appendChild(node("p", null, text(labels.legendPeriod, { period: result.period, tier: result.tier })));
       var list = node("ul");
       var step = result.highest / VALUE_COLOURS.length;
-      VALUE_COLOURS.forEach(function (colour, i) {
+      var classes = result.highest > 0 ? VALUE_COLOURS : [];
+      classes.forEach(function (colour, i) {
         var item = node("li");
         var swatch = node("span", "map-swatch");
         swatch.style.backgroundColor = colour;
