@@ -294,3 +294,28 @@ def test_search_sql_runs_on_the_backend(records_hq: RecordsHq) -> None:
     with transaction(records_hq.repository) as conn:
         count = conn.execute(sa.text("SELECT count(*) FROM ws_search")).scalar_one()
     assert count == 2 * ALL_RECORDS
+
+
+@pytest.mark.parametrize("q", ["journalist", "fictional", "gao"])
+def test_many_matches_are_read_along_the_list_with_the_same_result(
+    records_hq: RecordsHq, monkeypatch: pytest.MonkeyPatch, q: str
+) -> None:
+    """Beyond the count's cap the words are checked record by record: the same records."""
+    from fieldkit.hq.workspace import record_list
+
+    few = _ids(records_hq, {"q": q})
+    assert len(few) > 2
+    monkeypatch.setattr(record_list, "COUNT_CAP", 2)
+    page = list_records(
+        records_hq.repository, RecordFilters.from_query({"q": q}), "analyst", "en", limit=100
+    )
+    assert (page.count, page.more) == (2, True)
+    assert sorted(row.record_id for row in page.rows) == few
+    narrowed = list_records(
+        records_hq.repository,
+        RecordFilters.from_query({"q": q, "country": "MLI"}),
+        "analyst",
+        "en",
+        limit=100,
+    )
+    assert {row.record_id for row in narrowed.rows} <= set(few)

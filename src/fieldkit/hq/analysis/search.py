@@ -214,25 +214,44 @@ def _scope(scope: str) -> ColumnElement[bool]:
     return search_rows.c.scope == sa.literal_column(f"'{scope}'")
 
 
+def matching(dialect: str, terms: Sequence[str], scope: str) -> sa.Select[Any]:
+    """The ids of the records whose ``scope`` document holds every term, read from the search
+    table alone (by its full-text index), for the database ``dialect`` names."""
+    if dialect == "postgresql":
+        tsquery = " & ".join(f"{term}:*" for term in terms)
+        return sa.select(search_rows.c.record_id).where(
+            _scope(scope),
+            search_rows.c.document.bool_op("@@")(
+                sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), tsquery)
+            ),
+        )
+    expression = " ".join(f'"{term}"*' for term in terms)
+    rowids = sa.select(_fts.c.rowid).where(sa.literal_column(FTS_TABLE).op("MATCH")(expression))
+    return sa.select(search_rows.c.record_id).where(
+        _scope(scope), sa.literal_column(f"{TABLE}.rowid").in_(rowids)
+    )
+
+
+def holds(
+    dialect: str, record_id: ColumnElement[str], terms: Sequence[str], scope: str
+) -> ColumnElement[bool]:
+    """Whether the record ``record_id`` names holds every term, checked record by record (by
+    the search table's primary key): for a list read in its own order when many records match,
+    so that the database stops at the page's last row instead of sorting every match. Written
+    inside COALESCE so that PostgreSQL keeps it a per-row check, not a join."""
+    own = matching(dialect, terms, scope).where(search_rows.c.record_id == record_id)
+    return sa.func.coalesce(own.exists(), sa.false())
+
+
 @compiles(Matches, "postgresql")
 def _postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    tsquery = " & ".join(f"{term}:*" for term in element.terms)
-    found = sa.select(search_rows.c.record_id).where(
-        _scope(element.scope),
-        search_rows.c.document.bool_op("@@")(
-            sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), tsquery)
-        ),
-    )
+    found = matching("postgresql", element.terms, element.scope)
     return compiler.process(element.record_id.in_(found), **kw)
 
 
 @compiles(Matches)
 def _sqlite(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    expression = " ".join(f'"{term}"*' for term in element.terms)
-    rowids = sa.select(_fts.c.rowid).where(sa.literal_column(FTS_TABLE).op("MATCH")(expression))
-    found = sa.select(search_rows.c.record_id).where(
-        _scope(element.scope), sa.literal_column(f"{TABLE}.rowid").in_(rowids)
-    )
+    found = matching("sqlite", element.terms, element.scope)
     return compiler.process(element.record_id.in_(found), **kw)
 
 
@@ -242,8 +261,10 @@ __all__ = [
     "SCOPES",
     "delete_documents",
     "documents",
+    "holds",
     "insert_documents",
     "matches",
+    "matching",
     "query_terms",
     "words",
 ]

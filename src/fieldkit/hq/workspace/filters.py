@@ -135,6 +135,11 @@ class RecordFilters:
         return bool(self.to_query())
 
     @property
+    def narrowed(self) -> bool:
+        """Whether a filter other than the words is set."""
+        return bool(set(self.to_query()) - {"q"})
+
+    @property
     def terms(self) -> tuple[str, ...]:
         """The words the full text looks for (empty without a query or with no word in it)."""
         return search.query_terms(self.q) if self.q else ()
@@ -151,9 +156,14 @@ class RecordFilters:
             date_to=None if last is None else _month_end(last),
         )
 
-    def where(self, account_role: str) -> ColumnElement[bool]:
+    def scope(self, account_role: str) -> str:
+        """The search documents ``account_role`` searches (:mod:`fieldkit.hq.analysis.search`)."""
+        return search.ALL if reads_restricted(account_role) else search.PUBLIC
+
+    def where(self, account_role: str, *, full_text: bool = True) -> ColumnElement[bool]:
         """Every filter as one WHERE clause over ``an_records``, for a reader of
-        ``account_role`` (a ``Role``, or its value)."""
+        ``account_role`` (a ``Role``, or its value); without the words when not
+        ``full_text`` (the caller applies them itself)."""
         records = an_records
         base = replace(self.for_role(account_role), review=None)
         terms: list[ColumnElement[bool]] = [base.clause(records)]
@@ -161,9 +171,8 @@ class RecordFilters:
             terms.append(review_clause(self.base.review))
         if self.device is not None:
             terms.append(records.c.device_key_id == self.device)
-        if self.q is not None:
-            scope = search.ALL if reads_restricted(account_role) else search.PUBLIC
-            terms.append(search.matches(records.c.record_id, self.terms, scope))
+        if self.q is not None and full_text:
+            terms.append(search.matches(records.c.record_id, self.terms, self.scope(account_role)))
         return sa.and_(*terms)
 
 

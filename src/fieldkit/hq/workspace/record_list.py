@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import ColumnElement
 
+from fieldkit.hq.analysis import search
 from fieldkit.hq.analysis.session import transaction
 from fieldkit.hq.analysis.tables import an_markets, an_records
 from fieldkit.hq.errors import InvalidInputError
@@ -125,30 +127,64 @@ def list_records(
     """One page of the records matching ``filters`` as ``role`` may filter and see them."""
     cursor = Cursor.parse(after) if after else None
     r = an_records.c
-    where = filters.where(role)
-    query = (
-        row_query().where(where).order_by(r.received_at.desc(), r.record_id.desc()).limit(limit + 1)
-    )
-    if cursor is not None:
-        query = query.where(
-            sa.tuple_(r.received_at, r.record_id) < sa.tuple_(cursor.received_at, cursor.record_id)
-        )
-    counted = sa.select(sa.func.count()).select_from(
-        sa.select(r.record_id).where(where).limit(COUNT_CAP + 1).subquery()
-    )
     with transaction(repository) as conn:
-        found = conn.execute(query).all()
-        count = int(conn.execute(counted).scalar_one())
+        where, known = _selection(conn, filters, role)
+        keys = sa.select(r.record_id).where(where)
+        if cursor is not None:
+            keys = keys.where(
+                sa.tuple_(r.received_at, r.record_id)
+                < sa.tuple_(cursor.received_at, cursor.record_id)
+            )
+        keys = keys.order_by(r.received_at.desc(), r.record_id.desc()).limit(limit + 1)
+        found = conn.execute(
+            row_query()
+            .where(r.record_id.in_(keys.scalar_subquery()))
+            .order_by(r.received_at.desc(), r.record_id.desc())
+        ).all()
+        if known is None:
+            counted = sa.select(sa.func.count()).select_from(
+                sa.select(r.record_id).where(where).limit(COUNT_CAP + 1).subquery()
+            )
+            known = int(conn.execute(counted).scalar_one())
         page = found[:limit]
         rows = record_rows(conn, page, FormLabels(repository), role, language)
     last = page[-1] if page and len(found) > limit else None
     return RecordPage(
         rows,
         None if last is None else Cursor(last.received_at, last.record_id),
-        min(count, COUNT_CAP),
-        count > COUNT_CAP,
+        min(known, COUNT_CAP),
+        known > COUNT_CAP,
         cursor is None,
     )
+
+
+def _selection(
+    conn: sa.Connection, filters: RecordFilters, role: str
+) -> tuple[ColumnElement[bool], int | None]:
+    """The WHERE clause of the page, and the count when it is known already.
+
+    With words, the records holding them are first looked up in the search index alone, up to
+    :data:`COUNT_CAP` + 1: when they are that few, the page reads just those records by id
+    (a rare word costs what its matches cost, not a scan of the list in order); when there are
+    more, the words are matched record by record along the list's order, which finds a page
+    soon since so many records match."""
+    if filters.q is None or not filters.terms:
+        return filters.where(role), None
+    ids = list(
+        conn.execute(
+            search.matching(conn.dialect.name, filters.terms, filters.scope(role)).limit(
+                COUNT_CAP + 1
+            )
+        ).scalars()
+    )
+    if len(ids) > COUNT_CAP:
+        holds = search.holds(
+            conn.dialect.name, an_records.c.record_id, filters.terms, filters.scope(role)
+        )
+        clause = sa.and_(filters.where(role, full_text=False), holds)
+        return clause, None if filters.narrowed else COUNT_CAP + 1
+    clause = sa.and_(filters.where(role, full_text=False), an_records.c.record_id.in_(ids))
+    return clause, None if filters.narrowed else len(ids)
 
 
 def row_query() -> sa.Select[Any]:
