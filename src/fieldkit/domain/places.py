@@ -111,6 +111,36 @@ def localised_name(name: str, language: str) -> str:
     return _catalogue(language).gettext(name)
 
 
+@lru_cache(maxsize=16)
+def _country_catalogue(language: str) -> gettext.NullTranslations:
+    """pycountry's translations of country names into ``language``."""
+    lang = language.replace("-", "_")
+    return gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[lang, lang.split("_")[0]], fallback=True
+    )
+
+
+def country_name(country: str, language: str = "en") -> str | None:
+    """The name of ``country`` (alpha-3, alpha-2 or a stored answer) in ``language`` (its ISO
+    name where pycountry has no translation), or None for an unknown code."""
+    found = _country(country)
+    if found is None:
+        return None
+    name = str(found.name)  # type: ignore[attr-defined]
+    if language.split("-")[0].split("_")[0] == "en":
+        return name
+    return _country_catalogue(language).gettext(name)
+
+
+def countries(language: str = "en") -> list[tuple[str, str]]:
+    """(alpha-3 code, name in ``language``) of every country, sorted by that name."""
+    named = [
+        (str(c.alpha_3), country_name(str(c.alpha_3), language) or str(c.name))
+        for c in pycountry.countries
+    ]
+    return sorted(named, key=lambda pair: (_sort_key(pair[1]), pair[0]))
+
+
 def _sort_key(text: str) -> str:
     """Accents and case ignored, so that "Ségou" sorts with "Segou" (no collator needed)."""
     decomposed = unicodedata.normalize("NFKD", text)

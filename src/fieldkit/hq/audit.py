@@ -50,6 +50,9 @@ class Action(StrEnum):
     VICTIMS_LINKED = "victims_linked"
     VICTIMS_UNLINKED = "victims_unlinked"
     VICTIMS_INDEXED = "victims_indexed"
+    REVEALED = "revealed"
+    """An analyst revealed a record's identifying answers and attachments in the workspace;
+    the detail holds the reason given (:mod:`fieldkit.hq.workspace.reveal`)."""
 
 
 SIGNED_ACTIONS = frozenset({Action.REVIEW_SET, Action.VICTIMS_LINKED, Action.VICTIMS_UNLINKED})

@@ -25,6 +25,7 @@ import pytest
 from fieldkit.hq import accounts
 from fieldkit.hq.paths import HqPaths
 from fieldkit.hq.repository import open_repository, sqlite_url
+from tests.hq.web.dataset import add_workspace_bundle
 
 ROOT = Path(__file__).resolve().parents[3]
 START_TIMEOUT = 60.0
@@ -84,7 +85,8 @@ def add_accounts(db_url: str) -> None:
 
 
 def build_workspace_hq(folder: Path, db_url: str | None = None) -> WorkspaceHq:
-    """The demonstration HQ (records, reviews, victims) in ``folder`` plus the three accounts.
+    """The demonstration HQ (records, reviews, victims) in ``folder``, the records bundle of
+    :mod:`tests.hq.web.dataset`, plus the three accounts.
 
     With ``db_url`` the repository is that database (PostgreSQL) instead of the SQLite file."""
     demo = hq_demo()
@@ -92,6 +94,7 @@ def build_workspace_hq(folder: Path, db_url: str | None = None) -> WorkspaceHq:
         if db_url is not None:
             patch.setenv("FIELDKIT_HQ_DB", db_url)
         demo.build(folder)
+        add_workspace_bundle(folder)  # a record with identifying answers and a photo
     root = folder / "hq"
     url = db_url or sqlite_url(HqPaths(root).database)
     add_accounts(url)

@@ -58,3 +58,5 @@ class Facts:
     actors: list[Row] = field(default_factory=list)
     quantities: list[Row] = field(default_factory=list)
     exploited: list[Row] = field(default_factory=list)
+    search: dict[str, str] = field(default_factory=dict)
+    """Its full-text search documents, scope -> words (:mod:`fieldkit.hq.analysis.search`)."""

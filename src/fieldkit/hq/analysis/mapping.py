@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fieldkit.domain.forms import FormDefinition
+from fieldkit.hq.analysis import search
 from fieldkit.hq.analysis.attack import attack_facts
 from fieldkit.hq.analysis.common import event_columns, source_rows
 from fieldkit.hq.analysis.facts import Facts, Kind, PlaceStatus
@@ -47,17 +48,24 @@ def facts(form: FormDefinition, answers: Mapping[str, Any]) -> Facts:
 
 
 def safe_facts(form: FormDefinition, answers: Mapping[str, Any]) -> Facts:
-    """:func:`facts`, or the common columns only if the mapping fails on these answers (a
-    record is never refused for the sake of its analysis rows; the log names the form and the
-    kind of failure, never an answer)."""
+    """:func:`facts` with the record's search documents, or the common columns only if the
+    mapping fails on these answers (a record is never refused for the sake of its analysis rows;
+    the log names the form and the kind of failure, never an answer)."""
     try:
-        return facts(form, answers)
+        found = facts(form, answers)
     except Exception as error:  # any failure of the mapping, see above
         log.warning(
             "analysis rows of a %s record left at their common columns (%s)",
             form.id,
             type(error).__name__,
         )
-        return Facts(
+        found = Facts(
             kind=KINDS.get(form.id, Kind.OTHER), record={"admin1_status": PlaceStatus.MISSING}
         )
+    try:
+        found.search = search.documents(form, answers)
+    except Exception as error:  # as above: a record is never refused for its search documents
+        log.warning(
+            "search documents of a %s record left empty (%s)", form.id, type(error).__name__
+        )
+    return found

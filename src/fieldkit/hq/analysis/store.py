@@ -9,6 +9,8 @@ later, or a rebuild reading a snapshot older than a concurrent ingest, changes n
 ``received_at`` is the earliest ingest time of any of the record's revisions (kept across
 replacements). A victim's ``person_id`` (set by victim linking) is kept when the record's rows
 are replaced. Free-text places that matched nothing are looked up in ``place_settlements``.
+A record's full-text search documents (:mod:`fieldkit.hq.analysis.search`) are replaced with
+its rows.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from fieldkit.domain.places import normalise_place
+from fieldkit.hq.analysis import search
 from fieldkit.hq.analysis import tables as a
 from fieldkit.hq.analysis.facts import Facts, PlaceStatus, Row
 from fieldkit.hq.errors import RepositoryError
@@ -99,6 +102,9 @@ def _write(
             at = layout.record_at[table]
             table_rows = [row for row in table_rows if row[at] in inserted]
         insert_values(conn, table, layout.columns[table], table_rows)
+    search.insert_documents(
+        conn, ((i.record_id, i.facts.search) for i in chosen if i.record_id in inserted)
+    )
     return len(inserted), [item for item in chosen if item.record_id not in inserted]
 
 
@@ -164,7 +170,8 @@ _NEW_RECORDS = "fieldkit_new_an_records"
 
 
 def delete_rows(conn: Connection, record_ids: Sequence[str]) -> None:
-    """Delete every analysis row of these records."""
+    """Delete every analysis row and search document of these records."""
+    search.delete_documents(conn, record_ids)
     for chunk in chunks(record_ids):
         for table in (*a.CHILD_TABLES, a.an_records):
             conn.execute(table.delete().where(table.c.record_id.in_(chunk)))

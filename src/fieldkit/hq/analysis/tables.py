@@ -85,6 +85,12 @@ an_records = sa.Table(
     sa.Index(None, "day_from", "day_to"),
     sa.Index(None, "kind"),
     sa.Index(None, "admin1_status"),
+    # the workspace's records list: newest first, alone or after a filter (migration 0007)
+    sa.Index(None, "received_at", "record_id"),
+    sa.Index(None, "form_id", "received_at", "record_id"),
+    sa.Index(None, "device_key_id", "received_at", "record_id"),
+    sa.Index(None, "country", "received_at", "record_id"),
+    sa.Index(None, "admin1", "received_at", "record_id"),
 )
 
 

@@ -12,6 +12,7 @@ its content's hash, so it is the same file.
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 import re
 from collections.abc import Iterable
@@ -112,26 +113,39 @@ def copy_attachments(
         if target.exists():
             present += 1
             continue
-        source = attachment_path(stored, ref.sha256)
-        if not source.is_file():
-            raise NotFoundError(
-                _("Attachment {sha256} is not in the headquarters folder.").format(
-                    sha256=ref.sha256
-                )
-            )
-        with source.open("rb") as encrypted, atomic_writer(target) as out:
-            sink = _Hashing(out)
-            try:
-                pyrage.decrypt_io(encrypted, sink, [key])
-            except pyrage.DecryptError:
-                raise ConflictError(
-                    _("Stored data could not be decrypted with this headquarters' key (damaged?).")
-                ) from None
-            if sink.hash.hexdigest() != ref.sha256:
-                raise ConflictError(
-                    _("Attachment {sha256} does not match its hash: it was not copied.").format(
-                        sha256=ref.sha256
-                    )
-                )
+        with atomic_writer(target) as out:
+            _decrypt(stored, key, ref.sha256, out)
         copied += 1
     return CopyResult(copied, present)
+
+
+def read_attachment(stored: Path, identity: str, sha256: str) -> bytes:
+    """The decrypted bytes of attachment ``sha256`` from ``stored`` (HQ's attachments folder),
+    in memory only, its hash checked (the workspace shows revealed photos this way)."""
+    out = io.BytesIO()
+    _decrypt(stored, parse_identity(identity), sha256, out)
+    return out.getvalue()
+
+
+def _decrypt(stored: Path, key: Any, sha256: str, out: Any) -> None:
+    """Decrypt attachment ``sha256`` into ``out``; ConflictError when its hash is not right
+    (then whatever was written to ``out`` must be thrown away)."""
+    source = attachment_path(stored, sha256)
+    if not source.is_file():
+        raise NotFoundError(
+            _("Attachment {sha256} is not in the headquarters folder.").format(sha256=sha256)
+        )
+    with source.open("rb") as encrypted:
+        sink = _Hashing(out)
+        try:
+            pyrage.decrypt_io(encrypted, sink, [key])
+        except pyrage.DecryptError:
+            raise ConflictError(
+                _("Stored data could not be decrypted with this headquarters' key (damaged?).")
+            ) from None
+        if sink.hash.hexdigest() != sha256:
+            raise ConflictError(
+                _("Attachment {sha256} does not match its hash: it was not copied.").format(
+                    sha256=sha256
+                )
+            )
