@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.hq import accounts
+from fieldkit.bundle import read_published_form
+from fieldkit.hq import accounts, deliveries
+from fieldkit.hq.keys import load_config
 from fieldkit.hq.repository import Repository, open_repository
 from tests.conftest import DATA
 from tests.hq import factory
@@ -165,7 +167,7 @@ def test_an_unknown_device_and_a_missing_csrf_token(http_as: Client) -> None:
 
 
 def test_the_forms_page_shows_published_forms_and_their_devices(
-    http_as: Client, workspace_hq: WorkspaceHq
+    http_as: Client, workspace_hq: WorkspaceHq, repository: Repository
 ) -> None:
     source = DATA / "forms" / "all-types.yaml"
     hq_cli(
@@ -176,11 +178,20 @@ def test_the_forms_page_shows_published_forms_and_their_devices(
         "--vocabularies",
         str(ROOT / "forms" / "vocabularies"),
     )
+    key_id = new_device(repository, "Kayes tablet")
+    signed = read_published_form(
+        (workspace_hq.paths.forms / "all-types-1.fkf").read_bytes(),
+        load_config(workspace_hq.paths).signing_public_key,
+    )
+    deliveries.record(repository, key_id, signed.sha256, "2026-06-03T09:00:00Z")
     client = http_as("admin")
     page = client.get("/forms")
     assert page.status_code == 200
     assert "all-types-1.fkf" in page.text and "All field types" in page.text
     assert "verified" in page.text and "current" in page.text
+    row = page.text[page.text.index('id="form-all-types-1"') :]
+    row = row[: row.index("</tr>")]
+    assert "Kayes tablet" in row and "first 2026-06-03T09:00:00Z" in row
     client.post("/language", data={"csrf": client.csrf("/forms"), "lang": "fr", "next": "/forms"})
     assert "Tous les types de champs" in client.get("/forms").text
 
