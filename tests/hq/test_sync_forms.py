@@ -1,17 +1,20 @@
 """Forms over sync, on the real server: the list of published forms, each file's bytes, and
-names that reach nothing else."""
+names that reach nothing else; each fetch recorded as a delivery to the device."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
 
 from fieldkit.bundle import read_published_form
+from fieldkit.hq import deliveries
 from fieldkit.hq.publishing import publish
 from fieldkit.hq.server.errors import SyncError
 from fieldkit.hq.server.forms import Forms
+from fieldkit.hq.sqlwork import transaction
 from tests.conftest import DATA
 from tests.hq.support import Hq
 from tests.hq.sync_server import Server, enrolled, server, shared_hq, sign_in
@@ -124,7 +127,9 @@ def test_a_signed_file_outside_the_forms_folder_is_not_served(
     """The use case itself, given names no HTTP client would normalise away."""
     outside = shared_hq.paths.root / "outside-1.fkf"
     outside.write_bytes(published.read_bytes())  # signed by HQ: only its place is wrong
-    forms = Forms(shared_hq.paths, shared_hq.keys.hq_signing.public.public_key)
+    forms = Forms(
+        shared_hq.paths, shared_hq.keys.hq_signing.public.public_key, shared_hq.repository
+    )
     try:
         with pytest.raises(SyncError) as refused:
             forms.file(name.replace("/tmp", str(shared_hq.paths.root)))
@@ -132,3 +137,42 @@ def test_a_signed_file_outside_the_forms_folder_is_not_served(
         outside.unlink()
     assert refused.value.code == "not-found"
     assert forms.file(published.name) == published.read_bytes()
+
+
+def _deliveries_of(hq: Hq, key_id: str) -> list[deliveries.Delivery]:
+    with transaction(hq.repository) as conn:
+        return [d for d in deliveries.deliveries(conn) if d.device_key_id == key_id]
+
+
+def test_each_fetch_of_a_form_is_recorded_as_delivered_to_the_device(
+    server: Server, shared_hq: Hq, published: Path
+) -> None:
+    device = enrolled(shared_hq.repository)
+    other = enrolled(shared_hq.repository)
+    form = read_published_form(published.read_bytes(), shared_hq.keys.hq_signing.public.public_key)
+    with server.client() as client:
+        headers = sign_in(client, shared_hq, device)
+        assert client.get("/v1/forms", headers=headers).status_code == 200
+        assert client.get("/v1/forms/other-1.fkf", headers=headers).status_code == 404
+        assert _deliveries_of(shared_hq, device.key.key_id) == []  # listed, nothing fetched
+        assert client.get(f"/v1/forms/{published.name}", headers=headers).status_code == 200
+        (first,) = _deliveries_of(shared_hq, device.key.key_id)
+        time.sleep(1.1)  # times are whole seconds
+        assert client.get(f"/v1/forms/{published.name}", headers=headers).status_code == 200
+    (again,) = _deliveries_of(shared_hq, device.key.key_id)
+    assert first.form_sha256 == form.sha256  # the definition's hash, as revisions name it
+    assert first.first_at == first.last_at == again.first_at
+    assert again.last_at > first.last_at
+    assert _deliveries_of(shared_hq, other.key.key_id) == []
+
+
+def test_a_fetch_without_a_session_records_nothing(
+    server: Server, shared_hq: Hq, published: Path
+) -> None:
+    with transaction(shared_hq.repository) as conn:
+        before = deliveries.deliveries(conn)
+    with server.client() as client:
+        answer = client.get(f"/v1/forms/{published.name}", headers={"Authorization": "Bearer x"})
+    assert answer.status_code == 401
+    with transaction(shared_hq.repository) as conn:
+        assert deliveries.deliveries(conn) == before

@@ -9,10 +9,9 @@ from typing import Any
 from fieldkit.bundle import DEFAULT_LIMITS, read_device_identity_file
 from fieldkit.console import emit_json, pairs, read_small_file, table
 from fieldkit.domain.records import utc_timestamp
+from fieldkit.hq import devices
 from fieldkit.hq.cli.context import HqContext
-from fieldkit.hq.cli.describe import alarm_detail, describe_numbers, device_state, find_device
-from fieldkit.hq.lost import declare_lost
-from fieldkit.hq.repository import Device
+from fieldkit.hq.devices import alarm_detail, device_state
 from fieldkit.i18n import _
 
 
@@ -64,7 +63,7 @@ def _positive(text: str) -> int:
         value = int(text)
     except ValueError:
         value = 0
-    if not 1 <= value <= 2**31 - 1:
+    if not devices.valid_sequence(value):
         raise argparse.ArgumentTypeError(_("expects a bundle number of 1 or more"))
     return value
 
@@ -97,12 +96,7 @@ def cmd_devices_add(ctx: HqContext) -> int:
 
 
 def cmd_devices_list(ctx: HqContext) -> int:
-    repository = ctx.repository()
-    devices = repository.devices()
-    rows = []
-    for device in devices:
-        missing = repository.missing_sequences(device.key_id)
-        rows.append((device, repository.last_sequence(device.key_id), missing))
+    rows = devices.overview(ctx.repository())
     if ctx.args.json:
         emit_json(
             [
@@ -116,10 +110,11 @@ def cmd_devices_list(ctx: HqContext) -> int:
                     "revoked_from": d.revoked_from,
                     "revoked_at": d.revoked_at,
                     "lost_at": d.lost_at,
-                    "last_bundle": last,
-                    "missing": missing,
+                    "last_bundle": row.last_sequence,
+                    "missing": list(row.missing),
                 }
-                for d, last, missing in rows
+                for row in rows
+                for d in (row.device,)
             ]
         )
         return 0
@@ -127,57 +122,30 @@ def cmd_devices_list(ctx: HqContext) -> int:
         [_("KEY ID"), _("NAME"), _("REGISTERED"), _("LAST BUNDLE"), _("MISSING"), _("STATE")],
         [
             (
-                d.key_id,
-                d.name,
-                d.registered_at,
-                last or "-",
-                describe_numbers(missing) or "-",
-                device_state(d),
+                row.key_id,
+                row.device.name,
+                row.device.registered_at,
+                row.last_sequence or "-",
+                row.missing_text or "-",
+                row.state,
             )
-            for d, last, missing in rows
+            for row in rows
         ],
     )
     return 0
 
 
 def cmd_devices_revoke(ctx: HqContext) -> int:
-    repository = ctx.repository()
-    device = find_device(repository, ctx.args.device)
-    revoked = repository.revoke_device(device.key_id, ctx.args.from_seq, utc_timestamp())
-    _print_revocation(revoked, ctx.args.from_seq)
+    revocation = devices.revoke(ctx.repository(), ctx.args.device, ctx.args.from_seq)
+    for line in revocation.lines():
+        print(line)
     return 0
 
 
-def _print_revocation(revoked: Device, asked_from: int) -> None:
-    assert revoked.revoked_from is not None  # noqa: S101 - just revoked
-    if revoked.revoked_from == 1:
-        print(
-            _("Device {key_id} is revoked: every bundle it signs is refused.").format(
-                key_id=revoked.key_id
-            )
-        )
-    else:
-        print(
-            _(
-                "Device {key_id} is revoked from bundle {n} on: its bundles numbered {n} or more "
-                "are refused."
-            ).format(key_id=revoked.key_id, n=revoked.revoked_from)
-        )
-    if revoked.revoked_from < asked_from:
-        print(_("It was revoked from an earlier bundle already; that stays."))
-
-
 def cmd_devices_lost(ctx: HqContext) -> int:
-    repository = ctx.repository()
-    device = find_device(repository, ctx.args.device)
-    lost = declare_lost(repository, device.key_id, ctx.args.from_seq, utc_timestamp())
-    _print_revocation(lost, ctx.args.from_seq)
-    print(
-        _(
-            "Device {key_id} is declared lost (on {date}): the next time it reaches the sync "
-            "server, it is told to erase its vault."
-        ).format(key_id=lost.key_id, date=lost.lost_at)
-    )
+    revocation = devices.declare_lost(ctx.repository(), ctx.args.device, ctx.args.from_seq)
+    for line in revocation.lines():
+        print(line)
     return 0
 
 

@@ -129,8 +129,8 @@ def create_app(service: Service) -> Starlette:
         return JSONResponse({"forms": [form.to_json() for form in forms]})
 
     async def get_form(request: Request) -> Response:
-        service.sessions.authenticate(request.headers.get("authorization"))
-        data = await run_in_threadpool(service.forms.file, request.path_params["name"])
+        device = service.sessions.authenticate(request.headers.get("authorization"))
+        data = await run_in_threadpool(service.forms.deliver, device, request.path_params["name"])
         return Response(data, media_type="application/octet-stream")
 
     routes = [

@@ -6,6 +6,9 @@ again against the key it pinned at enrolment before installing it. A name is che
 shape of a published file name (``ID-VERSION.fkf``: no separator, no leading dot) before
 anything on disk is touched, and only a file of that name in ``forms/`` that verifies is served:
 that is, one of the listed files, and nothing else under the HQ folder.
+
+Each file served to a device is recorded as delivered to it (:mod:`fieldkit.hq.deliveries`),
+for the workspace's forms page.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from typing import Any
 
 from fieldkit.bundle import PUBLISHED_FORM_SUFFIX, max_published_form_bytes, read_published_form
 from fieldkit.console import read_small_file
+from fieldkit.domain.records import utc_timestamp
 from fieldkit.errors import FieldkitError
+from fieldkit.hq import deliveries
 from fieldkit.hq.paths import HqPaths
 from fieldkit.hq.publishing import published_paths
+from fieldkit.hq.repository import Device, Repository
 from fieldkit.hq.server.errors import Code, SyncError
 from fieldkit.i18n import _
 
@@ -39,6 +45,8 @@ class ServedForm:
     """Of the whole ``.fkf`` file."""
     size: int
     published_at: str
+    form_sha256: str
+    """Of the form's definition (what the publication signs and revisions name)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,9 +60,10 @@ class ServedForm:
 
 
 class Forms:
-    def __init__(self, paths: HqPaths, signing_public_key: bytes) -> None:
+    def __init__(self, paths: HqPaths, signing_public_key: bytes, repository: Repository) -> None:
         self._paths = paths
         self._key = signing_public_key
+        self._repository = repository
 
     def listing(self) -> list[ServedForm]:
         """Every published form that verifies with HQ's key, by file name."""
@@ -62,10 +71,19 @@ class Forms:
 
     def file(self, name: str) -> bytes:
         """The bytes of the published form file ``name``; ``not-found`` for any other name."""
+        return self._found(name)[1]
+
+    def deliver(self, device: Device, name: str) -> bytes:
+        """:meth:`file`, for a signed-in device: the delivery is recorded before the bytes go."""
+        served, data = self._found(name)
+        deliveries.record(self._repository, device.key_id, served.form_sha256, utc_timestamp())
+        return data
+
+    def _found(self, name: str) -> tuple[ServedForm, bytes]:
         if _NAME.fullmatch(name):
             found = self._served(self._paths.forms / name)
             if found is not None:
-                return found[1]
+                return found
         raise SyncError(Code.NOT_FOUND, _("HQ publishes no form of that name."))
 
     def _verified(self) -> list[tuple[ServedForm, bytes]]:
@@ -94,6 +112,7 @@ class Forms:
                 sha256=hashlib.sha256(data).hexdigest(),
                 size=len(data),
                 published_at=form.published,
+                form_sha256=form.sha256,
             ),
             data,
         )

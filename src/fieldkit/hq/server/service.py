@@ -63,7 +63,7 @@ class Service:
         store = FolderUploadStore(paths.uploads)
         self.uploads = Uploads(self.repository, store, ingestor, paths.receipts, settings.limits)
         self.sweep_seconds = settings.sweep_seconds
-        self.forms = Forms(paths, self.keys.signing_key.public.public_key)
+        self.forms = Forms(paths, self.keys.signing_key.public.public_key, self.repository)
 
     def close(self) -> None:
         self.repository.close()
