@@ -33,8 +33,14 @@ system-deps-test:
 run: system-deps-run $(STAMP) ## Set everything up and start the desktop app on the default local vault
 	$(BIN)/fieldkit
 
+# The suite runs on every CPU this machine lets it use (pytest-xdist, one worker per CPU;
+# PYTEST_XDIST_AUTO_NUM_WORKERS=N sets another number). A test file stays on one worker, so the
+# servers and HQ folders its module fixtures make are made once. PYTEST_ARGS comes last and wins:
+# `make test PYTEST_ARGS="-n 0"` runs the suite in this process, one test after another.
+TEST_PARALLEL ?= -n logical --dist loadfile
+
 test: system-deps-test $(STAMP) ## Set everything up and run the whole test suite
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(TEST_PARALLEL) $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, mypy on src/, and the layer contract
 	$(BIN)/ruff check src tests benchmarks scripts

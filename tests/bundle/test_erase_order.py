@@ -71,6 +71,7 @@ def test_an_order_for_another_device_is_refused() -> None:
         ("device", SigningKey.generate().key_id),
         ("issued", "2026-12-07T10:42:01Z"),
     ],
+    ids=["device", "issued"],  # the same names in every process (the key is random)
 )
 def test_an_altered_field_breaks_the_signature(field: str, value: str) -> None:
     order = _order()
@@ -115,7 +116,11 @@ def test_malformed_orders_are_refused_with_one_line(change: Any) -> None:
     assert "erase order" in str(caught.value)
 
 
-@pytest.mark.parametrize(("device", "issued"), [("x" * 32, ISSUED), (DEVICE, "yesterday")])
+@pytest.mark.parametrize(
+    ("device", "issued"),
+    [("x" * 32, ISSUED), (DEVICE, "yesterday")],
+    ids=["malformed-device", "malformed-time"],  # DEVICE is random: not in the ids
+)
 def test_hq_cannot_make_a_malformed_order(device: str, issued: str) -> None:
     with pytest.raises(InvalidRequestError):
         make_erase_order(HQ, device, issued)

@@ -7,6 +7,7 @@ lets go: without the lock, both would check the chain before either stored anyth
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 import time
@@ -31,7 +32,9 @@ from fieldkit.hq.repository import (
 from tests.hq import factory
 from tests.hq.conftest import SQL_BACKENDS, postgres_base_url
 
-APPLICATION = "fieldkit-concurrency-test"
+# The ingests are counted by their connections' name across the whole PostgreSQL server: a name
+# of this run's own, so that another test run on the same server is not counted.
+APPLICATION = f"fieldkit-concurrency-test-{secrets.token_hex(6)}"
 REGISTERED = "2026-03-02T08:00:00Z"
 
 

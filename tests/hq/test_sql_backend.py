@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import time
 from collections.abc import Iterator
@@ -157,7 +158,7 @@ def test_reading_keeps_no_transaction_open_between_pages(
 
 @pytest.mark.postgres
 def test_postgresql_streams_through_a_server_side_cursor(postgres_url: str) -> None:
-    name = "fieldkit-stream-test"
+    name = f"fieldkit-stream-test-{secrets.token_hex(6)}"  # of its own on the shared server
     url = sa.make_url(postgres_url).update_query_dict({"application_name": name})
     repository = open_repository(url.render_as_string(hide_password=False))
     try:
