@@ -17,7 +17,14 @@ from fieldkit.hq.repository import Repository
 from fieldkit.hq.workspace.victims import victim_names_of, victims_view
 from fieldkit.i18n import set_language
 from tests.hq.conftest import SQL_BACKENDS, _open
-from tests.hq.judging import attack, drop_append_only_guard, ingest, victim
+from tests.hq.judging import (
+    attack,
+    attack_form,
+    drop_append_only_guard,
+    ingest,
+    ingest_revisions,
+    victim,
+)
 from tests.hq.support import Device, Hq
 
 NAME = "Awa Traoré-CANARY"
@@ -163,3 +170,32 @@ def test_a_tampered_log_is_named_in_one_line(sql_hq: Hq) -> None:
 
     problem = audit.verify(repository, public).problem
     assert problem is not None and problem.startswith("audit entry 2: ") and "\n" not in problem
+
+
+def test_a_decision_on_a_victim_a_newer_revision_removed_is_still_listed(sql_hq: Hq) -> None:
+    device = Device()
+    device.register(sql_hq.repository)
+    form = attack_form()
+    first = device.revision(data=event(victim(NAME, "V-1"), date="2026-02-03"), form=form)
+    second = device.revision(
+        data=event(victim(OTHER, "V-2"), victim(SAME, "V-3"), date="2026-02-04"), form=form
+    )
+    ingest_revisions(sql_hq, device, [first, second])
+    repository, keys = sql_hq.repository, sql_hq.secrets
+    a, b = f"{first.record_id}.1", f"{second.record_id}.2"
+    victims.link(repository, keys, a, b, actor="ana")
+    amended = device.revision(
+        record_id=second.record_id,
+        number=2,
+        previous=second.sha256,
+        data=event(victim(OTHER, "V-2"), date="2026-02-04"),
+        form=form,
+    )
+    ingest_revisions(sql_hq, device, [amended])
+
+    view = victims_view(repository, keys, revealed=lambda _record: True)
+
+    (decision,) = view.decisions
+    gone = {v.victim_id: v for v in (decision.pair.a, decision.pair.b)}[b]
+    assert not gone.present and gone.name is None and gone.record_id == second.record_id
+    assert victim_names_of(repository, keys, [second.record_id]) == {f"{second.record_id}.1": OTHER}
