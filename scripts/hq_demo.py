@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,18 @@ def rid(number: int) -> str:
     return "de" + f"{number:02d}".rjust(30, "0")
 
 
+@cache
+def _vocabularies() -> tuple[ChoiceList, ...]:
+    """Every shipped vocabulary, read once (a form names dozens of them)."""
+    return tuple(
+        load_vocabulary(path.read_text("utf-8"), path.name)
+        for path in sorted((FORMS / "vocabularies").rglob("*.yaml"))
+    )
+
+
 def _vocabulary(name: str, version: str | None) -> ChoiceList | None:
     found: dict[str, ChoiceList] = {}
-    for path in sorted((FORMS / "vocabularies").rglob("*.yaml")):
-        vocabulary = load_vocabulary(path.read_text("utf-8"), path.name)
+    for vocabulary in _vocabularies():
         if vocabulary.name == name:
             found[vocabulary.version or ""] = vocabulary
     if version is not None:

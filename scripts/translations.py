@@ -4,7 +4,9 @@
     python scripts/translations.py --check  exit 1 if the template is stale or a message lacks a
                                             translation (the test suite runs this)
 
-Strings are every ``_()``, ``N_()`` and ``ngettext()`` in ``src/fieldkit``. Catalogues live in
+Strings are every ``_()``, ``N_()`` and ``ngettext()`` in ``src/fieldkit``, and every
+``{% trans %}``, ``_()`` and ``ngettext()`` in the workspace's Jinja templates
+(``src/fieldkit/hq/web/templates/**.html``). Catalogues live in
 ``src/fieldkit/locale/<lang>/LC_MESSAGES/fieldkit.po`` next to their compiled ``.mo``.
 """
 
@@ -26,6 +28,12 @@ LOCALE = SOURCE / "locale"
 TEMPLATE = LOCALE / "fieldkit.pot"
 LANGUAGES = ("fr", "ar")
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+METHODS = [
+    ("**.py", "python"),
+    ("hq/web/templates/**.html", "jinja2.ext:babel_extract"),
+]
+OPTIONS = {"hq/web/templates/**.html": {"trimmed": "true", "silent": "false"}}
+"""Templates trim whitespace in ``{% trans %}`` blocks as the workspace's environment does."""
 COUNT = "{n}"
 """The placeholder that plural messages give their count in."""
 
@@ -34,7 +42,8 @@ def template() -> Catalog:
     catalog = Catalog(project="fieldkit", version="0.1", charset="utf-8", fuzzy=False)
     for filename, lineno, message, comments, context in extract_from_dir(
         str(SOURCE),
-        method_map=[("**.py", "python")],
+        method_map=METHODS,
+        options_map=OPTIONS,
         keywords=KEYWORDS,
         comment_tags=("TRANSLATORS:",),
         strip_comment_tags=True,

@@ -117,3 +117,9 @@ def test_a_python_that_can_make_a_venv_needs_nothing_more(tmp_path: Path) -> Non
 def test_an_unknown_purpose_is_a_usage_error(tmp_path: Path) -> None:
     done, _apt = _run(tmp_path, "everything")
     assert done.returncode == 2 and "usage: scripts/system-deps run|test" in done.stderr
+
+
+def test_the_tests_install_chromium_for_the_workspace(tmp_path: Path) -> None:
+    done, apt = _run(tmp_path, "test", missing=("chromium", "chromium-driver"), uid=0)
+    assert done.returncode == 0, done.stderr
+    assert apt[1].split()[-2:] == ["chromium", "chromium-driver"]

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import gettext
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
 from pathlib import Path
 
 DOMAIN = "fieldkit"
@@ -17,6 +21,10 @@ RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
 
 _translation: gettext.NullTranslations = gettext.NullTranslations()
 _language = "en"
+_scoped: ContextVar[tuple[str, gettext.NullTranslations] | None] = ContextVar(
+    "fieldkit_language", default=None
+)
+"""The language of the current context (a web request), when it differs from the process's."""
 
 
 def _from_environment() -> str:
@@ -31,34 +39,60 @@ def _from_environment() -> str:
     return "en"
 
 
+def supported(language: str | None) -> str:
+    """``language`` if fieldkit speaks it, else English."""
+    code = (language or "").lower()
+    return code if code in SUPPORTED_LANGUAGES else "en"
+
+
+@cache
+def translation_for(code: str) -> gettext.NullTranslations:
+    """The catalogue of a supported language (loaded once)."""
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[code], fallback=True)
+
+
 def set_language(language: str | None = None) -> str:
     """Switch the process to ``language`` (or the environment's); return the language in use."""
     global _translation, _language
-    code = (language or _from_environment()).lower()
-    if code not in SUPPORTED_LANGUAGES:
-        code = "en"
-    _translation = gettext.translation(
-        DOMAIN, localedir=LOCALE_DIR, languages=[code], fallback=True
-    )
+    code = supported(language or _from_environment())
+    _translation = translation_for(code)
     _language = code
     return code
 
 
+@contextmanager
+def using_language(language: str) -> Iterator[str]:
+    """Within the block, :func:`_` and :func:`ngettext` answer in ``language`` (an unsupported
+    one means English) in this context only: this thread or task, not the whole process."""
+    code = supported(language)
+    token = _scoped.set((code, translation_for(code)))
+    try:
+        yield code
+    finally:
+        _scoped.reset(token)
+
+
+def _current() -> gettext.NullTranslations:
+    scoped = _scoped.get()
+    return _translation if scoped is None else scoped[1]
+
+
 def current_language() -> str:
-    return _language
+    scoped = _scoped.get()
+    return _language if scoped is None else scoped[0]
 
 
 def is_right_to_left(language: str | None = None) -> bool:
-    return (language or _language) in RIGHT_TO_LEFT
+    return (language or current_language()) in RIGHT_TO_LEFT
 
 
 def _(message: str) -> str:
     """Translate ``message`` into the current language."""
-    return _translation.gettext(message)
+    return _current().gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return _translation.ngettext(singular, plural, n)
+    return _current().ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name

@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         commands_review,
         commands_serve,
         commands_setup,
+        commands_users,
         commands_victims,
+        commands_web,
     )
 
     parser = console.new_parser(
@@ -69,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     commands_serve.register(commands)
     commands_analysis.register(commands)
     commands_indicators.register(commands)
+    commands_users.register(commands)
+    commands_web.register(commands)
     return parser
 
 

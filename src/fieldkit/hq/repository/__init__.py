@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 
 from fieldkit.hq.errors import InvalidInputError
-from fieldkit.hq.repository import tables_review  # noqa: F401 - puts its tables on metadata
+from fieldkit.hq.repository import tables_review, tables_web  # noqa: F401 - their tables
 from fieldkit.hq.repository.base import (
     TABLES,
     Alarm,
