@@ -134,10 +134,17 @@ def victims_view(
         )
         for row in decided
     ]
+    asked: dict[str, bool] = {}
+
+    def is_revealed(record_id: str) -> bool:
+        if record_id not in asked:
+            asked[record_id] = revealed(record_id)
+        return asked[record_id]
+
     shown = {
         r
         for pair in [*pairs, *(d.pair for d in decisions)]
-        if all(map(revealed, pair.records))
+        if all(map(is_revealed, pair.records))
         for r in pair.records
     }
     if shown:
