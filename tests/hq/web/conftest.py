@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from fieldkit.hq import accounts
+from fieldkit.hq.repository import open_repository
 from fieldkit.vault import keyfile
 from tests.conftest import FAST_KDF, FAST_KDF_SITE
 from tests.hq.web.support import (
@@ -81,9 +84,28 @@ def web_server(
     log = tmp_path_factory.mktemp("web-log") / "web.log"
     with pytest.MonkeyPatch.context() as patch:
         _quick(patch, tmp_path_factory.mktemp("web-home"))
-        running = WebServer(workspace_hq, log).start()
+        # many tests sign in from 127.0.0.1; the limit itself is tested on a server of its own
+        running = WebServer(workspace_hq, log, "--sign-ins-per-minute", "10000").start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def fresh_user(workspace_hq: WorkspaceHq) -> Callable[[str], tuple[str, str]]:
+    """A new account of ``role`` in the workspace HQ, for a test that changes it: its name and
+    password."""
+
+    def make(role: str) -> tuple[str, str]:
+        name = f"{role}-{secrets.token_hex(4)}"
+        password = f"{PASSWORDS[role]} {name}"
+        repository = open_repository(workspace_hq.db_url)
+        try:
+            accounts.add_user(repository, name, accounts.Role(role), password)
+        finally:
+            repository.close()
+        return name, password
+
+    return make
 
 
 @pytest.fixture

@@ -100,7 +100,13 @@ def build_workspace_hq(folder: Path, db_url: str | None = None) -> WorkspaceHq:
 
 class WorkspaceClient(httpx.Client):
     """An HTTP client of the workspace that trusts its certificate; ``csrf(path)`` reads the
-    token of the form on ``path``."""
+    token of the form on ``path``. It may be used in a ``with`` block after its first request."""
+
+    def __enter__(self) -> WorkspaceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def csrf(self, path: str = "/account") -> str:
         answer = self.get(path)
