@@ -1,6 +1,7 @@
 """Reviews, victim decisions and the audit log through the real workspace (``fieldkit-hq web``
-over TLS): what an analyst does is signed and logged as on the command line; a viewer, a
-missing CSRF token or bad input changes nothing; names need both records revealed.
+over TLS, over HTTP and in a browser): what an analyst does is signed and logged as on the
+command line; a viewer, a missing CSRF token or bad input changes nothing; names need both
+records revealed.
 
 These tests change their HQ (reviews, links, a tampered entry): they run on a demonstration HQ
 and a server of their own, so that other pages' tests see the demonstration as built."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -276,3 +278,36 @@ def test_paging_goes_back_to_the_first_entry(
         address = found.group(1) if found else None
     assert len(seen) > audit.PAGE_SIZE
     assert seen == sorted((e.id for e in audit.entries(repository)), reverse=True)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_an_analyst_links_two_victims_and_verifies_the_log_in_a_browser(
+    page_as: Callable[[str], Any], repository: Repository, judged_hq: WorkspaceHq
+) -> None:
+    keys = unlock(judged_hq.paths, judged_hq.passphrase)
+    victims.unlink(repository, keys, A, B, actor="analyst")
+    persons = victims.distinct_persons(repository)
+    page = page_as("analyst")
+
+    page.goto(f"/victims?record={FIRST}")
+    row = page.locator("#decisions tbody.victim-decision").first
+    assert row.get_attribute("data-decision") == "unlink"
+    row.get_by_role("button", name="Link").click()
+    page.wait_for_selector("#victims-outcome")
+
+    assert "are one person" in page.locator("#victims-outcome").inner_text()
+    assert (
+        page.locator("#decisions tbody.victim-decision").first.get_attribute("data-decision")
+        == "link"
+    )
+    assert victims.distinct_persons(repository) == persons - 1
+
+    page.goto("/audit")
+    first = page.locator("#audit-entries tbody tr").first
+    assert first.get_attribute("data-action") == "victims_linked"
+    assert "analyst" in first.inner_text()
+    page.get_by_role("button", name="Verify the log").click()
+    page.wait_for_selector("#audit-verified")
+    assert page.locator("#audit-verified").get_attribute("data-verified") == "ok"
+    assert "The audit log verifies" in page.locator("#audit-verified").inner_text()
