@@ -311,3 +311,20 @@ def test_an_analyst_links_two_victims_and_verifies_the_log_in_a_browser(
     page.wait_for_selector("#audit-verified")
     assert page.locator("#audit-verified").get_attribute("data-verified") == "ok"
     assert "The audit log verifies" in page.locator("#audit-verified").inner_text()
+
+
+def test_the_pages_speak_the_account_s_language(
+    http_as: Callable[[str], WorkspaceClient],
+) -> None:
+    client = http_as("analyst")
+    chosen = client.post(
+        "/language", data={"lang": "fr", "next": "/victims", "csrf": client.csrf("/victims")}
+    )
+    assert chosen.status_code == 303
+
+    victims_page = text_of(client.get(f"/victims?record={FIRST}").text)
+    audit_page = text_of(client.get("/audit").text)
+
+    assert "Victimes" in victims_page and "Décisions" in victims_page
+    assert "Masculin" in victims_page and "Journaliste" in victims_page
+    assert "Journal d'audit" in audit_page and "Vérifier le journal" in audit_page
