@@ -328,3 +328,38 @@ def test_the_pages_speak_the_account_s_language(
     assert "Victimes" in victims_page and "Décisions" in victims_page
     assert "Masculin" in victims_page and "Journaliste" in victims_page
     assert "Journal d'audit" in audit_page and "Vérifier le journal" in audit_page
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_an_analyst_reviews_a_record_through_its_panel_in_a_browser(
+    page_as: Callable[[str], Any], repository: Repository, public_key: bytes
+) -> None:
+    pytest.importorskip(
+        "fieldkit.hq.web.pages.records", reason="the record page, which holds the panel"
+    )
+    record = hq_demo().rid(5)
+    page = page_as("analyst")
+    page.goto(f"/records/{record}")
+    panel = page.locator("section.review-panel")
+    assert panel.locator(".review-status").get_attribute("data-status") == "unreviewed"
+
+    panel.locator("#review-status").select_option("follow-up")
+    panel.locator("#review-grade-source").select_option("C")
+    panel.locator("#review-grade-info").select_option("3")
+    panel.locator("#review-note").fill("ask the second source again")
+    panel.get_by_role("button", name="Save the review").click()
+    page.wait_for_url(f"**/records/{record}#review")
+
+    panel = page.locator("section.review-panel")
+    assert panel.locator(".review-status").get_attribute("data-status") == "follow-up"
+    shown = panel.inner_text()
+    assert "C: fairly reliable" in shown and "3: possibly true" in shown
+    assert "ask the second source again" in shown
+    current = review.review_of(repository, public_key, record).current
+    assert current is not None and (current.status, current.actor) == ("follow-up", "analyst")
+
+    viewer = page_as("viewer")
+    viewer.goto(f"/records/{record}")
+    assert viewer.locator("h1").count() == 1
+    assert viewer.locator("section.review-panel").count() == 0
