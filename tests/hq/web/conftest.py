@@ -24,6 +24,7 @@ from fieldkit.hq import accounts
 from fieldkit.hq.repository import open_repository
 from fieldkit.vault import keyfile
 from tests.conftest import FAST_KDF, FAST_KDF_SITE
+from tests.hq.conftest import _END_SESSIONS_ON, postgres_base_url
 from tests.hq.web.support import (
     CHROMIUM,
     CHROMIUM_FLAGS,
@@ -54,15 +55,12 @@ def workspace_hq(tmp_path_factory: pytest.TempPathFactory) -> WorkspaceHq:
 
 @pytest.fixture(scope="session")
 def workspace_hq_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkspaceHq]:
-    base = os.environ.get("FIELDKIT_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("FIELDKIT_TEST_POSTGRES_URL is not set")
-    schema = f"web_{os.getpid()}"
-    url = sa.make_url(base)
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    base = postgres_base_url().set(drivername="postgresql+psycopg")
+    schema = f"fieldkit_web_{secrets.token_hex(6)}"
+    admin = sa.create_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    scoped = base.update_query_dict({"options": f"-csearch_path={schema}"})
     folder = tmp_path_factory.mktemp("workspace-pg")
     try:
         with pytest.MonkeyPatch.context() as patch:
@@ -72,9 +70,10 @@ def workspace_hq_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worksp
             )
         yield built
     finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(_END_SESSIONS_ON, {"schema": schema})
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -27,3 +27,19 @@ def test_a_wrong_password_does_not_sign_in(new_page: Callable[[], Any]) -> None:
     assert page.url.endswith("/sign-in")
     assert page.locator("nav.site-nav").count() == 0
     assert not [c for c in page.context.cookies() if "fk_session" in c["name"]]
+
+
+def test_the_browser_keeps_no_storage_and_only_the_workspaces_cookies(
+    page_as: Callable[[str], Any],
+) -> None:
+    page = page_as("analyst")
+    page.goto("/account")
+    page.select_option("#language-choice", "fr")
+    page.click("form.language button[type=submit]")
+    page.wait_for_url("**/account")
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert set(cookies) == {"__Host-fk_session", "__Host-fk_csrf", "fk_lang"}
+    for cookie in cookies.values():
+        assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    assert cookies["fk_lang"]["value"] == "fr"
