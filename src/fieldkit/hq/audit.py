@@ -105,6 +105,25 @@ class AuditReport:
     def ok(self) -> bool:
         return self.bad is None
 
+    @property
+    def problem(self) -> str | None:
+        """The first problem found, in one line ("audit entry 7: it was changed..."); None
+        when the log verifies."""
+        if self.bad is None:
+            return None
+        where = _("audit entry {n}: ").format(n=self.bad.id) if self.bad.id is not None else ""
+        return where + self.bad.reason
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of the log, newest first."""
+
+    entries: list[AuditEntry]
+    older: int | None
+    """The ``before`` that gives the next (older) page; None on the last page."""
+    total: int
+
 
 def entry_message(
     *,
@@ -194,6 +213,37 @@ def entries(repository: Repository) -> list[AuditEntry]:
     """The whole log, oldest first."""
     with transaction(repository) as conn:
         return [_entry(row) for row in conn.execute(sa.select(t.audit_log).order_by("id"))]
+
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+def page(repository: Repository, *, before: int | None = None, size: int = PAGE_SIZE) -> AuditPage:
+    """Up to ``size`` entries, newest first, of those numbered below ``before`` (all when
+    None); a page number below 1 or a size outside 1..500 is refused in one line."""
+    if before is not None and before < 1:
+        raise InvalidInputError(_("before: give an entry number of 1 or more."))
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidInputError(
+            _("Give a page size from 1 to {n} entries.").format(n=MAX_PAGE_SIZE)
+        )
+    log = t.audit_log
+    query = sa.select(log).order_by(log.c.id.desc()).limit(size + 1)
+    if before is not None:
+        query = query.where(log.c.id < before)
+    with transaction(repository) as conn:
+        rows = list(conn.execute(query))
+        total = int(conn.execute(sa.select(sa.func.count()).select_from(log)).scalar() or 0)
+    found = [_entry(row) for row in rows[:size]]
+    older = found[-1].id if len(rows) > size else None
+    return AuditPage(found, older, total)
+
+
+def shown_detail(entry: AuditEntry) -> dict[str, Any]:
+    """An entry's detail as people read it: without the hash of the signed row it records (that
+    hash is for :func:`verify`)."""
+    return {key: value for key, value in entry.detail.items() if key != "signed"}
 
 
 def _entry(row: Any) -> AuditEntry:

@@ -173,14 +173,9 @@ def cmd_audit(ctx: HqContext) -> int:
                     "bad": None if bad is None else {"id": bad.id, "reason": bad.reason},
                 }
             )
-        if report.bad is not None:
-            where = (
-                _("audit entry {n}: ").format(n=report.bad.id) if report.bad.id is not None else ""
-            )
+        if report.problem is not None:
             raise ConflictError(
-                _("The audit log does not verify: {problem}.").format(
-                    problem=where + report.bad.reason
-                )
+                _("The audit log does not verify: {problem}.").format(problem=report.problem)
             )
         if ctx.args.json:
             return 0
@@ -204,9 +199,7 @@ def cmd_audit(ctx: HqContext) -> int:
                 e.actor,
                 e.action,
                 e.subject or "",
-                json.dumps(
-                    {k: v for k, v in e.detail.items() if k != "signed"}, ensure_ascii=False
-                ),
+                json.dumps(audit.shown_detail(e), ensure_ascii=False),
             )
             for e in found
         ],

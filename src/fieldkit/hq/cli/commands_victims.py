@@ -80,12 +80,7 @@ def cmd_victims_link(ctx: HqContext) -> int:
     args = ctx.args
     repository = ctx.repository()
     outcome = victims.link(repository, ctx.keys(), args.a, args.b, actor=args.by or default_actor())
-    words = {"a": outcome.a, "b": outcome.b, "person": outcome.person_a}
-    if outcome.changed:
-        text = _("Linked: {a} and {b} are one person ({person}); signed and logged.")
-    else:
-        text = _("{a} and {b} are already one person ({person}); nothing was changed.")
-    print(text.format(**words))
+    print(outcome.describe())
     return 0
 
 
@@ -95,15 +90,5 @@ def cmd_victims_unlink(ctx: HqContext) -> int:
     outcome = victims.unlink(
         repository, ctx.keys(), args.a, args.b, actor=args.by or default_actor()
     )
-    words = {"a": outcome.a, "b": outcome.b, "person": outcome.person_a}
-    if not outcome.changed:
-        text = _("{a} and {b} are already recorded as different persons; nothing was changed.")
-    elif outcome.same_person:
-        text = _(
-            "Unlinked {a} and {b}; signed and logged. They are still one person ({person}) "
-            "through links to other victims."
-        )
-    else:
-        text = _("Unlinked: {a} and {b} are different persons; signed and logged.")
-    print(text.format(**words))
+    print(outcome.describe())
     return 0

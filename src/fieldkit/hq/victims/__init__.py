@@ -161,15 +161,20 @@ def _describe(row: Any) -> dict[str, Any]:
     }
 
 
-def matches(repository: Repository) -> list[Candidate]:
+def matches(repository: Repository, record_id: str | None = None) -> list[Candidate]:
     """Candidate pairs: the same keyed hash, both victims in the analysis tables, no decision
-    on the pair yet, not already one person. Ordered by victim ids."""
+    on the pair yet, not already one person. Ordered by victim ids. With ``record_id`` (as
+    stored), only the pairs with a victim of that record."""
     k1, k2 = t.victim_keys.alias("k1"), t.victim_keys.alias("k2")
     pairs_query = (
         sa.select(k1.c.victim_id.label("a"), k2.c.victim_id.label("b"))
         .join(k2, sa.and_(k1.c.key == k2.c.key, k1.c.victim_id < k2.c.victim_id))
         .order_by("a", "b")
     )
+    if record_id is not None:
+        pairs_query = pairs_query.where(
+            sa.or_(k1.c.record_id == record_id, k2.c.record_id == record_id)
+        )
     with transaction(repository) as conn:
         pairs = [(str(r.a), str(r.b)) for r in conn.execute(pairs_query)]
         decisions = current_decisions(conn)

@@ -53,6 +53,25 @@ class LinkOutcome:
     def same_person(self) -> bool:
         return self.person_a == self.person_b
 
+    def describe(self) -> str:
+        """What the decision did, in one sentence."""
+        words = {"a": self.a, "b": self.b, "person": self.person_a}
+        if self.decision is Decision.LINK:
+            if self.changed:
+                text = _("Linked: {a} and {b} are one person ({person}); signed and logged.")
+            else:
+                text = _("{a} and {b} are already one person ({person}); nothing was changed.")
+        elif not self.changed:
+            text = _("{a} and {b} are already recorded as different persons; nothing was changed.")
+        elif self.same_person:
+            text = _(
+                "Unlinked {a} and {b}; signed and logged. They are still one person ({person}) "
+                "through links to other victims."
+            )
+        else:
+            text = _("Unlinked: {a} and {b} are different persons; signed and logged.")
+        return text.format(**words)
+
 
 def decision_message(*, id: int, a: str, b: str, decision: str, at: str, actor: str) -> bytes:
     """What a decision's signature covers; ``id`` (its number in ``victim_links``) makes the same
