@@ -8,6 +8,7 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
+from fieldkit.crypto.identity import SigningKey
 from fieldkit.hq import accounts
 from fieldkit.hq.accounts import Role, SessionPolicy, Stage, totp
 from fieldkit.hq.accounts.passwords import verify_password
@@ -18,6 +19,7 @@ from fieldkit.hq.repository.tables_web import web_sessions, web_users
 GOOD = "copper kettle marsh lantern 71"
 OTHER = "violet quarry heron window 38"
 T0 = dt.datetime(2026, 12, 8, 9, 0, tzinfo=dt.UTC)
+KEY = totp.sealing_key(SigningKey.generate())
 
 
 @pytest.fixture
@@ -91,8 +93,8 @@ def test_disable_ends_sessions_and_sign_in(repo: Repository) -> None:
 
 def test_reset_gives_a_temporary_password_and_clears_the_rest(repo: Repository) -> None:
     accounts.add_user(repo, "ana", Role.ANALYST, GOOD)
-    secret = totp.begin_setup(repo, "ana")
-    totp.confirm_setup(repo, "ana", pyotp.TOTP(secret).at(T0), moment=T0)
+    secret = totp.begin_setup(repo, KEY, "ana")
+    totp.confirm_setup(repo, KEY, "ana", pyotp.TOTP(secret).at(T0), moment=T0)
     policy = accounts.LockoutPolicy(failures=1)
     with pytest.raises(accounts.SignInRefusedError):
         accounts.authenticate(repo, "ana", OTHER, policy=policy)
@@ -171,27 +173,47 @@ def test_reveals_last_for_their_session_and_time(repo: Repository) -> None:
 
 def test_second_factor_set_up_and_codes(repo: Repository) -> None:
     accounts.add_user(repo, "ana", Role.ANALYST, GOOD)
-    secret = totp.begin_setup(repo, "ana")
-    assert totp.begin_setup(repo, "ana") == secret  # the pending one, until confirmed
+    secret = totp.begin_setup(repo, KEY, "ana")
+    assert totp.begin_setup(repo, KEY, "ana") == secret  # the pending one, until confirmed
     assert "otpauth://totp/" in totp.provisioning_uri(secret, "ana", "Demo HQ")
     with pytest.raises(InvalidInputError, match="not right"):
-        totp.confirm_setup(repo, "ana", "000000", moment=T0)
+        totp.confirm_setup(repo, KEY, "ana", "000000", moment=T0)
     generator = pyotp.TOTP(secret)
-    totp.confirm_setup(repo, "ana", generator.at(T0), moment=T0)
+    totp.confirm_setup(repo, KEY, "ana", generator.at(T0), moment=T0)
     assert accounts.find_user(repo, "ana").second_factor  # type: ignore[union-attr]
     with pytest.raises(ConflictError):
-        totp.begin_setup(repo, "ana")
+        totp.begin_setup(repo, KEY, "ana")
     later = T0 + dt.timedelta(minutes=5)
-    totp.verify_code(repo, "ana", generator.at(later), moment=later)
+    totp.verify_code(repo, KEY, "ana", generator.at(later), moment=later)
     with pytest.raises(accounts.SignInRefusedError):  # a code is good once
-        totp.verify_code(repo, "ana", generator.at(later), moment=later)
+        totp.verify_code(repo, KEY, "ana", generator.at(later), moment=later)
     policy = accounts.LockoutPolicy(failures=2)
     for _ in range(2):
         with pytest.raises(accounts.SignInRefusedError):
-            totp.verify_code(repo, "ana", "123456", policy=policy, moment=later)
+            totp.verify_code(repo, KEY, "ana", "123456", policy=policy, moment=later)
     even_right = later + dt.timedelta(minutes=1)
     with pytest.raises(accounts.SignInRefusedError):  # wrong codes lock the account too
-        totp.verify_code(repo, "ana", generator.at(even_right), moment=even_right)
+        totp.verify_code(repo, KEY, "ana", generator.at(even_right), moment=even_right)
+
+
+def test_second_factor_keys_are_stored_sealed(repo: Repository) -> None:
+    accounts.add_user(repo, "ana", Role.ANALYST, GOOD)
+    accounts.add_user(repo, "bob", Role.ANALYST, OTHER)
+    secret = totp.begin_setup(repo, KEY, "ana")
+    totp.confirm_setup(repo, KEY, "ana", pyotp.TOTP(secret).at(T0), moment=T0)
+    stored = {row.name: row.totp_secret for row in _rows(repo, web_users)}
+    assert secret not in str(stored) and stored["ana"]
+    with repo.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(  # the sealed key moved to another account does not open there
+            web_users.update().where(web_users.c.name == "bob").values(totp_secret=stored["ana"])
+        )
+    later = T0 + dt.timedelta(minutes=1)
+    with pytest.raises(accounts.SignInRefusedError):
+        totp.verify_code(repo, KEY, "bob", pyotp.TOTP(secret).at(later), moment=later)
+    other_hq = totp.sealing_key(SigningKey.generate())
+    with pytest.raises(accounts.SignInRefusedError):  # nor with another HQ's key
+        totp.verify_code(repo, other_hq, "ana", pyotp.TOTP(secret).at(later), moment=later)
+    totp.verify_code(repo, KEY, "ana", pyotp.TOTP(secret).at(later), moment=later)
 
 
 def test_passwords_verify_the_same_way_without_an_account() -> None:

@@ -8,11 +8,18 @@ toward the account's lock-out as wrong passwords do. ``users reset`` clears the 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import os
 
 import pyotp
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from fieldkit.crypto.identity import SigningKey
 from fieldkit.hq.accounts.store import now, stamp, transaction
 from fieldkit.hq.accounts.users import (
     LockoutPolicy,
@@ -25,9 +32,34 @@ from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository.tables_web import web_users
 from fieldkit.i18n import _
 
+SEAL_INFO = b"fieldkit web totp v1"
+NONCE = 12
 STEP = 30
 WINDOW = 1
 """Steps either side of the current one whose code is accepted (clocks drift)."""
+
+
+def sealing_key(signing_key: SigningKey) -> bytes:
+    """The key that seals second-factor keys, derived from HQ's signing key (memory only)."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=SEAL_INFO)
+    return hkdf.derive(signing_key.private_bytes())
+
+
+def _seal(key: bytes, name: str, secret: str) -> str:
+    nonce = os.urandom(NONCE)
+    sealed = ChaCha20Poly1305(key).encrypt(nonce, secret.encode("ascii"), name.encode())
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def _open(key: bytes, name: str, stored: str) -> str | None:
+    """The second-factor key sealed in ``stored``; None if it does not open (another HQ key,
+    another account, altered)."""
+    try:
+        data = base64.urlsafe_b64decode(stored.encode("ascii"))
+        opened = ChaCha20Poly1305(key).decrypt(data[:NONCE], data[NONCE:], name.encode())
+    except (ValueError, InvalidTag):
+        return None
+    return opened.decode("ascii")
 
 
 def _clean(code: str) -> str:
@@ -47,17 +79,22 @@ def _matching_step(secret: str, code: str, moment: dt.datetime) -> int | None:
     return None
 
 
-def begin_setup(repository: Repository, name: str) -> str:
+def begin_setup(repository: Repository, key: bytes, name: str) -> str:
     """The secret to set up (the pending one if set-up was begun already); refused when the
     second factor is on."""
     with transaction(repository, write=True) as conn:
         row = existing_row(conn, name)
         if row.totp_secret is not None:
             raise ConflictError(_("The second factor is on already; nothing was changed."))
-        if row.totp_pending is not None:
-            return str(row.totp_pending)
+        pending = None if row.totp_pending is None else _open(key, name, row.totp_pending)
+        if pending is not None:
+            return pending
         secret = pyotp.random_base32()
-        conn.execute(web_users.update().where(web_users.c.name == name).values(totp_pending=secret))
+        conn.execute(
+            web_users.update()
+            .where(web_users.c.name == name)
+            .values(totp_pending=_seal(key, name, secret))
+        )
         return secret
 
 
@@ -67,17 +104,23 @@ def provisioning_uri(secret: str, name: str, issuer: str) -> str:
 
 
 def confirm_setup(
-    repository: Repository, name: str, code: str, *, moment: dt.datetime | None = None
+    repository: Repository,
+    key: bytes,
+    name: str,
+    code: str,
+    *,
+    moment: dt.datetime | None = None,
 ) -> None:
     """Turn the second factor on once a code made from the pending secret is given."""
     moment = moment or now()
     with transaction(repository, write=True) as conn:
         row = existing_row(conn, name)
-        if row.totp_pending is None:
+        pending = None if row.totp_pending is None else _open(key, name, row.totp_pending)
+        if pending is None:
             raise InvalidInputError(
                 _("No second factor is being set up; open the set-up page again.")
             )
-        step = _matching_step(row.totp_pending, code, moment)
+        step = _matching_step(pending, code, moment)
         if step is None:
             raise InvalidInputError(
                 _(
@@ -88,12 +131,13 @@ def confirm_setup(
         conn.execute(
             web_users.update()
             .where(web_users.c.name == name)
-            .values(totp_secret=row.totp_pending, totp_pending=None, totp_last_step=step)
+            .values(totp_secret=_seal(key, name, pending), totp_pending=None, totp_last_step=step)
         )
 
 
 def verify_code(
     repository: Repository,
+    key: bytes,
     name: str,
     code: str,
     *,
@@ -109,7 +153,8 @@ def verify_code(
             raise SignInRefusedError
         if row.locked_until is not None and row.locked_until > stamp(moment):
             raise SignInRefusedError
-        step = _matching_step(row.totp_secret, code, moment)
+        secret = _open(key, name, row.totp_secret)
+        step = None if secret is None else _matching_step(secret, code, moment)
         if step is None or (row.totp_last_step is not None and step <= row.totp_last_step):
             count_failure(conn, name, policy, moment)
             failed = True

@@ -3,7 +3,8 @@ session revealed, and which devices fetched which published form.
 
 - ``web_users``: one row per account (never deleted: disabled). ``password_hash`` is an
   Argon2id hash; ``must_change`` marks a temporary password; ``totp_secret`` the confirmed second
-  factor (``totp_pending`` one being set up, ``totp_last_step`` the time step of the last code
+  factor's key, sealed with a key derived from HQ's signing key (``totp_pending`` one being set
+  up, sealed too; ``totp_last_step`` the time step of the last code
   accepted, which is not accepted twice); ``failures`` and ``locked_until`` the lock-out.
 - ``web_sessions``: server-side sessions. ``id`` is a random public id (what reveals point to);
   the browser holds a separate token of which only the SHA-256 (``token_sha256``) is stored.
@@ -29,8 +30,8 @@ web_users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("must_change", sa.Boolean, nullable=False),
-    sa.Column("totp_secret", sa.String(64), nullable=True),
-    sa.Column("totp_pending", sa.String(64), nullable=True),
+    sa.Column("totp_secret", sa.String(128), nullable=True),
+    sa.Column("totp_pending", sa.String(128), nullable=True),
     sa.Column("totp_last_step", sa.Integer, nullable=True),
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("locked_until", TIME, nullable=True),

@@ -134,7 +134,7 @@ def _guarded(page: Page, role: Role | None, request: Request, form: FormData | N
     if role is not None:
         if signed_in is None or account is None:
             return RedirectResponse("/sign-in", status_code=303)
-        if signed_in.must_change and not request.url.path.startswith(ACCOUNT_PATHS):
+        if signed_in.must_change and not _reachable_before_a_change(request.url.path):
             return RedirectResponse("/account", status_code=303)
         if not account.may(role):
             return error_page(request, 403)
@@ -153,6 +153,10 @@ def _guarded(page: Page, role: Role | None, request: Request, form: FormData | N
     if request.method == "POST":
         return page(request, account, form if form is not None else FormData())
     return page(request, account)
+
+
+def _reachable_before_a_change(path: str) -> bool:
+    return any(path == allowed or path.startswith(allowed + "/") for allowed in ACCOUNT_PATHS)
 
 
 def identify(request: Request) -> Session | None:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from fieldkit.hq.accounts import LockoutPolicy, SessionPolicy, SessionReveals
+from fieldkit.hq.accounts.totp import sealing_key
 from fieldkit.hq.keys import HqConfig, HqKeys
 from fieldkit.hq.paths import HqPaths
 from fieldkit.hq.repository import Repository
@@ -53,6 +54,8 @@ class WebState:
         self.paths = paths
         self.config = config
         self.settings = settings or WebSettings()
+        self.totp_key = sealing_key(keys.signing_key)
+        """Seals the accounts' second-factor keys (see :mod:`fieldkit.hq.accounts.totp`)."""
         self.session_reveals = SessionReveals(repository, self.settings.reveal_minutes)
         self.sign_in_limit = RateLimit(self.settings.sign_ins_per_minute, 60.0)
 

@@ -70,7 +70,7 @@ def _setup_page(
     request: Request, account: Account, *, error: str | None = None, status_code: int = 200
 ) -> Response:
     state = workspace(request)
-    secret = totp.begin_setup(state.repository, account.name)
+    secret = totp.begin_setup(state.repository, state.totp_key, account.name)
     uri = totp.provisioning_uri(secret, account.name, state.config.name)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
@@ -94,7 +94,7 @@ def totp_page(request: Request, account: Account) -> Response:
 def totp_confirm(request: Request, account: Account, form: FormData) -> Response:
     state = workspace(request)
     try:
-        totp.confirm_setup(state.repository, account.name, _field(form, "code"))
+        totp.confirm_setup(state.repository, state.totp_key, account.name, _field(form, "code"))
     except FieldkitError as error:
         return _setup_page(request, account, error=str(error), status_code=400)
     return RedirectResponse("/account?done=totp", status_code=303)

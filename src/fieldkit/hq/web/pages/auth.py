@@ -89,7 +89,11 @@ def code(request: Request, account: Account | None, form: FormData) -> Response:
         return error_page(request, 429)
     try:
         totp.verify_code(
-            state.repository, pending.user_name, _field(form, "code"), policy=state.settings.lockout
+            state.repository,
+            state.totp_key,
+            pending.user_name,
+            _field(form, "code"),
+            policy=state.settings.lockout,
         )
     except accounts.SignInRefusedError:
         return render(
