@@ -319,3 +319,20 @@ def test_many_matches_are_read_along_the_list_with_the_same_result(
         limit=100,
     )
     assert {row.record_id for row in narrowed.rows} <= set(few)
+
+
+def test_common_words_are_read_along_the_list_and_counted_at_least(records_hq: RecordsHq) -> None:
+    filters = RecordFilters.from_query({"q": "journalist"})
+    every = _ids(records_hq, {"q": "journalist"})
+    seen: list[str] = []
+    after = None
+    while True:
+        page = list_records(records_hq.repository, filters, "analyst", "en", after=after, limit=2)
+        assert page.at_least and page.count >= 3 and not page.more
+        seen.extend(row.record_id for row in page.rows)
+        if page.next is None:
+            break
+        after = page.next.token
+        if len(seen) > ALL_RECORDS:
+            break
+    assert sorted(seen) == every

@@ -238,7 +238,20 @@ def holds(
     """Whether the record ``record_id`` names holds every term, checked record by record (by
     the search table's primary key): for a list read in its own order when many records match,
     so that the database stops at the page's last row instead of sorting every match. Written
-    inside COALESCE so that PostgreSQL keeps it a per-row check, not a join."""
+    so that PostgreSQL keeps it a per-row check, not a join."""
+    if dialect == "postgresql":
+        # the record's document by primary key, matched outside the subquery: no index of the
+        # words is read (nor every match hashed), only this record's document
+        document = (
+            sa.select(search_rows.c.document)
+            .where(search_rows.c.record_id == record_id, _scope(scope))
+            .scalar_subquery()
+        )
+        tsquery = " & ".join(f"{term}:*" for term in terms)
+        found = document.bool_op("@@")(
+            sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), tsquery)
+        )
+        return sa.func.coalesce(found, sa.false())
     own = matching(dialect, terms, scope).where(search_rows.c.record_id == record_id)
     return sa.func.coalesce(own.exists(), sa.false())
 

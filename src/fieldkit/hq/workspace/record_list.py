@@ -44,6 +44,8 @@ from fieldkit.i18n import _
 PAGE_SIZE = 50
 COUNT_CAP = 1000
 """Matching records are counted up to this; beyond, the list says "more than"."""
+WINDOW = 5000
+"""Newest records checked for words first, to tell common words from rare ones."""
 SHORT_ID = (6, 4)
 """The first and last characters of a record id the list shows (the page of a record shows
 it whole)."""
@@ -113,6 +115,8 @@ class RecordPage:
     more: bool
     """More than :data:`COUNT_CAP` records match."""
     first_page: bool
+    at_least: bool = False
+    """:attr:`count` is a lower bound: at least that many records match (common words)."""
 
 
 def list_records(
@@ -128,7 +132,7 @@ def list_records(
     cursor = Cursor.parse(after) if after else None
     r = an_records.c
     with transaction(repository) as conn:
-        where, known = _selection(conn, filters, role)
+        where, known, at_least = _selection(conn, filters, role, limit)
         keys = sa.select(r.record_id).where(where)
         if cursor is not None:
             keys = keys.where(
@@ -155,36 +159,44 @@ def list_records(
         min(known, COUNT_CAP),
         known > COUNT_CAP,
         cursor is None,
+        at_least and known <= COUNT_CAP,
     )
 
 
 def _selection(
-    conn: sa.Connection, filters: RecordFilters, role: str
-) -> tuple[ColumnElement[bool], int | None]:
-    """The WHERE clause of the page, and the count when it is known already.
+    conn: sa.Connection, filters: RecordFilters, role: str, limit: int
+) -> tuple[ColumnElement[bool], int | None, bool]:
+    """The WHERE clause of the page, the count when it is known already, and whether that count
+    is a lower bound.
 
-    With words, the records holding them are first looked up in the search index alone, up to
-    :data:`COUNT_CAP` + 1: when they are that few, the page reads just those records by id
-    (a rare word costs what its matches cost, not a scan of the list in order); when there are
-    more, the words are matched record by record along the list's order, which finds a page
-    soon since so many records match."""
+    With words, the newest :data:`WINDOW` records of the other filters are checked first, record
+    by record (by the search table's primary key). When they hold a page of matches, the words
+    are common: the page is read along the list's order with that same check, which stops at
+    its last row, and the count says "at least". Otherwise the matches are looked up in the
+    search index alone, up to :data:`COUNT_CAP` + 1: when they are that few, the page reads
+    just those records by id (a rare word costs what its matches cost, not a scan)."""
     if filters.q is None or not filters.terms:
-        return filters.where(role), None
-    ids = list(
-        conn.execute(
-            search.matching(conn.dialect.name, filters.terms, filters.scope(role)).limit(
-                COUNT_CAP + 1
-            )
-        ).scalars()
+        return filters.where(role), None, False
+    r = an_records.c
+    base = filters.where(role, full_text=False)
+    dialect, terms, scope = conn.dialect.name, filters.terms, filters.scope(role)
+    newest = (
+        sa.select(r.record_id)
+        .where(base)
+        .order_by(r.received_at.desc(), r.record_id.desc())
+        .limit(WINDOW)
+        .subquery()
     )
+    seen = sa.select(sa.func.count()).where(search.holds(dialect, newest.c.record_id, terms, scope))
+    found = int(conn.execute(seen.select_from(newest)).scalar_one())
+    holds = sa.and_(base, search.holds(dialect, r.record_id, terms, scope))
+    if found > limit:
+        return holds, min(found, COUNT_CAP + 1), True
+    ids = list(conn.execute(search.matching(dialect, terms, scope).limit(COUNT_CAP + 1)).scalars())
     if len(ids) > COUNT_CAP:
-        holds = search.holds(
-            conn.dialect.name, an_records.c.record_id, filters.terms, filters.scope(role)
-        )
-        clause = sa.and_(filters.where(role, full_text=False), holds)
-        return clause, None if filters.narrowed else COUNT_CAP + 1
-    clause = sa.and_(filters.where(role, full_text=False), an_records.c.record_id.in_(ids))
-    return clause, None if filters.narrowed else len(ids)
+        return holds, None if filters.narrowed else COUNT_CAP + 1, False
+    clause = sa.and_(base, r.record_id.in_(ids))
+    return clause, None if filters.narrowed else len(ids), False
 
 
 def row_query() -> sa.Select[Any]:
