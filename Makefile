@@ -51,8 +51,9 @@ lint: $(STAMP) ## ruff, mypy on src/, and the layer contract
 bench: system-deps-test $(STAMP) ## Run the benchmarks (figures go into docs/performance.md)
 	$(BIN)/python -m benchmarks
 
-screenshots: $(STAMP) ## Render the main screens to docs/images/ (offscreen)
+screenshots: system-deps-test $(STAMP) ## Render the main screens and the web workspace's pages to docs/images/
 	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/render_screens.py docs/images
+	$(BIN)/python scripts/render_web_screens.py docs/images
 
 translations: $(STAMP) ## Extract strings and compile the catalogues
 	$(BIN)/python scripts/translations.py
