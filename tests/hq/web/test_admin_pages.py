@@ -259,8 +259,8 @@ def test_an_admin_cannot_disable_their_own_account(http_as: Client, repository: 
 def test_bad_accounts_are_refused(
     http_as: Client, repository: Repository, data: dict[str, str], status: int, says: str
 ) -> None:
-    before = accounts.list_users(repository)
     admin = http_as("admin")
+    before = accounts.list_users(repository)  # after the sign-in, which it notes
     answer = admin.post("/users", data={**data, "csrf": admin.csrf("/users")})
     assert answer.status_code == status and says in answer.text
     assert accounts.list_users(repository) == before
