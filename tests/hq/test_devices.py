@@ -8,8 +8,13 @@ import pytest
 from fieldkit.errors import InvalidInputError, NotFoundError
 from fieldkit.hq import deliveries, devices
 from fieldkit.hq.devices import Enrolment
+from fieldkit.hq.keys import HqKeys
 from fieldkit.hq.repository import AlarmKind, NewAlarm, Repository
 from tests.hq import factory
+from tests.hq.support import Keys
+
+_KEYS = Keys()
+KEYS = HqKeys(ingest_identity=_KEYS.hq[0], signing_key=_KEYS.hq_signing)
 
 REGISTERED = "2026-03-02T08:00:00Z"
 NOW = 1_780_000_000  # 2026-05-28T20:26:40Z
@@ -30,7 +35,7 @@ def test_the_overview_of_each_device(sql_repository: Repository) -> None:
     repository.add_alarm(fork, "2026-03-20T10:00:00Z")
     gap = NewAlarm(AlarmKind.GAP, busy.key_id, 5, "c" * 64, {"missing": [3, 4]})
     repository.add_alarm(gap, "2026-03-20T11:00:00Z")
-    devices.declare_lost(repository, lost.key_id, 1, "2026-04-01T00:00:00Z")
+    devices.declare_lost(repository, KEYS, "amina", lost.key_id, 1, "2026-04-01T00:00:00Z")
     repository.add_token("d" * 64, busy.key_id, NOW + 600)  # signed in 300 s before NOW
     repository.add_token("e" * 64, quiet.key_id, NOW - 1)  # expired: no longer known
 
@@ -66,16 +71,18 @@ def test_a_form_fetch_is_a_contact(sql_repository: Repository) -> None:
 def test_revoking_only_widens_and_says_so(sql_repository: Repository) -> None:
     identity = factory.identity()
     sql_repository.add_device(identity, REGISTERED)
-    first = devices.revoke(sql_repository, identity.key_id[:8], 5, "2026-04-01T00:00:00Z")
+    first = devices.revoke(
+        sql_repository, KEYS, "amina", identity.key_id[:8], 5, "2026-04-01T00:00:00Z"
+    )
     assert first.device.revoked_from == 5
     assert first.lines() == [
         f"Device {identity.key_id} is revoked from bundle 5 on: its bundles numbered 5 or more "
         "are refused."
     ]
-    again = devices.revoke(sql_repository, identity.key_id, 9)
+    again = devices.revoke(sql_repository, KEYS, "amina", identity.key_id, 9)
     assert again.device.revoked_from == 5
     assert again.lines()[1] == "It was revoked from an earlier bundle already; that stays."
-    everything = devices.revoke(sql_repository, identity.key_id, 1)
+    everything = devices.revoke(sql_repository, KEYS, "amina", identity.key_id, 1)
     assert everything.lines() == [
         f"Device {identity.key_id} is revoked: every bundle it signs is refused."
     ]
@@ -87,24 +94,26 @@ def test_revoking_only_widens_and_says_so(sql_repository: Repository) -> None:
 def test_declaring_lost_revokes_and_orders_an_erase(sql_repository: Repository) -> None:
     identity = factory.identity()
     sql_repository.add_device(identity, REGISTERED)
-    declared = devices.declare_lost(sql_repository, identity.key_id, 3, "2026-04-01T00:00:00Z")
+    declared = devices.declare_lost(
+        sql_repository, KEYS, "amina", identity.key_id, 3, "2026-04-01T00:00:00Z"
+    )
     assert (declared.device.revoked_from, declared.device.lost_at) == (3, "2026-04-01T00:00:00Z")
     assert declared.lines()[-1].startswith(
         f"Device {identity.key_id} is declared lost (on 2026-04-01T00:00:00Z)"
     )
     # a later revocation of a lost device says nothing of the loss
-    assert len(devices.revoke(sql_repository, identity.key_id, 1).lines()) == 1
+    assert len(devices.revoke(sql_repository, KEYS, "amina", identity.key_id, 1).lines()) == 1
 
 
 def test_bad_input_changes_nothing(sql_repository: Repository) -> None:
     identity = factory.identity()
     sql_repository.add_device(identity, REGISTERED)
     with pytest.raises(InvalidInputError, match="bundle number must be 1 or more"):
-        devices.revoke(sql_repository, identity.key_id, 0)
+        devices.revoke(sql_repository, KEYS, "amina", identity.key_id, 0)
     with pytest.raises(NotFoundError, match="No device with key id 0123456789"):
-        devices.declare_lost(sql_repository, "0123456789", 1)
+        devices.declare_lost(sql_repository, KEYS, "amina", "0123456789", 1)
     with pytest.raises(NotFoundError):
-        devices.revoke(sql_repository, identity.key_id[:4], 1)  # too short a prefix
+        devices.revoke(sql_repository, KEYS, "amina", identity.key_id[:4], 1)  # too short a prefix
     device = sql_repository.device(identity.key_id)
     assert device is not None and (device.revoked_from, device.lost_at) == (None, None)
 

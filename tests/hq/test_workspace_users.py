@@ -10,8 +10,13 @@ import pytest
 from fieldkit.errors import ConflictError, InvalidInputError
 from fieldkit.hq import accounts
 from fieldkit.hq.accounts import Role, SessionPolicy, Stage
+from fieldkit.hq.keys import HqKeys
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.workspace import users
+from tests.hq.support import Keys
+
+_KEYS = Keys()
+KEYS = HqKeys(ingest_identity=_KEYS.hq[0], signing_key=_KEYS.hq_signing)
 
 PASSWORD = "copper kettle marsh lantern 71"
 
@@ -38,7 +43,9 @@ def test_the_overview_shows_live_sessions_only(sql_repository: Repository) -> No
 
 
 def test_a_new_account_gets_a_temporary_password(sql_repository: Repository) -> None:
-    user, temporary = users.add_with_temporary_password(sql_repository, "dede", "analyst")
+    user, temporary = users.add_with_temporary_password(
+        sql_repository, KEYS, "amina", "dede", "analyst"
+    )
     assert (user.name, user.role, user.must_change) == ("dede", Role.ANALYST, True)
     assert accounts.authenticate(sql_repository, "dede", temporary).must_change
     (row,) = users.users_overview(sql_repository)
@@ -56,14 +63,14 @@ def test_bad_new_accounts_are_refused(
     sql_repository: Repository, name: str, role: str, error: type[Exception], says: str
 ) -> None:
     with pytest.raises(error, match=says):
-        users.add_with_temporary_password(sql_repository, name, role)
+        users.add_with_temporary_password(sql_repository, KEYS, "amina", name, role)
     assert accounts.list_users(sql_repository) == []
 
 
 def test_a_name_in_use_is_refused(sql_repository: Repository) -> None:
     accounts.add_user(sql_repository, "dede", Role.VIEWER, PASSWORD)
     with pytest.raises(ConflictError, match="exists already"):
-        users.add_with_temporary_password(sql_repository, "dede", "admin")
+        users.add_with_temporary_password(sql_repository, KEYS, "amina", "dede", "admin")
     (user,) = accounts.list_users(sql_repository)
     assert user.role == Role.VIEWER
 
@@ -72,14 +79,14 @@ def test_an_admin_cannot_disable_themselves(sql_repository: Repository) -> None:
     accounts.add_user(sql_repository, "amina", Role.ADMIN, PASSWORD)
     accounts.add_user(sql_repository, "bakary", Role.ADMIN, PASSWORD)
     with pytest.raises(ConflictError, match="cannot disable your own account"):
-        users.disable(sql_repository, "amina", "amina")
+        users.disable(sql_repository, KEYS, "amina", "amina")
     assert not accounts.find_user(sql_repository, "amina").disabled  # type: ignore[union-attr]
-    assert users.disable(sql_repository, "bakary", "amina").disabled
+    assert users.disable(sql_repository, KEYS, "bakary", "amina").disabled
 
 
 def test_a_reset_gives_a_new_temporary_password(sql_repository: Repository) -> None:
     accounts.add_user(sql_repository, "amina", Role.ADMIN, PASSWORD)
     accounts.create_session(sql_repository, "amina", Stage.FULL)
-    temporary = users.reset(sql_repository, "amina")
+    temporary = users.reset(sql_repository, KEYS, "bakary", "amina")
     assert accounts.authenticate(sql_repository, "amina", temporary).must_change
     assert users.users_overview(sql_repository)[0].sessions == 0

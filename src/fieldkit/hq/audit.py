@@ -1,4 +1,6 @@
-"""HQ's audit log: every judgement HQ makes (reviews, victim links) as a signed, chained entry.
+"""HQ's audit log: every judgement HQ makes (reviews, victim links, reveals) and every
+administrative action (workspace accounts added, disabled or reset; devices revoked or declared
+lost) as a signed, chained entry.
 
 An entry is the canonical JSON (RFC 8785) of::
 
@@ -53,10 +55,22 @@ class Action(StrEnum):
     REVEALED = "revealed"
     """An analyst revealed a record's identifying answers and attachments in the workspace;
     the detail holds the reason given (:mod:`fieldkit.hq.workspace.reveal`)."""
+    USER_ADDED = "user_added"
+    """A workspace account was added; subject its name, detail its role."""
+    USER_DISABLED = "user_disabled"
+    """A workspace account was disabled; subject its name, detail its role."""
+    USER_RESET = "user_reset"
+    """A workspace account got a temporary password (second factor and lock-out cleared);
+    subject its name, detail its role. Never the password."""
+    DEVICE_REVOKED = "device_revoked"
+    """A device was revoked; subject its key id, detail ``from_sequence`` (1: every bundle)."""
+    DEVICE_LOST = "device_lost"
+    """A device was declared lost (and revoked); subject its key id, detail ``from_sequence``."""
 
 
 SIGNED_ACTIONS = frozenset({Action.REVIEW_SET, Action.VICTIMS_LINKED, Action.VICTIMS_UNLINKED})
-"""Actions whose entry records a signed row (a review, a decision) that must still exist."""
+"""Actions whose entry records a signed row (a review, a decision) that must still exist. The
+others (reveals, administrative actions) are complete in their entry."""
 
 
 @dataclass(frozen=True)

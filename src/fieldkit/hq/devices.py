@@ -2,7 +2,8 @@
 
 The use cases behind ``fieldkit-hq devices`` and ``alarms`` and behind the workspace's devices
 page (:mod:`fieldkit.hq.web.pages.devices`): both call these, so a device revoked or declared
-lost in one shows so in the other, with the same words.
+lost in one shows so in the other, with the same words, and is logged in HQ's audit log (action
+``device_revoked`` or ``device_lost``, by whom, from which bundle) in the same transaction.
 
 A device's last contact is the latest of what the repository records of it: the last bundle
 HQ received from it (by a stick or over sync), the last time it fetched a published form over
@@ -22,10 +23,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from fieldkit.domain.records import utc_timestamp
-from fieldkit.hq import lost
+from fieldkit.hq import audit
 from fieldkit.hq.deliveries import last_fetches
 from fieldkit.hq.errors import InvalidInputError, NotFoundError
-from fieldkit.hq.repository import Alarm, AlarmKind, Device, Repository
+from fieldkit.hq.keys import HqKeys
+from fieldkit.hq.repository import Alarm, AlarmKind, Device, Repository, rows
 from fieldkit.hq.repository import tables as t
 from fieldkit.hq.server.sessions import TOKEN_SECONDS
 from fieldkit.hq.sqlwork import transaction
@@ -189,29 +191,69 @@ class Revocation:
 
 
 def revoke(
-    repository: Repository, given: str, from_sequence: int, now: str | None = None
+    repository: Repository,
+    keys: HqKeys,
+    actor: str,
+    given: str,
+    from_sequence: int,
+    now: str | None = None,
 ) -> Revocation:
-    """Refuse the device's bundles numbered ``from_sequence`` or more (1: all of them).
-    Revocation only ever widens."""
-    _check_sequence(from_sequence)
-    device = find_device(repository, given)
-    revoked = repository.revoke_device(device.key_id, from_sequence, now or utc_timestamp())
-    return Revocation(revoked, from_sequence)
+    """Refuse the device's bundles numbered ``from_sequence`` or more (1: all of them), logged
+    in HQ's audit log as done by ``actor`` (when it changed anything). Revocation only ever
+    widens."""
+    return _change(repository, keys, actor, given, from_sequence, now, declare=False)
 
 
 def declare_lost(
-    repository: Repository, given: str, from_sequence: int, now: str | None = None
+    repository: Repository,
+    keys: HqKeys,
+    actor: str,
+    given: str,
+    from_sequence: int,
+    now: str | None = None,
 ) -> Revocation:
-    """Revoke the device (as :func:`revoke`) and declare it lost: at its next sync it is
-    answered with a signed erase order."""
-    _check_sequence(from_sequence)
-    device = find_device(repository, given)
-    declared = lost.declare_lost(repository, device.key_id, from_sequence, now or utc_timestamp())
-    return Revocation(declared, from_sequence, declared_lost=True)
+    """Revoke the device (as :func:`revoke`) and declare it lost, logged in HQ's audit log as
+    done by ``actor``: at its next sync it is answered with a signed erase order."""
+    return _change(repository, keys, actor, given, from_sequence, now, declare=True)
 
 
-DeviceAction = Callable[[Repository, str, int], Revocation]
+DeviceAction = Callable[[Repository, HqKeys, str, str, int], Revocation]
 """:func:`revoke` or :func:`declare_lost`."""
+
+
+def _change(
+    repository: Repository,
+    keys: HqKeys,
+    actor: str,
+    given: str,
+    from_sequence: int,
+    now: str | None,
+    *,
+    declare: bool,
+) -> Revocation:
+    """Revoke (and declare lost) in one transaction with the audit entry: both or neither. A
+    request that changes nothing (revoked from an earlier bundle already, lost already) is not
+    logged."""
+    _check_sequence(from_sequence)
+    name = audit.check_actor(actor)
+    device = find_device(repository, given)
+    at = now or utc_timestamp()
+    with transaction(repository, write=True) as conn:
+        revoked, changed = rows.revoke_device(conn, device.key_id, from_sequence, at)
+        if declare:
+            revoked, declared = rows.mark_lost(conn, device.key_id, at)
+            changed = changed or declared
+        if changed:
+            audit.append(
+                conn,
+                keys.signing_key,
+                at=at,
+                actor=name,
+                action=audit.Action.DEVICE_LOST if declare else audit.Action.DEVICE_REVOKED,
+                subject=device.key_id,
+                detail={"from_sequence": revoked.revoked_from},
+            )
+    return Revocation(revoked, from_sequence, declared_lost=declare)
 
 
 def _check_sequence(value: int) -> None:

@@ -2,8 +2,9 @@
 its requests with a signed erase order (:mod:`fieldkit.bundle.erase_order`).
 
 The order is signed when a request comes, by the sync server, with the HQ signing key it holds in
-memory while it runs; declaring a device lost needs no passphrase. The order's ``issued`` time is
-when the device was declared lost, so every answer carries the same order.
+memory while it runs. ``fieldkit-hq devices lost`` and the workspace declare a device lost with
+:func:`fieldkit.hq.devices.declare_lost`, which also logs it in HQ's audit log. The order's
+``issued`` time is when the device was declared lost, so every answer carries the same order.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fieldkit.bundle import read_published_form
-from fieldkit.hq import accounts, deliveries
+from fieldkit.hq import accounts, audit, deliveries
 from fieldkit.hq.keys import load_config
 from fieldkit.hq.repository import Repository, open_repository
 from tests.conftest import DATA
@@ -68,8 +68,8 @@ def test_only_admins_open_the_admin_pages_or_change_anything(
     http_as: Client, repository: Repository, role: str
 ) -> None:
     key_id = new_device(repository)
-    users_before = accounts.list_users(repository)
     client = http_as(role)
+    users_before = accounts.list_users(repository)  # after the sign-in, which it notes
     token = client.csrf("/account")
     for path in ADMIN_PAGES:
         answer = client.get(path)
@@ -210,9 +210,15 @@ def test_an_admin_adds_disables_and_resets_an_account(
     assert user is not None and user.role == accounts.Role.ANALYST and user.must_change
     assert temporary not in admin.get("/users").text  # shown once
 
+    row = admin.get("/users").text.split(f'id="user-{name}"')[1].split("</tr>")[0]
+    assert "never" in row  # not signed in yet
     newcomer = web_server.client()
     signed = newcomer.sign_in(name, temporary)
     assert signed.status_code == 303 and signed.headers["location"] == "/account"
+    user = accounts.find_user(repository, name)
+    assert user is not None and user.last_sign_in_at is not None
+    row = admin.get("/users").text.split(f'id="user-{name}"')[1].split("</tr>")[0]
+    assert user.last_sign_in_at in row and "never" not in row
 
     token = admin.csrf("/users")
     reset = admin.post(f"/users/{name}/reset", data={"csrf": token, "confirm": "yes"})
@@ -253,14 +259,14 @@ def test_an_admin_cannot_disable_their_own_account(http_as: Client, repository: 
 def test_bad_accounts_are_refused(
     http_as: Client, repository: Repository, data: dict[str, str], status: int, says: str
 ) -> None:
-    before = accounts.list_users(repository)
     admin = http_as("admin")
+    before = accounts.list_users(repository)  # after the sign-in, which it notes
     answer = admin.post("/users", data={**data, "csrf": admin.csrf("/users")})
     assert answer.status_code == status and says in answer.text
     assert accounts.list_users(repository) == before
 
 
-def test_the_users_page_lists_accounts(http_as: Client) -> None:
+def test_the_users_page_lists_accounts(http_as: Client, repository: Repository) -> None:
     page = http_as("admin").get("/users")
     assert page.status_code == 200
     for name in ("admin", "analyst", "viewer"):
@@ -268,9 +274,63 @@ def test_the_users_page_lists_accounts(http_as: Client) -> None:
     row = page.text[page.text.index('id="user-admin"') :]
     row = row[: row.index("</tr>")]
     assert "live session" in row  # this very session
+    admin = accounts.find_user(repository, "admin")
+    assert admin is not None and admin.last_sign_in_at is not None
+    assert admin.last_sign_in_at in row  # its last sign-in, kept with the account
     assert "/users/admin/disable" not in page.text  # no button to disable oneself
 
 
 def _temporary_password(html: str) -> str:
     start = html.index('id="temporary-password">') + len('id="temporary-password">')
     return html[start : html.index("</code>", start)]
+
+
+def test_admin_actions_on_the_web_are_logged_as_the_admin(
+    http_as: Client, repository: Repository, workspace_hq: WorkspaceHq
+) -> None:
+    before = len(audit.entries(repository))
+    key_id, other = new_device(repository, "Segou phone"), new_device(repository, "Bamako pc")
+    admin = http_as("admin")
+    token = admin.csrf("/users")
+    name = f"viewer-{secrets.token_hex(3)}"
+    confirmed = {"csrf": token, "confirm": "yes"}
+    refused = [
+        admin.post("/users", data={"csrf": token, "name": "analyst", "role": "viewer"}),
+        admin.post("/users", data={"csrf": token, "name": "Bad Name", "role": "viewer"}),
+        admin.post("/users/nobody/reset", data=confirmed),
+        admin.post("/users/admin/disable", data=confirmed),
+        admin.post(f"/devices/{key_id}/revoke", data={"csrf": token, "from_seq": "1"}),
+        admin.post(f"/devices/{key_id}/lost", data={**confirmed, "from_seq": "0"}),
+    ]
+    assert [answer.status_code for answer in refused] == [409, 400, 404, 409, 400, 400]
+    assert len(audit.entries(repository)) == before  # refused: nothing logged
+
+    added = admin.post("/users", data={"csrf": token, "name": name, "role": "viewer"})
+    reset = admin.post(f"/users/{name}/reset", data=confirmed)
+    disabled = admin.post(f"/users/{name}/disable", data=confirmed)
+    revoked = admin.post(f"/devices/{key_id}/revoke", data={**confirmed, "from_seq": "3"})
+    lost = admin.post(f"/devices/{other}/lost", data={**confirmed, "from_seq": ""})
+    answers = (added, reset, disabled, revoked, lost)
+    assert [answer.status_code for answer in answers] == [200] * 5
+    new = audit.entries(repository)[before:]
+    assert [(e.actor, e.action, e.subject, e.detail) for e in new] == [
+        ("admin", "user_added", name, {"role": "viewer"}),
+        ("admin", "user_reset", name, {"role": "viewer"}),
+        ("admin", "user_disabled", name, {"role": "viewer"}),
+        ("admin", "device_revoked", key_id, {"from_sequence": 3}),
+        ("admin", "device_lost", other, {"from_sequence": 1}),
+    ]
+    written = json.dumps([e.to_json() for e in new])
+    for answer in (added, reset):
+        assert _temporary_password(answer.text) not in written
+    assert audit.verify(repository, load_config(workspace_hq.paths).signing_public_key).ok
+    assert "The audit log verifies" in hq_cli(workspace_hq, "audit", "--verify")
+
+    page = admin.get("/audit")
+    assert page.status_code == 200
+    for label in ("account added", "account reset", "account disabled", "device revoked"):
+        assert label in page.text
+    assert "device declared lost" in page.text and "from bundle" in page.text
+    admin.post("/language", data={"csrf": token, "lang": "fr", "next": "/audit"})
+    assert "compte ajouté" in admin.get("/audit").text
+    admin.post("/language", data={"csrf": token, "lang": "en", "next": "/audit"})

@@ -4,6 +4,7 @@
 SQL repository (``web_users``, ``web_sessions``, ``web_reveals``; schema 0006).
 """
 
+from fieldkit.hq.accounts.admin import add_account, disable_account, reset_account
 from fieldkit.hq.accounts.reveals import REVEAL_MINUTES, SessionReveals
 from fieldkit.hq.accounts.roles import Role, parse_role
 from fieldkit.hq.accounts.sessions import (
@@ -40,16 +41,19 @@ __all__ = [
     "SignInRefusedError",
     "Stage",
     "User",
+    "add_account",
     "add_user",
     "authenticate",
     "change_password",
     "check_name",
     "create_session",
+    "disable_account",
     "disable_user",
     "find_session",
     "find_user",
     "list_users",
     "parse_role",
+    "reset_account",
     "reset_user",
     "revoke_session",
     "revoke_user_sessions",

@@ -67,10 +67,18 @@ def token_hash(token: str) -> str:
 
 
 def create_session(
-    repository: Repository, user_name: str, stage: Stage, *, replacing: str | None = None
+    repository: Repository,
+    user_name: str,
+    stage: Stage,
+    *,
+    replacing: str | None = None,
+    signs_in: bool = True,
 ) -> tuple[str, Session]:
     """A new session of ``user_name``: the browser's token and the session. The session whose
-    token is ``replacing`` (the previous step of a sign-in) ends in the same transaction."""
+    token is ``replacing`` (the previous step of a sign-in) ends in the same transaction. A
+    session at stage ``full`` that ``signs_in`` (the password was right and, when the account
+    has one, its second factor) notes the account's last sign-in; one that replaces a session
+    after a password change does not (``signs_in=False``)."""
     token = secrets.token_urlsafe(32)
     session_id = secrets.token_hex(16)
     at = stamp(now())
@@ -88,6 +96,10 @@ def create_session(
                 seen_at=at,
             )
         )
+        if stage is Stage.FULL and signs_in:
+            conn.execute(
+                web_users.update().where(web_users.c.name == user_name).values(last_sign_in_at=at)
+            )
         row = _joined(conn).where(web_sessions.c.id == session_id)
         return token, _session(conn.execute(row).one())
 

@@ -56,6 +56,8 @@ class User:
     created_at: str
     disabled_at: str | None
     locked_until: str | None
+    last_sign_in_at: str | None = None
+    """When the account last signed in (after its second factor when it has one)."""
 
     @property
     def disabled(self) -> bool:
@@ -74,6 +76,7 @@ def _user(row: Any) -> User:
         created_at=row.created_at,
         disabled_at=row.disabled_at,
         locked_until=row.locked_until,
+        last_sign_in_at=row.last_sign_in_at,
     )
 
 
@@ -104,33 +107,39 @@ def existing_row(conn: Connection, name: str) -> Any:
 def add_user(
     repository: Repository, name: str, role: Role, password: str, *, must_change: bool = False
 ) -> User:
-    """A new account; refuses a name in use (even by a disabled account) or a weak password."""
+    """A new account; refuses a name in use (even by a disabled account) or a weak password.
+    Not logged: ``fieldkit-hq users`` and the users page add accounts with
+    :func:`fieldkit.hq.accounts.admin.add_account`, which is."""
     check_name(name)
     passwords.check_new_password(password, name)
     hashed = passwords.hash_password(password)
     with transaction(repository, write=True) as conn:
-        if _row(conn, name) is not None:
-            raise ConflictError(
-                _("An account named '{name}' exists already; nothing was changed.").format(
-                    name=name
-                )
-            )
-        conn.execute(
-            web_users.insert().values(
-                name=name,
-                role=role.value,
-                password_hash=hashed,
-                must_change=must_change,
-                totp_secret=None,
-                totp_pending=None,
-                totp_last_step=None,
-                failures=0,
-                locked_until=None,
-                created_at=stamp(now()),
-                disabled_at=None,
-            )
+        return insert_user(conn, name, role, hashed, must_change=must_change)
+
+
+def insert_user(conn: Connection, name: str, role: Role, hashed: str, *, must_change: bool) -> User:
+    """Insert an account whose password is hashed already, in the caller's transaction."""
+    if _row(conn, name) is not None:
+        raise ConflictError(
+            _("An account named '{name}' exists already; nothing was changed.").format(name=name)
         )
-        return _user(_row(conn, name))
+    conn.execute(
+        web_users.insert().values(
+            name=name,
+            role=role.value,
+            password_hash=hashed,
+            must_change=must_change,
+            totp_secret=None,
+            totp_pending=None,
+            totp_last_step=None,
+            failures=0,
+            locked_until=None,
+            created_at=stamp(now()),
+            disabled_at=None,
+            last_sign_in_at=None,
+        )
+    )
+    return _user(_row(conn, name))
 
 
 def list_users(repository: Repository) -> list[User]:
@@ -146,40 +155,54 @@ def find_user(repository: Repository, name: str) -> User | None:
 
 
 def disable_user(repository: Repository, name: str) -> User:
-    """Disable an account and end its sessions (disabling twice changes nothing)."""
+    """Disable an account and end its sessions (disabling twice changes nothing). Not logged
+    (see :func:`add_user`)."""
     with transaction(repository, write=True) as conn:
-        row = existing_row(conn, name)
-        if row.disabled_at is None:
-            conn.execute(
-                web_users.update().where(web_users.c.name == name).values(disabled_at=stamp(now()))
-            )
-        conn.execute(web_sessions.delete().where(web_sessions.c.user_name == name))
-        return _user(_row(conn, name))
+        return disable_in(conn, name)[0]
+
+
+def disable_in(conn: Connection, name: str) -> tuple[User, bool]:
+    """Disable an account in the caller's transaction; the account and whether it was active
+    until now."""
+    row = existing_row(conn, name)
+    if row.disabled_at is None:
+        conn.execute(
+            web_users.update().where(web_users.c.name == name).values(disabled_at=stamp(now()))
+        )
+    conn.execute(web_sessions.delete().where(web_sessions.c.user_name == name))
+    return _user(_row(conn, name)), row.disabled_at is None
 
 
 def reset_user(repository: Repository, name: str) -> str:
     """Give an account a new temporary password (to change at the next sign-in), clear its
     second factor and lock-out and end its sessions; return the password. A disabled account
-    stays disabled."""
+    stays disabled. Not logged (see :func:`add_user`)."""
     temporary = passwords.temporary_password()
     hashed = passwords.hash_password(temporary)
     with transaction(repository, write=True) as conn:
-        existing_row(conn, name)
-        conn.execute(
-            web_users.update()
-            .where(web_users.c.name == name)
-            .values(
-                password_hash=hashed,
-                must_change=True,
-                totp_secret=None,
-                totp_pending=None,
-                totp_last_step=None,
-                failures=0,
-                locked_until=None,
-            )
-        )
-        conn.execute(web_sessions.delete().where(web_sessions.c.user_name == name))
+        reset_in(conn, name, hashed)
     return temporary
+
+
+def reset_in(conn: Connection, name: str, hashed: str) -> User:
+    """Reset an account to the password whose hash is ``hashed``, in the caller's transaction
+    (see :func:`reset_user`); the account."""
+    existing_row(conn, name)
+    conn.execute(
+        web_users.update()
+        .where(web_users.c.name == name)
+        .values(
+            password_hash=hashed,
+            must_change=True,
+            totp_secret=None,
+            totp_pending=None,
+            totp_last_step=None,
+            failures=0,
+            locked_until=None,
+        )
+    )
+    conn.execute(web_sessions.delete().where(web_sessions.c.user_name == name))
+    return _user(_row(conn, name))
 
 
 def authenticate(

@@ -10,6 +10,7 @@ from fieldkit.bundle import DEFAULT_LIMITS, read_device_identity_file
 from fieldkit.console import emit_json, pairs, read_small_file, table
 from fieldkit.domain.records import utc_timestamp
 from fieldkit.hq import devices
+from fieldkit.hq.cli.commands_review import add_by, default_actor
 from fieldkit.hq.cli.context import HqContext
 from fieldkit.hq.devices import alarm_detail, device_state
 from fieldkit.i18n import _
@@ -56,6 +57,7 @@ def _revocation_arguments(parser: Any) -> None:
         metavar="N",
         help=_("refuse its bundles numbered N or more (default 1: all of them)"),
     )
+    add_by(parser)
 
 
 def _positive(text: str) -> int:
@@ -136,14 +138,20 @@ def cmd_devices_list(ctx: HqContext) -> int:
 
 
 def cmd_devices_revoke(ctx: HqContext) -> int:
-    revocation = devices.revoke(ctx.repository(), ctx.args.device, ctx.args.from_seq)
+    args = ctx.args
+    revocation = devices.revoke(
+        ctx.repository(), ctx.keys(), args.by or default_actor(), args.device, args.from_seq
+    )
     for line in revocation.lines():
         print(line)
     return 0
 
 
 def cmd_devices_lost(ctx: HqContext) -> int:
-    revocation = devices.declare_lost(ctx.repository(), ctx.args.device, ctx.args.from_seq)
+    args = ctx.args
+    revocation = devices.declare_lost(
+        ctx.repository(), ctx.keys(), args.by or default_actor(), args.device, args.from_seq
+    )
     for line in revocation.lines():
         print(line)
     return 0

@@ -1,4 +1,7 @@
-"""``users add|list|disable|reset``: the accounts of the analysts' workspace (fieldkit-hq web)."""
+"""``users add|list|disable|reset``: the accounts of the analysts' workspace (fieldkit-hq web).
+
+Adding, disabling and resetting are logged in HQ's signed audit log (so they need HQ's
+passphrase), as done by ``--by`` or the operating system's login name."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 from fieldkit.console import pairs, read_passphrase_file, table
 from fieldkit.hq import accounts
 from fieldkit.hq.accounts.store import now
+from fieldkit.hq.cli.commands_review import add_by, default_actor
 from fieldkit.hq.cli.context import HqContext
 from fieldkit.hq.errors import InvalidInputError
 from fieldkit.i18n import _
@@ -36,12 +40,14 @@ def register(commands: Any) -> None:
             env=PASSWORD_ENV
         ),
     )
+    add_by(adder)
     adder.set_defaults(handler=cmd_users_add)
     sub.add_parser("list", help=_("every account, its role and state")).set_defaults(
         handler=cmd_users_list
     )
     disabler = sub.add_parser("disable", help=_("disable an account and end its sessions"))
     disabler.add_argument("name", metavar="NAME")
+    add_by(disabler)
     disabler.set_defaults(handler=cmd_users_disable)
     resetter = sub.add_parser(
         "reset",
@@ -51,6 +57,7 @@ def register(commands: Any) -> None:
         ),
     )
     resetter.add_argument("name", metavar="NAME")
+    add_by(resetter)
     resetter.set_defaults(handler=cmd_users_reset)
 
 
@@ -78,7 +85,9 @@ def cmd_users_add(ctx: HqContext) -> int:
     role = accounts.parse_role(args.role)
     name = accounts.check_name(args.name)
     password = _password(args, name)
-    user = accounts.add_user(ctx.repository(), name, role, password)
+    user = accounts.add_account(
+        ctx.repository(), ctx.keys(), args.by or default_actor(), name, role, password
+    )
     print(_("Added the account {name} ({role}).").format(name=user.name, role=user.role.label))
     return 0
 
@@ -99,13 +108,14 @@ def cmd_users_list(ctx: HqContext) -> int:
         print(_("No accounts yet: add one with `fieldkit-hq users add NAME --role ROLE`."))
         return 0
     table(
-        [_("Name"), _("Role"), _("Second factor"), _("State"), _("Created")],
+        [_("Name"), _("Role"), _("Second factor"), _("State"), _("Last sign-in"), _("Created")],
         [
             [
                 user.name,
                 user.role.label,
                 _("yes") if user.second_factor else _("no"),
                 _state(user),
+                user.last_sign_in_at or _("never"),
                 user.created_at,
             ]
             for user in users
@@ -115,14 +125,20 @@ def cmd_users_list(ctx: HqContext) -> int:
 
 
 def cmd_users_disable(ctx: HqContext) -> int:
-    user = accounts.disable_user(ctx.repository(), ctx.args.name)
+    args = ctx.args
+    user = accounts.disable_account(
+        ctx.repository(), ctx.keys(), args.by or default_actor(), args.name
+    )
     print(_("Disabled the account {name}; its sessions are ended.").format(name=user.name))
     return 0
 
 
 def cmd_users_reset(ctx: HqContext) -> int:
-    name = ctx.args.name
-    temporary = accounts.reset_user(ctx.repository(), name)
+    args = ctx.args
+    name = args.name
+    temporary = accounts.reset_account(
+        ctx.repository(), ctx.keys(), args.by or default_actor(), name
+    )
     pairs([(_("Account"), name), (_("Temporary password"), temporary)])
     print(
         _(

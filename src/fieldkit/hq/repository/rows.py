@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from fieldkit.hq.repository.base import (
     StoredBundle,
     StoredForm,
     StoredRevision,
+    no_device_error,
 )
 from fieldkit.i18n import _
 
@@ -194,6 +196,40 @@ def to_device(row: Row[Any]) -> Device:
     values = row._asdict()
     values["public_key"] = bytes.fromhex(values["public_key"])
     return Device(**values)
+
+
+def _locked_device(conn: Connection, key_id: str) -> Device:
+    query = sa.select(t.devices).where(t.devices.c.key_id == key_id).with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise no_device_error(key_id)
+    return to_device(row)
+
+
+def revoke_device(
+    conn: Connection, key_id: str, from_sequence: int, revoked_at: str
+) -> tuple[Device, bool]:
+    """Revoke the device from ``from_sequence`` on in the caller's transaction (only ever
+    widening); the device as it is now and whether this changed it."""
+    device = _locked_device(conn, key_id)
+    if device.revoked_from is not None and device.revoked_from <= from_sequence:
+        return device, False
+    conn.execute(
+        t.devices.update()
+        .where(t.devices.c.key_id == key_id)
+        .values(revoked_from=from_sequence, revoked_at=revoked_at)
+    )
+    return replace(device, revoked_from=from_sequence, revoked_at=revoked_at), True
+
+
+def mark_lost(conn: Connection, key_id: str, lost_at: str) -> tuple[Device, bool]:
+    """Mark the device lost in the caller's transaction (a device lost already keeps its first
+    time); the device as it is now and whether this changed it."""
+    device = _locked_device(conn, key_id)
+    if device.lost_at is not None:
+        return device, False
+    conn.execute(t.devices.update().where(t.devices.c.key_id == key_id).values(lost_at=lost_at))
+    return replace(device, lost_at=lost_at), True
 
 
 def bundle_row(batch: BundleBatch) -> dict[str, Any]:

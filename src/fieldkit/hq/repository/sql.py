@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -49,7 +48,6 @@ from fieldkit.hq.repository.base import (
     check_chain,
     check_conflicts,
     missing_between,
-    no_device_error,
     other_identity_error,
     outcome,
 )
@@ -144,33 +142,11 @@ class SqlRepository(SqlSyncStore, Repository):
 
     def revoke_device(self, key_id: str, from_sequence: int, revoked_at: str) -> Device:
         with self._transaction(write=True) as conn:
-            query = sa.select(t.devices).where(t.devices.c.key_id == key_id).with_for_update()
-            row = conn.execute(query).first()
-            if row is None:
-                raise no_device_error(key_id)
-            device = rows.to_device(row)
-            if device.revoked_from is not None and device.revoked_from <= from_sequence:
-                return device
-            conn.execute(
-                t.devices.update()
-                .where(t.devices.c.key_id == key_id)
-                .values(revoked_from=from_sequence, revoked_at=revoked_at)
-            )
-        return replace(device, revoked_from=from_sequence, revoked_at=revoked_at)
+            return rows.revoke_device(conn, key_id, from_sequence, revoked_at)[0]
 
     def mark_lost(self, key_id: str, lost_at: str) -> Device:
         with self._transaction(write=True) as conn:
-            query = sa.select(t.devices).where(t.devices.c.key_id == key_id).with_for_update()
-            row = conn.execute(query).first()
-            if row is None:
-                raise no_device_error(key_id)
-            device = rows.to_device(row)
-            if device.lost_at is not None:
-                return device
-            conn.execute(
-                t.devices.update().where(t.devices.c.key_id == key_id).values(lost_at=lost_at)
-            )
-        return replace(device, lost_at=lost_at)
+            return rows.mark_lost(conn, key_id, lost_at)[0]
 
     # -- bundles -----------------------------------------------------------------------------------
 

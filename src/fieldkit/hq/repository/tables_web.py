@@ -5,7 +5,8 @@ session revealed, and which devices fetched which published form.
   Argon2id hash; ``must_change`` marks a temporary password; ``totp_secret`` the confirmed second
   factor's key, sealed with a key derived from HQ's signing key (``totp_pending`` one being set
   up, sealed too; ``totp_last_step`` the time step of the last code
-  accepted, which is not accepted twice); ``failures`` and ``locked_until`` the lock-out.
+  accepted, which is not accepted twice); ``failures`` and ``locked_until`` the lock-out;
+  ``last_sign_in_at`` when the account last signed in (after its second factor, if any).
 - ``web_sessions``: server-side sessions. ``id`` is a random public id (what reveals point to);
   the browser holds a separate token of which only the SHA-256 (``token_sha256``) is stored.
   ``stage`` is ``code`` while a second factor is still awaited, ``full`` once signed in.
@@ -37,6 +38,7 @@ web_users = sa.Table(
     sa.Column("locked_until", TIME, nullable=True),
     sa.Column("created_at", TIME, nullable=False),
     sa.Column("disabled_at", TIME, nullable=True),
+    sa.Column("last_sign_in_at", TIME, nullable=True),
 )
 
 web_sessions = sa.Table(

@@ -2,9 +2,12 @@
 password, disabling and resetting, with the account use cases of ``fieldkit-hq users``
 (:mod:`fieldkit.hq.accounts`).
 
-The workspace keeps sessions, not a history of sign-ins: an account's last sign-in and last
-activity are those of its live sessions (a session ends when its account signs out, after
+An account's last sign-in is kept with the account (``web_users.last_sign_in_at``, noted when a
+sign-in completes, after the second factor when there is one), so it outlives the session; its
+last activity is that of its live sessions (a session ends when its account signs out, after
 :attr:`~fieldkit.hq.accounts.SessionPolicy.idle` without use, or at the end of its lifetime).
+Adding, disabling and resetting are logged in HQ's audit log as done by the signed-in admin
+(:mod:`fieldkit.hq.accounts.admin`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from fieldkit.hq.accounts import SessionPolicy, Stage, User
 from fieldkit.hq.accounts.passwords import temporary_password
 from fieldkit.hq.accounts.store import now, stamp, transaction
 from fieldkit.hq.errors import ConflictError
+from fieldkit.hq.keys import HqKeys
 from fieldkit.hq.repository import Repository
 from fieldkit.hq.repository.tables_web import web_sessions
 from fieldkit.i18n import _
@@ -29,7 +33,7 @@ class UserOverview:
     user: User
     locked: bool
     signed_in_at: str | None
-    """When the account's newest live session signed in (None: no live session)."""
+    """When the account last signed in (None: never)."""
     seen_at: str | None
     """When one of its live sessions was last used."""
     sessions: int
@@ -63,7 +67,6 @@ def users_overview(
     query = (
         sa.select(
             c.user_name,
-            sa.func.max(c.created_at).label("signed_in"),
             sa.func.max(c.seen_at).label("seen"),
             sa.func.count().label("n"),
         )
@@ -83,7 +86,7 @@ def users_overview(
             UserOverview(
                 user=user,
                 locked=user.locked(moment),
-                signed_in_at=None if row is None else str(row.signed_in),
+                signed_in_at=user.last_sign_in_at,
                 seen_at=None if row is None else str(row.seen),
                 sessions=0 if row is None else int(row.n),
             )
@@ -91,26 +94,29 @@ def users_overview(
     return found
 
 
-def add_with_temporary_password(repository: Repository, name: str, role: str) -> tuple[User, str]:
-    """A new account with a temporary password, which its owner must change at first sign-in;
-    the account and the password (to show once)."""
+def add_with_temporary_password(
+    repository: Repository, keys: HqKeys, actor: str, name: str, role: str
+) -> tuple[User, str]:
+    """A new account with a temporary password, which its owner must change at first sign-in,
+    logged as added by ``actor``; the account and the password (to show once)."""
     parsed = accounts.parse_role(role)
     accounts.check_name(name)
     temporary = temporary_password()
-    user = accounts.add_user(repository, name, parsed, temporary, must_change=True)
+    user = accounts.add_account(repository, keys, actor, name, parsed, temporary, must_change=True)
     return user, temporary
 
 
-def disable(repository: Repository, actor: str, name: str) -> User:
-    """Disable the account ``name`` and end its sessions; an admin cannot disable their own."""
+def disable(repository: Repository, keys: HqKeys, actor: str, name: str) -> User:
+    """Disable the account ``name`` and end its sessions, logged as done by ``actor``; an admin
+    cannot disable their own."""
     if name == actor:
         raise ConflictError(
             _("You cannot disable your own account; another admin can. Nothing was changed.")
         )
-    return accounts.disable_user(repository, name)
+    return accounts.disable_account(repository, keys, actor, name)
 
 
-def reset(repository: Repository, name: str) -> str:
+def reset(repository: Repository, keys: HqKeys, actor: str, name: str) -> str:
     """A new temporary password for ``name`` (its second factor, lock-out and sessions are
-    cleared); the password, to show once."""
-    return accounts.reset_user(repository, name)
+    cleared), logged as done by ``actor``; the password, to show once."""
+    return accounts.reset_account(repository, keys, actor, name)

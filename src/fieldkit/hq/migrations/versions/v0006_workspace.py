@@ -1,6 +1,7 @@
 """The analysts' workspace: its users, their sessions, reveals, and form deliveries.
 
-``web_users`` (accounts with Argon2id password hashes, optional TOTP second factor, lock-out),
+``web_users`` (accounts with Argon2id password hashes, optional TOTP second factor, lock-out,
+last sign-in),
 ``web_sessions`` (server-side sessions; only the SHA-256 of the browser's token is stored),
 ``web_reveals`` (which record a session revealed, until when; gone with the session) and
 ``form_deliveries`` (when a device first and last fetched a published form). See
@@ -41,6 +42,7 @@ def upgrade() -> None:
         sa.Column("locked_until", TIME, nullable=True),
         sa.Column("created_at", TIME, nullable=False),
         sa.Column("disabled_at", TIME, nullable=True),
+        sa.Column("last_sign_in_at", TIME, nullable=True),
         sa.PrimaryKeyConstraint("name", name="pk_web_users"),
     )
     op.create_table(

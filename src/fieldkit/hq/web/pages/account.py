@@ -60,7 +60,9 @@ def change_password(request: Request, account: Account, form: FormData) -> Respo
         return _account_page(request, account, error=str(error), status_code=400)
     # every session of the account ends; this browser gets a new one
     accounts.revoke_user_sessions(state.repository, account.name)
-    token, _session = accounts.create_session(state.repository, account.name, Stage.FULL)
+    token, _session = accounts.create_session(
+        state.repository, account.name, Stage.FULL, signs_in=False
+    )
     response = RedirectResponse("/account?done=password", status_code=303)
     cookies.put(response, cookies.SESSION, token, state.settings)
     return response

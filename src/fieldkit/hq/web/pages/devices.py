@@ -22,18 +22,23 @@ def devices_list(request: Request, account: Account) -> Response:
 
 @route("/devices/{key_id}/revoke", role=Role.ADMIN, methods=("POST",))
 def devices_revoke(request: Request, account: Account, form: FormData) -> Response:
-    return _change(request, form, devices.revoke)
+    return _change(request, account, form, devices.revoke)
 
 
 @route("/devices/{key_id}/lost", role=Role.ADMIN, methods=("POST",))
 def devices_lost(request: Request, account: Account, form: FormData) -> Response:
-    return _change(request, form, devices.declare_lost)
+    return _change(request, account, form, devices.declare_lost)
 
 
-def _change(request: Request, form: FormData, action: devices.DeviceAction) -> Response:
+def _change(
+    request: Request, account: Account, form: FormData, action: devices.DeviceAction
+) -> Response:
     confirmed(_text(form, CONFIRM_FIELD))
     sequence = devices.parse_sequence(_text(form, "from_seq"))
-    done = action(workspace(request).repository, request.path_params["key_id"], sequence)
+    state = workspace(request)
+    done = action(
+        state.repository, state.keys, account.name, request.path_params["key_id"], sequence
+    )
     return _page(request, done.lines())
 
 

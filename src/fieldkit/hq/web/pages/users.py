@@ -26,8 +26,9 @@ def users_list(request: Request, account: Account) -> Response:
 @route("/users", role=Role.ADMIN, methods=("POST",), name="users_add")
 def users_add(request: Request, account: Account, form: FormData) -> Response:
     name = _text(form, "name").strip()
+    state = workspace(request)
     user, temporary = users.add_with_temporary_password(
-        workspace(request).repository, name, _text(form, "role")
+        state.repository, state.keys, account.name, name, _text(form, "role")
     )
     notice = _("Added the account {name} ({role}).").format(name=user.name, role=user.role.label)
     return _page(request, notice=notice, password={"name": user.name, "value": temporary})
@@ -36,7 +37,8 @@ def users_add(request: Request, account: Account, form: FormData) -> Response:
 @route("/users/{name}/disable", role=Role.ADMIN, methods=("POST",))
 def users_disable(request: Request, account: Account, form: FormData) -> Response:
     _confirmed(form)
-    user = users.disable(workspace(request).repository, account.name, request.path_params["name"])
+    state = workspace(request)
+    user = users.disable(state.repository, state.keys, account.name, request.path_params["name"])
     notice = _("Disabled the account {name}; its sessions are ended.").format(name=user.name)
     return _page(request, notice=notice)
 
@@ -45,7 +47,8 @@ def users_disable(request: Request, account: Account, form: FormData) -> Respons
 def users_reset(request: Request, account: Account, form: FormData) -> Response:
     _confirmed(form)
     name = request.path_params["name"]
-    temporary = users.reset(workspace(request).repository, name)
+    state = workspace(request)
+    temporary = users.reset(state.repository, state.keys, account.name, name)
     notice = _(
         "The account {name} has a new temporary password; its second factor, lock-out and "
         "sessions are cleared."
