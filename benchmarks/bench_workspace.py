@@ -16,7 +16,8 @@ answer, the page rendered); the time the client saw, TLS and HTTP included, is g
 
 Baselines in the same run: the sign-in page of the same server (the framework, TLS, session and
 template cost of a page that reads nothing), and, for the list, the SQL statements the list's
-use case sends, captured from it and run again alone on a plain connection.
+use case sends, captured from it and run again alone on a plain connection; for the indicator,
+the same count written as one plain SQL query (:data:`benchmarks.bench_indicators.PLAIN`).
 """
 
 from __future__ import annotations
@@ -163,6 +164,8 @@ def _rounds(
         name: plain_runner(raw, plain_statements(url, pages[name][1]))
         for name in ("list", "list filtered", "list words")
     }
+    # the indicator's count as one plain SQL query (bench_indicators): persons once, in 2026
+    plain["indicator"] = plain_runner(raw, [(bench_indicators.PLAIN, None)])
     plain_ms: dict[str, list[float]] = {name: [] for name in plain}
     try:
         for round_number in range(WARM_UP + repeat):
@@ -180,6 +183,8 @@ def _rounds(
                     server_ms[name].append(float(timing.split("dur=", 1)[1]))
                     client_ms[name].append(seen)
             for name, runner in plain.items():
+                if round_number % SPARSE.get(name, 1):
+                    continue
                 elapsed = runner()
                 if round_number >= WARM_UP:
                     plain_ms[name].append(elapsed)
