@@ -19,6 +19,7 @@ SUITES = {
     "export": "benchmarks.bench_export",
     "indicators": "benchmarks.bench_indicators",
     "records": "benchmarks.bench_records",
+    "workspace": "benchmarks.bench_workspace",
 }
 
 

@@ -5,7 +5,8 @@ Rows go straight into ``an_records``, ``ws_search`` (the search documents, as in
 them: a public one and one with the restricted words too), ``reviews`` and ``review_status``, by
 ``COPY``. Records spread over 2025 and 2026 (one in 50 dated to the year only), 20 forms' worth
 of codes in 2 forms, 3 countries and their first-level places, 200 devices; 20 % verified, 0.5 %
-to follow up. Each document holds common words, and one word in 10,000 records is rare.
+to follow up at HQ's review; four in five verified by the form's own answer. Each document holds
+common words, and one word in 10,000 records is rare.
 
 Each query of the list (:func:`fieldkit.hq.workspace.record_list.list_records`: a page of 50 and
 the count up to 1,000) is run several times, as a viewer and as an analyst: the first page, a
@@ -78,6 +79,7 @@ def _records(count: int, seed: int = 7) -> Iterator[tuple[tuple[Any, ...], str, 
             "coded",
             "kidnapping" if form.startswith("attack") else None,
             "confidential",
+            "verified" if n % 5 else "corroborated",
         )
         public = " ".join(
             rng.sample(COMMON, 4) + ([f"rare{n // 10_000}"] if n % 10_000 == 0 else [])
@@ -106,14 +108,18 @@ COLUMNS = (
     "admin1_status",
     "most_serious_act",
     "classification",
+    "verification",
 )
 
 
 def fill(engine: sa.Engine, count: int) -> float:
+    """Insert the rows (beside any the repository holds already); returns the seconds it took."""
     began = time.perf_counter()
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        cursor.execute("SELECT coalesce(max(id), 0) FROM reviews")
+        first_review = int(cursor.fetchone()[0]) + 1
         made = list(_records(count))
         with cursor.copy(f"COPY an_records ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row, _public, _full, _status in made:
@@ -127,7 +133,7 @@ def fill(engine: sa.Engine, count: int) -> float:
             "COPY reviews (id, record_id, revision_sha256, at, actor, status, hash, signer, "
             "signature) FROM STDIN"
         ) as copy:
-            for n, (record_id, status) in enumerate(reviewed, 1):
+            for n, (record_id, status) in enumerate(reviewed, first_review):
                 at, signer, signature = "2027-01-01T00:00:00Z", "s" * 32, "s" * 128
                 copy.write_row(
                     (n, record_id, "x" * 64, at, "bench", status, f"{n:064x}", signer, signature)
@@ -135,7 +141,7 @@ def fill(engine: sa.Engine, count: int) -> float:
         with cursor.copy(
             "COPY review_status (record_id, status, updated_at, review_id) FROM STDIN"
         ) as copy:
-            for n, (record_id, status) in enumerate(reviewed, 1):
+            for n, (record_id, status) in enumerate(reviewed, first_review):
                 copy.write_row((record_id, status, "2027-01-01T00:00:00Z", n))
         raw.commit()
         cursor.execute("ANALYZE")

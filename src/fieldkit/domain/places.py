@@ -134,11 +134,17 @@ def country_name(country: str, language: str = "en") -> str | None:
 
 def countries(language: str = "en") -> list[tuple[str, str]]:
     """(alpha-3 code, name in ``language``) of every country, sorted by that name."""
+    return list(_countries(language))
+
+
+@lru_cache(maxsize=16)
+def _countries(language: str) -> tuple[tuple[str, str], ...]:
+    """:func:`countries`, made once per language (every filter form offers them)."""
     named = [
         (str(c.alpha_3), country_name(str(c.alpha_3), language) or str(c.name))
         for c in pycountry.countries
     ]
-    return sorted(named, key=lambda pair: (_sort_key(pair[1]), pair[0]))
+    return tuple(sorted(named, key=lambda pair: (_sort_key(pair[1]), pair[0])))
 
 
 def _sort_key(text: str) -> str:

@@ -6,6 +6,7 @@ viewer, and none fails)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -38,6 +39,8 @@ def _check(answer: httpx.Response, *, cached: bool = False) -> None:
     cache = answer.headers.get("cache-control")
     assert (cache == "public, max-age=31536000, immutable") if cached else cache == "no-store"
     assert "server" not in answer.headers
+    timing = answer.headers.get("server-timing", "")
+    assert re.fullmatch(r"app;dur=\d+\.\d", timing), (answer.request.url, timing)
 
 
 def test_the_csp_is_the_workspace_policy() -> None:

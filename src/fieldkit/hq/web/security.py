@@ -1,5 +1,8 @@
 """Headers on every response, and one log line per request (no concrete path, no query).
 
+``Server-Timing: app;dur=<ms>`` gives the time the server took until the answer started, as
+the log line does; it tells nothing of the content.
+
 The Content Security Policy allows scripts, styles, fonts and connections from the workspace
 itself only: no inline script or style, no ``eval``, no framing, forms posted only to itself.
 Pages and data answer ``Cache-Control: no-store``; only content-hashed static files may be kept.
@@ -57,6 +60,10 @@ class SecurityHeaders:
                     headers["Strict-Transport-Security"] = HSTS
                 if "cache-control" not in headers or scope.get("fieldkit.route") != "/static":
                     headers["Cache-Control"] = "no-store"
+                # the server's time until the answer starts (a page is whole by then): a figure
+                # for the benchmarks and the browser's developer tools, nothing of the content
+                elapsed = (time.monotonic() - started) * 1000
+                headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
             await send(message)
 
         try:

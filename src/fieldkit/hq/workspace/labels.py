@@ -3,6 +3,7 @@ statuses, dates as a role may see them."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -26,6 +27,33 @@ def review_label(status: str) -> str:
     return status if text is None else _(text)
 
 
+_PARSED_MAX = 256
+_parsed: dict[str, FormDefinition | None] = {}
+_parsed_lock = threading.Lock()
+
+
+def _parsed_form(repository: Repository, sha256: str) -> FormDefinition | None:
+    """The stored form of content hash ``sha256``, parsed once per process: a form's bytes never
+    change under its hash, and parsing one takes milliseconds, which every page of records
+    would pay again. None when HQ does not hold it or it does not parse."""
+    with _parsed_lock:
+        if sha256 in _parsed:
+            return _parsed[sha256]
+    stored = repository.form(sha256)
+    if stored is None:
+        return None  # not kept: it may be stored later
+    parsed = None
+    try:
+        parsed = FormDefinition.model_validate_json(stored.definition)
+    except (ValidationError, ValueError):
+        parsed = None  # shown by its id; exports report a damaged form
+    with _parsed_lock:
+        if len(_parsed) >= _PARSED_MAX:
+            _parsed.clear()
+        _parsed[sha256] = parsed
+    return parsed
+
+
 @dataclass
 class FormLabels:
     """The forms HQ holds, by (form id, version), parsed once each (a page's rows use a few)."""
@@ -40,14 +68,7 @@ class FormLabels:
             if self._stored is None:
                 self._stored = {(f.form_id, f.version): f.sha256 for f in self.repository.forms()}
             sha256 = self._stored.get(key)
-            stored = None if sha256 is None else self.repository.form(sha256)
-            parsed = None
-            if stored is not None:
-                try:
-                    parsed = FormDefinition.model_validate_json(stored.definition)
-                except (ValidationError, ValueError):
-                    parsed = None  # shown by its id; exports report a damaged form
-            self._forms[key] = parsed
+            self._forms[key] = None if sha256 is None else _parsed_form(self.repository, sha256)
         return self._forms[key]
 
     def title(self, form_id: str, version: str, language: str) -> str:
