@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fieldkit.domain.forms import FormDefinition
 from fieldkit.domain.records import sha256_hex
 from fieldkit.hq.analysis import tables as an
+from fieldkit.hq.analysis.store import delete_rows
 from tests.bundle.factory import forms_for, make_bundle
 from tests.hq.support import Device, Hq
 
@@ -216,9 +217,7 @@ def _analysis_rows(
     admin1: str | None,
 ) -> None:
     with _engine(hq).begin() as conn:
-        for table in an.CHILD_TABLES:
-            conn.execute(table.delete().where(table.c.record_id == record_id))
-        conn.execute(an.an_records.delete().where(an.an_records.c.record_id == record_id))
+        delete_rows(conn, [record_id])
         conn.execute(
             an.an_records.insert().values(
                 record_id=record_id,

@@ -46,7 +46,7 @@ def register(commands: Any) -> None:
         handler=cmd_users_list
     )
     disabler = sub.add_parser("disable", help=_("disable an account and end its sessions"))
-    disabler.add_argument("name", metavar="NAME")
+    disabler.add_argument("name", metavar="NAME", help=_("the account to disable"))
     add_by(disabler)
     disabler.set_defaults(handler=cmd_users_disable)
     resetter = sub.add_parser(
@@ -56,7 +56,7 @@ def register(commands: Any) -> None:
             "end its sessions"
         ),
     )
-    resetter.add_argument("name", metavar="NAME")
+    resetter.add_argument("name", metavar="NAME", help=_("the account to reset"))
     add_by(resetter)
     resetter.set_defaults(handler=cmd_users_reset)
 
