@@ -70,6 +70,22 @@ def test_the_count_stops_at_its_cap(records_hq: RecordsHq, monkeypatch: pytest.M
     assert (page.count, page.more) == (5, True)
 
 
+def test_a_period_is_counted_exactly_under_the_cap_and_capped_above_it(
+    records_hq: RecordsHq, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldkit.hq.workspace import record_list
+
+    params = {"from": "2026-03", "to": "2026-03"}
+    filters = RecordFilters.from_query(params)
+    matching = len(_ids(records_hq, params))
+    assert matching > 2
+    page = list_records(records_hq.repository, filters, "analyst", "en", limit=1)
+    assert (page.count, page.more, page.at_least) == (matching, False, False)
+    monkeypatch.setattr(record_list, "COUNT_CAP", matching - 1)
+    page = list_records(records_hq.repository, filters, "analyst", "en", limit=1)
+    assert (page.count, page.more) == (matching - 1, True)
+
+
 def test_rows_show_what_each_role_may_see(records_hq: RecordsHq) -> None:
     params = {"device": records_hq.dataset.device_key_id}
     filters = RecordFilters.from_query(params)

@@ -91,6 +91,11 @@ an_records = sa.Table(
     sa.Index(None, "device_key_id", "received_at", "record_id"),
     sa.Index(None, "country", "received_at", "record_id"),
     sa.Index(None, "admin1", "received_at", "record_id"),
+    # a period, alone or after country or first-level place: read from its first day on by
+    # day_to, day_from checked in the index (migration 0007)
+    sa.Index(None, "day_to", "day_from"),
+    sa.Index(None, "country", "day_to", "day_from"),
+    sa.Index(None, "admin1", "day_to", "day_from"),
 )
 
 

@@ -6,7 +6,12 @@ Built to stay fast on millions of records:
   the next page reads the rows after it, by index (``an_records (received_at, record_id)``, and
   the same after form, device, country or first-level place; migration 0007); no OFFSET;
 - no exact count: the matching records are counted up to :data:`COUNT_CAP` and the page says
-  "more than" beyond it;
+  "more than" beyond it. With a period, they are counted in the order of ``day_to``, from the
+  period's first day on (``an_records (day_to, day_from)``, alone and after country or
+  first-level place): the records ending inside the period come first and all overlap it, so
+  the cap is reached after a few thousand rows. Unordered, PostgreSQL over-estimates how many
+  records overlap a period (two columns, estimated apart) and walks the whole table in another
+  order to find them;
 - each page's labels are looked up for its rows only (forms parsed once, markets of the page's
   records in one query).
 
@@ -146,9 +151,10 @@ def list_records(
             .order_by(r.received_at.desc(), r.record_id.desc())
         ).all()
         if known is None:
-            counted = sa.select(sa.func.count()).select_from(
-                sa.select(r.record_id).where(where).limit(COUNT_CAP + 1).subquery()
-            )
+            capped = sa.select(r.record_id).where(where)
+            if filters.base.date_from is not None:
+                capped = capped.order_by(r.day_to)
+            counted = sa.select(sa.func.count()).select_from(capped.limit(COUNT_CAP + 1).subquery())
             known = int(conn.execute(counted).scalar_one())
         page = found[:limit]
         rows = record_rows(conn, page, FormLabels(repository), role, language)

@@ -6,7 +6,11 @@
   per scope; SQLite keeps the text, indexed by the FTS5 table ``ws_search_fts`` (external
   content, kept in step by triggers). The read-only role of PostgreSQL is granted nothing here.
 - ``an_records``: indexes on (received_at, record_id), the records list's order, alone and after
-  each filter it narrows by index (form, device, country, first-level place).
+  each filter it narrows by index (form, device, country, first-level place); and on
+  (day_to, day_from), alone and after country or first-level place, for a period: a record
+  overlaps a period when it ends on or after its first day and starts on or before its last, so
+  these indexes read from the period's first day on, the records ending inside the period first
+  (all of them match), and check where each starts in the index itself.
 
 The documents start empty: ``fieldkit-hq analysis rebuild`` writes those of the records stored
 before (ingest writes them from then on).
@@ -40,6 +44,11 @@ ORDERED = {
     "ix_an_records_country_received_at_record_id": ("country", "received_at", "record_id"),
     "ix_an_records_admin1_received_at_record_id": ("admin1", "received_at", "record_id"),
 }
+PERIOD = {
+    "ix_an_records_day_to_day_from": ("day_to", "day_from"),
+    "ix_an_records_country_day_to_day_from": ("country", "day_to", "day_from"),
+    "ix_an_records_admin1_day_to_day_from": ("admin1", "day_to", "day_from"),
+}
 SQLITE_TRIGGERS = {
     "ws_search_inserted": (
         "AFTER INSERT ON ws_search BEGIN "
@@ -60,7 +69,7 @@ SQLITE_TRIGGERS = {
 
 
 def upgrade() -> None:
-    for name, columns in ORDERED.items():
+    for name, columns in {**ORDERED, **PERIOD}.items():
         op.create_index(name, "an_records", list(columns))
     if op.get_bind().dialect.name == "postgresql":
         _postgresql()
@@ -117,5 +126,5 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {name}")
         op.execute("DROP TABLE ws_search_fts")
     op.drop_table("ws_search")
-    for name in ORDERED:
+    for name in {**ORDERED, **PERIOD}:
         op.drop_index(name, "an_records")
