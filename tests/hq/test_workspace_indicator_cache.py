@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from fieldkit.hq import review, victims
+from fieldkit.hq.analysis import tables as a
 from fieldkit.hq.analysis.places import settle_place
 from fieldkit.hq.analysis.rebuild import rebuild
+from fieldkit.hq.analysis.session import transaction
 from fieldkit.hq.indicators import service
 from fieldkit.hq.indicators.model import INTERNAL, RELEASE, Counts
 from fieldkit.hq.repository import Repository
@@ -120,10 +122,18 @@ def test_each_change_is_seen_by_the_next_request(data: Repository, computed: lis
     assert len(set(seen)) == len(seen)
 
 
-def test_a_rebuild_keeps_the_figures(data: Repository) -> None:
+def test_a_rebuild_is_seen_by_the_next_request(data: Repository, computed: list[str]) -> None:
     before = workspace.compute(data, SDG, query(by="act"))
+    printed = indicator_cache.fingerprint(data)
+    # A rebuild writes what the mapping makes now: here, rows changed since they were written.
+    with transaction(data, write=True) as conn:
+        conn.execute(a.an_victims.update().values(category="journalist"))
+    assert indicator_cache.fingerprint(data) == printed  # not a change a writer of HQ makes
+    assert workspace.compute(data, SDG, query(by="act")) == before
     rebuild(data)
+    assert indicator_cache.fingerprint(data).rebuild == printed.rebuild + 1
     after = workspace.compute(data, SDG, query(by="act"))
+    assert computed == [SDG, SDG]
     assert after.rows == before.rows and after.grand_total == before.grand_total
 
 
@@ -164,7 +174,7 @@ def test_the_cache_keeps_the_most_recently_used() -> None:
     def key(name: str) -> indicator_cache.Key:
         request = query().from_query({"period": "2026"}, internal_allowed=True)
         plan = service.plan(SDG, period=request.period, by=None)
-        print_ = indicator_cache.Fingerprint(1, 1, 0, name)
+        print_ = indicator_cache.Fingerprint(1, 1, 0, name, 0)
         return indicator_cache.Key(SDG, plan.request, print_)
 
     for name in ("a", "b", "a", "c", "a", "b"):

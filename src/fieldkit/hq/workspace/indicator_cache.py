@@ -19,10 +19,11 @@ fingerprint:
 - a place settlement (``fieldkit-hq places settle``) writes ``place_settlements`` (no audit
   entry) and the settled records' ``an_records.admin1``: its row count or ``max(settled_at)``
   changes;
-- ``fieldkit-hq analysis rebuild`` writes the analysis rows again from the stored revisions and
-  applies the victim links again. With the same fieldkit it writes the rows ingest wrote, so
-  nothing changes; after an update of fieldkit that changes the mapping the web server is
-  restarted with the new code, which empties this cache (it lives in the server's process).
+- ``fieldkit-hq analysis rebuild`` writes the analysis rows again from the stored revisions (a
+  new mapping after an update of fieldkit, revisions stored before the analysis tables) and
+  applies the victim links again, touching none of the above: it adds a row to
+  ``an_rebuilds`` when it ends, and ``max(an_rebuilds.id)`` grows. (Its batches are committed
+  as they go: a view during a rebuild may keep a half-rebuilt result until the rebuild ends.)
 
 Each part is a maximum over a primary key (or a count over a small table kept by hand), read
 from the index alone. The cache is bounded (least recently used first out) and thread-safe;
@@ -59,6 +60,7 @@ class Fingerprint:
     audit: int
     settlements: int
     settled_at: str
+    rebuild: int
 
 
 def fingerprint(repository: Repository) -> Fingerprint:
@@ -68,10 +70,17 @@ def fingerprint(repository: Repository) -> Fingerprint:
         sa.select(sa.func.max(audit_log.c.id)).scalar_subquery(),
         sa.select(sa.func.count()).select_from(a.place_settlements).scalar_subquery(),
         sa.select(sa.func.max(a.place_settlements.c.settled_at)).scalar_subquery(),
+        sa.select(sa.func.max(a.an_rebuilds.c.id)).scalar_subquery(),
     )
     with transaction(repository) as conn:
-        revision, audit, settlements, settled_at = conn.execute(query).one()
-    return Fingerprint(int(revision or 0), int(audit or 0), int(settlements), str(settled_at or ""))
+        revision, audit, settlements, settled_at, rebuild = conn.execute(query).one()
+    return Fingerprint(
+        int(revision or 0),
+        int(audit or 0),
+        int(settlements),
+        str(settled_at or ""),
+        int(rebuild or 0),
+    )
 
 
 @dataclass(frozen=True)
