@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from fieldkit.hq.analysis.filters import Filters, Period
 from fieldkit.hq.analysis.session import transaction
@@ -64,12 +63,31 @@ def parse_by(chosen: Indicator, text: str | None) -> tuple[str, ...]:
 def show_indicator(
     repository: Repository,
     indicator_id: str,
-    **options: Any,
+    *,
+    period: str | None = None,
+    by: str | None = None,
+    country: str | None = None,
+    admin1: str | None = None,
+    tier: str = INTERNAL,
+    min_cell: int = disclosure.DEFAULT_MIN_CELL,
+    distance_km: float = 25.0,
+    days: int = 30,
+    as_of: date | None = None,
 ) -> Output:
-    """Compute ``indicator_id`` (see the module docstring) with the options of :func:`plan`;
-    InvalidInputError (one translated line) for anything wrong in the request, before the
-    database is read."""
-    chosen = plan(indicator_id, **options)
+    """Compute ``indicator_id`` (see the module docstring); InvalidInputError (one translated
+    line) for anything wrong in the request (:func:`plan`), before the database is read."""
+    chosen = plan(
+        indicator_id,
+        period=period,
+        by=by,
+        country=country,
+        admin1=admin1,
+        tier=tier,
+        min_cell=min_cell,
+        distance_km=distance_km,
+        days=days,
+        as_of=as_of,
+    )
     return laid_out(chosen, count(repository, chosen))
 
 
