@@ -215,11 +215,20 @@ def build(repository: Repository) -> dict[str, str]:
     """Store the data set in ``repository`` as ingest does (one bundle per record, ingested at
     the record's ``received_at``; analysis rows made by the real mapping in the same
     transaction), link the two victims and reject A8; returns name -> record id."""
+    store(repository, items())
+    secrets = hq_keys()
+    victims.link(repository, secrets, f"{rid('A1')}.1", f"{rid('A2')}.1", actor="analyst")
+    review.set_review(repository, secrets, rid("A8"), "rejected", actor="analyst")
+    return {item.name: rid(item.name) for item in items()}
+
+
+def store(repository: Repository, chosen: list[Item]) -> None:
+    """Store ``chosen`` as ingest does, from a new device (one bundle per record)."""
     identity = factory.identity()
     repository.add_device(identity, "2026-01-01T00:00:00Z")
     chain = factory.DeviceChain(identity.key_id)
     known: set[str] = set()
-    for item in items():
+    for item in chosen:
         form = shipped_form(item.form_id, item.version)
         described = new_form(form)
         answers = kept(form, item.data)
@@ -231,10 +240,6 @@ def build(repository: Repository) -> dict[str, str]:
         known.add(described.sha256)
         batch = chain.next([made], forms=forms)
         factory.store(repository, chain, replace(batch, ingested_at=item.received_at))
-    secrets = hq_keys()
-    victims.link(repository, secrets, f"{rid('A1')}.1", f"{rid('A2')}.1", actor="analyst")
-    review.set_review(repository, secrets, rid("A8"), "rejected", actor="analyst")
-    return {item.name: rid(item.name) for item in items()}
 
 
 def new_form(form: FormDefinition) -> NewForm:

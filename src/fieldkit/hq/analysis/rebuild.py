@@ -7,7 +7,8 @@ written :data:`BATCH` records per transaction: memory stays flat whatever the re
 size, and ingests go on meanwhile (a record a concurrent ingest gave a newer revision keeps the
 newer rows: :func:`fieldkit.hq.analysis.store.write_facts`). Settled places are kept, and
 person ids are applied again from the victim links at the end
-(:func:`fieldkit.hq.victims.links.apply_person_ids`).
+(:func:`fieldkit.hq.victims.links.apply_person_ids`), and the rebuild is noted in
+``an_rebuilds``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from fieldkit.domain.records import utc_timestamp
 from fieldkit.hq.analysis.mapping import safe_facts
 from fieldkit.hq.analysis.session import engine_of, transaction
 from fieldkit.hq.analysis.store import RecordFacts, first_received, write_facts
+from fieldkit.hq.analysis.tables import an_rebuilds
 from fieldkit.hq.records import FormCache
 from fieldkit.hq.repository.base import Repository, StoredRevision
 from fieldkit.hq.sqlwork import transaction as judgement_transaction
@@ -63,6 +66,8 @@ def rebuild(
         read += len(pending)
     with judgement_transaction(repository, write=True) as conn:
         apply_person_ids(conn)  # from the signed victim links, over whatever the rows now hold
+        # Tells readers that keep computed results (the workspace) that the rows may differ.
+        conn.execute(an_rebuilds.insert().values(at=utc_timestamp(), records=read))
     log.info("analysis rebuilt: %d records read, %d written", read, written)
     return RebuildReport(read, written)
 

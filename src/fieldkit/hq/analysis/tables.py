@@ -208,6 +208,17 @@ place_settlements = sa.Table(
     sa.Column("settled_at", TIME, nullable=False),
 )
 
+an_rebuilds = sa.Table(
+    "an_rebuilds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TIME, nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+)
+"""One row per finished ``fieldkit-hq analysis rebuild``: when, and how many records it read.
+Its highest id tells a reader that the analysis rows may have changed (the workspace's
+indicator cache: :mod:`fieldkit.hq.workspace.indicator_cache`)."""
+
 CHILD_TABLES = (
     an_acts,
     an_victims,

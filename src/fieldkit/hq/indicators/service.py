@@ -4,6 +4,7 @@ the ``internal`` tier (exact) or the ``release`` tier (disclosure control applie
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from fieldkit.hq.analysis.filters import Filters, Period
@@ -74,7 +75,36 @@ def show_indicator(
     as_of: date | None = None,
 ) -> Output:
     """Compute ``indicator_id`` (see the module docstring); InvalidInputError (one translated
-    line) for anything wrong in the request, before the database is read."""
+    line) for anything wrong in the request (:func:`plan`), before the database is read."""
+    chosen = plan(
+        indicator_id,
+        period=period,
+        by=by,
+        country=country,
+        admin1=admin1,
+        tier=tier,
+        min_cell=min_cell,
+        distance_km=distance_km,
+        days=days,
+        as_of=as_of,
+    )
+    return laid_out(chosen, count(repository, chosen))
+
+
+def plan(
+    indicator_id: str,
+    *,
+    period: str | None = None,
+    by: str | None = None,
+    country: str | None = None,
+    admin1: str | None = None,
+    tier: str = INTERNAL,
+    min_cell: int = disclosure.DEFAULT_MIN_CELL,
+    distance_km: float = 25.0,
+    days: int = 30,
+    as_of: date | None = None,
+) -> Plan:
+    """The checked request; InvalidInputError (one translated line) for anything wrong in it."""
     chosen = indicator(indicator_id)
     if tier not in TIERS:
         raise InvalidInputError(
@@ -100,16 +130,41 @@ def show_indicator(
     place = Filters.parse(country=country, admin1=admin1)
     filters = Filters.of_period(chosen_period, country=place.country, admin1=place.admin1)
     names = parse_by(chosen, by)
-    request = Request(chosen_period, filters, names, today, distance_km, days)
+    return Plan(
+        chosen, Request(chosen_period, filters, names, today, distance_km, days), tier, min_cell
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked request: what to count (``request``, which alone determines the counts) and
+    how to publish it (``tier``, ``min_cell``)."""
+
+    indicator: Indicator
+    request: Request
+    tier: str
+    min_cell: int
+
+
+def count(repository: Repository, plan: Plan) -> Counts:
+    """The plan's counts, read from the analysis tables (the costly part; the same for every
+    tier)."""
     with transaction(repository) as conn:
-        counts = chosen.build(conn, request)
+        return plan.indicator.build(conn, plan.request)
+
+
+def laid_out(plan: Plan, counts: Counts) -> Output:
+    """``counts`` as the plan's tier publishes them (:func:`lay_out`); ``counts`` is not
+    changed."""
+    filters = plan.request.filters
     described = {
         name: value
         for name, value in (("country", filters.country), ("admin1", filters.admin1))
         if value
     }
+    dims = (*plan.indicator.fixed_by, *plan.request.by)
     return lay_out(
-        chosen, counts, (*chosen.fixed_by, *names), tier, min_cell, chosen_period, described
+        plan.indicator, counts, dims, plan.tier, plan.min_cell, plan.request.period, described
     )
 
 

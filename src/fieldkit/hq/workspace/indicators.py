@@ -17,7 +17,7 @@ from fieldkit.hq.errors import InvalidInputError
 from fieldkit.hq.indicators import disclosure, render, service
 from fieldkit.hq.indicators.model import INTERNAL, RELEASE, TIERS, Indicator, Output
 from fieldkit.hq.repository.base import Repository
-from fieldkit.hq.workspace import charts
+from fieldkit.hq.workspace import charts, indicator_cache
 from fieldkit.hq.workspace import indicator_labels as labels
 from fieldkit.i18n import _
 
@@ -178,9 +178,10 @@ def catalogue() -> tuple[Indicator, ...]:
 
 
 def compute(repository: Repository, indicator_id: str, query: IndicatorQuery) -> Output:
-    """The indicator, computed by the CLI's use case for this request."""
-    return service.show_indicator(
-        repository,
+    """The indicator for this request, by the CLI's use case: its counts are computed once per
+    state of the repository (:mod:`fieldkit.hq.workspace.indicator_cache`) and laid out in the
+    request's tier each time."""
+    plan = service.plan(
         indicator_id,
         period=query.period,
         by=query.by,
@@ -191,6 +192,10 @@ def compute(repository: Repository, indicator_id: str, query: IndicatorQuery) ->
         distance_km=query.distance_km,
         days=query.days,
     )
+    counts = indicator_cache.counts(
+        repository, plan.indicator.id, plan.request, lambda: service.count(repository, plan)
+    )
+    return service.laid_out(plan, counts)
 
 
 def view(repository: Repository, indicator_id: str, query: IndicatorQuery) -> IndicatorView:
