@@ -18,6 +18,7 @@ SUITES = {
     "sync": "benchmarks.bench_sync",
     "export": "benchmarks.bench_export",
     "indicators": "benchmarks.bench_indicators",
+    "package": "benchmarks.bench_package",
 }
 
 
