@@ -152,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="packaging/build.py", description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "package")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="compress faster and less (gzip -6) instead of xz and gzip -9: for tests",
+    )
     args = parser.parse_args(argv)
     work, dist = args.work.resolve(), args.dist.resolve()
     if work.exists():
@@ -170,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print("The build is incomplete:\n  " + "\n  ".join(missing), file=sys.stderr)
         return 1
-    made = installers.make(folder, dist, version(), platform.machine().lower(), int(epoch))
+    machine = platform.machine().lower()
+    made = installers.make(folder, dist, version(), machine, int(epoch), quick=args.quick)
     release.checksums_and_signatures(made, dist)
     for path in made:
         print(f"{path}  {path.stat().st_size / 1e6:.1f} MB")

@@ -69,6 +69,11 @@ def read(log: Path, cwd: Path) -> Trace:
 
 def outside(written: set[Path], allowed: list[Path]) -> list[Path]:
     """The paths written outside every folder of ``allowed`` (and outside /dev and /proc, where
-    writing a terminal, /dev/null or a process's own settings leaves nothing behind)."""
+    writing a terminal, /dev/null or a process's own settings leaves nothing behind). The
+    folders above an allowed one (``~/.local/share`` above ``~/.local/share/fieldkit``) may be
+    made: they hold nothing but the allowed folder."""
     roots = [*allowed, Path("/dev"), Path("/proc")]
-    return sorted(p for p in written if not any(p == r or r in p.parents for r in roots))
+    above = {parent for root in allowed for parent in root.parents}
+    return sorted(
+        p for p in written if p not in above and not any(p == r or r in p.parents for r in roots)
+    )

@@ -124,6 +124,7 @@ def test_strace_log_gives_the_writes_and_internet_connections(tmp_path: Path) ->
         'renameat2(AT_FDCWD</work>, "/tmp/a", AT_FDCWD</work>, "/tmp/b", RENAME_NOREPLACE) = 0\n'
         'openat(AT_FDCWD</work>, "/etc/shadow", O_WRONLY) = -1 EACCES (Permission denied)\n'
         'unlink("/tmp/fieldkit-x") = 0\n'
+        'mkdir("/home/u/.local", 0700) = 0\n'
         'connect(6<socket:[1]>, {sa_family=AF_UNIX, sun_path="/tmp/.X11-unix/X9"}, 20) = 0\n'
         "connect(7<socket:[2]>, {sa_family=AF_INET, sin_port=htons(53), "
         'sin_addr=inet_addr("10.0.0.1")}, 16) = -1 ENETUNREACH (Network is unreachable)\n'
@@ -135,9 +136,11 @@ def test_strace_log_gives_the_writes_and_internet_connections(tmp_path: Path) ->
         Path("/tmp/a"),
         Path("/tmp/b"),
         Path("/tmp/fieldkit-x"),
+        Path("/home/u/.local"),
     }
     assert len(trace.connections) == 1 and "AF_INET" in trace.connections[0]
-    assert tracing.outside(trace.written, [Path("/work"), Path("/home/u/.cache")]) == [
+    allowed = [Path("/work"), Path("/home/u/.cache"), Path("/home/u/.local/share/fieldkit")]
+    assert tracing.outside(trace.written, allowed) == [
         Path("/tmp/a"),
         Path("/tmp/b"),
         Path("/tmp/fieldkit-x"),
