@@ -40,6 +40,27 @@ import release  # noqa: E402
 
 ROOT = HERE.parent
 REQUIREMENTS = HERE / "requirements-build.txt"
+EXTRAS = ("gui", "hq")
+"""fieldkit's extras the installers carry: the desktop app, and headquarters' tools."""
+# `pip check` ignores extras: this names any requirement of fieldkit[gui,hq] that the pinned
+# environment lacks (after a dependency change, `make package-lock` pins it).
+EXTRAS_CHECK = """
+import sys
+from importlib.metadata import PackageNotFoundError, requires, version
+from packaging.requirements import Requirement
+missing = []
+for line in requires("fieldkit") or []:
+    req = Requirement(line)
+    if req.marker and not any(req.marker.evaluate({"extra": e}) for e in ["", *sys.argv[1:]]):
+        continue
+    try:
+        if not req.specifier.contains(version(req.name), prereleases=True):
+            missing.append(str(req))
+    except PackageNotFoundError:
+        missing.append(str(req))
+if missing:
+    sys.exit("not pinned in requirements-build.txt (make package-lock): " + ", ".join(missing))
+"""
 
 
 def run(args: list[str | Path], **kwargs: object) -> None:
@@ -86,6 +107,7 @@ def build_environment(work: Path) -> Path:
     (wheel,) = wheels.glob("fieldkit-*.whl")
     run([*pip, "install", "--quiet", "--no-deps", wheel])
     run([*pip, "check"])
+    run([python, "-c", EXTRAS_CHECK, *EXTRAS])
     return python
 
 

@@ -154,7 +154,7 @@ def verify_release(dist: Path, public_key: Path | None) -> list[Path]:
 
 
 def unpack(installers: list[Path], into: Path) -> Path:
-    """Both installers unpacked; returns the folder of the .deb's /opt/fieldkit."""
+    """Both installers unpacked and checked; returns a folder of links to the .deb's programs."""
     (deb,) = [p for p in installers if p.suffix == ".deb"]
     (tarball,) = [p for p in installers if p.name.endswith(".tar.gz")]
     deb_root = into / "deb"
@@ -177,7 +177,13 @@ def unpack(installers: list[Path], into: Path) -> Path:
     for root in (deb_root / "opt" / "fieldkit", into / "tar" / names[0]):
         missing = contents.problems(root, ROOT)
         check(not missing, "; ".join(missing))
-    return deb_root / "opt" / "fieldkit"
+    # The programs are run as the installed package runs them: through links like /usr/bin's,
+    # pointing to /opt/fieldkit, here the unpacked copy of it.
+    usr_bin = into / "bin"
+    usr_bin.mkdir()
+    for program in contents.PROGRAMS:
+        (usr_bin / program).symlink_to(deb_root / "opt" / "fieldkit" / program)
+    return usr_bin
 
 
 def xdotool(display: str, *args: str) -> str:
