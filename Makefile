@@ -9,7 +9,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fieldkit-installed
 
-.PHONY: help run test lint bench screenshots translations clean system-deps-run system-deps-test
+.PHONY: help run test lint bench screenshots translations clean system-deps-run system-deps-test \
+	system-deps-package package package-test package-lock
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,6 +31,9 @@ system-deps-run:
 system-deps-test:
 	@scripts/system-deps test $(PYTHON)
 
+system-deps-package:
+	@scripts/system-deps package $(PYTHON)
+
 run: system-deps-run $(STAMP) ## Set everything up and start the desktop app on the default local vault
 	$(BIN)/fieldkit
 
@@ -43,8 +47,8 @@ test: system-deps-test $(STAMP) ## Set everything up and run the whole test suit
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(TEST_PARALLEL) $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, mypy on src/, and the layer contract
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts packaging
+	$(BIN)/ruff format --check src tests benchmarks scripts packaging
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -57,6 +61,20 @@ screenshots: system-deps-test $(STAMP) ## Render the main screens and the web wo
 
 translations: $(STAMP) ## Extract strings and compile the catalogues
 	$(BIN)/python scripts/translations.py
+
+package: system-deps-package ## Build the installer for this machine into dist/ (docs/packaging.md)
+	@if [ -z "$(PYTHON)" ]; then echo "fieldkit needs Python 3.11 or newer to build its installers." >&2; exit 1; fi
+	$(PYTHON) packaging/build.py
+
+package-test: system-deps-package ## Build the Linux installers in a clean folder and drive the packaged app
+	@if [ -z "$(PYTHON)" ]; then echo "fieldkit needs Python 3.11 or newer to build its installers." >&2; exit 1; fi
+	$(PYTHON) packaging/package_test.py
+
+package-lock: $(STAMP) ## Pin the build dependencies with their hashes (packaging/requirements-build.txt)
+	$(BIN)/python -m pip install --quiet 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml packaging/requirements-build.in --extra gui --extra hq \
+		--universal --python-version 3.11 --generate-hashes --no-header --quiet \
+		-o packaging/requirements-build.txt
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

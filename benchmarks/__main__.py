@@ -20,6 +20,7 @@ SUITES = {
     "indicators": "benchmarks.bench_indicators",
     "records": "benchmarks.bench_records",
     "workspace": "benchmarks.bench_workspace",
+    "package": "benchmarks.bench_package",
 }
 
 

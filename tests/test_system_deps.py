@@ -116,10 +116,20 @@ def test_a_python_that_can_make_a_venv_needs_nothing_more(tmp_path: Path) -> Non
 
 def test_an_unknown_purpose_is_a_usage_error(tmp_path: Path) -> None:
     done, _apt = _run(tmp_path, "everything")
-    assert done.returncode == 2 and "usage: scripts/system-deps run|test" in done.stderr
+    assert done.returncode == 2 and "usage: scripts/system-deps run|test|package" in done.stderr
 
 
 def test_the_tests_install_chromium_for_the_workspace(tmp_path: Path) -> None:
     done, apt = _run(tmp_path, "test", missing=("chromium", "chromium-driver"), uid=0)
     assert done.returncode == 0, done.stderr
     assert apt[1].split()[-2:] == ["chromium", "chromium-driver"]
+
+
+def test_packaging_needs_its_tools_and_stops_without_them(tmp_path: Path) -> None:
+    tools = ("minisign", "xvfb", "xdotool", "strace")
+    done, apt = _run(tmp_path, "package", missing=(*XCB, *tools))
+    assert done.returncode == 1 and apt == []
+    assert "sudo apt-get install -y " + " ".join((*XCB, *tools)) in done.stderr
+    done, apt = _run(tmp_path, "package", missing=tools, uid=0)
+    assert done.returncode == 0, done.stderr
+    assert apt[1].split()[-4:] == list(tools)
