@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -24,6 +25,13 @@ from fieldkit.hq.server.uploads import Limits, Uploads
 from tests.conftest import PASSPHRASE
 from tests.hq.support import Device
 from tests.hq.sync_server import Server, make_hq
+
+
+def run_apart(func: Any, *args: Any) -> Any:
+    """``anyio.run`` in a thread of its own: a browser test that ran before in the same worker
+    process may still hold this thread's event loop (Playwright's synchronous API)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, func, *args).result()
 
 
 def _expired(hq_uploads: Path, repository: Any, upload_id: str) -> Path:
@@ -121,7 +129,7 @@ def test_chunk_writes_run_beside_the_event_loop(tmp_path: Path) -> None:
             answer = await uploads.append(registered, upload.upload_id, 0, None, body())
         assert answer.offset == 30
 
-    anyio.run(main)
+    run_apart(main)
     assert store.written.getvalue() == b"x" * 30
 
 
@@ -166,7 +174,7 @@ def test_a_body_reaches_the_thread_whole_then_its_end_or_its_cut() -> None:
 
     whole = b"".join(bytes([i]) * 1000 for i in range(200))
     for cut, how in ((False, "end"), (True, "cut")):
-        taken = anyio.run(consume_in_thread, body(cut), consume)
+        taken = run_apart(consume_in_thread, body(cut), consume)
         assert taken == (whole, how)
 
 
@@ -183,7 +191,7 @@ def test_a_thread_that_stops_early_stops_the_reading() -> None:
         raise ValueError("refused")
 
     with pytest.raises(ValueError, match="refused"):
-        anyio.run(consume_in_thread, endless(), refuse)
+        run_apart(consume_in_thread, endless(), refuse)
     assert len(read_pieces) < 10_000
 
 
@@ -206,7 +214,7 @@ def test_a_slow_thread_holds_the_reading_back_to_a_short_queue() -> None:
             time.sleep(0.0005)  # a slow disk
         return taken
 
-    assert anyio.run(consume_in_thread, body(), consume) == 256 * piece
+    assert run_apart(consume_in_thread, body(), consume) == 256 * piece
     # Read but not yet written: the queue (QUEUED_BYTES) and what the thread took from it at once.
     assert max(ahead) * piece <= 2 * QUEUED_BYTES + 2 * piece
 
@@ -232,5 +240,5 @@ def test_a_request_cancelled_midway_reaches_the_thread_as_a_cut() -> None:
         with anyio.move_on_after(0.1):
             await consume_in_thread(trickle(), consume)
 
-    anyio.run(main)
+    run_apart(main)
     assert seen == ["cut"]  # not taken for the end of the body
