@@ -9,7 +9,7 @@ from typing import Any
 from fieldkit.console import emit_json, table
 from fieldkit.hq.cli.context import HqContext
 from fieldkit.hq.indicators import disclosure, render, service
-from fieldkit.hq.indicators.model import INTERNAL, TIERS
+from fieldkit.hq.indicators.model import INTERNAL, NEXUS_DAYS, NEXUS_KM, TIERS
 from fieldkit.i18n import _
 
 
@@ -43,10 +43,10 @@ def register(commands: Any) -> None:
         help=_("release: counts below K are withheld (default: 5, at least 3)"),
     )
     shower.add_argument(
-        "--km", type=float, default=25.0, help=_("violence-nexus: distance (default: 25)")
+        "--km", type=float, default=NEXUS_KM, help=_("violence-nexus: distance (default: 25)")
     )
     shower.add_argument(
-        "--days", type=int, default=30, help=_("violence-nexus: days apart (default: 30)")
+        "--days", type=int, default=NEXUS_DAYS, help=_("violence-nexus: days apart (default: 30)")
     )
     shower.add_argument(
         "--format",

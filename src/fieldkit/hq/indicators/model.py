@@ -23,6 +23,12 @@ UNKNOWN = "unknown"
 """The value of a dimension a record does not answer (or a date too vague for the bucket)."""
 
 
+NEXUS_KM = 25.0
+"""The violence nexus's default distance between an attack and a market observation."""
+NEXUS_DAYS = 30
+"""The violence nexus's default number of days between them."""
+
+
 @dataclass(frozen=True)
 class Request:
     """One computation: the period, the filters (the period's days and the place), the row
@@ -33,8 +39,8 @@ class Request:
     by: tuple[str, ...]
     as_of: date
     """The day impunity is judged on (today, unless a test says otherwise)."""
-    distance_km: float = 25.0
-    days: int = 30
+    distance_km: float = NEXUS_KM
+    days: int = NEXUS_DAYS
 
 
 @dataclass

@@ -14,6 +14,8 @@ from fieldkit.hq.indicators import disclosure
 from fieldkit.hq.indicators.definitions import BY_ID, INDICATORS
 from fieldkit.hq.indicators.model import (
     INTERNAL,
+    NEXUS_DAYS,
+    NEXUS_KM,
     RELEASE,
     TIERS,
     Counts,
@@ -70,8 +72,8 @@ def show_indicator(
     admin1: str | None = None,
     tier: str = INTERNAL,
     min_cell: int = disclosure.DEFAULT_MIN_CELL,
-    distance_km: float = 25.0,
-    days: int = 30,
+    distance_km: float = NEXUS_KM,
+    days: int = NEXUS_DAYS,
     as_of: date | None = None,
 ) -> Output:
     """Compute ``indicator_id`` (see the module docstring); InvalidInputError (one translated
@@ -100,8 +102,8 @@ def plan(
     admin1: str | None = None,
     tier: str = INTERNAL,
     min_cell: int = disclosure.DEFAULT_MIN_CELL,
-    distance_km: float = 25.0,
-    days: int = 30,
+    distance_km: float = NEXUS_KM,
+    days: int = NEXUS_DAYS,
     as_of: date | None = None,
 ) -> Plan:
     """The checked request; InvalidInputError (one translated line) for anything wrong in it."""

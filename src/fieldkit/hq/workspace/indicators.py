@@ -15,7 +15,15 @@ from typing import Any
 from fieldkit.hq.analysis.filters import Period
 from fieldkit.hq.errors import InvalidInputError
 from fieldkit.hq.indicators import disclosure, render, service
-from fieldkit.hq.indicators.model import INTERNAL, RELEASE, TIERS, Indicator, Output
+from fieldkit.hq.indicators.model import (
+    INTERNAL,
+    NEXUS_DAYS,
+    NEXUS_KM,
+    RELEASE,
+    TIERS,
+    Indicator,
+    Output,
+)
 from fieldkit.hq.repository.base import Repository
 from fieldkit.hq.workspace import charts, indicator_cache
 from fieldkit.hq.workspace import indicator_labels as labels
@@ -36,8 +44,8 @@ class IndicatorQuery:
     country: str | None = None
     admin1: str | None = None
     min_cell: int = disclosure.DEFAULT_MIN_CELL
-    distance_km: float = 25.0
-    days: int = 30
+    distance_km: float = NEXUS_KM
+    days: int = NEXUS_DAYS
 
     @classmethod
     def from_query(
@@ -70,8 +78,8 @@ class IndicatorQuery:
             country=text("country"),
             admin1=text("admin1"),
             min_cell=min_cell,
-            distance_km=_decimal(text("km"), "km", 25.0),
-            days=_integer(text("days"), "days", 30),
+            distance_km=_decimal(text("km"), "km", NEXUS_KM),
+            days=_integer(text("days"), "days", NEXUS_DAYS),
         )
 
     def to_query(self) -> dict[str, str]:
@@ -87,9 +95,9 @@ class IndicatorQuery:
                 out[key] = value
         if self.tier == RELEASE and self.min_cell != disclosure.DEFAULT_MIN_CELL:
             out["min_cell"] = str(self.min_cell)
-        if self.distance_km != 25.0:
+        if self.distance_km != NEXUS_KM:
             out["km"] = f"{self.distance_km:g}"
-        if self.days != 30:
+        if self.days != NEXUS_DAYS:
             out["days"] = str(self.days)
         return out
 
